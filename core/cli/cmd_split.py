@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from core.cli.output import open_for_writing, print_json
+
+NAME = "split"
+HELP = "Assign train/validation/test splits (stable), or redraw them all with --reset."
+
+
+def add_arguments(p) -> None:
+    p.add_argument("dir", metavar="DIR", help="the project folder")
+    p.add_argument("--reset", action="store_true", help="redraw every split (moves samples between splits)")
+    p.add_argument("--seed", type=int, help="seed for the draw (with --reset)")
+    p.add_argument("--val", type=float, help="validation fraction (with --reset; default 0.1)")
+    p.add_argument("--test", type=float, help="test fraction (with --reset; default 0.1)")
+    p.add_argument("--json", action="store_true")
+
+
+def run(args) -> int:
+    with open_for_writing(args.dir) as project:
+        if args.reset:
+            n = project.reset_splits(seed=args.seed, val=args.val, test=args.test)
+        else:
+            if any(v is not None for v in (args.seed, args.val, args.test)):
+                from core.errors import UsageError
+
+                raise UsageError("--seed, --val and --test change existing splits; add --reset to do that.")
+            n = project.assign_splits()
+        status = project.status()
+        if args.json:
+            print_json({"assigned": n, "splits": status.splits, "settings": vars(project.config.splits)})
+        else:
+            s = status.splits
+            print(f"{n} sample(s) assigned. train {s['train']}, val {s['val']}, test {s['test']}.")
+    return 0

@@ -1,0 +1,89 @@
+"""Labels to and from CSV, so labels can be edited in a spreadsheet or brought from another tool."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+
+from core.atomic import atomic_write_text
+from core.errors import LabelError
+
+EXPORT_COLUMNS = ("path", "label", "split", "hash", "original_path")
+
+
+@dataclass
+class LabelImportReport:
+    applied: int = 0
+    unchanged: int = 0
+    unmatched: list[str] = field(default_factory=list)  # "line N: reason"
+
+    def to_json(self) -> dict:
+        return {"applied": self.applied, "unchanged": self.unchanged, "unmatched": list(self.unmatched)}
+
+
+def export_labels(project, path: str | os.PathLike, *, include_unlabelled: bool = True) -> int:
+    """Write path,label,split,hash,original_path (path relative to the project folder). Returns rows."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(EXPORT_COLUMNS)
+    rows = 0
+    for s in project.samples():
+        if s.label is None and not include_unlabelled:
+            continue
+        writer.writerow([s.media_path, s.label or "", s.split or "", s.hash, s.original_path or ""])
+        rows += 1
+    atomic_write_text(path, buf.getvalue())
+    return rows
+
+
+def import_labels(project, path: str | os.PathLike) -> LabelImportReport:
+    """Apply labels from a CSV with a ``label`` column and one of ``hash``, ``path``,
+    ``original_path`` or ``file`` to find the sample. An empty label clears it. One transaction."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LabelError(f"Cannot read the labels file {path}: {exc}") from None
+    if not rows:
+        raise LabelError(f"The labels file {path} has no rows.")
+    columns = {c.strip().lower() for c in rows[0].keys() if c}
+    if "label" not in columns or not columns & {"hash", "path", "original_path", "file"}:
+        raise LabelError(
+            f"The labels file {path} needs a 'label' column and one of 'hash', 'path', 'original_path' or 'file' "
+            f"(it has: {', '.join(sorted(columns))})."
+        )
+    by_hash, by_media, by_original, by_name = {}, {}, {}, {}
+    for s in project.samples():
+        by_hash[s.hash] = s.id
+        by_media[s.media_path] = s.id
+        if s.original_path:
+            by_original[s.original_path] = s.id
+            by_name.setdefault(os.path.basename(s.original_path), []).append(s.id)
+    report = LabelImportReport()
+    assignments = []
+    current = {s.id: s.label for s in project.samples()}
+    for line_no, raw in enumerate(rows, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        sample_id = (
+            by_hash.get(row.get("hash", ""))
+            or by_media.get(row.get("path", "").replace("\\", "/"))
+            or by_original.get(row.get("original_path", ""))
+            or by_original.get(row.get("path", ""))
+        )
+        name = row.get("file") or os.path.basename(row.get("path", "") or row.get("original_path", ""))
+        if sample_id is None and name and len(by_name.get(name, [])) == 1:
+            sample_id = by_name[name][0]
+        if sample_id is None:
+            what = row.get("hash") or row.get("path") or row.get("original_path") or row.get("file") or "(empty)"
+            report.unmatched.append(f"line {line_no}: no sample matches {what}")
+            continue
+        label = row.get("label") or None
+        if current.get(sample_id) == label:
+            report.unchanged += 1
+            continue
+        assignments.append((sample_id, label))
+    if assignments:
+        report.applied = project.set_labels(assignments)
+    return report

@@ -1,0 +1,115 @@
+"""project.db schema and its migrations.
+
+The schema version lives in SQLite's ``PRAGMA user_version`` (and is mirrored in project.toml for
+people reading the folder). Opening a project runs every migration between its version and
+``SCHEMA_VERSION`` in one transaction, after copying project.db aside, so an interrupted migration
+leaves the old database intact. A project from a newer TransferLab is refused with a sentence.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+SCHEMA_VERSION = 1
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT the migration's open transaction; run statement by statement.
+    for statement in script.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE classes (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            position    INTEGER NOT NULL,
+            color       TEXT,
+            created_at  REAL NOT NULL
+        );
+        CREATE TABLE samples (
+            id             INTEGER PRIMARY KEY,
+            hash           TEXT NOT NULL UNIQUE,          -- sha256 of the file content
+            kind           TEXT NOT NULL CHECK (kind IN ('image', 'audio')),
+            media_path     TEXT NOT NULL,                 -- relative to the project folder
+            original_path  TEXT,
+            label_id       INTEGER REFERENCES classes(id) ON DELETE SET NULL,
+            split          TEXT CHECK (split IN ('train', 'val', 'test')),
+            status         TEXT NOT NULL DEFAULT 'ok',    -- 'ok' or 'broken'
+            status_reason  TEXT,
+            width          INTEGER,
+            height         INTEGER,
+            duration       REAL,
+            sample_rate    INTEGER,
+            channels       INTEGER,
+            size_bytes     INTEGER,
+            added_at       REAL NOT NULL,
+            labelled_at    REAL
+        );
+        CREATE INDEX samples_by_label ON samples(label_id);
+        CREATE INDEX samples_by_split ON samples(split);
+        CREATE TABLE rejections (
+            id      INTEGER PRIMARY KEY,
+            path    TEXT NOT NULL UNIQUE,
+            reason  TEXT NOT NULL,
+            at      REAL NOT NULL
+        );
+        CREATE TABLE imports (
+            id           INTEGER PRIMARY KEY,
+            started_at   REAL NOT NULL,
+            finished_at  REAL,
+            sources      TEXT NOT NULL,   -- JSON list of what was asked for
+            added        INTEGER NOT NULL DEFAULT 0,
+            duplicates   INTEGER NOT NULL DEFAULT 0,
+            rejected     INTEGER NOT NULL DEFAULT 0,
+            cancelled    INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE runs (
+            id          TEXT PRIMARY KEY,
+            created_at  REAL NOT NULL,
+            status      TEXT NOT NULL,
+            config      TEXT NOT NULL,   -- JSON
+            metrics     TEXT             -- JSON
+        );
+        CREATE TABLE predictions (
+            sample_id   INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+            run_id      TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            label_id    INTEGER REFERENCES classes(id) ON DELETE CASCADE,
+            confidence  REAL NOT NULL,
+            PRIMARY KEY (sample_id, run_id)
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        """,
+    )
+
+
+# MIGRATIONS[n] brings a database from version n-1 to version n.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
+
+
+def db_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> list[int]:
+    """Apply the missing migrations atomically; return the versions applied."""
+    current = db_version(conn)
+    applied: list[int] = []
+    if current >= target:
+        return applied
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version in range(current + 1, target + 1):
+            MIGRATIONS[version](conn)
+            applied.append(version)
+        conn.execute(f"PRAGMA user_version = {int(target)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return applied
