@@ -150,7 +150,7 @@ class Project(LabelOps, SplitOps):
                 backup = self.root / f"project.db.v{version}.bak"
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 shutil.copy2(self.root / "project.db", backup)
-            migrate(conn)
+            migrate(conn, SCHEMA_VERSION)
             self.config = self.config.with_changes(schema_version=SCHEMA_VERSION)
             config_io.save(self.root / "project.toml", self.config)
 

@@ -96,8 +96,9 @@ def db_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> list[int]:
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[int]:
     """Apply the missing migrations atomically; return the versions applied."""
+    target = SCHEMA_VERSION if target is None else target
     current = db_version(conn)
     applied: list[int] = []
     if current >= target:

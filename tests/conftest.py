@@ -1,0 +1,37 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Qt must never need a display in tests; the desktop tests rely on this being set before import.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Keep user-level state (weights, settings, caches) out of the real home directory."""
+    data = tmp_path_factory.mktemp("userdata")
+    monkeypatch.setenv("TRANSFERLAB_DATA_DIR", str(data))
+    yield
+
+
+@pytest.fixture
+def image_project(tmp_path):
+    from core.project import Project
+
+    project = Project.create(tmp_path / "proj", "image", "Test images")
+    yield project
+    project.close()
+
+
+@pytest.fixture
+def audio_project(tmp_path):
+    from core.project import Project
+
+    project = Project.create(tmp_path / "aproj", "audio", "Test audio")
+    yield project
+    project.close()

@@ -1,0 +1,156 @@
+import os
+
+import numpy as np
+import pytest
+
+from core.cancel import CancelToken
+from core.importer import import_files
+from core.media import decode_image, read_audio
+from core.project import UNLABELLED
+from tests.helpers.media_factory import make_messy_audio_folder, make_messy_folder, shape_image, write_image
+
+
+def _rel(report_items, root):
+    return {os.path.relpath(item.path, root): item for item in report_items}
+
+
+def test_messy_image_folder_every_good_file_in_every_bad_one_named(image_project, tmp_path):
+    src = tmp_path / "messy"
+    expected = make_messy_folder(src)
+    report = import_files(image_project, [src])
+
+    assert report.added == len(expected["good"])
+    assert len(report.duplicates) == len(expected["duplicates"])
+    rejected = _rel(report.rejected, src)
+    assert set(rejected) == set(expected["bad"])
+    for rel, why in expected["bad"].items():
+        assert why in rejected[rel].reason, (rel, rejected[rel].reason)
+
+    by_original = {os.path.relpath(s.original_path, src): s for s in image_project.samples()}
+    dup_pair = {"dogs/photo.BMP", "dogs/copy of photo.bmp"}
+    for rel, label in expected["good"].items():
+        if rel in dup_pair:
+            rel = next(iter(dup_pair & set(by_original)))
+        assert by_original[rel].label == label, rel
+        assert image_project.path_of(by_original[rel]).is_file()
+    # every good file decodes to RGB from its copy in media/
+    for sample in image_project.samples():
+        assert decode_image(image_project.path_of(sample)).mode == "RGB"
+    assert image_project.status().rejected == len(expected["bad"])
+
+
+def test_exif_rotated_jpeg_is_upright_when_decoded(image_project, tmp_path):
+    src = tmp_path / "messy"
+    make_messy_folder(src)
+    import_files(image_project, [src])
+    (rotated,) = [s for s in image_project.samples() if s.original_path.endswith("rotated.jpg")]
+    assert (rotated.width, rotated.height) == (20, 40)
+    im = decode_image(image_project.path_of(rotated))
+    assert im.size == (20, 40)
+    top, bottom = im.getpixel((10, 5)), im.getpixel((10, 35))
+    assert top[0] > 200 and top[2] < 60, top  # red half on top after rotating 90° clockwise
+    assert bottom[2] > 200 and bottom[0] < 60, bottom
+
+
+def test_sixteen_bit_and_cmyk_and_palette_decode_sensibly(image_project, tmp_path):
+    src = tmp_path / "messy"
+    make_messy_folder(src)
+    import_files(image_project, [src])
+    by_name = {s.display_name: s for s in image_project.samples()}
+    ramp = np.asarray(decode_image(image_project.path_of(by_name["sixteen-bit.png"])))
+    assert ramp.min() < 10 and ramp.max() > 245  # scaled, not clipped to white
+    assert decode_image(image_project.path_of(by_name["cmyk.jpg"])).mode == "RGB"
+    assert decode_image(image_project.path_of(by_name["palette-transparent.png"])).mode == "RGB"
+
+
+def test_messy_audio_folder(audio_project, tmp_path):
+    src = tmp_path / "messy"
+    expected = make_messy_audio_folder(src)
+    report = import_files(audio_project, [src])
+    assert report.added == len(expected["good"])
+    rejected = _rel(report.rejected, src)
+    assert set(rejected) == set(expected["bad"])
+    for rel, why in expected["bad"].items():
+        assert why in rejected[rel].reason, (rel, rejected[rel].reason)
+    by_name = {s.display_name: s for s in audio_project.samples()}
+    stereo = by_name["stereo 44k.FLAC"]
+    assert (stereo.sample_rate, stereo.channels) == (44100, 2)
+    wave = read_audio(audio_project.path_of(stereo), 16000)
+    assert wave.ndim == 1 and abs(len(wave) - 0.6 * 16000) <= 2
+    eight = read_audio(audio_project.path_of(by_name["eight-bit.wav"]), 16000)
+    assert 0.2 < np.abs(eight).max() <= 1.0
+
+
+def test_reimport_reports_duplicates_and_changes_nothing(image_project, tmp_path):
+    src = tmp_path / "src"
+    for i in range(5):
+        write_image(src / "c" / f"{i}.png", shape_image("circle", seed=i))
+    first = import_files(image_project, [src])
+    second = import_files(image_project, [src])
+    assert (first.added, second.added, len(second.duplicates)) == (5, 0, 5)
+    assert image_project.count() == 5
+
+
+def test_csv_listing_labels_files_and_reports_missing_rows(image_project, tmp_path):
+    write_image(tmp_path / "a.png", shape_image("circle", seed=1))
+    write_image(tmp_path / "b.png", shape_image("square", seed=2))
+    listing = tmp_path / "list.csv"
+    listing.write_text("path,label\na.png,round\nb.png,\nmissing.png,round\n")
+    report = import_files(image_project, [], csv_files=[listing])
+    assert report.added == 2
+    assert [r.reason for r in report.rejected] == ["listed in list.csv line 4 but not found"]
+    assert image_project.count(label="round") == 1 and image_project.count(label=UNLABELLED) == 1
+
+
+def test_labels_none_and_single_files_stay_unlabelled(image_project, tmp_path):
+    f = write_image(tmp_path / "cls" / "x.png", shape_image("circle", seed=3))
+    write_image(tmp_path / "cls" / "y.png", shape_image("circle", seed=4))
+    import_files(image_project, [f])
+    import_files(image_project, [tmp_path / "cls"], labels="none")
+    assert image_project.count(label=UNLABELLED) == 2
+
+
+def test_missing_path_is_reported_not_raised(image_project, tmp_path):
+    report = import_files(image_project, [tmp_path / "nope"])
+    assert report.added == 0 and report.rejected[0].reason == "no such file or folder"
+
+
+def test_cancel_stops_and_keeps_what_was_imported(image_project, tmp_path):
+    src = tmp_path / "src"
+    for i in range(300):
+        write_image(src / f"{i:03}.png", shape_image("circle", size=32, seed=i))
+    token = CancelToken()
+
+    def on_progress(p):
+        if p.done >= 20:
+            token.cancel()
+
+    report = import_files(image_project, [src], progress=on_progress, cancel=token)
+    assert report.cancelled
+    assert 20 <= report.added < 300
+    assert image_project.count() == report.added
+    rest = import_files(image_project, [src])
+    assert rest.added + report.added == 300
+
+
+def test_progress_reaches_the_total(image_project, tmp_path):
+    for i in range(10):
+        write_image(tmp_path / "s" / f"{i}.png", shape_image("square", seed=i))
+    seen = []
+    import_files(image_project, [tmp_path / "s"], progress=seen.append)
+    assert seen[-1].done == seen[-1].total == 10 and seen[-1].added == 10
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_import_is_deterministic(tmp_path, workers):
+    from core.project import Project
+
+    src = tmp_path / "src"
+    for i in range(30):
+        write_image(src / ("a" if i % 2 else "b") / f"{i}.png", shape_image("circle", seed=i))
+    results = []
+    for n in range(2):
+        with Project.create(tmp_path / f"p{n}", "image") as p:
+            import_files(p, [src], workers=workers)
+            results.append([(s.hash, s.label, s.split) for s in p.samples()])
+    assert results[0] == results[1]

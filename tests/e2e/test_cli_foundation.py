@@ -1,0 +1,85 @@
+"""The command line exactly as a person types it (the installed `transferlab` script)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.media_factory import make_messy_folder, shape_image, write_image
+
+BIN = Path(sys.executable).parent / ("transferlab.exe" if os.name == "nt" else "transferlab")
+
+
+def tl(*args, check=True):
+    result = subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"transferlab {' '.join(map(str, args))} -> {result.returncode}\n{result.stderr}")
+    return result
+
+
+def test_help_lists_the_subcommands():
+    out = tl("--help").stdout
+    for name in ("new", "import", "label", "split", "status"):
+        assert name in out
+
+
+def test_a_users_first_session(tmp_path):
+    proj, src = tmp_path / "Pets", tmp_path / "photos"
+    expected = make_messy_folder(src)
+    assert "Created image project" in tl("new", proj, "--task", "image", "--name", "Pets").stdout
+
+    report = json.loads(tl("import", proj, src, "--json").stdout)
+    assert report["added"] == len(expected["good"])
+    assert report["duplicates"] == 1
+    assert {Path(r["path"]).name for r in report["rejected"]} == {Path(p).name for p in expected["bad"]}
+    assert all(r["reason"] for r in report["rejected"])
+
+    status = json.loads(tl("status", proj, "--json").stdout)
+    assert status["samples"] == len(expected["good"])
+    assert status["unlabelled"] == 1 and status["rejected"] == len(expected["bad"])
+    assert status["classes"]["birds"]["total"] == 5
+
+    tl("label", "rename", proj, "nested deeper", "kittens")
+    tl("label", "merge", proj, "kittens", "--into", "cats")
+    tl("label", "set", proj, "dogs", "loose at top.png")
+    out = tl("label", "delete", proj, "birds").stdout
+    assert "5 sample(s) are now unlabelled" in out
+    classes = json.loads(tl("label", "classes", proj, "--json").stdout)
+    assert [(c["name"], c["count"], c["shortcut"]) for c in classes] == [("cats", 3, "1"), ("dogs", 4, "2")]
+
+    exported = tmp_path / "labels.csv"
+    tl("label", "export", proj, exported)
+    text = exported.read_text().replace(",cats,", ",dogs,")
+    exported.write_text(text)
+    applied = json.loads(tl("label", "import", proj, exported, "--json").stdout)
+    assert applied["applied"] == 3
+    status = json.loads(tl("status", proj, "--json").stdout)
+    assert status["classes"]["dogs"]["total"] == 7
+    human = tl("status", proj).stdout
+    assert "dogs" in human and "rejected" in human
+
+
+def test_errors_are_sentences_not_tracebacks(tmp_path):
+    r = tl("status", tmp_path / "nothing", check=False)
+    assert r.returncode == 1 and "no project folder" in r.stderr and "Traceback" not in r.stderr
+    tl("new", tmp_path / "p", "--task", "audio")
+    r = tl("label", "rename", tmp_path / "p", "ghost", "spirit", check=False)
+    assert r.returncode == 1 and "no class named 'ghost'" in r.stderr
+    r = tl("import", tmp_path / "p", check=False)
+    assert r.returncode == 2 and "at least one" in r.stderr
+    r = tl("label", "set", tmp_path / "p", "x", "12345", check=False)
+    assert r.returncode == 2 and "not found" in r.stderr
+
+
+def test_split_reset_from_the_command_line(tmp_path):
+    for i in range(20):
+        write_image(tmp_path / "src" / "a" / f"{i}.png", shape_image("circle", size=16, seed=i))
+    tl("new", tmp_path / "p", "--task", "image")
+    tl("import", tmp_path / "p", tmp_path / "src")
+    out = json.loads(tl("split", tmp_path / "p", "--reset", "--val", "0.2", "--test", "0.2", "--json").stdout)
+    assert out["splits"] == {"train": 12, "val": 4, "test": 4}
+    r = tl("split", tmp_path / "p", "--seed", "4", check=False)
+    assert r.returncode == 2 and "--reset" in r.stderr
