@@ -96,10 +96,14 @@ def validate_image(data: bytes) -> ImageInfo:
     try:
         with Image.open(io.BytesIO(data)) as im:
             fmt = im.format or ""
+            width, height = im.size
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
+            if fmt == "JPEG":
+                # Decoding at 1/8 scale still reads the whole entropy-coded stream, so truncation
+                # and corruption are caught, at a fraction of the cost of a full-size decode.
+                im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             im.load()
-            width, height = im.size
             orientation = im.getexif().get(0x0112, 1) if hasattr(im, "getexif") else 1
     except Image.DecompressionBombError as exc:
         raise MediaError(f"image is too large to decode safely ({exc})") from None

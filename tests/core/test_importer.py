@@ -141,8 +141,8 @@ def test_progress_reaches_the_total(image_project, tmp_path):
     assert seen[-1].done == seen[-1].total == 10 and seen[-1].added == 10
 
 
-@pytest.mark.parametrize("workers", [1, 4])
-def test_import_is_deterministic(tmp_path, workers):
+@pytest.mark.parametrize("workers,processes", [(1, False), (4, False), (2, True)])
+def test_import_is_deterministic_in_threads_and_processes(tmp_path, workers, processes):
     from core.project import Project
 
     src = tmp_path / "src"
@@ -151,6 +151,17 @@ def test_import_is_deterministic(tmp_path, workers):
     results = []
     for n in range(2):
         with Project.create(tmp_path / f"p{n}", "image") as p:
-            import_files(p, [src], workers=workers)
+            import_files(p, [src], workers=workers, use_processes=processes)
             results.append([(s.hash, s.label, s.split) for s in p.samples()])
     assert results[0] == results[1]
+
+
+def test_messy_folder_through_worker_processes(image_project, tmp_path):
+    src = tmp_path / "messy"
+    expected = make_messy_folder(src)
+    write_image(src / "again" / "same.png", shape_image("circle", seed=4242))
+    write_image(src / "again" / "same2.png", shape_image("circle", seed=4242))
+    report = import_files(image_project, [src], use_processes=True, workers=2)
+    assert report.added == len(expected["good"]) + 1
+    assert len(report.duplicates) == 2
+    assert set(_rel(report.rejected, src)) == set(expected["bad"])

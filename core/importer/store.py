@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from core.importer import Duplicate, ImportReport, Rejected
+from core.importer.report import Duplicate, ImportReport, Rejected
 
 
 class ImportWriter:

@@ -1,0 +1,150 @@
+"""Import files into a project: scan, hash, dedupe, validate, copy -> ImportReport.
+
+Files are copied into media/ under their SHA-256 (content-addressed): the same content is stored
+once and the project folder is self-contained. Work runs in a pool; the calling thread alone writes
+the database, in batches, one transaction each. A kill mid-import loses at most the last unsaved
+batch and leaves only unreferenced files in media/, which the next import of those files reuses.
+
+Small files cost more in Python bookkeeping than in hashing or decoding, and threads share one
+interpreter lock for that bookkeeping, so big imports use worker processes (one per core); small
+ones use threads, which start instantly.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Callable, Iterable
+
+from core.cancel import CancelToken
+from core.importer.ingest import Dup, Ingested, ingest_chunk, init_process
+from core.importer.report import Candidate, Duplicate, ImportProgress, ImportReport, Rejected
+from core.importer.scan import LABEL_MODES, plan_import, read_listing_csv
+
+__all__ = [
+    "import_files", "plan_import", "read_listing_csv", "ImportReport", "ImportProgress",
+    "Candidate", "Rejected", "Duplicate", "LABEL_MODES",
+]
+
+_FLUSH_EVERY = 256
+_FLUSH_SECONDS = 0.5
+_CHUNK_FILES = 16
+_CHUNK_BYTES = 32 * 1024 * 1024  # a chunk of long recordings must not delay cancel for long
+PROCESS_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
+
+
+def _make_pool(total: int, workers: int | None, use_processes: bool | None, known: set[str]) -> tuple[Executor, int, bool]:
+    cores = os.cpu_count() or 1
+    if use_processes is None:
+        use_processes = total >= PROCESS_THRESHOLD and cores > 1
+    if use_processes:
+        n = workers or cores
+        # spawn, never fork: the app has Qt and SQLite threads that a fork would copy mid-flight.
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_process, initargs=(known,)), n, True
+    n = workers or min(8, cores + 2)
+    return ThreadPoolExecutor(max_workers=n, thread_name_prefix="import"), n, False
+
+
+def import_files(
+    project,
+    paths: Iterable[str | os.PathLike],
+    *,
+    labels: str = "folder",
+    csv_files: Iterable[str | os.PathLike] = (),
+    progress: Callable[[ImportProgress], None] | None = None,
+    cancel: CancelToken | None = None,
+    workers: int | None = None,
+    use_processes: bool | None = None,
+) -> ImportReport:
+    """Import into ``project`` (a writable core.project.Project). Never raises for a bad file."""
+    from core.importer.store import ImportWriter
+
+    started = time.perf_counter()
+    paths, csv_files = list(paths), list(csv_files)
+    candidates, rejected = plan_import(paths, labels=labels, csv_files=csv_files)
+    report = ImportReport(rejected=list(rejected))
+    writer = ImportWriter(project, report, sources=[os.fspath(p) for p in paths + csv_files])
+    writer.reject_many(rejected)
+    project_root = os.path.normpath(str(project.root)) + os.sep
+    root = str(project.root)
+    known = writer.known_hashes()
+    total = len(candidates)
+    last_progress = 0.0
+    done = 0
+
+    def notify(path: str, force: bool = False) -> None:
+        nonlocal last_progress
+        now = time.perf_counter()
+        if progress and (force or now - last_progress >= 0.1):
+            last_progress = now
+            progress(ImportProgress(done, total, path, writer.added, len(report.duplicates), len(report.rejected)))
+
+    notify("", force=True)
+    pool, n_workers, in_processes = _make_pool(total, workers, use_processes, known)
+    with pool:
+        window: deque = deque()
+        todo = iter(candidates)
+
+        def next_chunk() -> tuple[list[Candidate], list[Rejected]]:
+            chunk, inside, size = [], [], 0
+            for cand in todo:
+                if os.path.normpath(cand.path).startswith(project_root):
+                    inside.append(Rejected(cand.path, "the file is inside the project folder"))
+                else:
+                    chunk.append(cand)
+                    if project.task == "audio":
+                        try:
+                            size += os.path.getsize(cand.path)
+                        except OSError:
+                            pass
+                if len(chunk) + len(inside) >= _CHUNK_FILES or size >= _CHUNK_BYTES:
+                    break
+            return chunk, inside
+
+        def refill() -> None:
+            while len(window) < n_workers * 2:
+                chunk, inside = next_chunk()
+                if not chunk and not inside:
+                    return
+                if inside:
+                    window.append(inside)
+                if chunk:
+                    # Processes get their copy of `known` once, at start; threads share the live set.
+                    args = (chunk, project.task, root, None, None) if in_processes else (chunk, project.task, root, known, cancel)
+                    window.append(pool.submit(ingest_chunk, *args))
+
+        refill()
+        while window:
+            if cancel is not None and cancel.cancelled:
+                for item in window:
+                    if not isinstance(item, list):
+                        item.cancel()
+                break
+            item = window.popleft()
+            results = item if isinstance(item, list) else item.result()
+            refill()
+            for result in results:
+                done += 1
+                if isinstance(result, Ingested) and result.hash in known:
+                    # the same content twice in this import, seen by two workers at once
+                    result = Dup(result.candidate, result.hash)
+                if isinstance(result, Ingested):
+                    known.add(result.hash)
+                    writer.add(result)
+                    notify(result.candidate.path)
+                elif isinstance(result, Dup):
+                    writer.duplicate(result.candidate.path, result.hash)
+                    notify(result.candidate.path)
+                else:
+                    writer.reject(result)
+                    notify(result.path)
+            writer.maybe_flush(_FLUSH_EVERY, _FLUSH_SECONDS)
+    report.cancelled = bool(cancel is not None and cancel.cancelled and done < total)
+    report.seconds = time.perf_counter() - started
+    writer.finish()
+    notify("", force=True)
+    return report

@@ -1,0 +1,159 @@
+"""Per-file work of an import, run in worker threads or processes: read once, hash, validate, store.
+
+Each file is read once: hashed, decoded to prove it is usable, and written from the same bytes
+(audio is streamed instead: recordings can be long). The copy lands in media/ under its SHA-256
+through a temporary name and a rename, so media/ never holds a half-written file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from core.importer.report import Candidate, Rejected
+from core.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, MediaError, kind_of, media_suffix, validate_audio, validate_image
+
+MAX_IMAGE_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Ingested:
+    candidate: Candidate
+    hash: str
+    kind: str
+    media_path: str
+    size: int
+    meta: dict
+
+
+@dataclass(frozen=True)
+class Dup:
+    candidate: Candidate
+    hash: str
+
+
+def _reject_reason_for_kind(path: str, task: str) -> str | None:
+    kind = kind_of(path)
+    if kind is None:
+        ext = os.path.splitext(path)[1].lower() or "(none)"
+        wanted = IMAGE_EXTENSIONS if task == "image" else AUDIO_EXTENSIONS
+        return f"unsupported file type {ext} (this {task} project takes {', '.join(sorted(wanted))})"
+    if kind != task:
+        return f"this is an {kind} file and the project is an {task} project"
+    return None
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _read_bytes(path: str) -> bytes:
+    fd = os.open(path, os.O_RDONLY | _O_BINARY)
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_IMAGE_BYTES:
+            raise MediaError(f"file is too large for an image ({size // 2**20} MiB)")
+        chunks, remaining = [], size
+        while True:  # the size may change under us; read to EOF
+            block = os.read(fd, max(remaining, 1 << 16))
+            if not block:
+                break
+            chunks.append(block)
+            remaining = 0
+        return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+    finally:
+        os.close(fd)
+
+
+def _store(root: str, digest: str, suffix: str, write: Callable[[str], None]) -> str:
+    rel = f"media/{digest[:2]}/{digest}{suffix}"
+    folder = os.path.join(root, "media", digest[:2])
+    if not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
+    # Unique per file and thread, renamed into place: media/ never holds a half-written file.
+    # (A file left by an import killed before saving its row is simply replaced by the same bytes.)
+    tmp = os.path.join(folder, f".{digest}.{threading.get_ident()}.part")
+    try:
+        write(tmp)
+        os.replace(tmp, os.path.join(folder, digest + suffix))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return rel
+
+
+def ingest_one(candidate: Candidate, task: str, root: str, known: set[str]):
+    path = candidate.path
+    reason = _reject_reason_for_kind(path, task)
+    if reason:
+        return Rejected(path, reason)
+    try:
+        if task == "image":
+            data = _read_bytes(path)
+            size = len(data)
+            if size == 0:
+                return Rejected(path, "empty file (0 bytes)")
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in known:
+                return Dup(candidate, digest)
+            info = validate_image(data)
+            rel = _store(root, digest, info.suffix, lambda tmp: _write_bytes(tmp, data))
+            meta = {"width": info.width, "height": info.height}
+        else:
+            size = os.path.getsize(path)
+            if size == 0:
+                return Rejected(path, "empty file (0 bytes)")
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            digest = h.hexdigest()
+            if digest in known:
+                return Dup(candidate, digest)
+            ainfo = validate_audio(path)
+            rel = _store(root, digest, media_suffix(path), lambda tmp: shutil.copyfile(path, tmp))
+            meta = {"duration": ainfo.duration, "sample_rate": ainfo.sample_rate, "channels": ainfo.channels}
+    except MediaError as exc:
+        return Rejected(path, str(exc))
+    except PermissionError:
+        return Rejected(path, "permission denied")
+    except OSError as exc:
+        return Rejected(path, f"cannot read the file ({exc.strerror or exc})")
+    return Ingested(candidate, digest, task, rel, size, meta)
+
+
+def ingest_chunk(chunk: list[Candidate], task: str, root: str, known: set[str] | None, cancel=None) -> list:
+    """Ingest files one after the other. Files go to workers in chunks: a hand-off between threads
+    or processes costs more than hashing and validating a small image."""
+    known = _PROCESS_KNOWN if known is None else known
+    results = []
+    for cand in chunk:
+        if cancel is not None and cancel.cancelled:
+            break
+        results.append(ingest_one(cand, task, root, known))
+    return results
+
+
+# In worker processes the hashes already in the project arrive once, through the initializer.
+_PROCESS_KNOWN: set[str] = set()
+
+
+def init_process(known: set[str]) -> None:
+    global _PROCESS_KNOWN
+    _PROCESS_KNOWN = known
