@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from core.importer.report import Duplicate, ImportReport, Rejected
+
+
+def remove_stale_parts(media_dir) -> int:
+    """Delete half-written copies left in media/ by an import that was killed mid-file."""
+    removed = 0
+    cutoff = time.time() - 60  # an import running in this same process may be writing one right now
+    try:
+        folders = [e.path for e in os.scandir(media_dir) if e.is_dir()]
+    except FileNotFoundError:
+        return 0
+    for folder in folders:
+        for entry in os.scandir(folder):
+            if entry.name.startswith(".") and entry.name.endswith(".part"):
+                try:
+                    if entry.stat().st_mtime > cutoff:
+                        continue
+                    os.unlink(entry.path)
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
 
 
 class ImportWriter:
@@ -18,6 +40,7 @@ class ImportWriter:
         self._pending_hashes: dict[str, str] = {}
         self._last_flush = time.perf_counter()
         self._classes_before = set(project.class_names())
+        remove_stale_parts(project.media_dir)
         with project.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO imports (started_at, sources) VALUES (?, ?)", (time.time(), json.dumps(sources))
@@ -58,11 +81,15 @@ class ImportWriter:
         now = time.time()
         added_ids: list[int] = []
         labelled = 0
+        class_ids: dict[str, int] = {}  # per transaction: classes cannot change under it
         with self.project.transaction() as conn:
             for item in rows:
                 label_id = None
-                if item.candidate.label:
-                    label_id = self.project._ensure_class(conn, item.candidate.label)
+                name = item.candidate.label
+                if name:
+                    if name not in class_ids:
+                        class_ids[name] = self.project._ensure_class(conn, name)
+                    label_id = class_ids[name]
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO samples (hash, kind, media_path, original_path, label_id, width, height, "
                     "duration, sample_rate, channels, size_bytes, added_at, labelled_at) "
