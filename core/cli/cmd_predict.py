@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import os
+import sys
+
+from core.cli.output import print_json
+
+NAME = "predict"
+HELP = "Predict files or folders with an exported .onnx model (onnxruntime only, no torch)."
+
+
+def add_arguments(p) -> None:
+    p.add_argument("model", metavar="MODEL.onnx")
+    p.add_argument("paths", metavar="FILE_OR_DIR", nargs="+")
+    p.add_argument("--top", type=int, default=3, metavar="K", help="how many classes to show per file (default 3)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
+
+
+def run(args) -> int:
+    from core.predict import Predictor
+
+    predictor = Predictor(args.model)
+    results = predictor.predict(args.paths, top=args.top)
+    if args.json:
+        print_json([r.to_json() for r in results])
+    else:
+        for r in results:
+            name = os.path.relpath(r.path) if not os.path.isabs(r.path) else r.path
+            if r.error:
+                print(f"{name}: cannot predict: {r.error}", file=sys.stderr)
+                continue
+            ranked = ", ".join(f"{label} {p:.1%}" for label, p in r.top)
+            print(f"{name}: {r.label} ({r.confidence:.1%})   [{ranked}]" + (f"  ({r.note})" if r.note else ""))
+            for w in r.windows or []:
+                print(f"    {w.start:7.2f}-{w.end:7.2f}s  {w.label} ({w.confidence:.0%})")
+    failed = sum(1 for r in results if r.error)
+    return 0 if failed < len(results) or not results else 1

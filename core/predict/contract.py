@@ -1,0 +1,53 @@
+"""The export contract: what a TransferLab ONNX model takes, gives, and says about itself.
+
+Shared by the exporter (which writes it) and the predictor (which reads it, without torch).
+
+Inputs (one of):
+  image     uint8  [N, H, W, 3]  RGB, any H and W; the graph resizes and normalises
+  waveform  float32 [N, T]       mono, in [-1, 1], at metadata sample_rate, any T; the graph makes features
+Outputs:
+  probabilities float32 [N, C]   softmax over the classes, in the order of metadata "labels"
+  logits        float32 [N, C]
+metadata_props (all strings; JSON where noted):
+  transferlab.format  "1"
+  task                "image" | "audio"
+  labels              JSON list of class names
+  input_spec          JSON: {"name", "dtype", "layout", ...}; audio adds "sample_rate" and "window_seconds"
+  backbone, sample_rate (audio), app_version, created (ISO 8601), metrics (JSON), run_id
+"""
+
+from __future__ import annotations
+
+FORMAT_VERSION = "1"
+IMAGE_INPUT = "image"
+AUDIO_INPUT = "waveform"
+PROBABILITIES = "probabilities"
+LOGITS = "logits"
+
+KEY_FORMAT = "transferlab.format"
+KEY_TASK = "task"
+KEY_LABELS = "labels"
+KEY_INPUT_SPEC = "input_spec"
+KEY_BACKBONE = "backbone"
+KEY_SAMPLE_RATE = "sample_rate"
+KEY_APP_VERSION = "app_version"
+KEY_CREATED = "created"
+KEY_METRICS = "metrics"
+KEY_RUN_ID = "run_id"
+
+REQUIRED_KEYS = (KEY_FORMAT, KEY_TASK, KEY_LABELS, KEY_INPUT_SPEC)
+
+
+def image_input_spec() -> dict:
+    return {"name": IMAGE_INPUT, "dtype": "uint8", "layout": "NHWC", "color": "RGB", "size": "any"}
+
+
+def audio_input_spec(sample_rate: int, window_seconds: float) -> dict:
+    return {
+        "name": AUDIO_INPUT,
+        "dtype": "float32",
+        "layout": "NT",
+        "sample_rate": int(sample_rate),
+        "window_seconds": float(window_seconds),
+        "channels": "mono",
+    }

@@ -1,0 +1,169 @@
+"""Run an exported TransferLab model on files with onnxruntime only (never torch).
+
+Labels and preprocessing come from the model's metadata, so a model file is all a user needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from core.errors import TransferLabError
+from core.media import MediaError, audio_info, decode_image, kind_of, read_audio
+from core.predict import contract as C
+
+
+class ModelError(TransferLabError):
+    """The .onnx file is missing, damaged, or not a TransferLab model."""
+
+
+@dataclass(frozen=True)
+class WindowPrediction:
+    start: float
+    end: float
+    label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    path: str
+    label: str | None = None
+    confidence: float | None = None
+    top: list[tuple[str, float]] = field(default_factory=list)
+    windows: list[WindowPrediction] | None = None
+    error: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        out = {"path": self.path, "label": self.label, "confidence": self.confidence}
+        out["top"] = [{"label": name, "confidence": p} for name, p in self.top]
+        if self.windows is not None:
+            out["windows"] = [vars(w).copy() for w in self.windows]
+        if self.error:
+            out["error"] = self.error
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+class Predictor:
+    """``Predictor("model.onnx").predict(["a.jpg", "b.png"])``."""
+
+    def __init__(self, model_path: str | os.PathLike, *, threads: int | None = None):
+        import onnxruntime as ort
+
+        self.path = Path(model_path)
+        if not self.path.is_file():
+            raise ModelError(f"There is no model file at '{self.path}'.")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = int(threads)
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for bad files
+            raise ModelError(f"'{self.path.name}' cannot be loaded as an ONNX model ({_first_line(exc)}).") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        missing = [k for k in C.REQUIRED_KEYS if k not in meta]
+        if missing:
+            raise ModelError(
+                f"'{self.path.name}' is an ONNX model but not one exported by TransferLab "
+                f"(its metadata lacks {', '.join(missing)})."
+            )
+        try:
+            self.labels: list[str] = list(json.loads(meta[C.KEY_LABELS]))
+            self.input_spec: dict = json.loads(meta[C.KEY_INPUT_SPEC])
+        except ValueError as exc:
+            raise ModelError(f"'{self.path.name}' has unreadable TransferLab metadata ({exc}).") from None
+        self.metadata = dict(meta)
+        self.task = meta[C.KEY_TASK]
+        self.input_name = self.input_spec["name"]
+        outputs = [o.name for o in self.session.get_outputs()]
+        self._prob_index = outputs.index(C.PROBABILITIES) if C.PROBABILITIES in outputs else 0
+        self.sample_rate = int(self.input_spec.get("sample_rate") or meta.get(C.KEY_SAMPLE_RATE) or 16000)
+        self.window_seconds = float(self.input_spec.get("window_seconds") or 1.0)
+
+    # ------------------------------------------------------------ raw arrays
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[self._prob_index]
+
+    # ------------------------------------------------------------ files
+
+    def predict(self, paths: Iterable[str | os.PathLike], *, top: int = 3) -> list[Prediction]:
+        """One Prediction per file, in order; an unreadable file gets ``error`` and the rest go on."""
+        return [self.predict_file(p, top=top) for p in expand_paths(paths, self.task)]
+
+    def predict_file(self, path: str | os.PathLike, *, top: int = 3) -> Prediction:
+        path = os.fspath(path)
+        kind = kind_of(path)
+        if kind is None:
+            return Prediction(path, error="not an image or audio file this model can read")
+        if kind != self.task:
+            return Prediction(path, error=f"this is an {kind} file; the model takes {self.task}")
+        try:
+            if self.task == "image":
+                return self._predict_image(path, top)
+            return self._predict_audio(path, top)
+        except MediaError as exc:
+            return Prediction(path, error=str(exc))
+        except OSError as exc:
+            return Prediction(path, error=f"cannot read the file ({exc.strerror or exc})")
+
+    def _ranked(self, probs: np.ndarray, top: int) -> list[tuple[str, float]]:
+        order = np.argsort(-probs)[: max(1, top)]
+        return [(self.labels[i], float(probs[i])) for i in order]
+
+    def _predict_image(self, path: str, top: int) -> Prediction:
+        pixels = np.asarray(decode_image(path), dtype=np.uint8)[None]
+        probs = self.probabilities(pixels)[0]
+        ranked = self._ranked(probs, top)
+        return Prediction(path, ranked[0][0], ranked[0][1], ranked)
+
+    def _predict_audio(self, path: str, top: int) -> Prediction:
+        note = None
+        rate = audio_info(path).sample_rate
+        if rate != self.sample_rate:
+            note = f"resampled from {rate} Hz to the model's {self.sample_rate} Hz"
+        wave = read_audio(path, self.sample_rate)
+        window = max(1, int(round(self.window_seconds * self.sample_rate)))
+        if wave.shape[0] <= window * 1.5:
+            probs = self.probabilities(wave[None].astype(np.float32))[0]
+            ranked = self._ranked(probs, top)
+            return Prediction(path, ranked[0][0], ranked[0][1], ranked, note=note)
+        # Long recordings: half-overlapping windows of the training length, and their mean overall.
+        hop = window // 2
+        starts = list(range(0, wave.shape[0] - window + 1, hop))
+        frames = np.stack([wave[s : s + window] for s in starts]).astype(np.float32)
+        probs = np.concatenate([self.probabilities(frames[i : i + 32]) for i in range(0, len(frames), 32)])
+        windows = [
+            WindowPrediction(s / self.sample_rate, (s + window) / self.sample_rate, self.labels[int(p.argmax())], float(p.max()))
+            for s, p in zip(starts, probs)
+        ]
+        ranked = self._ranked(probs.mean(axis=0), top)
+        return Prediction(path, ranked[0][0], ranked[0][1], ranked, windows=windows, note=note)
+
+
+def expand_paths(paths: Iterable[str | os.PathLike], task: str) -> list[str]:
+    """Files as given; folders walked recursively for files of the model's kind (sorted)."""
+    out: list[str] = []
+    for raw in paths:
+        p = os.fspath(raw)
+        if os.path.isdir(p):
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                out += [os.path.join(dirpath, f) for f in sorted(filenames) if kind_of(f) == task]
+        else:
+            out.append(p)
+    return out
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1][:200] if text else type(exc).__name__
