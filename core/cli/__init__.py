@@ -23,6 +23,9 @@ COMMAND_MODULES = [
     "core.cli.cmd_label",
     "core.cli.cmd_split",
     "core.cli.cmd_status",
+    "core.cli.cmd_backbones",
+    "core.cli.cmd_weights",
+    "core.cli.cmd_predict",
 ]
 
 
@@ -81,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("transferlab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`transferlab backbones --json | head`): not an error of ours.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
     except Exception as exc:  # a bug: say so in a sentence, keep the traceback on demand
         print(
             f"transferlab: unexpected error ({type(exc).__name__}: {exc}). "

@@ -371,10 +371,12 @@ class Project(LabelOps, SplitOps):
 
 
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    # Each thread gets its own connection (see Project.conn); check_same_thread=False only lets
+    # close() run from the thread that closes the project, e.g. the GUI thread after an import.
     if read_only:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=10)
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=10, check_same_thread=False)
     else:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a label edit whose call returned survives a crash or power loss, not only a kill.
         conn.execute("PRAGMA synchronous=FULL")

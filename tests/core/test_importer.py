@@ -115,22 +115,33 @@ def test_missing_path_is_reported_not_raised(image_project, tmp_path):
     assert report.added == 0 and report.rejected[0].reason == "no such file or folder"
 
 
-def test_cancel_stops_and_keeps_what_was_imported(image_project, tmp_path):
+class CancelAfterChecks(CancelToken):
+    """A real token that the importer cancels itself through after N checks: the user pressing
+    Cancel at a reproducible moment, however fast the machine is."""
+
+    def __init__(self, checks: int):
+        super().__init__()
+        self.left = checks
+
+    @property
+    def cancelled(self) -> bool:
+        self.left -= 1
+        if self.left <= 0:
+            self.cancel()
+        return super().cancelled
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_cancel_stops_and_keeps_what_was_imported(image_project, tmp_path, processes):
     src = tmp_path / "src"
     for i in range(300):
         write_image(src / f"{i:03}.png", shape_image("circle", size=32, seed=i))
-    token = CancelToken()
-
-    def on_progress(p):
-        if p.done >= 20:
-            token.cancel()
-
-    report = import_files(image_project, [src], progress=on_progress, cancel=token)
+    report = import_files(image_project, [src], cancel=CancelAfterChecks(8), use_processes=processes, workers=2)
     assert report.cancelled
-    assert 20 <= report.added < 300
+    assert 0 < report.added < 300
     assert image_project.count() == report.added
     rest = import_files(image_project, [src])
-    assert rest.added + report.added == 300
+    assert rest.added + report.added == 300 and not rest.cancelled
 
 
 def test_progress_reaches_the_total(image_project, tmp_path):

@@ -1,0 +1,208 @@
+"""The modules a spec's builder returns: the official network (``net``, whose state dict matches the
+official weight file key for key) plus the pooling that turns it into a feature extractor.
+
+``finalize()`` removes what feature extraction never uses (the ImageNet classifier, transformer layers
+above the chosen one) so that fine-tuning and DDP see no dead parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import nn
+
+from core.backbones.spec import Stage
+
+
+class FeatureModel(nn.Module):
+    """Base class: ``forward(*batch)`` -> ``[B, feature_dim]``; ``stages()`` from input to output."""
+
+    def __init__(self, net: nn.Module, stage_fn: Callable[[nn.Module], list[Stage]]):
+        super().__init__()
+        self.net = net
+        self._stage_fn = stage_fn
+        self.finalized = False
+
+    def finalize(self) -> FeatureModel:
+        self.finalized = True
+        return self
+
+    def stages(self) -> list[Stage]:
+        """Trainable groups, input side first; only those present after ``finalize()``."""
+        present = []
+        for stage in self._stage_fn(self.net):
+            modules = tuple(m for m in stage.modules if _exists(self, m))
+            if modules:
+                present.append(Stage(stage.name, modules))
+        return present
+
+    def stage_parameters(self, stage: Stage) -> list[nn.Parameter]:
+        params: list[nn.Parameter] = []
+        for path in stage.modules:
+            target = _resolve(self, path)
+            params.extend([target] if isinstance(target, nn.Parameter) else target.parameters())
+        return params
+
+
+class ClassifierFeatures(FeatureModel):
+    """An ImageNet classifier whose last linear layer (``head``, a dotted path in ``net``) becomes an
+    identity: the network's own pooling (and dropout, in training) then yields the features."""
+
+    def __init__(self, net: nn.Module, head: str, stage_fn):
+        super().__init__(net, stage_fn)
+        self.head = head
+
+    def finalize(self) -> FeatureModel:
+        if not self.finalized:
+            parent_path, _, leaf = self.head.rpartition(".")
+            parent = self.net.get_submodule(parent_path) if parent_path else self.net
+            if isinstance(parent, nn.Sequential) and leaf.isdigit():
+                parent[int(leaf)] = nn.Identity()
+            else:
+                setattr(parent, leaf, nn.Identity())
+        return super().finalize()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class SpeechFeatures(FeatureModel):
+    """A torchaudio Wav2Vec2Model (wav2vec 2.0, HuBERT, WavLM): mean of the hidden states of
+    transformer ``layer`` (1-based) over the valid frames of each waveform."""
+
+    def __init__(self, net: nn.Module, layer: int, stage_fn):
+        super().__init__(net, stage_fn)
+        n_layers = len(net.encoder.transformer.layers)
+        if not 1 <= layer <= n_layers:
+            raise ValueError(f"layer must be between 1 and {n_layers}, not {layer}")
+        self.layer = layer
+
+    def finalize(self) -> FeatureModel:
+        if not self.finalized:
+            # Layers above the chosen one are never run: drop them (memory, and no unused parameters).
+            transformer = self.net.encoder.transformer
+            transformer.layers = transformer.layers[: self.layer]
+            self.net.aux = None
+        return super().finalize()
+
+    def forward(self, waves: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        # The steps of torchaudio's Wav2Vec2Model.extract_features, spelled out because torchaudio
+        # hands WavLM layers the padding mask in the wrong argument (WavLM asserts it gets none and
+        # wants a key-padding mask instead), and to stop after ``layer`` layers.
+        net = self.net
+        x, frame_lengths = net.feature_extractor(waves, lengths)
+        x, additive_mask = net.encoder._preprocess(x, frame_lengths)
+        transformer = net.encoder.transformer
+        x = transformer._preprocess(x)
+        padding = None
+        if frame_lengths is not None:
+            padding = torch.arange(x.shape[1], device=x.device)[None, :] >= frame_lengths[:, None]
+        position_bias = None
+        for block in transformer.layers[: self.layer]:
+            if _is_wavlm_layer(block):
+                # Additive float mask, the same type as WavLM's relative-position bias it is added to.
+                key_mask = None if padding is None else padding.to(x.dtype) * -10000.0
+                x, position_bias = block(x, None, position_bias=position_bias, key_padding_mask=key_mask)
+            else:
+                x, position_bias = block(x, additive_mask, position_bias=position_bias)
+        if padding is None:
+            return x.mean(dim=1)
+        valid = (~padding).to(x.dtype).unsqueeze(-1)
+        return (x * valid).sum(dim=1) / valid.sum(dim=1).clamp(min=1.0)
+
+
+def _is_wavlm_layer(block: nn.Module) -> bool:
+    return hasattr(block.attention, "rel_attn_embed")  # WavLMSelfAttention's relative positions
+
+
+def unfreeze_top(model: FeatureModel, n: int) -> list[str]:
+    """Freeze the whole backbone, then make the top ``n`` stages trainable (``n < 0``: all).
+
+    Returns the names of the trainable stages, input side first.
+    """
+    for p in model.parameters():
+        p.requires_grad_(False)
+    stages = model.stages()
+    chosen = stages if n < 0 else stages[len(stages) - n:] if n > 0 else []
+    for stage in chosen:
+        for p in model.stage_parameters(stage):
+            p.requires_grad_(True)
+    return [s.name for s in chosen]
+
+
+# ------------------------------------------------------------------ stage lists per architecture
+
+
+def _paths(prefix: str, names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f"{prefix}{n}" for n in names)
+
+
+def sequential_stages(container: str, extra_head: tuple[str, ...] = ()) -> Callable:
+    """Each child of ``net.<container>`` (an nn.Sequential) is a stage; ``extra_head`` modules
+    (e.g. a pretrained pre-logits layer) form a last stage."""
+
+    def stage_fn(net: nn.Module) -> list[Stage]:
+        seq = net.get_submodule(container)
+        stages = [Stage(f"{container}.{i}", (f"net.{container}.{i}",)) for i in range(len(seq))]
+        if extra_head:
+            stages.append(Stage("head", _paths("net.", extra_head)))
+        return stages
+
+    return stage_fn
+
+
+def resnet_stages(net: nn.Module) -> list[Stage]:
+    return [Stage("stem", ("net.conv1", "net.bn1"))] + [
+        Stage(f"layer{i}", (f"net.layer{i}",)) for i in range(1, 5)
+    ]
+
+
+def vit_stages(net: nn.Module) -> list[Stage]:
+    layers = net.encoder.layers
+    return (
+        [Stage("embedding", ("net.conv_proj", "net.class_token", "net.encoder.pos_embedding"))]
+        + [Stage(f"block{i}", (f"net.encoder.layers.{name}",)) for i, name in enumerate(layers._modules)]
+        + [Stage("final_norm", ("net.encoder.ln",))]
+    )
+
+
+def efficientnet_lite_stages(net: nn.Module) -> list[Stage]:
+    """Blocks grouped like the paper's stages: consecutive blocks with the same output width."""
+    stages = [Stage("stem", ("net._conv_stem", "net._bn0"))]
+    group: list[str] = []
+    width = None
+    for i, block in enumerate(net._blocks):
+        out = block._block_args.output_filters
+        if group and out != width:
+            stages.append(Stage(f"stage{len(stages)}", tuple(group)))
+            group = []
+        group.append(f"net._blocks.{i}")
+        width = out
+    stages.append(Stage(f"stage{len(stages)}", tuple(group)))
+    stages.append(Stage("head", ("net._conv_head", "net._bn1")))
+    return stages
+
+
+def speech_stages(net: nn.Module) -> list[Stage]:
+    t = "net.encoder.transformer"
+    return [
+        Stage("feature_encoder", ("net.feature_extractor",)),
+        Stage("projection", ("net.encoder.feature_projection", f"{t}.pos_conv_embed", f"{t}.layer_norm")),
+    ] + [Stage(f"layer{i + 1}", (f"{t}.layers.{i}",)) for i in range(len(net.encoder.transformer.layers))]
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _resolve(root: nn.Module, path: str):
+    module_path, _, leaf = path.rpartition(".")
+    owner = root.get_submodule(module_path) if module_path else root
+    return getattr(owner, leaf)
+
+
+def _exists(root: nn.Module, path: str) -> bool:
+    try:
+        return _resolve(root, path) is not None
+    except AttributeError:
+        return False

@@ -1,0 +1,242 @@
+"""How an input is prepared for a backbone's weights: one frozen settings object per kind of input.
+
+Every preprocessing object offers the same small interface, so feature extraction and training never
+ask which kind they hold:
+
+- ``load(path)``            decode a media file and prepare it (one item tensor)
+- ``to_tensor(item)``       prepare an already decoded PIL image / float32 mono waveform
+- ``collate(tensors)``      stack prepared items into the argument tuple the model is called with
+- ``length_of(tensor)``     items of equal length batch without padding (exact features)
+- ``settings()``            plain values; they enter the embedding-cache fingerprint
+- ``example_batch(n)``      a reference batch for MACs and latency
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar, Union
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from core import media
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# TensorFlow's EfficientNet-Lite ("edge") weights were trained on (pixel - 127) / 128.
+INCEPTION_EDGE_MEAN = (127.0 / 255, 127.0 / 255, 127.0 / 255)
+INCEPTION_EDGE_STD = (128.0 / 255, 128.0 / 255, 128.0 / 255)
+
+
+class _Base:
+    modality: ClassVar[str]
+    variable_length: ClassVar[bool] = False
+
+    def settings(self) -> dict:
+        return {"kind": type(self).__name__, **dataclasses.asdict(self)}
+
+    def length_of(self, tensor: torch.Tensor) -> int:
+        return int(tensor.shape[-1])
+
+
+# ---------------------------------------------------------------------------------- images
+
+
+@dataclass(frozen=True)
+class ImagePreprocessing(_Base):
+    """RGB image -> float tensor [3, crop_size, crop_size], normalised with the weights' mean/std.
+
+    ``resize='center_crop'`` (what the weights were evaluated with): the shorter side is scaled to
+    ``resize_size`` keeping the aspect ratio, then the centre ``crop_size`` square is cut, so the
+    edges of wide or tall pictures are lost. ``resize='squash'`` scales the whole picture to the
+    square instead: nothing is cut, but shapes are stretched.
+    """
+
+    modality: ClassVar[str] = "image"
+    crop_size: int = 224
+    resize_size: int = 256
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    interpolation: str = "bilinear"  # 'bilinear' | 'bicubic'
+    resize: str = "center_crop"  # 'center_crop' | 'squash'
+
+    def __post_init__(self):
+        if self.resize not in ("center_crop", "squash"):
+            raise ValueError(f"resize must be 'center_crop' or 'squash', not {self.resize!r}")
+        if self.interpolation not in _PIL_FILTERS:
+            raise ValueError(f"interpolation must be one of {sorted(_PIL_FILTERS)}")
+
+    def load(self, path) -> torch.Tensor:
+        return self.to_tensor(media.decode_image(path))
+
+    def to_tensor(self, image) -> torch.Tensor:
+        from PIL import Image
+
+        image = image if image.mode == "RGB" else image.convert("RGB")
+        resample = _PIL_FILTERS[self.interpolation]
+        size = self.crop_size
+        if self.resize == "squash":
+            image = image.resize((size, size), resample, reducing_gap=3.0)
+        else:
+            w, h = image.size
+            scale = self.resize_size / min(w, h)
+            nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
+            image = image.resize((nw, nh), resample, reducing_gap=3.0)
+            left, top = (nw - size) // 2, (nh - size) // 2
+            image = image.crop((left, top, left + size, top + size))
+        assert isinstance(image, Image.Image)
+        x = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)
+        return self.normalize(x.float().div_(255.0))
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(3, 1, 1)
+        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(3, 1, 1)
+        return (x - mean) / std
+
+    def collate(self, tensors: list[torch.Tensor]) -> tuple:
+        return (torch.stack(tensors),)
+
+    def length_of(self, tensor: torch.Tensor) -> int:
+        return 0  # every prepared image has the same shape
+
+    def example_batch(self, batch: int = 1, device=None) -> tuple:
+        return (torch.zeros(batch, 3, self.crop_size, self.crop_size, device=device),)
+
+
+_PIL_FILTERS = {"bilinear": 2, "bicubic": 3}  # PIL.Image.Resampling values, without importing PIL here
+
+
+# ---------------------------------------------------------------------------------- log-mel
+
+
+@dataclass(frozen=True)
+class LogMelPreprocessing(_Base):
+    """Waveform of any length -> log-mel "picture" [3, image_size, image_size] for an ImageNet CNN.
+
+    The log-mel spectrogram (low frequencies at the bottom) is scaled to the square picture the
+    image weights expect, so the time axis of every clip, short or long, is stretched or squeezed to
+    ``image_size`` columns: fine for clips up to a few seconds; long recordings should be cut into
+    segments on import. Loudness is normalised per clip: the loudest mel bin becomes white and
+    ``dynamic_range_db`` below it black; clips whose loudest bin is under ``silence_floor_db`` are
+    not amplified (silence stays dark instead of becoming amplified noise).
+    """
+
+    modality: ClassVar[str] = "audio"
+    sample_rate: int = 16000
+    n_fft: int = 1024  # zero-padded 25 ms windows: enough FFT bins that no low mel band is empty
+    win_length: int = 400  # 25 ms
+    hop_length: int = 160  # 10 ms
+    n_mels: int = 128
+    f_min: float = 20.0
+    f_max: float = 8000.0
+    dynamic_range_db: float = 80.0
+    silence_floor_db: float = -20.0
+    image_size: int = 224
+    mean: tuple[float, float, float] = INCEPTION_EDGE_MEAN
+    std: tuple[float, float, float] = INCEPTION_EDGE_STD
+
+    def frontend(self) -> LogMelImage:
+        """The same transform as an ``nn.Module`` on a batch [B, samples] (for export or GPU use)."""
+        return LogMelImage(self)
+
+    def load(self, path) -> torch.Tensor:
+        return self.to_tensor(media.read_audio(path, self.sample_rate))
+
+    def to_tensor(self, wave) -> torch.Tensor:
+        wave = torch.as_tensor(np.asarray(wave, dtype=np.float32)).reshape(1, -1)
+        with torch.no_grad():
+            return _frontend_for(self)(wave)[0]
+
+    def collate(self, tensors: list[torch.Tensor]) -> tuple:
+        return (torch.stack(tensors),)
+
+    def length_of(self, tensor: torch.Tensor) -> int:
+        return 0
+
+    def example_batch(self, batch: int = 1, device=None) -> tuple:
+        return (torch.zeros(batch, 3, self.image_size, self.image_size, device=device),)
+
+
+class LogMelImage(nn.Module):
+    """[B, samples] float waveform -> [B, 3, S, S] normalised log-mel picture."""
+
+    def __init__(self, p: LogMelPreprocessing):
+        super().__init__()
+        import torchaudio
+
+        self.settings = p
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=p.sample_rate, n_fft=p.n_fft, win_length=p.win_length, hop_length=p.hop_length,
+            f_min=p.f_min, f_max=p.f_max, n_mels=p.n_mels, power=2.0, center=True, pad_mode="reflect",
+        )
+        self.to_db = torchaudio.transforms.AmplitudeToDB(stype="power", top_db=None)
+        self.register_buffer("mean", torch.tensor(p.mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(p.std).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        p = self.settings
+        if wave.shape[-1] < p.n_fft:  # reflect padding needs at least n_fft/2 samples; empty clips too
+            wave = F.pad(wave, (0, p.n_fft - wave.shape[-1]))
+        db = self.to_db(self.mel(wave))  # [B, n_mels, frames]
+        ref = db.amax(dim=(-2, -1), keepdim=True).clamp(min=p.silence_floor_db)
+        img = ((db - ref) / p.dynamic_range_db + 1.0).clamp(0.0, 1.0)
+        img = img.flip(-2).unsqueeze(1)  # low frequencies at the bottom, like a picture of a spectrogram
+        img = F.interpolate(img, size=(p.image_size, p.image_size), mode="bilinear",
+                            align_corners=False, antialias=True)
+        return (img.expand(-1, 3, -1, -1) - self.mean) / self.std
+
+
+_FRONTENDS: dict[LogMelPreprocessing, LogMelImage] = {}
+
+
+def _frontend_for(p: LogMelPreprocessing) -> LogMelImage:
+    # Building the mel filter bank costs more than applying it to a short clip: keep one per setting.
+    if p not in _FRONTENDS:
+        _FRONTENDS[p] = LogMelImage(p).eval()
+    return _FRONTENDS[p]
+
+
+# ---------------------------------------------------------------------------------- waveforms
+
+
+@dataclass(frozen=True)
+class WaveformPreprocessing(_Base):
+    """Raw waveform for speech models: float32 mono at ``sample_rate``, optionally standardised.
+
+    Shorter clips are zero-padded to ``min_samples`` (the convolutional front end's receptive
+    field); longer than ``max_seconds`` are cut (attention cost grows with the square of length).
+    """
+
+    modality: ClassVar[str] = "audio"
+    variable_length: ClassVar[bool] = True
+    sample_rate: int = 16000
+    normalize: bool = False  # True for the bundles trained on standardised waveforms (large models)
+    min_samples: int = 400
+    max_seconds: float = 30.0
+
+    def load(self, path) -> torch.Tensor:
+        return self.to_tensor(media.read_audio(path, self.sample_rate, end=self.max_seconds))
+
+    def to_tensor(self, wave) -> torch.Tensor:
+        x = torch.as_tensor(np.asarray(wave, dtype=np.float32)).reshape(-1)
+        x = x[: int(self.max_seconds * self.sample_rate)]
+        if x.shape[0] < self.min_samples:
+            x = F.pad(x, (0, self.min_samples - x.shape[0]))
+        if self.normalize:
+            x = (x - x.mean()) / (x.std(unbiased=False) + 1e-7)  # matches torchaudio's layer_norm
+        return x
+
+    def collate(self, tensors: list[torch.Tensor]) -> tuple:
+        lengths = [t.shape[0] for t in tensors]
+        if len(set(lengths)) == 1:
+            return (torch.stack(tensors), None)
+        return (nn.utils.rnn.pad_sequence(tensors, batch_first=True), torch.tensor(lengths))
+
+    def example_batch(self, batch: int = 1, device=None) -> tuple:
+        return (torch.zeros(batch, self.sample_rate, device=device), None)  # one second
+
+
+Preprocessing = Union[ImagePreprocessing, LogMelPreprocessing, WaveformPreprocessing]

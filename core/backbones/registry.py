@@ -1,0 +1,53 @@
+"""The one registry of backbones, by name, in the order they are offered to the user."""
+
+from __future__ import annotations
+
+import functools
+
+from core.backbones.spec import BackboneSpec
+from core.errors import TransferLabError
+
+
+class UnknownBackboneError(TransferLabError):
+    exit_code = 2
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> dict[str, BackboneSpec]:
+    # Built on first use: reading torchvision/torchaudio metadata costs a moment at import time.
+    from core.backbones.audio_entries import AUDIO_EFFICIENTNET_LITE0, speech_specs
+    from core.backbones.image_entries import EFFICIENTNET_LITE0, torchvision_specs
+
+    specs = (EFFICIENTNET_LITE0, *torchvision_specs(), AUDIO_EFFICIENTNET_LITE0, *speech_specs())
+    table: dict[str, BackboneSpec] = {}
+    for spec in specs:
+        if spec.name in table:
+            raise RuntimeError(f"two backbones are named {spec.name}")
+        table[spec.name] = spec
+    return table
+
+
+def all_specs(modality: str | None = None) -> list[BackboneSpec]:
+    """Every backbone (of one modality when given): offline defaults first."""
+    return [s for s in _registry().values() if modality is None or s.modality == modality]
+
+
+def names(modality: str | None = None) -> list[str]:
+    return [s.name for s in all_specs(modality)]
+
+
+def get(name_or_spec: str | BackboneSpec) -> BackboneSpec:
+    """The spec of a backbone; a spec passes through (so APIs accept either)."""
+    if isinstance(name_or_spec, BackboneSpec):
+        return name_or_spec
+    try:
+        return _registry()[name_or_spec]
+    except KeyError:
+        raise UnknownBackboneError(
+            f"There is no backbone called {name_or_spec!r}; choose one of: {', '.join(names())}."
+        ) from None
+
+
+def default_for(modality: str) -> BackboneSpec:
+    """The backbone that works offline out of the box for a project of this modality."""
+    return get({"image": "efficientnet_lite0", "audio": "audio_efficientnet_lite0"}[modality])

@@ -1,0 +1,194 @@
+"""Batched feature extraction with an on-disk embedding cache.
+
+Serves the probe training mode, few-shot and model-assisted labelling: embeddings are computed once
+per (backbone, preprocessing + weights identity, sample content hash) and then read back in
+milliseconds. The cache is one SQLite file per (backbone, fingerprint) in the project's cache/
+folder: one file open for a thousand samples instead of a thousand (and safe to delete any time).
+Changing the preprocessing, the builder options (e.g. the speech layer) or the weights changes the
+fingerprint and therefore the file, so stale features are never served.
+
+Items are ``(content_hash, source)`` pairs, where source is a media path, or a zero-argument callable
+returning a path, a decoded PIL image / float32 waveform, or an already prepared tensor; so this
+module does not depend on the project database. A file that cannot be decoded is reported in
+``Features.failed`` with its reason and the other items go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.backbones import BackboneSpec, FeatureModel, get
+from core.media import MediaError
+
+Item = tuple[str, object]
+
+
+@dataclass
+class Features:
+    """Results in input order (failed items left out): ``vectors[i]`` belongs to ``hashes[i]``."""
+
+    hashes: list[str]
+    vectors: np.ndarray  # float32 [N, feature_dim]
+    failed: dict[str, str] = field(default_factory=dict)  # content hash -> reason
+    cached: int = 0
+    computed: int = 0
+
+
+class EmbeddingCache:
+    """float32 vectors by sample content hash for one backbone fingerprint, in one SQLite file."""
+
+    def __init__(self, cache_dir: str | os.PathLike, spec: BackboneSpec, weights_identity: str):
+        key = hashlib.sha256(f"{spec.fingerprint}|{weights_identity}".encode()).hexdigest()[:16]
+        self.path = Path(cache_dir) / "embeddings" / f"{spec.name}-{key}.sqlite"
+        self.dim = spec.feature_dim
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")  # readers (GUI) and a writer (trainer) at once
+        self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last write is harmless
+        self._db.execute("CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 900):  # stay under SQLite's bound-parameter limit
+            chunk = unique[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for h, blob in self._db.execute(f"SELECT hash, vec FROM emb WHERE hash IN ({marks})", chunk):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == self.dim:
+                    found[h] = vec
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        rows = [(h, np.ascontiguousarray(v, dtype=np.float32).tobytes()) for h, v in items.items()]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO emb (hash, vec) VALUES (?, ?)", rows)
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM emb").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def extract(
+    spec_or_name: str | BackboneSpec,
+    items: Iterable[Item],
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    model: FeatureModel | None = None,
+    weights_identity: str | None = None,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    load_workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Features:
+    """Embed ``items`` with a backbone; cached embeddings are read instead of computed.
+
+    ``model`` defaults to the backbone with its pretrained weights (``core.weights.load_pretrained``),
+    loaded only if something is not cached. A model passed in is used as it is; its features are
+    cached only when its weights are identified (``weights_identity`` or the identity
+    ``load_pretrained`` attaches), so random or half-trained weights never pollute the cache.
+    ``progress(done, total)`` after each batch; ``should_stop()`` is checked between batches.
+    """
+    spec = get(spec_or_name)
+    items = list(items)
+    hashes = [h for h, _ in items]
+    identity = weights_identity or (getattr(model, "weights_identity", None) if model is not None else None)
+    if model is None and identity is None:
+        from core.weights import resolve
+
+        identity = resolve(spec).identity  # fails early with the "which file, where" sentence
+    cache = EmbeddingCache(cache_dir, spec, identity) if cache_dir is not None and identity else None
+    try:
+        known = cache.get_many(hashes) if cache is not None else {}
+        todo = [(h, src) for h, src in dict(items).items() if h not in known]
+        failed: dict[str, str] = {}
+        computed: dict[str, np.ndarray] = {}
+        if todo:
+            if model is None:
+                from core.weights import load_pretrained
+
+                model = load_pretrained(spec, device=device)
+            computed = _compute(spec, model, todo, failed, batch_size, device, load_workers,
+                                progress, should_stop, cache, len(known))
+        found = {**known, **computed}
+        order = [h for h in hashes if h in found]
+        vectors = np.stack([found[h] for h in order]) if order else np.zeros((0, spec.feature_dim), np.float32)
+        return Features(order, vectors.astype(np.float32, copy=False), failed, len(known), len(computed))
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _compute(spec, model, todo, failed, batch_size, device, load_workers, progress, should_stop, cache, done0):
+    """Prepare and embed ``todo`` in chunks; batches hold equal-length items only (no padding, so a
+    sample's features never depend on its batch mates)."""
+    pre = spec.preprocessing
+    model.eval()
+    out: dict[str, np.ndarray] = {}
+    total = done0 + len(todo)
+    chunk = batch_size * (4 if pre.variable_length else 1)
+    with ThreadPoolExecutor(max_workers=max(1, load_workers)) as pool:
+        for start in range(0, len(todo), chunk):
+            if should_stop is not None and should_stop():
+                break
+            part = todo[start:start + chunk]
+            prepared = list(pool.map(lambda item: _prepare(pre, item), part))
+            ready = []
+            for (h, _), (tensor, error) in zip(part, prepared):
+                if error is None:
+                    ready.append((h, tensor))
+                else:
+                    failed[h] = error
+            new = {}
+            for group in _batches(ready, pre, batch_size):
+                batch = pre.collate([t for _, t in group])
+                batch = tuple(b.to(device, non_blocking=True) if isinstance(b, torch.Tensor) else b for b in batch)
+                with torch.inference_mode():
+                    feats = model(*batch).float().cpu().numpy()
+                new.update({h: feats[i] for i, (h, _) in enumerate(group)})
+            if cache is not None and new:
+                cache.put_many(new)
+            out.update(new)
+            if progress is not None:
+                progress(done0 + start + len(part), total)
+    return out
+
+
+def _prepare(pre, item) -> tuple[torch.Tensor | None, str | None]:
+    _, source = item
+    try:
+        value = source() if callable(source) else source
+        if isinstance(value, torch.Tensor):
+            return value, None
+        if isinstance(value, (str, os.PathLike)):
+            return pre.load(value), None
+        return pre.to_tensor(value), None
+    except MediaError as exc:
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+
+
+def _batches(ready, pre, batch_size):
+    if not pre.variable_length:
+        for i in range(0, len(ready), batch_size):
+            yield ready[i:i + batch_size]
+        return
+    by_length: dict[int, list] = {}
+    for h, t in ready:
+        by_length.setdefault(pre.length_of(t), []).append((h, t))
+    for group in by_length.values():
+        for i in range(0, len(group), batch_size):
+            yield group[i:i + batch_size]
