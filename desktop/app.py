@@ -1,0 +1,46 @@
+"""Entry point of the desktop app: ``run(project_dir)`` is what ``transferlab [PROJECT_DIR]`` calls."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from desktop.main_window import MainWindow
+from desktop.services import make_services
+from desktop.settings import APP_NAME, ORGANISATION, AppSettings
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationDisplayName(APP_NAME)
+    return app
+
+
+def create_main_window(project_dir: str | None = None, settings: AppSettings | None = None) -> MainWindow:
+    """Everything ``run`` does except the event loop (tests build the window this way)."""
+    services = make_services(settings)
+    services.themes.apply()
+    window = MainWindow(services)
+    geometry = services.settings.window_geometry()
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    if project_dir:
+        # On failure the window shows why (missing, not a project, locked: with "Open read-only").
+        services.projects.open_project(project_dir)
+    return window
+
+
+def run(project_dir: str | None = None) -> int:
+    app = create_application()
+    window = create_main_window(project_dir)
+    window.show()
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -1,0 +1,107 @@
+"""Runs core.importer in the background for the open project; one import at a time."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from core.cancel import CancelToken
+from core.importer import ImportReport, import_files
+from desktop.notifier import Notifier
+from desktop.session import ProjectSession
+from desktop.workers import Task, UserError
+
+
+def _import(progress, project, paths, labels, cancel):
+    return import_files(project, paths, labels=labels, progress=progress, cancel=cancel)
+
+
+class ImportController(QObject):
+    started = Signal()
+    progress = Signal(object)  # core.importer.ImportProgress
+    finished = Signal(object)  # ImportReport, or None when the import failed
+
+    def __init__(self, session: ProjectSession, notifier: Notifier, pool: QThreadPool | None = None):
+        super().__init__()
+        self._session = session
+        self._notifier = notifier
+        self._pool = pool or QThreadPool(self)
+        self._task: Task | None = None
+        self._running = False
+        self._cancel: CancelToken | None = None
+        self.last_report: ImportReport | None = None
+        session.opened.connect(self._forget_report)
+
+    def start(self, paths, labels: str = "folder") -> bool:
+        project = self._session.project
+        if project is None:
+            self._notifier.post("Open or create a project first, then import files into it.", "warning")
+            return False
+        if project.read_only:
+            self._notifier.post(
+                "This project is open read-only (it is open in another TransferLab), so nothing can be imported.",
+                "warning",
+            )
+            return False
+        if self.is_running:
+            self._notifier.post("An import is already running; wait for it or cancel it first.", "info")
+            return False
+        paths = [os.fspath(p) for p in paths]
+        self._cancel = CancelToken()
+        task = Task(_import, project, paths, labels, self._cancel, doing="importing files")
+        task.signals.progress.connect(self.progress)
+        task.signals.result.connect(self._on_result)
+        task.signals.error.connect(self._on_error)
+        task.signals.finished.connect(self._on_finished)
+        self._task = task
+        self._running = True
+        self._notifier.clear()
+        self.started.emit()
+        self._pool.start(task)
+        return True
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        """Cancel and wait: the project must not close under a running import."""
+        self.cancel()
+        self._pool.waitForDone(timeout_ms)
+
+    def _forget_report(self, _project=None) -> None:
+        self.last_report = None
+
+    def _done(self) -> None:
+        # Not running any more before anyone hears `finished`; the task object itself is kept
+        # until its own `finished` so it is not collected while its thread is still unwinding.
+        self._cancel = None
+        self._running = False
+
+    @property
+    def is_running(self) -> bool:
+        return self._running
+
+    def _on_result(self, report: ImportReport) -> None:
+        self._done()
+        self.last_report = report
+        self._session.notify_changed()
+        files = "file" if report.added == 1 else "files"
+        text = f"Import {'cancelled' if report.cancelled else 'finished'}: {report.added} {files} added"
+        if report.duplicates:
+            text += f", {len(report.duplicates)} duplicates skipped"
+        if report.rejected:
+            text += f", {len(report.rejected)} rejected — the Data page lists each with its reason"
+        level = "warning" if report.rejected or report.cancelled else "success"
+        self._notifier.post(text + ".", level)
+        self.finished.emit(report)
+
+    def _on_error(self, error: UserError) -> None:
+        self._done()
+        self._notifier.error(error)
+        self._session.notify_changed()  # whatever was committed before the failure is shown
+        self.finished.emit(None)
+
+    def _on_finished(self) -> None:
+        self._task = None

@@ -1,0 +1,142 @@
+"""The main window: composition only (navigation, message strip, pages); controllers do the work."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from desktop.pages.data_page import DataPage
+from desktop.pages.evaluate_page import EvaluatePage
+from desktop.pages.export_page import ExportPage
+from desktop.pages.home_page import HomePage
+from desktop.pages.label_page import LabelPage
+from desktop.pages.play_page import PlayPage
+from desktop.pages.train_page import TrainPage
+from desktop.services import Services
+from desktop.theme import THEME_CHOICES
+from desktop.widgets.message_banner import MessageBanner
+from desktop.widgets.nav_bar import NavBar
+
+# (key, title, needs an open project)
+PAGES = [
+    ("home", "Home", False), ("data", "Data", True), ("label", "Label", True), ("train", "Train", True),
+    ("evaluate", "Evaluate", True), ("play", "Play", True), ("export", "Export", True),
+]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: Services):
+        super().__init__()
+        self.services = services
+        s = services
+        self.setMinimumSize(900, 600)
+        self.resize(1180, 760)
+        self.setAcceptDrops(True)
+
+        self.nav = NavBar(PAGES)
+        self.banner = MessageBanner(s.notifier)
+        self.pages: dict[str, QWidget] = {
+            "home": HomePage(s.projects, s.settings),
+            "data": DataPage(s.session, s.imports, s.settings),
+            "label": LabelPage(), "train": TrainPage(), "evaluate": EvaluatePage(),
+            "play": PlayPage(), "export": ExportPage(),
+        }
+        self.stack = QStackedWidget()
+        for key, _title, _needs in PAGES:
+            self.pages[key].setObjectName(f"page_{key}")
+            self.stack.addWidget(self.pages[key])
+
+        content = QWidget()
+        content.setObjectName("Content")
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.setSpacing(0)
+        content_layout.addWidget(self.banner)
+        content_layout.addWidget(self.stack, 1)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(content, 1)
+        self.setCentralWidget(central)
+        self._build_menus()
+
+        self.nav.page_selected.connect(self.show_page)
+        s.projects.navigate.connect(self.show_page)
+        s.session.opened.connect(lambda _p: self._project_changed())
+        s.session.closed.connect(self._project_changed)
+        self._project_changed()
+        self.show_page("home")
+
+    def _build_menus(self) -> None:
+        s = self.services
+        file_menu = self.menuBar().addMenu("&File")
+        self._add_action(file_menu, "&New project…", lambda: s.projects.ask_new_project(self), QKeySequence.StandardKey.New)
+        self._add_action(file_menu, "&Open project…", lambda: s.projects.ask_open_project(self), QKeySequence.StandardKey.Open)
+        self.close_project_action = self._add_action(file_menu, "&Close project", s.projects.close_project)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view_menu = self.menuBar().addMenu("&View")
+        theme_menu = view_menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        for choice in THEME_CHOICES:
+            action = QAction("Follow the system" if choice == "system" else choice.capitalize(), self, checkable=True)
+            action.setChecked(choice == s.themes.choice)
+            action.triggered.connect(lambda _checked=False, c=choice: s.themes.set_choice(c))
+            group.addAction(action)
+            theme_menu.addAction(action)
+
+    def _add_action(self, menu, text, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    # ------------------------------------------------------------ navigation and title
+
+    def show_page(self, key: str) -> None:
+        if not self.nav.buttons[key].isEnabled():
+            key = "home"
+        self.stack.setCurrentWidget(self.pages[key])
+        self.nav.set_current(key)
+
+    def current_page(self) -> str:
+        return next(k for k, w in self.pages.items() if w is self.stack.currentWidget())
+
+    def _project_changed(self) -> None:
+        project = self.services.session.project
+        if project is None:
+            self.setWindowTitle("TransferLab")
+            self.nav.set_project(None)
+            self.close_project_action.setEnabled(False)
+            if self.nav.current() not in (None, "home"):
+                self.show_page("home")
+            return
+        suffix = " (read-only)" if project.read_only else ""
+        self.setWindowTitle(f"{project.name}{suffix} — TransferLab")
+        self.nav.set_project(f"{project.name}\n{project.task.capitalize()} project{suffix}")
+        self.close_project_action.setEnabled(True)
+
+    # ------------------------------------------------------------ drops and closing
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.services.projects.handle_drop(paths, self)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.services.settings.set_window_geometry(self.saveGeometry())
+        self.services.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Qt item models over core data (views stay dumb; core stays Qt-free)."""

@@ -1,0 +1,37 @@
+"""The services the window's pages share, built in one place (pages get what they need passed in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop.controllers.import_controller import ImportController
+from desktop.controllers.project_controller import ProjectController
+from desktop.controllers.theme_controller import ThemeController
+from desktop.notifier import Notifier
+from desktop.session import ProjectSession
+from desktop.settings import AppSettings
+
+
+@dataclass
+class Services:
+    settings: AppSettings
+    session: ProjectSession
+    notifier: Notifier
+    imports: ImportController
+    projects: ProjectController
+    themes: ThemeController
+
+    def shutdown(self) -> None:
+        """Closing the window: stop background work first, then let go of the project."""
+        self.imports.shutdown()
+        self.session.close()
+        self.settings.sync()
+
+
+def make_services(settings: AppSettings | None = None) -> Services:
+    settings = settings or AppSettings()
+    session = ProjectSession()
+    notifier = Notifier()
+    imports = ImportController(session, notifier)
+    projects = ProjectController(session, settings, notifier, imports)
+    return Services(settings, session, notifier, imports, projects, ThemeController(settings))

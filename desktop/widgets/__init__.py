@@ -1,0 +1,1 @@
+"""Reusable widgets. They get the services they need passed in, never the main window."""

@@ -1,0 +1,69 @@
+"""Desktop tests run offscreen with their own settings file (never the user's)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import warnings  # noqa: E402
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl, QSettings  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
+
+from desktop.app import create_main_window  # noqa: E402
+from desktop.settings import AppSettings  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path) -> AppSettings:
+    return AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    windows = []
+
+    def make(project_dir: str | os.PathLike | None = None):
+        window = create_main_window(os.fspath(project_dir) if project_dir else None, settings)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()  # cancels background work and releases the project lock
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+def drop_paths(widget, paths) -> None:
+    """Deliver real drag-enter and drop events, as when files come from the file manager.
+
+    QApplication.sendEvent drops drag-and-drop events that no drag session started, so the events
+    go to the widget's own event() handler: the same path a real drop takes from there on."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(os.fspath(p)) for p in paths])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with warnings.catch_warnings():  # PySide marks the (only) constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPoint(200, 200), *args)
+    widget.event(enter)
+    assert enter.isAccepted(), "the window refused the drag"
+    widget.event(QDropEvent(QPointF(200, 200), *args))
+
+
+def make_image_folder(root: Path, per_class: int = 4) -> Path:
+    from tests.helpers.media_factory import shape_image, write_image
+
+    for i, shape in enumerate(("circle", "square")):
+        for j in range(per_class):
+            write_image(root / f"{shape}s" / f"{shape}{j}.png", shape_image(shape, seed=100 * i + j), fmt="PNG")
+    return root

@@ -1,0 +1,63 @@
+"""Screenshots of the real app under a real X server (run under xvfb-run; not a test).
+
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m tests.desktop.screenshot_tour OUT_DIR [PROJECT]
+
+For each theme and page it shows the window, lets it paint, and captures the screen with
+ImageMagick's ``import -window root`` (what a person would see, decorations aside).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop.app import create_application, create_main_window
+from desktop.settings import AppSettings
+
+SHOTS = [("light", "home"), ("light", "data"), ("dark", "home"), ("dark", "data"), ("light", "train"),
+         ("dark", "label")]
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    project = sys.argv[2] if len(sys.argv) > 2 else None
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_application()
+    store = QSettings(os.path.join(tempfile.mkdtemp(), "tour.ini"), QSettings.Format.IniFormat)
+    settings = AppSettings(store)
+    for extra in sys.argv[3:]:
+        settings.add_recent(extra)
+    window = create_main_window(project, settings)
+    window.move(0, 0)
+    window.resize(1280, 800)
+    window.show()
+    queue = list(SHOTS)
+
+    def next_shot() -> None:
+        if not queue:
+            window.close()
+            app.quit()
+            return
+        theme, page = queue.pop(0)
+        window.services.themes.set_choice(theme)
+        window.show_page(page)
+        QTimer.singleShot(600, lambda: capture(theme, page))
+
+    def capture(theme: str, page: str) -> None:
+        name = f"{page}{'-dark' if theme == 'dark' else ''}.png"
+        subprocess.run(["import", "-window", "root", str(out / name)], check=True)
+        print("wrote", out / name, flush=True)
+        next_shot()
+
+    QTimer.singleShot(800, next_shot)
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
