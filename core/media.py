@@ -229,3 +229,18 @@ def media_suffix(path: str | os.PathLike) -> str:
     """Normalised extension used for the content-addressed copy in media/."""
     ext = Path(path).suffix.lower()
     return {".jpeg": ".jpg", ".jpe": ".jpg", ".tiff": ".tif", ".oga": ".ogg"}.get(ext, ext)
+
+
+def fit_length(wave: np.ndarray, n: int) -> np.ndarray:
+    """The centre ``n`` samples of a clip, zero-padded on both sides when it is shorter.
+
+    Training cuts every clip to one length this way, and prediction does the same, so a model sees
+    the same kind of input in both."""
+    wave = np.asarray(wave, dtype=np.float32)
+    if wave.shape[0] >= n:
+        start = (wave.shape[0] - n) // 2
+        return np.ascontiguousarray(wave[start : start + n])
+    out = np.zeros(n, dtype=np.float32)
+    start = (n - wave.shape[0]) // 2
+    out[start : start + wave.shape[0]] = wave
+    return out

@@ -12,12 +12,14 @@ ones use threads, which start instantly.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
 from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator
 
 from core.cancel import CancelToken
 from core.importer.ingest import Dup, Ingested, ingest_chunk, init_process
@@ -31,7 +33,8 @@ __all__ = [
 
 _FLUSH_EVERY = 256
 _FLUSH_SECONDS = 0.5
-_CHUNK_FILES = 16
+_CHUNK_FILES = 16  # threads: small chunks keep cancel and progress snappy
+_CHUNK_FILES_PROCESSES = 128  # processes: every chunk's results are pickled; fewer, larger ones
 _CHUNK_BYTES = 32 * 1024 * 1024  # a chunk of long recordings must not delay cancel for long
 PROCESS_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
 
@@ -84,48 +87,60 @@ def import_files(
             progress(ImportProgress(done, total, path, writer.added, len(report.duplicates), len(report.rejected)))
 
     notify("", force=True)
+    todo: Iterator[Candidate] = iter(candidates)
     pool, n_workers, in_processes = _make_pool(total, workers, use_processes, known)
-    with pool:
-        window: deque = deque()
-        todo = iter(candidates)
+    window: deque = deque()  # (future or ready results, the chunk's candidates), in file order
 
-        def next_chunk() -> tuple[list[Candidate], list[Rejected]]:
-            chunk, inside, size = [], [], 0
-            for cand in todo:
-                if os.path.normpath(cand.path).startswith(project_root):
-                    inside.append(Rejected(cand.path, "the file is inside the project folder"))
-                else:
-                    chunk.append(cand)
-                    if project.task == "audio":
-                        try:
-                            size += os.path.getsize(cand.path)
-                        except OSError:
-                            pass
-                if len(chunk) + len(inside) >= _CHUNK_FILES or size >= _CHUNK_BYTES:
-                    break
-            return chunk, inside
+    def next_chunk() -> tuple[list[Candidate], list[Rejected]]:
+        limit = _CHUNK_FILES_PROCESSES if in_processes else _CHUNK_FILES
+        chunk, inside, size = [], [], 0
+        for cand in todo:
+            if os.path.normpath(cand.path).startswith(project_root):
+                inside.append(Rejected(cand.path, "the file is inside the project folder"))
+            else:
+                chunk.append(cand)
+                if project.task == "audio":
+                    try:
+                        size += os.path.getsize(cand.path)
+                    except OSError:
+                        pass
+            if len(chunk) + len(inside) >= limit or size >= _CHUNK_BYTES:
+                break
+        return chunk, inside
 
-        def refill() -> None:
-            while len(window) < n_workers * 2:
-                chunk, inside = next_chunk()
-                if not chunk and not inside:
-                    return
-                if inside:
-                    window.append(inside)
-                if chunk:
-                    # Processes get their copy of `known` once, at start; threads share the live set.
-                    args = (chunk, project.task, root, None, None) if in_processes else (chunk, project.task, root, known, cancel)
-                    window.append(pool.submit(ingest_chunk, *args))
+    def refill() -> None:
+        while len(window) < n_workers * 2:
+            chunk, inside = next_chunk()
+            if not chunk and not inside:
+                return
+            if inside:
+                window.append((inside, []))
+            if chunk:
+                # Processes got their copy of `known` once, at start; threads share the live set.
+                args = (chunk, project.task, root, None, None) if in_processes else (chunk, project.task, root, known, cancel)
+                window.append((pool.submit(ingest_chunk, *args), chunk))
 
+    try:
         refill()
         while window:
             if cancel is not None and cancel.cancelled:
-                for item in window:
+                for item, _ in window:
                     if not isinstance(item, list):
                         item.cancel()
                 break
-            item = window.popleft()
-            results = item if isinstance(item, list) else item.result()
+            item, chunk = window.popleft()
+            try:
+                results = item if isinstance(item, list) else item.result()
+            except BrokenProcessPool:
+                # Worker processes could not start or died (a host that cannot spawn, a crash in a
+                # decoder): redo the unfinished chunks in threads rather than fail the import.
+                unfinished = list(chunk) + [c for it, ch in window for c in ch]
+                window.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool, n_workers, in_processes = _make_pool(total, workers, False, known)
+                todo = itertools.chain(unfinished, todo)
+                refill()
+                continue
             refill()
             for result in results:
                 done += 1
@@ -143,6 +158,8 @@ def import_files(
                     writer.reject(result)
                     notify(result.path)
             writer.maybe_flush(_FLUSH_EVERY, _FLUSH_SECONDS)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     report.cancelled = bool(cancel is not None and cancel.cancelled and done < total)
     report.seconds = time.perf_counter() - started
     writer.finish()

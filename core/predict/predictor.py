@@ -14,7 +14,7 @@ from typing import Iterable
 import numpy as np
 
 from core.errors import TransferLabError
-from core.media import MediaError, audio_info, decode_image, kind_of, read_audio
+from core.media import MediaError, audio_info, decode_image, fit_length, kind_of, read_audio
 from core.predict import contract as C
 
 
@@ -134,7 +134,8 @@ class Predictor:
         wave = read_audio(path, self.sample_rate)
         window = max(1, int(round(self.window_seconds * self.sample_rate)))
         if wave.shape[0] <= window * 1.5:
-            probs = self.probabilities(wave[None].astype(np.float32))[0]
+            # cut or padded to the training clip length, exactly as training prepared its clips
+            probs = self.probabilities(fit_length(wave, window)[None])[0]
             ranked = self._ranked(probs, top)
             return Prediction(path, ranked[0][0], ranked[0][1], ranked, note=note)
         # Long recordings: half-overlapping windows of the training length, and their mean overall.

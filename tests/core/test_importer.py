@@ -131,12 +131,12 @@ class CancelAfterChecks(CancelToken):
         return super().cancelled
 
 
-@pytest.mark.parametrize("processes", [False, True])
-def test_cancel_stops_and_keeps_what_was_imported(image_project, tmp_path, processes):
+@pytest.mark.parametrize("processes,checks", [(False, 40), (True, 2)])  # processes check once per chunk
+def test_cancel_stops_and_keeps_what_was_imported(image_project, tmp_path, processes, checks):
     src = tmp_path / "src"
     for i in range(300):
         write_image(src / f"{i:03}.png", shape_image("circle", size=32, seed=i))
-    report = import_files(image_project, [src], cancel=CancelAfterChecks(8), use_processes=processes, workers=2)
+    report = import_files(image_project, [src], cancel=CancelAfterChecks(checks), use_processes=processes, workers=2)
     assert report.cancelled
     assert 0 < report.added < 300
     assert image_project.count() == report.added
@@ -176,3 +176,33 @@ def test_messy_folder_through_worker_processes(image_project, tmp_path):
     assert report.added == len(expected["good"]) + 1
     assert len(report.duplicates) == 2
     assert set(_rel(report.rejected, src)) == set(expected["bad"])
+
+
+def test_a_process_pool_that_cannot_start_falls_back_to_threads(image_project, tmp_path, monkeypatch):
+    """Spawned workers re-import the main module; where that fails (an embedding host, a script
+    read from stdin) the pool breaks. The import must still finish, in threads."""
+    import core.importer as importer
+    from concurrent.futures import ProcessPoolExecutor
+
+    class BrokenPool(ProcessPoolExecutor):  # real worker processes that die on their first task
+        def submit(self, *args, **kwargs):
+            return super().submit(_die)
+
+    real = importer._make_pool
+
+    def make_pool(total, workers, use_processes, known):
+        if use_processes:
+            return BrokenPool(max_workers=1), 1, True
+        return real(total, workers, use_processes, known)
+
+    monkeypatch.setattr(importer, "_make_pool", make_pool)
+    for i in range(40):
+        write_image(tmp_path / "src" / f"{i}.png", shape_image("circle", size=16, seed=i))
+    report = import_files(image_project, [tmp_path / "src"], use_processes=True)
+    assert report.added == 40 and not report.rejected
+
+
+def _die():
+    import os
+
+    os._exit(3)

@@ -1,0 +1,86 @@
+"""Preprocessing inside the exported graph, so an exported model takes raw pixels or samples.
+
+image:    uint8 [N, H, W, 3] RGB of any size -> resize (and centre-crop) + normalise -> classifier
+waveform: float32 [N, T] mono at the project's rate -> the backbone's own front end -> classifier
+
+The resize mirrors core.backbones.ImagePreprocessing (shorter side to ``resize_size``, centre crop of
+``crop_size``; or a squash to the square) with torch's antialiased interpolation; training decodes
+with Pillow. The export check measures how far the two are apart on the project's own files.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from core.backbones import ImagePreprocessing, LogMelPreprocessing, WaveformPreprocessing
+
+
+class ImageInput(nn.Module):
+    def __init__(self, p: ImagePreprocessing):
+        super().__init__()
+        self.p = p
+        self.register_buffer("mean", torch.tensor(p.mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(p.std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        p = self.p
+        x = image.permute(0, 3, 1, 2).to(torch.float32) / 255.0
+        size = p.crop_size
+        if p.resize == "squash":
+            x = F.interpolate(x, size=(size, size), mode=p.interpolation, align_corners=False, antialias=True)
+        else:
+            h, w = x.shape[-2], x.shape[-1]
+            # Shorter side to resize_size, keeping the aspect ratio (as the training transform does);
+            # integer arithmetic on the symbolic sizes keeps H and W dynamic in the exported graph.
+            short = torch.sym_min(h, w)
+            nh = torch.sym_max((h * p.resize_size + short // 2) // short, size)
+            nw = torch.sym_max((w * p.resize_size + short // 2) // short, size)
+            x = F.interpolate(x, size=(nh, nw), mode=p.interpolation, align_corners=False, antialias=True)
+            top = (x.shape[-2] - size) // 2
+            left = (x.shape[-1] - size) // 2
+            x = x[:, :, top : top + size, left : left + size]
+        x = x.clamp(0.0, 1.0)  # bicubic overshoots; Pillow's uint8 result cannot
+        return (x - self.mean) / self.std
+
+
+class WaveformInput(nn.Module):
+    """Raw waveform for speech backbones: what WaveformPreprocessing does per item, on a batch."""
+
+    def __init__(self, p: WaveformPreprocessing):
+        super().__init__()
+        self.p = p
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        x = waveform.to(torch.float32)
+        if x.shape[-1] < self.p.min_samples:
+            x = F.pad(x, (0, self.p.min_samples - x.shape[-1]))
+        if self.p.normalize:
+            x = (x - x.mean(dim=-1, keepdim=True)) / (x.std(dim=-1, keepdim=True, unbiased=False) + 1e-7)
+        return x
+
+
+def input_module(preprocessing) -> nn.Module:
+    if isinstance(preprocessing, ImagePreprocessing):
+        return ImageInput(preprocessing)
+    if isinstance(preprocessing, LogMelPreprocessing):
+        return preprocessing.frontend()
+    if isinstance(preprocessing, WaveformPreprocessing):
+        return WaveformInput(preprocessing)
+    raise TypeError(f"no in-graph preprocessing for {type(preprocessing).__name__}")
+
+
+class ExportedClassifier(nn.Module):
+    """Raw input -> (probabilities, logits): the whole model a user of the .onnx file needs."""
+
+    def __init__(self, preprocessing, classifier: nn.Module, speech: bool = False):
+        super().__init__()
+        self.prepare = input_module(preprocessing)
+        self.classifier = classifier
+        self.speech = speech
+
+    def forward(self, x: torch.Tensor):
+        prepared = self.prepare(x)
+        logits = self.classifier(prepared, None) if self.speech else self.classifier(prepared)
+        return torch.softmax(logits.float(), dim=-1), logits.float()
