@@ -66,28 +66,35 @@ def _read_bytes(path: str) -> bytes:
         size = os.fstat(fd).st_size
         if size > MAX_IMAGE_BYTES:
             raise MediaError(f"file is too large for an image ({size // 2**20} MiB)")
-        chunks, remaining = [], size
-        while True:  # the size may change under us; read to EOF
-            block = os.read(fd, max(remaining, 1 << 16))
-            if not block:
-                break
+        data = os.read(fd, size + 1)  # one read; asking one byte more tells whether EOF was reached
+        if len(data) <= size:
+            return data
+        chunks = [data]  # the file grew while we read it: take it all
+        while block := os.read(fd, 1 << 20):
             chunks.append(block)
-            remaining = 0
-        return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+        return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+_made_folders: set[str] = set()  # media/xx folders known to exist (per process)
 
 
 def _store(root: str, digest: str, suffix: str, write: Callable[[str], None]) -> str:
     rel = f"media/{digest[:2]}/{digest}{suffix}"
     folder = os.path.join(root, "media", digest[:2])
-    if not os.path.isdir(folder):
+    if folder not in _made_folders:
         os.makedirs(folder, exist_ok=True)
+        _made_folders.add(folder)
     # Unique per file and thread, renamed into place: media/ never holds a half-written file.
     # (A file left by an import killed before saving its row is simply replaced by the same bytes.)
     tmp = os.path.join(folder, f".{digest}.{threading.get_ident()}.part")
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except FileNotFoundError:  # the folder went away since we made it (project recreated)
+            os.makedirs(folder, exist_ok=True)
+            write(tmp)
         os.replace(tmp, os.path.join(folder, digest + suffix))
     except BaseException:
         try:
