@@ -20,12 +20,23 @@ def add_arguments(p) -> None:
         help="folder: a file's parent folder names its class (ImageFolder layout); none: leave unlabelled",
     )
     p.add_argument("--csv", action="append", default=[], metavar="FILE", help="a CSV with path,label columns")
+    p.add_argument(
+        "--segment",
+        metavar="HOW",
+        help="audio: cut each recording into samples: fixed:LEN[:HOP] (seconds) or activity[:PADDING] "
+        "(where sound is heard)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object with the import report")
 
 
 def run(args) -> int:
     if not args.paths and not args.csv:
         raise UsageError("Name at least one folder, file or --csv listing to import.")
+    segment = None
+    if args.segment:
+        from core.audio.segment import SegmentSettings
+
+        segment = SegmentSettings.parse(args.segment)
     bar = ProgressBar("Importing")
     with open_for_writing(args.dir) as project:
         try:
@@ -35,6 +46,7 @@ def run(args) -> int:
                 labels=args.labels,
                 csv_files=args.csv,
                 progress=lambda p: bar.update(p.done, p.total),
+                segment=segment,
             )
         finally:
             bar.close()

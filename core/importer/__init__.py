@@ -62,15 +62,23 @@ def import_files(
     cancel: CancelToken | None = None,
     workers: int | None = None,
     use_processes: bool | None = None,
+    segment=None,
 ) -> ImportReport:
-    """Import into ``project`` (a writable core.project.Project). Never raises for a bad file."""
+    """Import into ``project`` (a writable core.project.Project). Never raises for a bad file.
+
+    ``segment`` (core.audio.segment.SegmentSettings, audio projects): cut each recording into
+    samples, by fixed windows or by where sound is heard; the recording is kept once in media/."""
+    if segment is not None and project.task != "audio":
+        from core.errors import UsageError
+
+        raise UsageError("Only audio projects can cut recordings into segments.")
     from core.importer.store import ImportWriter
 
     started = time.perf_counter()
     paths, csv_files = list(paths), list(csv_files)
     candidates, rejected = plan_import(paths, labels=labels, csv_files=csv_files)
     report = ImportReport(rejected=list(rejected))
-    writer = ImportWriter(project, report, sources=[os.fspath(p) for p in paths + csv_files])
+    writer = ImportWriter(project, report, sources=[os.fspath(p) for p in paths + csv_files], segment=segment)
     writer.reject_many(rejected)
     project_root = os.path.normpath(str(project.root)) + os.sep
     root = str(project.root)
@@ -117,7 +125,7 @@ def import_files(
                 window.append((inside, []))
             if chunk:
                 # Processes got their copy of `known` once, at start; threads share the live set.
-                args = (chunk, project.task, root, None, None) if in_processes else (chunk, project.task, root, known, cancel)
+                args = (chunk, project.task, root, None, None, segment) if in_processes else (chunk, project.task, root, known, cancel, segment)
                 window.append((pool.submit(ingest_chunk, *args), chunk))
 
     try:

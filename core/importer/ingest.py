@@ -28,6 +28,7 @@ class Ingested:
     media_path: str
     size: int
     meta: dict
+    segments: tuple[tuple[float, float], ...] | None = None  # a recording cut into these spans
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,9 @@ def _store(root: str, digest: str, suffix: str, write: Callable[[str], None]) ->
     return rel
 
 
-def ingest_one(candidate: Candidate, task: str, root: str, known: set[str]):
+def ingest_one(candidate: Candidate, task: str, root: str, known: set[str], segment=None):
+    """One file -> Ingested, Dup or Rejected. With ``segment`` (SegmentSettings), an audio file
+    becomes a recording cut into segments (Ingested with ``segments`` set)."""
     path = candidate.path
     reason = _reject_reason_for_kind(path, task)
     if reason:
@@ -134,8 +137,17 @@ def ingest_one(candidate: Candidate, task: str, root: str, known: set[str]):
             if digest in known:
                 return Dup(candidate, digest)
             ainfo = validate_audio(path)
-            rel = _store(root, digest, media_suffix(path), lambda tmp: shutil.copyfile(path, tmp))
             meta = {"duration": ainfo.duration, "sample_rate": ainfo.sample_rate, "channels": ainfo.channels}
+            segments = None
+            if segment is not None:
+                from core.audio.segment import segment_recording
+
+                segments = segment_recording(path, segment, ainfo.duration)
+                if not segments:
+                    return Rejected(path, "no sound found to cut into segments (the recording is silent)")
+            rel = _store(root, digest, media_suffix(path), lambda tmp: shutil.copyfile(path, tmp))
+            if segments is not None:
+                return Ingested(candidate, digest, task, rel, size, meta, tuple(segments))
     except MediaError as exc:
         return Rejected(path, str(exc))
     except PermissionError:
@@ -145,7 +157,7 @@ def ingest_one(candidate: Candidate, task: str, root: str, known: set[str]):
     return Ingested(candidate, digest, task, rel, size, meta)
 
 
-def ingest_chunk(chunk: list[Candidate], task: str, root: str, known: set[str] | None, cancel=None) -> list:
+def ingest_chunk(chunk: list[Candidate], task: str, root: str, known: set[str] | None, cancel=None, segment=None) -> list:
     """Ingest files one after the other. Files go to workers in chunks: a hand-off between threads
     or processes costs more than hashing and validating a small image."""
     known = _PROCESS_KNOWN if known is None else known
@@ -153,7 +165,7 @@ def ingest_chunk(chunk: list[Candidate], task: str, root: str, known: set[str] |
     for cand in chunk:
         if cancel is not None and cancel.cancelled:
             break
-        results.append(ingest_one(cand, task, root, known))
+        results.append(ingest_one(cand, task, root, known, segment))
     return results
 
 

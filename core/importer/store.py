@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -31,8 +32,9 @@ def remove_stale_parts(media_dir) -> int:
 
 
 class ImportWriter:
-    def __init__(self, project, report: ImportReport, sources: list[str]):
+    def __init__(self, project, report: ImportReport, sources: list[str], segment=None):
         self.project = project
+        self._segmenting = json.dumps(segment.to_json()) if segment is not None else None
         self.report = report
         self._pending_rows: list = []
         self._pending_rejections: list[Rejected] = []
@@ -52,7 +54,10 @@ class ImportWriter:
         return self.report.added + len(self._pending_rows)
 
     def known_hashes(self) -> set[str]:
-        return {h for (h,) in self.project.conn.execute("SELECT hash FROM samples")}
+        conn = self.project.conn
+        known = {h for (h,) in conn.execute("SELECT hash FROM samples")}
+        known.update(h for (h,) in conn.execute("SELECT hash FROM recordings"))
+        return known
 
     def add(self, ingested) -> None:
         self._pending_rows.append(ingested)
@@ -90,6 +95,15 @@ class ImportWriter:
                     if name not in class_ids:
                         class_ids[name] = self.project._ensure_class(conn, name)
                     label_id = class_ids[name]
+                if item.segments is not None:
+                    ids = self._insert_recording(conn, item, label_id, now)
+                    if ids is None:
+                        dups.append((item.candidate.path, item.hash))
+                        continue
+                    added_ids.extend(ids)
+                    labelled += len(ids) if label_id is not None else 0
+                    conn.execute("DELETE FROM rejections WHERE path = ?", (item.candidate.path,))
+                    continue
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO samples (hash, kind, media_path, original_path, label_id, width, height, "
                     "duration, sample_rate, channels, size_bytes, added_at, labelled_at) "
@@ -116,7 +130,11 @@ class ImportWriter:
             self.project._assign_pending_splits(conn)
             resolved_dups = []
             for path, digest in dups:
-                row = conn.execute("SELECT original_path, media_path FROM samples WHERE hash = ?", (digest,)).fetchone()
+                row = conn.execute(
+                    "SELECT original_path, media_path FROM samples WHERE hash = ? UNION ALL "
+                    "SELECT original_path, media_path FROM recordings WHERE hash = ?",
+                    (digest, digest),
+                ).fetchone()
                 existing = (row[0] or row[1]) if row else self._pending_hashes.get(digest, "")
                 resolved_dups.append(Duplicate(path, existing))
         self.report.added_ids.extend(added_ids)
@@ -125,6 +143,35 @@ class ImportWriter:
         self._pending_rows, self._pending_rejections, self._pending_dups = [], [], []
         self._pending_hashes = {}
         self._last_flush = time.perf_counter()
+
+    def _insert_recording(self, conn, item, label_id, now) -> list[int] | None:
+        """The recording once, then one sample per segment. None when the recording is known."""
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO recordings (hash, media_path, original_path, duration, sample_rate, channels, "
+            "size_bytes, segmenting, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.hash, item.media_path, item.candidate.path, item.meta.get("duration"),
+                item.meta.get("sample_rate"), item.meta.get("channels"), item.size, self._segmenting, now,
+            ),
+        )
+        if cur.rowcount == 0:
+            return None
+        ids = []
+        for start, end in item.segments:
+            segment_hash = hashlib.sha256(f"{item.hash}@{start:.4f}-{end:.4f}".encode()).hexdigest()
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO samples (hash, kind, media_path, original_path, label_id, duration, "
+                "sample_rate, channels, size_bytes, added_at, labelled_at, source_hash, seg_start, seg_end) "
+                "VALUES (?, 'audio', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+                (
+                    segment_hash, item.media_path, item.candidate.path, label_id, round(end - start, 6),
+                    item.meta.get("sample_rate"), item.meta.get("channels"), now, now if label_id else None,
+                    item.hash, start, end,
+                ),
+            )
+            if cur.rowcount:
+                ids.append(int(cur.lastrowid))
+        return ids
 
     def finish(self) -> None:
         self.flush()

@@ -25,11 +25,21 @@ class Sample:
     channels: int | None = None
     size_bytes: int | None = None
     added_at: float = 0.0
+    source_hash: str | None = None  # set for a segment of a long recording
+    start: float | None = None  # seconds into the recording (segments only)
+    end: float | None = None
+
+    @property
+    def is_segment(self) -> bool:
+        return self.source_hash is not None
 
     @property
     def display_name(self) -> str:
         src = self.original_path or self.media_path
-        return src.replace("\\", "/").rsplit("/", 1)[-1]
+        name = src.replace("\\", "/").rsplit("/", 1)[-1]
+        if self.is_segment:
+            return f"{name} [{self.start:.2f}-{self.end:.2f}s]"
+        return name
 
 
 @dataclass(frozen=True)

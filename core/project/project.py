@@ -29,7 +29,8 @@ UNLABELLED = object()  # filter value: samples without a label
 
 _SAMPLE_COLUMNS = (
     "s.id, s.hash, s.kind, s.media_path, s.original_path, c.name, s.split, s.status, s.status_reason, "
-    "s.width, s.height, s.duration, s.sample_rate, s.channels, s.size_bytes, s.added_at"
+    "s.width, s.height, s.duration, s.sample_rate, s.channels, s.size_bytes, s.added_at, "
+    "s.source_hash, s.seg_start, s.seg_end"
 )
 
 
@@ -231,7 +232,23 @@ class Project(LabelOps, SplitOps):
         return self.root / "runs"
 
     def path_of(self, sample: Sample) -> Path:
+        """The media file; for a segment, its whole recording (read sample.start..sample.end)."""
         return self.root / sample.media_path
+
+    def read_audio(self, sample: Sample, sample_rate: int | None = None):
+        """A sample's waveform (float32 mono), only its time span for a segment."""
+        from core.media import read_audio
+
+        return read_audio(self.path_of(sample), sample_rate, start=sample.start, end=sample.end)
+
+    def segments_of(self, source_hash: str) -> list[Sample]:
+        """The samples cut from one recording, in time order."""
+        rows = self.conn.execute(
+            f"SELECT {_SAMPLE_COLUMNS} FROM samples s LEFT JOIN classes c ON c.id = s.label_id "
+            "WHERE s.source_hash = ? ORDER BY s.seg_start",
+            (source_hash,),
+        )
+        return [_row_to_sample(r) for r in rows]
 
     def update_config(self, **changes) -> None:
         self._require_writable()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -88,8 +88,33 @@ def _v1(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2(conn: sqlite3.Connection) -> None:
+    """Segments of long recordings: a sample may be a time span of a recording."""
+    _run_script(
+        conn,
+        """
+        CREATE TABLE recordings (
+            hash           TEXT PRIMARY KEY,     -- sha256 of the recording file
+            media_path     TEXT NOT NULL,
+            original_path  TEXT,
+            duration       REAL,
+            sample_rate    INTEGER,
+            channels       INTEGER,
+            size_bytes     INTEGER,
+            segmenting     TEXT,                 -- JSON: how it was cut
+            added_at       REAL NOT NULL
+        );
+        -- a segment: the recording it comes from, and its time span in seconds
+        ALTER TABLE samples ADD COLUMN source_hash TEXT;
+        ALTER TABLE samples ADD COLUMN seg_start REAL;
+        ALTER TABLE samples ADD COLUMN seg_end REAL;
+        CREATE INDEX samples_by_source ON samples(source_hash);
+        """,
+    )
+
+
 # MIGRATIONS[n] brings a database from version n-1 to version n.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
 
 
 def db_version(conn: sqlite3.Connection) -> int:

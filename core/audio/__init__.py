@@ -1,0 +1,1 @@
+"""Audio-specific engine parts: cutting long recordings into samples."""
