@@ -1,0 +1,202 @@
+"""Continuous detection: a trained model slid over a long recording, smoothed, turned into events.
+
+Windows of the training clip length slide by ``hop``; their class probabilities are averaged over a
+few neighbouring windows (moving average); a class fires where its smoothed probability is the
+highest and at least ``threshold``; one event is reported at its peak, and the same class cannot
+fire again within ``refractory`` seconds. Given the truth (label, start, end), hits and false
+triggers per hour are counted, and a threshold sweep shows the trade-off. onnxruntime only.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.errors import TransferLabError
+from core.media import read_audio
+
+QUIET_CLASSES = ("background", "_background_noise_", "noise", "silence", "unknown", "other")
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    threshold: float = 0.6
+    smooth_windows: int = 3
+    refractory: float = 1.0  # seconds
+    hop: float | None = None  # seconds; None: a quarter of the model's window
+    ignore: tuple[str, ...] = ()  # classes never reported; default: background-like names
+
+
+@dataclass(frozen=True)
+class Detection:
+    label: str
+    time: float  # the peak, seconds from the start
+    start: float
+    end: float
+    confidence: float
+
+
+@dataclass(frozen=True)
+class TruthEvent:
+    label: str
+    start: float
+    end: float
+
+
+@dataclass
+class Score:
+    events: int
+    hits: int
+    false_triggers: int
+    hours: float
+    missed: list[TruthEvent] = field(default_factory=list)
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.events if self.events else 0.0
+
+    @property
+    def false_triggers_per_hour(self) -> float:
+        return self.false_triggers / self.hours if self.hours else 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "events": self.events, "hits": self.hits, "hit_rate": self.hit_rate,
+            "false_triggers": self.false_triggers, "false_triggers_per_hour": self.false_triggers_per_hour,
+            "missed": [vars(m).copy() for m in self.missed],
+        }
+
+
+def window_probabilities(predictor, wave: np.ndarray, hop_seconds: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """(window centre times [W], probabilities [W, C], window seconds)."""
+    sr = predictor.sample_rate
+    window = max(1, int(round(predictor.window_seconds * sr)))
+    hop = max(1, int(round((hop_seconds or predictor.window_seconds / 4) * sr)))
+    if wave.shape[0] < window:
+        wave = np.pad(wave, (0, window - wave.shape[0]))
+    starts = np.arange(0, wave.shape[0] - window + 1, hop)
+    probs = []
+    for i in range(0, len(starts), 64):
+        batch = np.stack([wave[s : s + window] for s in starts[i : i + 64]]).astype(np.float32)
+        probs.append(predictor.probabilities(batch))
+    return (starts + window / 2) / sr, np.concatenate(probs), window / sr
+
+
+def smooth(probs: np.ndarray, k: int) -> np.ndarray:
+    """Centred moving average over ``k`` windows (edges use the windows that exist)."""
+    if k <= 1:
+        return probs
+    kernel = np.ones(k) / k
+    out = np.empty_like(probs)
+    norm = np.convolve(np.ones(len(probs)), kernel, mode="same")
+    for c in range(probs.shape[1]):
+        out[:, c] = np.convolve(probs[:, c], kernel, mode="same") / norm
+    return out
+
+
+def events_from(times, probs, labels, settings: DetectSettings, window_seconds: float) -> list[Detection]:
+    ignore = {n.lower() for n in (settings.ignore or QUIET_CLASSES)}
+    smoothed = smooth(probs, settings.smooth_windows)
+    winner = smoothed.argmax(axis=1)
+    best = smoothed.max(axis=1)
+    detections: list[Detection] = []
+    last_time: dict[str, float] = {}
+    i = 0
+    while i < len(times):
+        c = int(winner[i])
+        if best[i] < settings.threshold or labels[c].lower() in ignore:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(times) and winner[j + 1] == c and best[j + 1] >= settings.threshold:
+            j += 1
+        peak = i + int(np.argmax(best[i : j + 1]))
+        t = float(times[peak])
+        label = labels[c]
+        if t - last_time.get(label, -np.inf) >= settings.refractory:
+            half = window_seconds / 2
+            detections.append(Detection(label, round(t, 3), round(float(times[i]) - half, 3),
+                                        round(float(times[j]) + half, 3), float(best[peak])))
+            last_time[label] = t
+        i = j + 1
+    return detections
+
+
+def score(detections: list[Detection], truth: list[TruthEvent], duration: float, tolerance: float = 0.5) -> Score:
+    """A hit: a detection of the right label within the event (± tolerance); each event counts
+    once. Every other detection is a false trigger."""
+    matched = [False] * len(truth)
+    false = 0
+    for d in detections:
+        for k, ev in enumerate(truth):
+            if not matched[k] and ev.label == d.label and ev.start - tolerance <= d.time <= ev.end + tolerance:
+                matched[k] = True
+                break
+        else:
+            false += 1
+    missed = [ev for ev, m in zip(truth, matched) if not m]
+    return Score(len(truth), sum(matched), false, duration / 3600.0, missed)
+
+
+def read_truth(path: str | os.PathLike) -> list[TruthEvent]:
+    """CSV rows label,start,end (seconds); a header row is optional."""
+    out = []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            for n, row in enumerate(csv.reader(fh), start=1):
+                if not row or not "".join(row).strip():
+                    continue
+                try:
+                    out.append(TruthEvent(row[0].strip(), float(row[1]), float(row[2])))
+                except (ValueError, IndexError):
+                    if n == 1:
+                        continue  # header
+                    raise TransferLabError(f"{path} line {n}: expected label,start,end in seconds.") from None
+    except OSError as exc:
+        raise TransferLabError(f"Cannot read the truth file {path}: {exc.strerror or exc}.") from None
+    return out
+
+
+@dataclass
+class DetectionResult:
+    path: str
+    duration: float
+    detections: list[Detection]
+    score: Score | None = None
+    sweep: list[dict] | None = None
+
+    def to_json(self) -> dict:
+        out = {"path": self.path, "duration": self.duration, "detections": [vars(d).copy() for d in self.detections]}
+        if self.score is not None:
+            out["score"] = self.score.to_json()
+        if self.sweep is not None:
+            out["sweep"] = self.sweep
+        return out
+
+
+def detect_file(predictor, path, settings: DetectSettings = DetectSettings(), truth: list[TruthEvent] | None = None,
+                sweep_thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> DetectionResult:
+    if predictor.task != "audio":
+        raise TransferLabError("Detection runs audio models over recordings; this model takes images.")
+    wave = read_audio(path, predictor.sample_rate)
+    duration = wave.shape[0] / predictor.sample_rate
+    times, probs, window = window_probabilities(predictor, wave, settings.hop)
+    detections = events_from(times, probs, predictor.labels, settings, window)
+    result = DetectionResult(os.fspath(path), round(duration, 3), detections)
+    if truth is not None:
+        result.score = score(detections, truth, duration)
+        result.sweep = []
+        for th in sweep_thresholds:
+            s = score(events_from(times, probs, predictor.labels, _with(settings, threshold=th), window), truth, duration)
+            result.sweep.append({"threshold": th, "hit_rate": s.hit_rate, "false_triggers": s.false_triggers,
+                                 "false_triggers_per_hour": s.false_triggers_per_hour})
+    return result
+
+
+def _with(settings: DetectSettings, **changes) -> DetectSettings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)

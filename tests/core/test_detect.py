@@ -1,0 +1,54 @@
+import json
+
+import numpy as np
+import pytest
+
+from core.cli import main
+from core.predict import Predictor
+from core.predict.detect import DetectSettings, TruthEvent, detect_file, score, smooth, Detection
+from tests.helpers.contract_models import audio_model
+from tests.helpers.media_factory import tone, write_audio
+
+
+@pytest.fixture(scope="module")
+def loudness_model(tmp_path_factory):
+    return audio_model(tmp_path_factory.mktemp("m") / "loud.onnx", window_seconds=0.5)
+
+
+def _recording(tmp_path, bursts, seconds=20.0, sr=16000):
+    rng = np.random.default_rng(0)
+    wave = rng.normal(0, 0.003, int(seconds * sr)).astype(np.float32)
+    for t in bursts:
+        burst = tone(500, 0.6, sr, amp=0.7)
+        wave[int(t * sr) : int(t * sr) + len(burst)] += burst
+    return write_audio(tmp_path / "long.wav", wave, sr)
+
+
+def test_bursts_are_detected_at_their_times_and_false_triggers_counted(loudness_model, tmp_path):
+    path = _recording(tmp_path, [2.0, 7.0, 12.0, 16.0])
+    truth = [TruthEvent("loud", 2.0, 2.6), TruthEvent("loud", 7.0, 7.6), TruthEvent("loud", 12.0, 12.6)]  # 16 s: not a keyword
+    result = detect_file(Predictor(loudness_model), path, DetectSettings(ignore=("quiet",)), truth)
+    times = [d.time for d in result.detections]
+    assert len(times) == 4
+    for expected, got in zip([2.3, 7.3, 12.3, 16.3], times):
+        assert abs(got - expected) < 0.4
+    assert result.score.hits == 3 and result.score.false_triggers == 1
+    assert result.score.false_triggers_per_hour == pytest.approx(1 / (20 / 3600))
+    assert [row["threshold"] for row in result.sweep][0] == 0.3
+
+
+def test_refractory_time_merges_a_double_trigger():
+    d = [Detection("x", 1.0, 0.8, 1.2, 0.9)]
+    assert score(d, [TruthEvent("x", 0.9, 1.1)], 3600).hits == 1
+    probs = np.array([[0.0, 1.0]] * 4 + [[1.0, 0.0]] * 2 + [[0.0, 1.0]] * 4)
+    assert smooth(probs, 3)[4, 0] == pytest.approx(2 / 3)
+
+
+def test_detect_cli(loudness_model, tmp_path, capsys):
+    path = _recording(tmp_path, [3.0])
+    truth = tmp_path / "truth.csv"
+    truth.write_text("label,start,end\nloud,3.0,3.6\n")
+    assert main(["detect", str(loudness_model), str(path), "--ignore", "quiet", "--truth", str(truth), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["score"]["hits"] == 1 and out["score"]["false_triggers"] == 0
+    assert len(out["sweep"]) == 7
