@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "core.cli.cmd_backbones",
     "core.cli.cmd_weights",
     "core.cli.cmd_predict",
+    "core.cli.cmd_detect",
+    "core.cli.cmd_train",
 ]
 
 

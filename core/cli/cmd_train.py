@@ -1,0 +1,124 @@
+"""`transferlab train DIR`: the GUI's training engine, headless (also under torchrun for DDP)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from core.cli.output import ProgressBar, open_for_writing, print_json
+from core.train import events
+from core.train.config import AUGMENTS, MODES, TrainConfig
+
+NAME = "train"
+HELP = "Train a classifier on the project's labelled samples (probe, finetune or full)."
+
+
+def add_arguments(p) -> None:
+    p.add_argument("dir", metavar="DIR", help="the project folder")
+    p.add_argument("--backbone", help="pretrained backbone (see `transferlab backbones`); default: the offline one")
+    p.add_argument("--mode", choices=MODES, default="auto",
+                   help="probe: frozen backbone, linear head; finetune: top blocks too; full: every layer; "
+                        "auto (default): chosen from the data and the device")
+    p.add_argument("--epochs", type=int, help="number of epochs (default: depends on the mode)")
+    p.add_argument("--batch-size", type=int, default=32, help="samples per batch (default 32)")
+    p.add_argument("--lr", type=float, help="learning rate of the head (default: depends on the mode)")
+    p.add_argument("--augment", choices=AUGMENTS, default="light", help="augmentation preset (default light)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--image-size", type=int, help="training resolution (default: the backbone's)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--config", metavar="FILE", help="a JSON file of training settings (flags override it)")
+    p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run from its last.pt")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the result")
+
+
+def _config(args) -> TrainConfig:
+    base = TrainConfig()
+    if args.config:
+        from pathlib import Path
+
+        base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
+    given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size}
+    changes = {k: v for k, v in given.items() if v is not None}
+    for key, default in (("mode", "auto"), ("batch_size", 32), ("augment", "light"), ("device", "auto"), ("seed", 0)):
+        value = getattr(args, key)
+        if value != default or not args.config:
+            changes[key] = value
+    return base.replace(**changes)
+
+
+class TerminalReport:
+    """Progress bar on stderr (terminals only), one line per epoch, warnings on stderr."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar: ProgressBar | None = None
+        self.warnings: list[str] = []
+        self.start: events.FitStart | None = None
+
+    def on_fit_start(self, e: events.FitStart) -> None:
+        self.start = e
+        if not self.quiet:
+            resumed = f", resuming after epoch {e.resumed_from_epoch}" if e.resumed_from_epoch else ""
+            print(f"Run {e.run_id}: {e.mode} on {e.device} ({e.precision}), {e.train_size} training and "
+                  f"{e.val_size} validation samples, {len(e.class_names)} classes{resumed}.")
+            print(f"  mode: {e.mode} ({e.mode_reason})")
+
+    def on_batch_end(self, e: events.BatchEnd) -> None:
+        if self.bar is None:
+            self.bar = ProgressBar(f"Epoch {e.epoch}")
+        self.bar.label = f"Epoch {e.epoch}"
+        self.bar.update(e.batch, e.batches, f"loss {e.loss:.3f}")
+
+    def on_epoch_end(self, e: events.EpochEnd) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if not self.quiet:
+            mark = " *" if e.is_best else ""
+            print(f"epoch {e.epoch:>3}/{e.epochs}  train loss {e.train_loss:.4f} acc {e.train_acc:.3f}  "
+                  f"val loss {e.val_loss:.4f} acc {e.val_acc:.3f}  {e.seconds:.1f}s  [{e.stage}]{mark}")
+
+    def on_warning(self, e: events.Warning) -> None:
+        self.warnings.append(e.message)
+        print(f"transferlab: warning: {e.message}", file=sys.stderr)
+
+
+def run(args) -> int:
+    from core.train import TrainControl, Trainer  # torch loads here, not when the CLI starts
+
+    control = TrainControl()
+    report = TerminalReport(quiet=args.json)
+    previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())  # Ctrl+C: stop cleanly, keep last.pt
+    try:
+        with open_for_writing(args.dir) as project:
+            if args.resume:
+                trainer = Trainer.resume(project, args.resume, callbacks=[report], control=control)
+            else:
+                trainer = Trainer(project, _config(args), callbacks=[report], control=control)
+            result = trainer.fit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if report.bar is not None:
+            report.bar.close()
+    if not trainer.dist.is_main:
+        return 0
+    start = report.start
+    if args.json:
+        print_json({
+            "run_id": result.run_id, "status": result.status, "mode": start.mode if start else None,
+            "mode_reason": start.mode_reason if start else None, "device": start.device if start else None,
+            "precision": start.precision if start else None, "backbone": trainer.config.backbone,
+            "epochs_done": result.epochs_done, "best_epoch": result.best_epoch, "metrics": result.metrics,
+            "run_dir": result.run_dir, "best_path": result.best_path, "skipped_files": result.skipped_files,
+            "batch_size": result.batch_size, "seconds": round(result.seconds, 3), "warnings": report.warnings,
+        })
+    else:
+        m = result.metrics
+        best = (f"best epoch {result.best_epoch}: val acc {m['val_acc']:.3f}, val loss {m['val_loss']:.4f}"
+                if m else "no epoch finished")
+        print(f"Run {result.run_id} {result.status.replace('_', ' ')} in {result.seconds:.1f}s; {best}.")
+        if result.best_path:
+            print(f"  model: {result.best_path}")
+        if result.status == "cancelled" and result.last_path:
+            print(f"  continue with: transferlab train {args.dir} --resume {result.run_id}")
+    return 130 if result.status == "cancelled" else 0

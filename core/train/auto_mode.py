@@ -1,0 +1,38 @@
+"""``mode='auto'``: pick probe, finetune or full from the amount of data and the device, and say why.
+
+The rules follow what transfer-learning studies keep finding (Kornblith et al. 2019, "Do Better
+ImageNet Models Transfer Better?"; Kumar et al. 2022, "Fine-Tuning can Distort Pretrained
+Features"): with a few dozen examples per class a linear probe on frozen features matches or beats
+fine-tuning; fine-tuning pays off from a few hundred examples per class; training every layer pays
+off with thousands. On a CPU the cost matters as much: fine-tuning is offered only when an epoch
+would take minutes, not hours.
+"""
+
+from __future__ import annotations
+
+# Rough sustained multiply-accumulates per second of a forward + backward pass, to estimate the
+# length of a fine-tuning epoch before running one. Deliberately conservative.
+CPU_MACS_PER_S = 2e10
+GPU_MACS_PER_S = 2e12
+MAX_CPU_EPOCH_S = 300.0
+
+
+def choose_mode(per_class_train: list[int], macs_per_item: int, device_type: str) -> tuple[str, str]:
+    present = [n for n in per_class_train if n > 0]
+    smallest = min(present)
+    total = sum(present)
+    rate = GPU_MACS_PER_S if device_type in ("cuda", "mps") else CPU_MACS_PER_S
+    epoch_s = 3 * macs_per_item * total / rate  # backward costs about twice the forward
+    if smallest < 50:
+        return "probe", (f"the smallest class has {smallest} training samples: with so few examples a "
+                         "linear head on the frozen pretrained features generalises best, and it "
+                         "trains in seconds")
+    if device_type == "cpu" and epoch_s > MAX_CPU_EPOCH_S:
+        return "probe", (f"fine-tuning on the CPU would take about {epoch_s / 60:.0f} minutes per epoch "
+                         f"for {total} samples; a linear head on cached features trains in seconds")
+    if smallest >= 1000 and device_type != "cpu":
+        return "full", (f"every class has at least {smallest} training samples and a GPU is available: "
+                        "training all layers (with layer-wise learning-rate decay) adapts the most")
+    where = "the GPU" if device_type != "cpu" else f"the CPU (about {max(epoch_s, 1):.0f} s per epoch)"
+    return "finetune", (f"every class has at least {smallest} training samples: after a head warm-up the "
+                        f"top blocks are fine-tuned on {where}")

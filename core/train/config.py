@@ -1,0 +1,139 @@
+"""TrainConfig: every setting of a training run, frozen, validated, and round-tripping through JSON.
+
+``None`` means "choose for me": the trainer fills those fields from the mode, the data and the
+device (``resolved()``), and the resolved config is what runs/<id>/config.json records, so a run can
+always be repeated exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from core.errors import TransferLabError
+
+MODES = ("auto", "probe", "finetune", "full")
+SCHEDULES = ("onecycle", "cosine")
+AUGMENTS = ("none", "light", "strong")
+BALANCES = ("none", "loss", "sampler")
+PRECISIONS = ("auto", "fp32", "bf16")
+_DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+# Per-mode defaults where the config says None: a linear head on cached features converges in many
+# cheap epochs at a higher rate; a network being fine-tuned needs few epochs at a gentler one.
+MODE_DEFAULTS = {
+    "probe": {"epochs": 60, "lr": 3e-3, "patience": 15},
+    "finetune": {"epochs": 12, "lr": 1e-3, "patience": 4},
+    "full": {"epochs": 20, "lr": 1e-3, "patience": 5},
+}
+
+
+class ConfigError(TransferLabError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    backbone: str | None = None  # None: the project's offline default (core.backbones.default_for)
+    mode: str = "auto"
+    epochs: int | None = None
+    batch_size: int = 32
+    lr: float | None = None  # the head's learning rate
+    backbone_lr_factor: float = 0.1  # unfrozen backbone blocks learn at lr * factor (discriminative)
+    layer_decay: float = 0.75  # each block further from the head: another * layer_decay
+    weight_decay: float = 1e-4
+    schedule: str = "onecycle"
+    label_smoothing: float = 0.1
+    augment: str = "light"
+    balance: str = "loss"
+    patience: int | None = None  # epochs without improvement before stopping; 0: never stop early
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    num_workers: int = 2  # decoding threads (epoch 1 only, once the decoded cache is warm)
+    unfreeze_blocks: int | None = None  # finetune: top blocks trained after warm-up; None: a third
+    warmup_epochs: int = 1  # finetune: epochs training only the head before unfreezing
+    image_size: int | None = None  # training resolution; None: the backbone's own crop size
+    clip_seconds: float | None = None  # audio: fixed clip length; None: the longest training clip (<= 10 s)
+    pretrained: bool = True  # False: the same architecture from random initialisation (baselines)
+    dropout: float = 0.2  # before the head
+    cache_mb: int = 4096  # decoded-sample cache budget; beyond it, files are decoded every epoch
+
+    def __post_init__(self):
+        problems = []
+
+        def choice(name, options):
+            value = getattr(self, name)
+            if value not in options:
+                problems.append(f"{name} must be one of {', '.join(options)}, not {value!r}")
+
+        choice("mode", MODES)
+        choice("schedule", SCHEDULES)
+        choice("augment", AUGMENTS)
+        choice("balance", BALANCES)
+        choice("precision", PRECISIONS)
+        if not isinstance(self.device, str) or not _DEVICE_RE.match(self.device):
+            problems.append(f"device must be auto, cpu, cuda, cuda:N or mps, not {self.device!r}")
+        for name, low in (("epochs", 1), ("batch_size", 1), ("num_workers", 0), ("warmup_epochs", 0),
+                          ("patience", 0), ("unfreeze_blocks", -1), ("image_size", 8), ("cache_mb", 0)):
+            value = getattr(self, name)
+            if value is None and name in ("epochs", "patience", "unfreeze_blocks", "image_size"):
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                problems.append(f"{name} must be a whole number of at least {low}, not {value!r}")
+        for name in ("lr", "weight_decay", "backbone_lr_factor", "layer_decay", "clip_seconds"):
+            value = getattr(self, name)
+            if value is None and name in ("lr", "clip_seconds"):
+                continue
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                problems.append(f"{name} must be a number of at least 0, not {value!r}")
+        if self.lr is not None and isinstance(self.lr, (int, float)) and self.lr <= 0:
+            problems.append("lr must be greater than 0")
+        for name in ("label_smoothing", "dropout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value < 1:
+                problems.append(f"{name} must be at least 0 and below 1, not {value!r}")
+        if problems:
+            raise ConfigError("Invalid training settings: " + "; ".join(problems) + ".")
+
+    # ------------------------------------------------------------------ JSON
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"Unknown training settings: {', '.join(unknown)}.")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"The training settings are not valid JSON ({exc}).") from None
+        if not isinstance(data, dict):
+            raise ConfigError("The training settings must be a JSON object.")
+        return cls.from_dict(data)
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def with_mode_defaults(self, mode: str) -> TrainConfig:
+        """This config for a concrete mode, with the mode's defaults where a field is None."""
+        defaults = MODE_DEFAULTS[mode]
+        return self.replace(
+            mode=mode,
+            epochs=self.epochs if self.epochs is not None else defaults["epochs"],
+            lr=self.lr if self.lr is not None else defaults["lr"],
+            patience=self.patience if self.patience is not None else defaults["patience"],
+        )

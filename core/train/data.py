@@ -1,0 +1,117 @@
+"""The labelled samples a run trains on, taken from a project (or given directly), and checked.
+
+``LabelledData`` is plain values (paths, hashes, label indices) so the trainer does not need a
+project: benchmarks and tests can hand it files, and the GUI's project stays the one place labels
+live. Problems a person can fix get a sentence; problems the run can live with become warnings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from core.errors import TransferLabError
+
+
+class DataError(TransferLabError):
+    """The labelled data cannot be trained on as it is."""
+
+
+@dataclass(frozen=True)
+class Item:
+    hash: str  # content hash: the key of the embedding cache
+    path: str
+    label: int  # index into class_names
+    sample_id: int | None = None  # the project's id, to mark a broken file
+    name: str = ""  # what a person calls the file
+    start: float | None = None  # a segment of a long recording: seconds into the file
+    end: float | None = None
+
+
+@dataclass
+class LabelledData:
+    class_names: list[str]
+    train: list[Item]
+    val: list[Item]
+    modality: str  # "image" | "audio"
+    runs_dir: Path
+    cache_dir: Path | None = None
+    sample_rate: int = 16000
+    # Called (in the training thread) for a file that cannot be decoded: the project marks it broken.
+    on_broken: Callable[[Item, str], None] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self, items: list[Item]) -> list[int]:
+        c = Counter(i.label for i in items)
+        return [c.get(k, 0) for k in range(len(self.class_names))]
+
+
+def from_project(project) -> LabelledData:
+    """Every labelled, readable sample: the train split to learn from, the val split to choose the
+    best epoch. Test samples are never touched here (they are for the final evaluation)."""
+    rows = [s for s in project.samples(status="ok") if s.label is not None and s.split in ("train", "val")]
+    used = {s.label for s in rows}
+    class_names = [c for c in project.class_names() if c in used]
+    index = {c: k for k, c in enumerate(class_names)}
+
+    def item(s) -> Item:
+        # getattr: segment bounds exist from project format 2 (segments of long recordings)
+        return Item(s.hash, str(project.path_of(s)), index[s.label], s.id, s.display_name,
+                    getattr(s, "seg_start", None), getattr(s, "seg_end", None))
+
+    def mark_broken(it: Item, reason: str) -> None:
+        if it.sample_id is not None and not project.read_only:
+            project.mark_broken(it.sample_id, reason)
+
+    return LabelledData(
+        class_names=class_names,
+        train=[item(s) for s in rows if s.split == "train"],
+        val=[item(s) for s in rows if s.split == "val"],
+        modality=project.task,
+        runs_dir=project.runs_dir,
+        cache_dir=project.cache_dir,
+        sample_rate=int(project.config.sample_rate),
+        on_broken=mark_broken,
+    )
+
+
+def check(data: LabelledData) -> tuple[LabelledData, list[tuple[Item, str]]]:
+    """Refuse data that cannot train; drop files that vanished since import.
+
+    Returns the data to use (with ``warnings`` filled in) and the (item, reason) pairs skipped.
+    """
+    skipped = [(it, "the file is missing (deleted or moved after import)")
+               for it in data.train + data.val if not os.path.exists(it.path)]
+    gone = {id(it) for it, _ in skipped}
+    data = replace(data, train=[i for i in data.train if id(i) not in gone],
+                   val=[i for i in data.val if id(i) not in gone], warnings=list(data.warnings))
+    for it, reason in skipped:
+        data.warnings.append(f"{it.name or it.path} was skipped: {reason}.")
+    if not data.train and not data.val:
+        raise DataError("There are no labelled samples to train on; label some samples first "
+                        "(at least two classes).")
+    counts = [a + b for a, b in zip(data.counts(data.train), data.counts(data.val))]
+    present = [c for c, n in zip(data.class_names, counts) if n > 0]
+    if len(present) < 2:
+        only = f" ('{present[0]}')" if present else ""
+        raise DataError(f"Only one class{only} has labelled samples; training needs at least two "
+                        "classes to tell apart.")
+    if not data.train:
+        raise DataError("No labelled sample is in the training split; reset the splits "
+                        "(`transferlab split DIR --reset`) so some samples are used for training.")
+    for name, n in zip(data.class_names, counts):
+        if n == 1:
+            data.warnings.append(f"The class '{name}' has a single sample; the model can hardly learn it "
+                                 "from one example (label a few more).")
+    train_counts = data.counts(data.train)
+    for name, n in zip(data.class_names, train_counts):
+        if n == 0:
+            data.warnings.append(f"The class '{name}' has no sample in the training split; the model "
+                                 "cannot learn it.")
+    if not data.val:
+        data.warnings.append("There are no validation samples: the best epoch is chosen on the training "
+                             "samples, which overstates accuracy (label more samples).")
+    return data, skipped

@@ -1,0 +1,77 @@
+"""Running under ``torchrun`` (DDP): which process this is, and what differs when there are several.
+
+Launched with ``torchrun --nproc-per-node N``, the environment names the rank and world size; the
+process group is joined here (gloo on CPUs, nccl on GPUs). Every rank trains on its share of each
+epoch's order (sources.epoch_order), gradients are averaged by DistributedDataParallel, every rank
+evaluates the whole validation set (same numbers everywhere, no gather needed), and only rank 0
+writes files or sends events.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+class ProbeHead(nn.Module):
+    """The classifier's head as a module of its own, so DDP can average its gradients in probe mode."""
+
+    def __init__(self, classifier):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, features):
+        return self.classifier.forward_features(features)
+
+
+@dataclass
+class DistContext:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls) -> DistContext:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            dist.init_process_group(backend)
+        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+    def device_setting(self, setting: str) -> str:
+        """Each rank uses its own GPU (LOCAL_RANK) when the setting leaves the choice open."""
+        if self.world > 1 and setting in ("auto", "cuda") and torch.cuda.is_available():
+            return f"cuda:{self.local_rank}"
+        return setting
+
+    def wrap(self, model, probe: bool):
+        """What the loop calls for a forward pass. Rebuilt whenever the trainable parameters change
+        (DDP registers the parameters that require gradients when it is built)."""
+        module = ProbeHead(model) if probe else model
+        if self.world == 1:
+            return module
+        from torch.nn.parallel import DistributedDataParallel
+
+        device = next(model.parameters()).device
+        return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def average(self, loss: float, acc: float, seen: int) -> tuple[float, float]:
+        """Training loss and accuracy over all ranks, weighted by the items each rank saw."""
+        if self.world == 1:
+            return loss, acc
+        import torch.distributed as dist
+
+        t = torch.tensor([loss * seen, acc * seen, float(seen)], dtype=torch.float64)
+        dist.all_reduce(t)
+        return float(t[0] / t[2]), float(t[1] / t[2])

@@ -1,0 +1,159 @@
+"""One training epoch and one evaluation pass: the inner loops, shared by every mode.
+
+Pause and cancel are checked before every batch (so cancel takes effect within one batch). A CUDA
+out-of-memory error halves the batch size, and the same samples are tried again in smaller batches;
+``faults`` lets tests raise a real ``torch.OutOfMemoryError`` on a CPU-only machine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch.nn import functional as F
+
+from core.train import events
+from core.train.device import autocast, free_memory, is_out_of_memory
+from core.train.model import apply_lr
+
+
+@dataclass
+class LoopState:
+    """What changes while training (and goes into the checkpoint)."""
+
+    step: int = 0
+    batch_size: int = 32
+    epochs: int = 1
+    schedule: str = "onecycle"
+    progress: float = 0.0
+
+
+@dataclass
+class EpochStats:
+    loss: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    cancelled: bool = False
+    failed_indices: set = field(default_factory=set)
+
+    @property
+    def mean_loss(self) -> float:
+        return self.loss / self.seen if self.seen else float("nan")
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.seen if self.seen else float("nan")
+
+
+class BatchThrottle:
+    """At most one BatchEnd every ``interval`` seconds, plus the last batch of each epoch."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self.last = float("-inf")
+
+    def due(self, is_last: bool) -> bool:
+        now = time.perf_counter()
+        if is_last or now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False
+
+
+def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, optimizer, criterion,
+                state: LoopState, control, emit: Callable, throttle: BatchThrottle, gen: torch.Generator,
+                device: torch.device, precision: str, on_new_failures: Callable,
+                faults: Callable[[int], None] | None = None) -> EpochStats:
+    stats = EpochStats()
+    total = len(order)
+    pos = 0
+    started = time.perf_counter()
+    batches = -(-total // state.batch_size)
+    batch_no = 0
+    while pos < total:
+        if control.wait_if_paused():
+            stats.cancelled = True
+            return stats
+        idx = order[pos:pos + state.batch_size]
+        nxt = order[pos + len(idx):pos + len(idx) + state.batch_size]
+        try:
+            if faults is not None:
+                faults(len(idx))
+            inputs, targets, kept = source.fetch(idx, gen, True)
+            if nxt:
+                source.prefetch(nxt)
+            on_new_failures()
+            if len(kept) == 0:
+                pos += len(idx)
+                continue
+            lr = apply_lr(optimizer, state.schedule, (epoch + pos / total) / state.epochs)
+            with autocast(device, precision):
+                logits = forward(*inputs)
+            loss = criterion(logits.float(), targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        except Exception as exc:
+            if not is_out_of_memory(exc) or state.batch_size == 1:
+                raise
+            optimizer.zero_grad(set_to_none=True)
+            free_memory(device)
+            old = state.batch_size
+            state.batch_size = max(1, old // 2)
+            batches = batch_no + -(-(total - pos) // state.batch_size)
+            emit(events.Warning(f"The GPU ran out of memory with batches of {old}; continuing with "
+                                f"batches of {state.batch_size}.", kind="oom_backoff"))
+            continue
+        n = len(kept)
+        pos += len(idx)
+        batch_no += 1
+        state.step += 1
+        state.progress = (epoch + pos / total) / state.epochs
+        loss_value = float(loss.detach())
+        stats.loss += loss_value * n
+        stats.correct += int((logits.detach().argmax(dim=1) == targets).sum())
+        stats.seen += n
+        if throttle.due(pos >= total):
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            emit(events.BatchEnd(step=state.step, epoch=epoch + 1, batch=batch_no, batches=max(batches, batch_no),
+                                 loss=loss_value, lr=float(lr), items_per_s=stats.seen / elapsed))
+    return stats
+
+
+@torch.no_grad()
+def evaluate(*, source, forward: Callable, classes: int, batch_size: int, device: torch.device,
+             precision: str, on_new_failures: Callable, control=None) -> dict:
+    """Loss (plain cross-entropy, no smoothing: comparable between runs), accuracy and accuracy per
+    class on every item of ``source``, in order, without augmentation."""
+    total_loss, correct, seen = 0.0, 0, 0
+    hits = torch.zeros(classes, dtype=torch.long)
+    counts = torch.zeros(classes, dtype=torch.long)
+    n = len(source)
+    for start in range(0, n, batch_size):
+        if control is not None and control.cancelled:
+            break
+        idx = list(range(start, min(n, start + batch_size)))
+        inputs, targets, kept = source.fetch(idx, None, False)
+        on_new_failures()
+        if not kept:
+            continue
+        with autocast(device, precision):
+            logits = forward(*inputs)
+        logits = logits.float()
+        total_loss += float(F.cross_entropy(logits, targets, reduction="sum"))
+        pred = logits.argmax(dim=1)
+        ok = (pred == targets).cpu()
+        t = targets.cpu()
+        correct += int(ok.sum())
+        seen += len(kept)
+        counts += torch.bincount(t, minlength=classes)
+        hits += torch.bincount(t[ok], minlength=classes)
+    per_class = {k: float(hits[k]) / float(counts[k]) for k in range(classes) if counts[k] > 0}
+    return {
+        "loss": total_loss / seen if seen else float("nan"),
+        "acc": correct / seen if seen else float("nan"),
+        "per_class": per_class,
+        "seen": seen,
+    }

@@ -1,0 +1,135 @@
+"""The trained network (a backbone plus a linear head), which of its parts learn in each mode and
+at which learning rate, and the learning-rate schedule.
+
+Learning rates: the head learns at ``lr``. In finetune the unfrozen top blocks learn at
+``lr * backbone_lr_factor`` and each block below at ``layer_decay`` times the one above it
+(discriminative rates: the lower a block, the more general its features, the less they should move).
+In full mode every block learns, with the same layer-wise decay from the top down.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from core.backbones import FeatureModel
+
+
+class Classifier(nn.Module):
+    """``backbone(*inputs)`` -> features -> standardise -> dropout -> linear head -> class logits.
+
+    The standardisation (buffers, identity unless set) lets a linear probe learn at one learning
+    rate whatever the scale of a backbone's features; it is part of the state dict, so an exported
+    model applies exactly what the head was trained on.
+    """
+
+    def __init__(self, backbone: FeatureModel, feature_dim: int, classes: int, dropout: float):
+        super().__init__()
+        self.backbone = backbone
+        self.register_buffer("feature_mean", torch.zeros(feature_dim))
+        self.register_buffer("feature_std", torch.ones(feature_dim))
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(feature_dim, classes)
+
+    def forward(self, *inputs):
+        return self.forward_features(self.backbone(*inputs))
+
+    def forward_features(self, features: torch.Tensor) -> torch.Tensor:
+        """The head alone, on features computed (and cached) by the frozen backbone: probe mode."""
+        features = (features - self.feature_mean) / self.feature_std
+        return self.head(self.dropout(features))
+
+    def standardise_features(self, features: torch.Tensor) -> None:
+        self.feature_mean.copy_(features.mean(dim=0))
+        self.feature_std.copy_(features.std(dim=0, unbiased=False).clamp(min=1e-4))
+
+
+def parameter_groups(model: Classifier, config) -> list[dict]:
+    """One optimizer group per backbone stage plus the head, each with its own base learning rate.
+
+    All groups exist from the first step (frozen ones simply get no gradient), so unfreezing later
+    needs no new optimizer and a checkpoint's optimizer state always matches.
+    """
+    stages = model.backbone.stages()
+    groups = [{"params": list(model.head.parameters()), "lr": config.lr, "name": "head"}]
+    factor = config.backbone_lr_factor if config.mode == "finetune" else 1.0
+    seen = {id(p) for p in model.head.parameters()}
+    for depth, stage in enumerate(reversed(stages)):
+        params = [p for p in model.backbone.stage_parameters(stage) if id(p) not in seen]
+        seen.update(id(p) for p in params)
+        lr = config.lr * factor * config.layer_decay ** (depth + (1 if config.mode == "full" else 0))
+        if params:
+            groups.append({"params": params, "lr": lr, "name": stage.name})
+    rest = [p for p in model.backbone.parameters() if id(p) not in seen]
+    if rest:  # parameters outside every named stage: trained with the lowest rate
+        groups.append({"params": rest, "lr": groups[-1]["lr"], "name": "other"})
+    for g in groups:
+        g["base_lr"] = g["lr"]
+        g["weight_decay"] = config.weight_decay
+    return groups
+
+
+def unfreeze_for_epoch(model: Classifier, config, epoch: int) -> str:
+    """Set requires_grad for epoch ``epoch`` (0-based) and return the stage in words."""
+    stages = model.backbone.stages()
+    for p in model.backbone.parameters():
+        p.requires_grad_(False)
+    for p in model.head.parameters():
+        p.requires_grad_(True)
+    if config.mode == "probe":
+        return "linear probe"
+    if config.mode == "full":
+        chosen = stages
+        label = "all layers"
+    elif epoch < config.warmup_epochs:
+        return "head warm-up"
+    else:
+        n = config.unfreeze_blocks
+        chosen = stages if n < 0 else stages[len(stages) - n:] if n > 0 else []
+        label = f"top {len(chosen)} of {len(stages)} blocks"
+    for stage in chosen:
+        for p in model.backbone.stage_parameters(stage):
+            p.requires_grad_(True)
+    return label
+
+
+def set_train_mode(model: Classifier) -> None:
+    """Training mode, except batch-norm layers whose weights are frozen: they keep using their
+    pretrained running statistics (updating them from a few small batches would shift features
+    the frozen layers above were trained on)."""
+    model.train()
+    for m in model.backbone.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            if not any(p.requires_grad for p in m.parameters(recurse=False)):
+                m.eval()
+
+
+def default_unfreeze_blocks(model: Classifier) -> int:
+    return max(1, math.ceil(len(model.backbone.stages()) / 3))
+
+
+def lr_factor(schedule: str, progress: float) -> float:
+    """Multiplier of each group's base rate at ``progress`` in [0, 1] of the whole run.
+
+    A pure function of progress (not a stateful scheduler): a run resumed from a checkpoint or
+    whose batch size was halved mid-epoch continues on exactly the same curve.
+    """
+    p = min(max(progress, 0.0), 1.0)
+    if schedule == "onecycle":  # 30 % cosine warm-up from lr/25, then cosine down to lr/1e4
+        warm = 0.3
+        if p < warm:
+            return 1 / 25 + (1 - 1 / 25) * (1 - math.cos(math.pi * p / warm)) / 2
+        return 1e-4 + (1 - 1e-4) * (1 + math.cos(math.pi * (p - warm) / (1 - warm))) / 2
+    warm = 0.05  # cosine: a short linear warm-up, then cosine to zero
+    if p < warm:
+        return max(p / warm, 0.01)
+    return (1 + math.cos(math.pi * (p - warm) / (1 - warm))) / 2
+
+
+def apply_lr(optimizer: torch.optim.Optimizer, schedule: str, progress: float) -> float:
+    f = lr_factor(schedule, progress)
+    for g in optimizer.param_groups:
+        g["lr"] = g["base_lr"] * f
+    return optimizer.param_groups[0]["lr"]

@@ -1,0 +1,102 @@
+"""From a decoded sample to the model's input, per modality: how to decode a file for the
+decoded-sample cache, and how to turn a batch of cached samples into model inputs (augmented in
+training, exactly the backbone's eval preprocessing in validation)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from core import media
+from core.backbones import ImagePreprocessing
+from core.train import augment
+
+
+class ImagePipeline:
+    """Cache: uint8 [3, S, S] after the backbone's own resize and centre crop."""
+
+    def __init__(self, pre: ImagePreprocessing, augment_preset: str, channels_last: bool):
+        self.pre = pre
+        self.preset = augment_preset
+        self.channels_last = channels_last
+        self.shape = (3, pre.crop_size, pre.crop_size)
+        self.dtype = torch.uint8
+        # The backbone's to_tensor() with mean 0 and std 1/255 returns the resized, cropped pixels
+        # unnormalised: the cache reuses the spec's exact resize code instead of a copy of it.
+        self._pixels = dataclasses.replace(pre, mean=(0.0, 0.0, 0.0), std=(1 / 255, 1 / 255, 1 / 255))
+
+    def decode(self, item) -> torch.Tensor:
+        x = self._pixels.to_tensor(media.decode_image(item.path))
+        return x.round_().clamp_(0, 255).to(torch.uint8)
+
+    def inputs(self, x: torch.Tensor, gen: torch.Generator | None, train: bool) -> tuple:
+        x = x.float().div_(255.0)
+        if train:
+            x = augment.augment_images(x, self.preset, gen)
+        mean = torch.tensor(self.pre.mean, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.pre.std, device=x.device).view(1, 3, 1, 1)
+        x = (x - mean) / std
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return (x,)
+
+
+class AudioPipeline:
+    """Cache: float32 waveforms of ``clip_samples`` (centre-cut or zero-padded); the backbone's front
+    end (log-mel picture, or waveform normalisation) runs on the batch, on the device."""
+
+    def __init__(self, pre, augment_preset: str, clip_samples: int, device: torch.device):
+        self.pre = pre
+        self.preset = augment_preset
+        self.clip = int(clip_samples)
+        self.shape = (self.clip,)
+        self.dtype = torch.float32
+        self.frontend = pre.frontend().to(device) if hasattr(pre, "frontend") else None
+
+    def decode(self, item) -> torch.Tensor:
+        wave = media.read_audio(item.path, self.pre.sample_rate, start=item.start, end=item.end)
+        return torch.from_numpy(fit_length(wave, self.clip))
+
+    def inputs(self, w: torch.Tensor, gen: torch.Generator | None, train: bool) -> tuple:
+        w = w.float()
+        if train:
+            w = augment.augment_waves(w, self.preset, gen)
+        if self.frontend is not None:
+            with torch.autocast(w.device.type, enabled=False):  # mel + dB in fp32: bf16 loses the quiet bins
+                img = self.frontend(w)
+            if train:
+                img = augment.spec_augment(img, self.preset, gen)
+            return (img,)
+        if getattr(self.pre, "normalize", False):
+            w = (w - w.mean(dim=1, keepdim=True)) / (w.std(dim=1, keepdim=True, unbiased=False) + 1e-7)
+        return (w, None)
+
+
+def fit_length(wave: np.ndarray, n: int) -> np.ndarray:
+    """Centre ``n`` samples of a clip, zero-padded on both sides when it is shorter."""
+    wave = np.asarray(wave, dtype=np.float32)
+    if wave.shape[0] >= n:
+        start = (wave.shape[0] - n) // 2
+        return np.ascontiguousarray(wave[start:start + n])
+    out = np.zeros(n, dtype=np.float32)
+    start = (n - wave.shape[0]) // 2
+    out[start:start + wave.shape[0]] = wave
+    return out
+
+
+def clip_samples_for(data, sample_rate: int, seconds: float | None) -> int:
+    """A fixed clip length: the setting, or the longest training clip (read from file headers),
+    capped at 10 s so one long recording cannot blow up memory."""
+    if seconds is None:
+        longest = 0.0
+        for it in data.train[:2000]:
+            try:
+                whole = media.audio_info(it.path).duration
+                span = (it.end if it.end is not None else whole) - (it.start or 0.0)
+                longest = max(longest, span)
+            except media.MediaError:
+                continue
+        seconds = min(max(longest, 0.1), 10.0)
+    return max(400, int(round(seconds * sample_rate)))

@@ -1,0 +1,87 @@
+"""Building what a run needs before its first batch: the backbone (pretrained or random) and the
+batch sources of its mode (decoded samples, or cached embeddings for a probe)."""
+
+from __future__ import annotations
+
+import torch
+
+from core.train.data import LabelledData
+from core.train.decoded import DecodedStore
+from core.train.pipeline import AudioPipeline, ImagePipeline, clip_samples_for
+from core.train.sources import FeatureSource, StoreSource
+
+
+def load_backbone(spec, pretrained: bool):
+    """The feature model with its real weights (WeightsError, a sentence, when they are missing)."""
+    if pretrained:
+        from core.weights import load_pretrained
+
+        return load_pretrained(spec)
+    return spec.build()
+
+
+def _image_pipeline(spec, config, data, device):
+    return ImagePipeline(spec.preprocessing, config.augment, channels_last=device.type == "cuda")
+
+
+def _audio_pipeline(spec, config, data, device):
+    clip = clip_samples_for(data, spec.preprocessing.sample_rate, config.clip_seconds)
+    return AudioPipeline(spec.preprocessing, config.augment, clip, device)
+
+
+PIPELINES = {"image": _image_pipeline, "audio": _audio_pipeline}
+
+
+def build_sources(trainer, data: LabelledData, spec, model, device, precision):
+    """(train source, validation source); the validation source is the training one (without
+    augmentation) when there are no validation samples. (None, None) when cancelled."""
+    config = trainer.config
+    if config.mode == "probe":
+        return _probe_sources(trainer, data, spec, model, device)
+    pipeline = PIPELINES[spec.modality](spec, config, data, device)
+    budget = config.cache_mb * 2**20
+
+    def source(items):
+        store = DecodedStore(items, pipeline.decode, pipeline.shape, pipeline.dtype,
+                             limit_bytes=budget, workers=config.num_workers)
+        return StoreSource(store, pipeline, [it.label for it in items], device)
+
+    train = source(data.train)
+    return train, (source(data.val) if data.val else train)
+
+
+def _probe_sources(trainer, data, spec, model, device):
+    from core import features
+
+    config = trainer.config
+    items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val]
+    found = features.extract(
+        spec, items, cache_dir=data.cache_dir, model=model.backbone, batch_size=max(config.batch_size, 32),
+        device=device, load_workers=config.num_workers, should_stop=lambda: trainer.control.cancelled)
+    if trainer.control.cancelled:
+        return None, None
+    for it in data.train + data.val:
+        if it.hash in found.failed:
+            trainer._broken(it, found.failed[it.hash])
+    row = {h: i for i, h in enumerate(found.hashes)}
+    vectors = torch.from_numpy(found.vectors)
+
+    def source(items):
+        kept = [it for it in items if it.hash in row]
+        feats = vectors[[row[it.hash] for it in kept]] if kept else torch.zeros(0, spec.feature_dim)
+        return FeatureSource(feats, [it.label for it in kept], device)
+
+    train = source(data.train)
+    if len(train):
+        with torch.no_grad():
+            model.standardise_features(train.features)
+    return train, (source(data.val) if data.val else train)
+
+
+def _source_of(item, spec):
+    """A path, or for a segment of a recording a function reading just that span."""
+    if item.start is None and item.end is None:
+        return item.path
+    from core import media
+
+    return lambda: media.read_audio(item.path, spec.preprocessing.sample_rate, start=item.start, end=item.end)

@@ -1,0 +1,345 @@
+"""Trainer: one training run from labelled data to runs/<id>/ with checkpoints, metrics and events.
+
+    trainer = Trainer(project, TrainConfig(), callbacks=[...], control=TrainControl())
+    result = trainer.fit()          # blocking; a FitEnd event (also sent to the callbacks)
+    Trainer.resume(project, run_id).fit()   # continue from runs/<id>/last.pt
+
+Every epoch draws its randomness (order, augmentation, dropout) from generators seeded with
+(seed, epoch), and the model and optimizer states come back from last.pt exactly, so a resumed run
+retraces an uninterrupted one. Errors a person can fix are ``TransferLabError`` sentences; they are
+also sent as a ``Failure`` event before being raised.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+import traceback
+from pathlib import Path
+
+import torch
+
+from core import backbones
+from core.errors import TransferLabError
+from core.train import checkpoint as ckpt_io
+from core.train import events
+from core.train.auto_mode import choose_mode
+from core.train.config import TrainConfig
+from core.train.control import TrainControl
+from core.train.data import LabelledData, check, from_project
+from core.train.device import describe, resolve_device, resolve_precision
+from core.train.distributed import DistContext
+from core.train.loop import BatchThrottle, LoopState, evaluate, train_epoch
+from core.train.model import Classifier, default_unfreeze_blocks, parameter_groups, set_train_mode, unfreeze_for_epoch
+from core.train.setup import build_sources, load_backbone
+from core.train.sources import epoch_order
+
+
+class Trainer:
+    def __init__(self, source, config: TrainConfig | None = None, callbacks=(), control: TrainControl | None = None,
+                 *, spec: backbones.BackboneSpec | None = None, run_id: str | None = None,
+                 faults=None, batch_event_interval: float = 0.1):
+        """``source``: a Project, or LabelledData. ``spec`` overrides the registry lookup of
+        ``config.backbone`` (tests and benchmarks use small architectures). ``faults(batch_size)`` is
+        called before every training batch and may raise (tests inject out-of-memory errors)."""
+        self.project = None if isinstance(source, LabelledData) else source
+        self.source = source
+        self.config = config or TrainConfig()
+        self.callbacks = events.Callbacks(list(callbacks))
+        self.control = control or TrainControl()
+        self.spec_override = spec
+        self.run_id = run_id or new_run_id()
+        self.faults = faults
+        self.batch_event_interval = batch_event_interval
+        self._resume_state: dict | None = None
+        self.dist = DistContext.from_environment()
+
+    @classmethod
+    def resume(cls, source, run: str | os.PathLike, callbacks=(), control=None, **kwargs) -> Trainer:
+        """A trainer that continues runs/<run>/last.pt (``run``: a run id or the run's folder)."""
+        runs_dir = source.runs_dir if isinstance(source, LabelledData) else Path(source.runs_dir)
+        run_dir = Path(run) if os.sep in str(run) or Path(run).is_absolute() else runs_dir / str(run)
+        last = run_dir / "last.pt"
+        if not last.exists():
+            raise ckpt_io.CheckpointError(f"The run {run_dir.name} has no last.pt to resume from (it "
+                                          "finished no epoch, or was a probe run, which simply reruns).")
+        state = ckpt_io.load(last)
+        trainer = cls(source, TrainConfig.from_dict(state["config"]), callbacks, control,
+                      run_id=run_dir.name, **kwargs)
+        trainer._resume_state = state
+        return trainer
+
+    # ------------------------------------------------------------------ events
+
+    def emit(self, event) -> None:
+        if self.dist.is_main:  # under DDP only rank 0 reports (and writes files)
+            self.callbacks.call(event)
+
+    # ------------------------------------------------------------------ the run
+
+    def fit(self) -> events.FitEnd:
+        started = time.perf_counter()
+        try:
+            return self._fit(started)
+        except TransferLabError as exc:
+            self.emit(events.Failure(exc.message, exc.detail or ""))
+            self._record("failed", None)
+            raise
+        except Exception as exc:
+            self.emit(events.Failure(f"Training stopped because of an unexpected error ({type(exc).__name__}: "
+                                     f"{exc}).", traceback.format_exc()))
+            self._record("failed", None)
+            raise
+
+    def _fit(self, started: float) -> events.FitEnd:
+        device = resolve_device(self.dist.device_setting(self.config.device))  # a wrong flag first
+        data = from_project(self.source) if self.project is not None else self.source
+        spec = self._spec(data)  # an unknown backbone too, before the data is judged
+        data, skipped = check(data)
+        self.data = data
+        self.skipped = 0
+        for item, reason in skipped:
+            self._broken(item, reason, announce=False)
+        precision = resolve_precision(self.config.precision, device)
+        torch.manual_seed(self.config.seed)
+        backbone = load_backbone(spec, self.config.pretrained)  # missing weights: a sentence, before any work
+        mode, reason = self._mode(data, spec, device)
+        config = self.config.with_mode_defaults(mode)
+        model = Classifier(backbone, spec.feature_dim, len(data.class_names), config.dropout)
+        if config.unfreeze_blocks is None:
+            config = config.replace(unfreeze_blocks=default_unfreeze_blocks(model))
+        self.config = config
+        if self._resume_state is not None and list(self._resume_state["class_names"]) != data.class_names:
+            raise ckpt_io.CheckpointError("The classes changed since this run started "
+                                          f"({', '.join(self._resume_state['class_names'])}); start a new run.")
+        model.to(device)
+        if device.type == "cuda" and spec.modality == "image":
+            model.to(memory_format=torch.channels_last)
+        self.files = ckpt_io.RunFiles(data.runs_dir / self.run_id)
+        start_epoch = int(self._resume_state["epoch"]) if self._resume_state else 0
+        if self.dist.is_main:
+            self.files.create(config.to_dict(), {"run_id": self.run_id, "backbone": spec.name,
+                                                 "class_names": data.class_names, "mode_reason": reason,
+                                                 "preprocessing": spec.preprocessing.settings()})
+            self.files.truncate_metrics(start_epoch)
+            self._record("running", None)
+        self.emit(events.FitStart(
+            run_id=self.run_id, run_dir=str(self.files.dir), config=config.to_dict(),
+            train_size=len(data.train), val_size=len(data.val), class_names=tuple(data.class_names),
+            device=describe(device), precision=precision, mode=mode, mode_reason=reason,
+            resumed_from_epoch=start_epoch, world_size=self.dist.world))
+        for text in data.warnings:
+            self.emit(events.Warning(text, kind="skipped_file" if "skipped" in text else "data"))
+        self.meta = {"run_id": self.run_id, "backbone": spec.name, "class_names": list(data.class_names),
+                     "mode": mode, "mode_reason": reason, "preprocessing": spec.preprocessing.settings(),
+                     "modality": spec.modality, "sample_rate": int(data.sample_rate)}
+        train_src, val_src = build_sources(self, data, spec, model, device, precision)
+        if train_src is None:  # cancelled while computing embeddings
+            return self._finish("cancelled", [], None, started, config)
+        try:
+            return self._epochs(model, config, train_src, val_src, device, precision, start_epoch, started)
+        finally:
+            train_src.close()
+            if val_src is not train_src:
+                val_src.close()
+
+    def _epochs(self, model, config, train_src, val_src, device, precision, start_epoch, started):
+        probe = config.mode == "probe"
+        classes = len(self.data.class_names)
+        labels = train_src.labels.cpu()
+        counts = torch.bincount(labels, minlength=classes).float()
+        weight = None
+        if config.balance == "loss":
+            weight = (counts.sum() / (classes * counts.clamp(min=1))).where(counts > 0, torch.zeros(()))
+        criterion = torch.nn.CrossEntropyLoss(weight=None if weight is None else weight.to(device),
+                                              label_smoothing=config.label_smoothing)
+        optimizer = torch.optim.AdamW(parameter_groups(model, config), lr=config.lr,
+                                      weight_decay=config.weight_decay)
+        state = LoopState(batch_size=config.batch_size, epochs=config.epochs, schedule=config.schedule)
+        history: list[dict] = []
+        best = {"epoch": 0, "val_acc": -1.0, "val_loss": math.inf, "bad_epochs": 0}
+        best_state = None
+        if self._resume_state is not None:
+            r = self._resume_state
+            model.load_state_dict(r["model"])
+            optimizer.load_state_dict(r["optimizer"])
+            state.step, state.batch_size = int(r["scheduler"]["step"]), int(r["batch_size"])
+            history, best = list(r["history"]), dict(r["best"])
+            ckpt_io.set_rng_state(r["rng"])
+        elif not probe:
+            self._calibrate(model, train_src, device, precision, state.batch_size)
+        throttle = BatchThrottle(self.batch_event_interval)
+        status = "completed"
+        for epoch in range(start_epoch, config.epochs):
+            gen = seed_epoch(config.seed, epoch)
+            stage = unfreeze_for_epoch(model, config, epoch)
+            forward = self.dist.wrap(model, probe)
+            set_train_mode(model)
+            t0 = time.perf_counter()
+            order = epoch_order(labels, classes, config.balance == "sampler", gen, self.dist.rank, self.dist.world)
+            stats = train_epoch(epoch=epoch, order=order, source=train_src, forward=forward, optimizer=optimizer,
+                                criterion=criterion, state=state, control=self.control, emit=self.emit,
+                                throttle=throttle, gen=gen, device=device, precision=precision,
+                                on_new_failures=lambda: self._report_failures(train_src), faults=self.faults)
+            if stats.cancelled:
+                status = "cancelled"
+                break
+            train_src.after_epoch()
+            model.eval()
+            val = evaluate(source=val_src, forward=model.forward_features if probe else model, classes=classes,
+                           batch_size=state.batch_size * 2, device=device, precision=precision,
+                           on_new_failures=lambda: self._report_failures(val_src), control=self.control)
+            if self.control.cancelled:
+                status = "cancelled"
+                break
+            train_loss, train_acc = self.dist.average(stats.mean_loss, stats.accuracy, stats.seen)
+            is_best = (val["acc"], -val["loss"]) > (best["val_acc"], -best["val_loss"])
+            best["bad_epochs"] = 0 if is_best else best["bad_epochs"] + 1
+            if is_best:
+                best.update(epoch=epoch + 1, val_acc=val["acc"], val_loss=val["loss"],
+                            train_acc=train_acc, train_loss=train_loss)
+            row = {"epoch": epoch + 1, "stage": stage, "train_loss": train_loss, "train_acc": train_acc,
+                   "val_loss": val["loss"], "val_acc": val["acc"], "lr": optimizer.param_groups[0]["lr"],
+                   "seconds": time.perf_counter() - t0, "batch_size": state.batch_size,
+                   "per_class_val_acc": {self.data.class_names[k]: v for k, v in val["per_class"].items()}}
+            history.append(row)
+            saved = []
+            if self.dist.is_main:
+                self.files.append_metrics(row)
+                if probe:  # a head epoch takes milliseconds: keep the best in memory, write at the end
+                    best_state = copy.deepcopy(model.state_dict()) if is_best else best_state
+                else:
+                    payload = self._payload(model, optimizer, state, epoch + 1, config, history, best)
+                    ckpt_io.save(self.files.last, payload)
+                    saved.append(events.CheckpointSaved(epoch + 1, str(self.files.last), "last"))
+                    if is_best:
+                        ckpt_io.save(self.files.best, {k: v for k, v in payload.items() if k != "optimizer"})
+                        saved.append(events.CheckpointSaved(epoch + 1, str(self.files.best), "best"))
+            self.emit(events.EpochEnd(
+                epoch=epoch + 1, epochs=config.epochs, train_loss=train_loss, train_acc=train_acc,
+                val_loss=val["loss"], val_acc=val["acc"], per_class_val_acc=row["per_class_val_acc"],
+                seconds=row["seconds"], lr=row["lr"], is_best=is_best, stage=stage))
+            for event in saved:
+                self.emit(event)
+            if config.patience and best["bad_epochs"] >= config.patience and epoch + 1 < config.epochs:
+                status = "early_stopped"
+                break
+            if self.control.cancelled:
+                status = "cancelled"
+                break
+        if probe and history and self.dist.is_main:
+            last = self._payload(model, optimizer, state, len(history), config, history, best)
+            ckpt_io.save(self.files.last, last)
+            self.emit(events.CheckpointSaved(len(history), str(self.files.last), "last"))
+            if best_state is not None:
+                ckpt_io.save(self.files.best, {**{k: v for k, v in last.items() if k != "optimizer"},
+                                               "model": best_state, "epoch": best["epoch"]})
+                self.emit(events.CheckpointSaved(best["epoch"], str(self.files.best), "best"))
+        return self._finish(status, history, best, started, config, state.batch_size)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _spec(self, data: LabelledData) -> backbones.BackboneSpec:
+        spec = self.spec_override or (backbones.get(self.config.backbone) if self.config.backbone
+                                      else backbones.default_for(data.modality))
+        if spec.modality != data.modality:
+            raise TransferLabError(f"The backbone {spec.name} is for {spec.modality}, but this project holds "
+                                   f"{data.modality}; choose one of: {', '.join(backbones.names(data.modality))}.")
+        if self.config.backbone != spec.name:
+            self.config = self.config.replace(backbone=spec.name)
+        size = self.config.image_size
+        if size and spec.modality == "image" and size != spec.preprocessing.crop_size:
+            pre = spec.preprocessing
+            spec = spec.with_preprocessing(crop_size=size, resize_size=round(size * pre.resize_size / pre.crop_size))
+        return spec
+
+    def _mode(self, data: LabelledData, spec, device) -> tuple[str, str]:
+        if self.config.mode != "auto":
+            return self.config.mode, "chosen in the settings"
+        return choose_mode(data.counts(data.train), spec.macs, device.type)
+
+    def _calibrate(self, model, source, device, precision, batch_size) -> None:
+        """Standardise the head's input with statistics of the pretrained features on (up to 256)
+        training samples, so the head's learning rate suits every backbone's feature scale."""
+        from core.train.device import autocast
+
+        model.eval()
+        feats = []
+        with torch.no_grad():
+            for start in range(0, min(len(source), 256), batch_size):
+                inputs, _, kept = source.fetch(list(range(start, min(len(source), 256, start + batch_size))), None, False)
+                self._report_failures(source)
+                if kept:
+                    with autocast(device, precision):
+                        feats.append(model.backbone(*inputs).float())
+            if feats and sum(len(f) for f in feats) > 1:
+                model.standardise_features(torch.cat(feats))
+
+    def _payload(self, model, optimizer, state, epochs_done, config, history, best) -> dict:
+        return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": {"schedule": state.schedule, "step": state.step, "progress": state.progress},
+                "epoch": epochs_done, "config": config.to_dict(), "batch_size": state.batch_size,
+                "history": history, "best": best, "rng": ckpt_io.rng_state(), **self.meta}
+
+    def _broken(self, item, reason: str, announce: bool = True) -> None:
+        self.skipped += 1
+        if self.dist.is_main and self.data.on_broken is not None:
+            try:
+                self.data.on_broken(item, reason)
+            except TransferLabError:
+                pass  # a read-only project cannot record it; the warning still tells the person
+        if announce:
+            self.emit(events.Warning(f"{item.name or item.path} could not be read and was skipped ({reason}); "
+                                     "it is marked as unreadable in the project.", kind="skipped_file"))
+
+    def _report_failures(self, source) -> None:
+        reported = getattr(source, "_reported", None)
+        if reported is None:
+            reported = source._reported = set()
+        for index, reason in list(source.failed.items()):
+            if index not in reported:
+                reported.add(index)
+                self._broken(source.store.items[index], reason)
+
+    def _record(self, status: str, metrics) -> None:
+        if self.dist.is_main:
+            try:
+                ckpt_io.record_run(self.project, self.run_id, status, self.config.to_dict(), metrics)
+            except Exception:  # the runs table is a convenience; never hide the real outcome
+                pass
+
+    def _finish(self, status, history, best, started, config, batch_size=0) -> events.FitEnd:
+        metrics = {}
+        if best and best["epoch"]:
+            metrics = {k: best[k] for k in ("val_acc", "val_loss", "train_acc", "train_loss") if k in best}
+        files = getattr(self, "files", None)
+        result = events.FitEnd(
+            run_id=self.run_id, status=status, best_epoch=int(best["epoch"]) if best else 0,
+            epochs_done=len(history), metrics=metrics, run_dir=str(files.dir) if files else "",
+            best_path=str(files.best) if files and files.best.exists() else None,
+            last_path=str(files.last) if files and files.last.exists() else None,
+            seconds=time.perf_counter() - started, skipped_files=self.skipped,
+            batch_size=batch_size or config.batch_size)
+        self._record(status, metrics)
+        self.emit(result)
+        return result
+
+
+def seed_epoch(seed: int, epoch: int) -> torch.Generator:
+    """Seed the global RNGs (dropout, anything a backbone draws) and return the generator for the
+    epoch's order and augmentation: all a function of (seed, epoch), so resuming retraces a run."""
+    import random
+
+    import numpy as np
+
+    value = (seed * 1_000_003 + epoch * 7919) % (2**31)
+    torch.manual_seed(value)
+    np.random.seed(value)
+    random.seed(value)
+    return torch.Generator().manual_seed(value + 1)
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
