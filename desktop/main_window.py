@@ -37,8 +37,9 @@ class MainWindow(QMainWindow):
         self.banner = MessageBanner(s.notifier)
         self.pages: dict[str, QWidget] = {
             "home": HomePage(s.projects, s.settings),
-            "data": DataPage(s.session, s.imports, s.settings),
-            "label": LabelPage(), "train": TrainPage(), "evaluate": EvaluatePage(),
+            "data": DataPage(s.session, s.imports, s.settings, s.labels, s.thumbnails),
+            "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier),
+            "train": TrainPage(), "evaluate": EvaluatePage(),
             "play": PlayPage(), "export": ExportPage(),
         }
         self.stack = QStackedWidget()
@@ -77,6 +78,13 @@ class MainWindow(QMainWindow):
         self.close_project_action = self._add_action(file_menu, "&Close project", s.projects.close_project)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = s.labels.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
+        self.redo_action = s.labels.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         view_menu = self.menuBar().addMenu("&View")
         theme_menu = view_menu.addMenu("&Theme")
         group = QActionGroup(self)

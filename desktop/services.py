@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop.controllers.import_controller import ImportController
+from desktop.controllers.label_controller import LabelController
 from desktop.controllers.project_controller import ProjectController
 from desktop.controllers.theme_controller import ThemeController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.settings import AppSettings
+from desktop.thumbnails.loader import ThumbnailLoader
 
 
 @dataclass
@@ -20,10 +22,13 @@ class Services:
     imports: ImportController
     projects: ProjectController
     themes: ThemeController
+    labels: LabelController
+    thumbnails: ThumbnailLoader
 
     def shutdown(self) -> None:
         """Closing the window: stop background work first, then let go of the project."""
         self.imports.shutdown()
+        self.thumbnails.shutdown()
         self.session.close()
         self.settings.sync()
 
@@ -34,4 +39,8 @@ def make_services(settings: AppSettings | None = None) -> Services:
     notifier = Notifier()
     imports = ImportController(session, notifier)
     projects = ProjectController(session, settings, notifier, imports)
-    return Services(settings, session, notifier, imports, projects, ThemeController(settings))
+    labels = LabelController(session, notifier)
+    thumbnails = ThumbnailLoader()
+    session.opened.connect(thumbnails.set_project)
+    session.closed.connect(lambda: thumbnails.set_project(None))
+    return Services(settings, session, notifier, imports, projects, ThemeController(settings), labels, thumbnails)

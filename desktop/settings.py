@@ -91,3 +91,28 @@ class AppSettings:
     @last_folder.setter
     def last_folder(self, value: str) -> None:
         self._s.setValue("last_folder", os.fspath(value))
+
+    # ------------------------------------------------------------ per project
+
+    @staticmethod
+    def _project_key(root: str | os.PathLike) -> str:
+        # QSettings keys cannot hold slashes; a digest of the path names the project.
+        import hashlib
+
+        digest = hashlib.sha1(os.path.normcase(os.path.abspath(os.fspath(root))).encode()).hexdigest()[:16]
+        return f"projects/{digest}"
+
+    def current_sample(self, root: str | os.PathLike) -> int | None:
+        """The sample the person was on when they last left this project (to return there)."""
+        value = self._s.value(self._project_key(root) + "/current_sample")
+        try:
+            return int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    def set_current_sample(self, root: str | os.PathLike, sample_id: int | None) -> None:
+        key = self._project_key(root) + "/current_sample"
+        if sample_id is None:
+            self._s.remove(key)
+        else:
+            self._s.setValue(key, int(sample_id))

@@ -21,6 +21,7 @@ class ImportController(QObject):
     started = Signal()
     progress = Signal(object)  # core.importer.ImportProgress
     finished = Signal(object)  # ImportReport, or None when the import failed
+    rejections_requested = Signal()  # the person asked to see the rejected files
 
     def __init__(self, session: ProjectSession, notifier: Notifier, pool: QThreadPool | None = None):
         super().__init__()
@@ -92,9 +93,10 @@ class ImportController(QObject):
         if report.duplicates:
             text += f", {len(report.duplicates)} duplicates skipped"
         if report.rejected:
-            text += f", {len(report.rejected)} rejected — the Data page lists each with its reason"
+            text += f", {len(report.rejected)} rejected, each with its reason"
         level = "warning" if report.rejected or report.cancelled else "success"
-        self._notifier.post(text + ".", level)
+        actions = [("Show rejected files", self.rejections_requested.emit)] if report.rejected else []
+        self._notifier.post(text + ".", level, actions=actions)
         self.finished.emit(report)
 
     def _on_error(self, error: UserError) -> None:

@@ -1,47 +1,41 @@
-"""Data: import in the background, what came in per class and split, and what was turned away."""
+"""Data: import in the background, browse every sample in a virtualised grid with filters and a
+detail view, and see which files an import turned away and why."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton, QStackedWidget,
-    QTableView, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from core.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS
 from desktop import theme
 from desktop.controllers.import_controller import ImportController
-from desktop.qtmodels.class_counts import ClassCountsModel
+from desktop.controllers.label_controller import LabelController
 from desktop.qtmodels.rejections import RejectionsModel
+from desktop.qtmodels.sample_grid import SampleGridModel
+from desktop.qtmodels.sample_query import SampleFilter
 from desktop.resources import themed_icon
 from desktop.session import ProjectSession
 from desktop.settings import AppSettings
+from desktop.thumbnails.loader import ThumbnailLoader
 from desktop.widgets.drop_zone import DropZone
+from desktop.widgets.filter_bar import FilterBar
 from desktop.widgets.import_progress import ImportProgressPanel
-from desktop.widgets.stat_card import StatCard
-
-
-def _table(model) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.setShowGrid(False)
-    view.verticalHeader().hide()
-    view.setWordWrap(False)
-    view.horizontalHeader().setHighlightSections(False)
-    view.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    return view
+from desktop.widgets.rejections_card import RejectionsCard
+from desktop.widgets.sample_detail import SampleDetail
+from desktop.widgets.sample_grid_view import SampleGridView
+from desktop.widgets.section import card
 
 
 class DataPage(QWidget):
     def __init__(self, session: ProjectSession, imports: ImportController, settings: AppSettings,
-                 parent: QWidget | None = None):
+                 labels: LabelController, thumbnails: ThumbnailLoader, parent: QWidget | None = None):
         super().__init__(parent)
         self._session = session
         self._imports = imports
         self._settings = settings
+        self._labels = labels
 
         self.title = QLabel("Data")
         self.title.setProperty("role", "title")
@@ -64,94 +58,81 @@ class DataPage(QWidget):
         self.progress = ImportProgressPanel()
         self.progress.cancel_button.clicked.connect(self._cancel)
         self.progress.hide()
-
         self.drop_zone = DropZone("Drop images or audio here")
 
-        self.cards = {key: StatCard(caption) for key, caption in (
-            ("samples", "samples"), ("labelled", "labelled"), ("unlabelled", "unlabelled"), ("rejected", "rejected files"),
-        )}
-        cards = QHBoxLayout()
-        cards.setSpacing(12)
-        for card in self.cards.values():
-            cards.addWidget(card)
+        self.filters = FilterBar()
+        self.filters.changed.connect(self._filter_changed)
+        self.filters.rejected_toggled.connect(lambda _on: self._show_content())
+        self.grid_model = SampleGridModel(thumbnails, self)
+        self.grid = SampleGridView(self.grid_model)
+        self.grid.selectionModel().currentChanged.connect(lambda cur, _prev: self._current_changed(cur.row()))
+        self.no_match = QLabel("No samples match these filters.")
+        self.no_match.setProperty("role", "muted")
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail = SampleDetail(session, thumbnails)
+        self.detail_card = card(self.detail, margins=(16, 14, 16, 14))
+        self.detail_card.setMinimumWidth(300)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        grid_stack = QStackedWidget()
+        grid_stack.addWidget(self.grid)
+        grid_stack.addWidget(self.no_match)
+        self.grid_stack = grid_stack
+        self.splitter.addWidget(grid_stack)
+        self.splitter.addWidget(self.detail_card)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([640, 380])
 
-        self.classes_model = ClassCountsModel(self)
-        self.classes_view = _table(self.classes_model)
-        header = self.classes_view.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, self.classes_model.columnCount()):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.classes_empty = QLabel("No classes yet. Files in subfolders get their folder's name as their class.")
-        self.classes_empty.setProperty("role", "muted")
-        self.classes_empty.setWordWrap(True)
+        self.rejections = RejectionsCard()
+        self.rejections_model: RejectionsModel = self.rejections.model
+        self.rejections_view = self.rejections.view
+        self.content = QStackedWidget()
+        self.content.addWidget(self.splitter)
+        self.content.addWidget(self.rejections)
 
-        self.rejections_model = RejectionsModel(self)
-        self.rejections_view = _table(self.rejections_model)
-        self.rejections_view.setObjectName("RejectionsView")
-        rheader = self.rejections_view.horizontalHeader()
-        rheader.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        rheader.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.rejections_view.setWordWrap(True)
-        self.rejections_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.report_label = QLabel()
-        self.report_label.setWordWrap(True)
-        self.report_label.setProperty("role", "muted")
-        self.rejections_empty = QLabel("Nothing has been rejected. Unreadable or unsupported files would be listed here with the reason.")
-        self.rejections_empty.setProperty("role", "muted")
-        self.rejections_empty.setWordWrap(True)
-
-        columns = QHBoxLayout()
-        columns.setSpacing(16)
-        columns.addWidget(self._section("Classes", None, self.classes_view, self.classes_empty), 3)
-        columns.addWidget(self._section("Rejected files", self.report_label, self.rejections_view, self.rejections_empty), 3)
-
-        summary = QWidget()
-        summary_layout = QVBoxLayout(summary)
-        summary_layout.setContentsMargins(0, 0, 0, 0)
-        summary_layout.setSpacing(16)
-        summary_layout.addLayout(cards)
-        summary_layout.addLayout(columns, 1)
-
+        browser = QWidget()
+        browser_layout = QVBoxLayout(browser)
+        browser_layout.setContentsMargins(0, 0, 0, 0)
+        browser_layout.setSpacing(12)
+        browser_layout.addWidget(self.filters)
+        browser_layout.addWidget(self.content, 1)
+        self.browser = browser
         self.body = QStackedWidget()
         self.body.addWidget(self.drop_zone)
-        self.body.addWidget(summary)
+        self.body.addWidget(browser)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(36, 28, 36, 28)
-        layout.setSpacing(16)
+        layout.setContentsMargins(32, 24, 32, 24)
+        layout.setSpacing(14)
         layout.addLayout(head)
         layout.addWidget(self.progress)
         layout.addWidget(self.body, 1)
 
-        session.opened.connect(lambda _p: self.refresh())
+        # Label edits arrive one key press at a time: counts are read again once things settle.
+        self._counts_timer = QTimer(self, singleShot=True, interval=150)
+        self._counts_timer.timeout.connect(self._refresh_counts)
+        session.opened.connect(self._project_opened)
         session.changed.connect(self.refresh)
-        session.closed.connect(self.refresh)
+        session.closed.connect(self._project_opened)
         imports.started.connect(self._on_started)
         imports.progress.connect(self.progress.update_progress)
         imports.finished.connect(self._on_finished)
+        imports.rejections_requested.connect(self.show_rejections)
+        labels.labels_changed.connect(self._labels_changed)
+        labels.classes_changed.connect(self._classes_changed)
         self._refresh_icons()
-        self.refresh()
-
-    @staticmethod
-    def _section(title: str, note: QLabel | None, view: QWidget, empty: QLabel) -> QFrame:
-        frame = QFrame()
-        frame.setProperty("role", "card")
-        heading = QLabel(title)
-        heading.setProperty("role", "section")
-        layout = QVBoxLayout(frame)
-        layout.setContentsMargins(16, 14, 16, 16)
-        layout.setSpacing(8)
-        layout.addWidget(heading)
-        if note is not None:
-            layout.addWidget(note)
-        layout.addWidget(view, 1)
-        layout.addWidget(empty)
-        layout.addStretch(0)
-        return frame
+        self._project_opened()
 
     # ------------------------------------------------------------ state
 
+    def _project_opened(self, _project=None) -> None:
+        self.grid_model.set_project(self._session.project)
+        self.grid_model.set_class_colors(self._labels.class_colors())
+        self.refresh()
+
     def refresh(self) -> None:
+        """Everything again (a project opened, an import finished, classes were rewritten)."""
         project = self._session.project
         writable = project is not None and not project.read_only and not self._imports.is_running
         for button in (self.import_folder_button, self.import_files_button):
@@ -160,33 +141,99 @@ class DataPage(QWidget):
                               else "This project is open read-only")
         if project is None:
             self.subtitle.setText("No project open")
-            self.classes_model.set_status(None)
-            self.rejections_model.set_rows([])
+            self.rejections.set_rows([], None)
+            self.detail.show_sample(None)
             self.body.setCurrentWidget(self.drop_zone)
             return
-        status = project.status()  # a handful of indexed COUNT queries: fast enough for a slot
         kind = "images" if project.task == "image" else "audio files"
-        self.subtitle.setText(f"{project.name} · {project.task} project" + (" · read-only" if project.read_only else ""))
         self.drop_zone.set_text(
             f"Drop {kind} here",
             f"Or use Import folder… — files in subfolders are labelled with the folder's name.\n"
             f"Accepted: {', '.join(sorted(IMAGE_EXTENSIONS if project.task == 'image' else AUDIO_EXTENSIONS))}",
         )
-        for key in ("samples", "labelled", "unlabelled", "rejected"):
-            self.cards[key].set_value(getattr(status, key))
-        self.classes_model.set_status(status)
-        has_classes = bool(status.classes)
-        self.classes_view.setVisible(has_classes)
-        self.classes_empty.setVisible(not has_classes)
-        rows = project.rejections()
-        self.rejections_model.set_rows(rows)
-        self.rejections_view.setVisible(bool(rows))
-        self.rejections_empty.setVisible(not rows)
-        report = self._imports.last_report
-        self.report_label.setText(f"Last import: {report.summary()}." if report else "")
-        self.report_label.setVisible(report is not None)
+        current = self._current_id()
+        self.grid_model.reload()
+        self._restore_current(current)
+        status = self._refresh_counts()
+        self.rejections.set_rows(project.rejections(), self._imports.last_report)
         has_anything = status.samples or status.broken or status.rejected or self._imports.is_running
         self.body.setCurrentIndex(1 if has_anything else 0)
+        self._show_content()
+
+    def _refresh_counts(self):
+        project = self._session.project
+        if project is None:
+            return None
+        status = project.status()  # a handful of indexed COUNT queries
+        bits = [f"{project.name} · {project.task} project", f"{status.samples:,} samples",
+                f"{status.labelled:,} labelled"]
+        if status.broken:
+            bits.append(f"{status.broken:,} broken")
+        if status.rejected:
+            bits.append(f"{status.rejected:,} rejected")
+        if project.read_only:
+            bits.append("read-only")
+        self.subtitle.setText(" · ".join(bits))
+        self.filters.set_classes(self._labels.classes(), status.unlabelled)
+        self.filters.set_count(self.grid_model.rowCount())
+        return status
+
+    def _show_content(self) -> None:
+        if self.filters.showing_rejected():
+            self.content.setCurrentWidget(self.rejections)
+            return
+        self.content.setCurrentWidget(self.splitter)
+        empty = self.grid_model.rowCount() == 0
+        if empty:
+            self.no_match.setText(
+                "The samples appear here when the import is done." if self._imports.is_running
+                else "No samples match these filters." if self.grid_model.filter != SampleFilter()
+                else "No usable samples yet.")
+        self.grid_stack.setCurrentWidget(self.no_match if empty else self.grid)
+
+    def show_rejections(self) -> None:
+        self.filters.show_combo.setCurrentIndex(self.filters.show_combo.findData("rejected"))
+
+    def _filter_changed(self, f) -> None:
+        current = self._current_id()
+        self.grid_model.set_filter(f)
+        self._restore_current(current)
+        self.filters.set_count(self.grid_model.rowCount())
+        self._show_content()
+
+    # ------------------------------------------------------------ current sample
+
+    def _current_id(self) -> int | None:
+        index = self.grid.currentIndex()
+        return self.grid_model.id_at(index.row()) if index.isValid() else None
+
+    def _restore_current(self, sample_id: int | None) -> None:
+        row = self.grid_model.row_of(sample_id) if sample_id is not None else None
+        if row is None:
+            row = 0 if self.grid_model.rowCount() else None
+        if row is None:
+            self.detail.show_sample(None)
+            return
+        index = self.grid_model.index(row)
+        self.grid.setCurrentIndex(index)
+        self.grid.scrollTo(index)
+        self._current_changed(row)
+
+    def _current_changed(self, row: int) -> None:
+        self.detail.show_sample(self.grid_model.sample_at(row) if row >= 0 else None)
+
+    def _labels_changed(self, labels: dict) -> None:
+        self.grid_model.apply_labels(labels)
+        index = self.grid.currentIndex()
+        if index.isValid() and self.grid_model.id_at(index.row()) in labels:
+            self._current_changed(index.row())
+        self._counts_timer.start()
+
+    def _classes_changed(self) -> None:
+        self.grid_model.set_class_colors(self._labels.class_colors())
+        self._counts_timer.start()
+
+    # ------------------------------------------------------------ look
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -222,8 +269,16 @@ class DataPage(QWidget):
     def _on_started(self) -> None:
         self.progress.reset()
         self.progress.show()
-        self.refresh()
+        for button in (self.import_folder_button, self.import_files_button):
+            button.setEnabled(False)
+        if self.body.currentWidget() is self.drop_zone:
+            self.body.setCurrentWidget(self.browser)
+            self._show_content()
 
     def _on_finished(self, _report) -> None:
+        # The rows, counts and report were read again on session.changed, just before this.
         self.progress.hide()
-        self.refresh()
+        project = self._session.project
+        writable = project is not None and not project.read_only
+        for button in (self.import_folder_button, self.import_files_button):
+            button.setEnabled(writable)

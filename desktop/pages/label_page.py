@@ -1,17 +1,306 @@
-"""Label: planned; for now a page that says what it will do."""
+"""Label: keyboard-first labelling of one sample (or a selection) at a time.
+
+1-9 label with the class shown next to that key and move on to the next unlabelled sample; 0 or
+Backspace clears; arrows and Page keys move; Space plays audio; Ctrl+Z / Ctrl+Shift+Z undo and
+redo (the window's Edit menu). Every edit is saved at once; the page remembers, per project, the
+sample it was on, and goes back there when the project is opened again.
+"""
 
 from __future__ import annotations
 
-from desktop.widgets.placeholder_page import PlaceholderPage
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-SUMMARY = 'Give every sample its class, quickly, with the keyboard.'
-COMING = [
-    'A classes panel: add, rename, delete, merge and colour classes, with keys 1–9 shown beside them',
-    'Number keys label the current sample and jump to the next unlabelled one; arrows move, Space plays audio',
-    'Undo and redo every edit with Ctrl+Z and Ctrl+Shift+Z, and label many selected samples at once',
-]
+from desktop.controllers.label_controller import LabelController
+from desktop.notifier import Notifier
+from desktop.qtmodels.sample_grid import SampleGridModel
+from desktop.qtmodels.sample_query import UNLABELLED_FILTER, SampleFilter, unlabelled_after
+from desktop.session import ProjectSession
+from desktop.settings import AppSettings
+from desktop.thumbnails.loader import ThumbnailLoader
+from desktop.widgets.classes_panel import ClassesPanel
+from desktop.widgets.sample_detail import SampleDetail
+from desktop.widgets.sample_grid_view import SampleGridView
+from desktop.widgets.section import card
+
+MOVES = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
+         Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
+KEYS_HINT = "1–9 label and go on  ·  0 clear  ·  ← → move  ·  Shift+← → select  ·  Ctrl+Z undo"
+PLAY_HINT = "  ·  Space play"
 
 
-class LabelPage(PlaceholderPage):
-    def __init__(self, parent=None):
-        super().__init__('label', 'Label', SUMMARY, COMING, parent)
+class LabelPage(QWidget):
+    def __init__(self, session: ProjectSession, labels: LabelController, settings: AppSettings,
+                 thumbnails: ThumbnailLoader, notifier: Notifier, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._session = session
+        self._labels = labels
+        self._settings = settings
+        self._notifier = notifier
+
+        title = QLabel("Label")
+        title.setProperty("role", "title")
+        self.progress_label = QLabel()
+        self.progress_label.setProperty("role", "muted")
+        self.show_combo = QComboBox()
+        self.show_combo.setMinimumContentsLength(14)
+        self.show_combo.currentIndexChanged.connect(lambda _i: self._show_changed())
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.clicked.connect(labels.undo_stack.undo)
+        self.redo_button = QPushButton("Redo")
+        self.redo_button.clicked.connect(labels.undo_stack.redo)
+        labels.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        labels.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
+        labels.undo_stack.undoTextChanged.connect(lambda t: self.undo_button.setToolTip(f"Undo {t} (Ctrl+Z)" if t else ""))
+        labels.undo_stack.redoTextChanged.connect(lambda t: self.redo_button.setToolTip(f"Redo {t} (Ctrl+Shift+Z)" if t else ""))
+        for button in (self.undo_button, self.redo_button):
+            button.setEnabled(False)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        texts = QVBoxLayout()
+        texts.setSpacing(2)
+        texts.addWidget(title)
+        texts.addWidget(self.progress_label)
+        head = QHBoxLayout()
+        head.addLayout(texts, 1)
+        for w in (self.show_combo, self.undo_button, self.redo_button):
+            head.addWidget(w, 0, Qt.AlignmentFlag.AlignBottom)
+
+        self.classes = ClassesPanel(labels)
+        self.classes.setFixedWidth(272)
+        self.classes.label_requested.connect(self.label_selection)
+        self.model = SampleGridModel(thumbnails, self)
+        self.strip = SampleGridView(self.model, strip=True, thumb=88)
+        self.strip.setObjectName("LabelStrip")
+        self.strip.selectionModel().currentChanged.connect(lambda cur, _prev: self._current_changed(cur.row()))
+        self.detail = SampleDetail(session, thumbnails)
+        self.keys_label = QLabel(KEYS_HINT)
+        self._can_play = self.detail.player.available
+        self.keys_label.setProperty("role", "muted")
+        self.keys_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty = QLabel("Nothing to label yet: import images or audio on the Data page.")
+        self.empty.setProperty("role", "muted")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        detail_card = card(self.detail, self.empty, margins=(16, 14, 16, 14))
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        right.addWidget(detail_card, 1)
+        right.addWidget(self.strip)
+        right.addWidget(self.keys_label)
+        body = QHBoxLayout()
+        body.setSpacing(16)
+        body.addWidget(self.classes)
+        body.addLayout(right, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 20)
+        layout.setSpacing(14)
+        layout.addLayout(head)
+        layout.addLayout(body, 1)
+
+        self._stale = False
+        self._add_shortcuts()
+        self._counts_timer = QTimer(self, singleShot=True, interval=150)
+        self._counts_timer.timeout.connect(self._refresh_counts)
+        session.opened.connect(self._project_opened)
+        session.closed.connect(self._project_opened)
+        session.changed.connect(self._changed)
+        labels.labels_changed.connect(self._labels_changed)
+        labels.classes_changed.connect(self._classes_changed)
+        labels.undone.connect(self._go_to_undone)
+        self._project_opened()
+
+    # ------------------------------------------------------------ keys
+
+    def _add_shortcuts(self) -> None:
+        def add(key, slot):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+            return shortcut
+
+        self.shortcuts = {}
+        for n in range(1, 10):
+            self.shortcuts[str(n)] = add(getattr(Qt.Key, f"Key_{n}"), lambda n=n: self.label_with_key(n))
+        self.shortcuts["0"] = add(Qt.Key.Key_0, lambda: self.label_selection(None))
+        self.shortcuts["Backspace"] = add(Qt.Key.Key_Backspace, lambda: self.label_selection(None))
+        self.shortcuts["Space"] = add(Qt.Key.Key_Space, self.detail.toggle_play)
+        for key, step in MOVES.items():
+            add(key, lambda step=step: self.move(step))
+        add(Qt.Key.Key_Home, lambda: self.go_to_row(0))
+        add(Qt.Key.Key_End, lambda: self.go_to_row(self.model.rowCount() - 1))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._reload()
+        self.strip.setFocus()  # keys work straight away
+
+    # ------------------------------------------------------------ the project and what is shown
+
+    def _project_opened(self, _project=None) -> None:
+        project = self._session.project
+        self._fill_show_combo()
+        self.model.set_project(project)
+        self.model.set_class_colors(self._labels.class_colors())
+        target = self._settings.current_sample(project.root) if project is not None else None
+        self._place(target)
+        self._refresh_counts()
+        self._update_keys_hint()
+
+    def _update_keys_hint(self) -> None:
+        project = self._session.project
+        audio = project is not None and project.task == "audio" and self._can_play
+        self.keys_label.setText(KEYS_HINT + (PLAY_HINT if audio else ""))
+
+    def _changed(self) -> None:
+        """Samples or classes changed (an import finished): read them now if shown, else when shown,
+        so an import ending while the person is on another page costs that page nothing."""
+        if self.isVisible():
+            self._reload()
+        else:
+            self._stale = True
+
+    def _reload(self) -> None:
+        self._stale = False
+        current = self.current_id()
+        self.model.reload()
+        self._place(current)
+        self._refresh_counts()
+
+    def _fill_show_combo(self) -> None:
+        keep = self.show_combo.currentData()
+        self.show_combo.blockSignals(True)
+        self.show_combo.clear()
+        self.show_combo.addItem("All samples", None)
+        self.show_combo.addItem("Unlabelled", UNLABELLED_FILTER)
+        for info in self._labels.classes():
+            self.show_combo.addItem(f"Only '{info.name}'", info.name)
+        self.show_combo.setCurrentIndex(max(self.show_combo.findData(keep), 0))
+        self.show_combo.blockSignals(False)
+
+    def _show_changed(self) -> None:
+        current = self.current_id()
+        self.model.set_filter(SampleFilter(label=self.show_combo.currentData()))
+        self._place(current)
+
+    def _place(self, sample_id: int | None) -> None:
+        """Make ``sample_id`` current; if it is not shown, the first unlabelled one, or the first."""
+        row = self.model.row_of(sample_id) if sample_id is not None else None
+        if row is None:
+            row = self._next_unlabelled_row(-1)
+        if row is None and self.model.rowCount():
+            row = 0
+        has = row is not None
+        self.detail.setVisible(has)
+        self.empty.setVisible(not has)
+        self.strip.setVisible(has)
+        if has:
+            self.go_to_row(row)
+        else:
+            self.detail.show_sample(None)
+
+    def _refresh_counts(self) -> None:
+        project = self._session.project
+        if project is None:
+            self.progress_label.setText("")
+            return
+        status = project.status()
+        if status.samples == 0:
+            text = "No samples yet"
+        elif status.unlabelled == 0:
+            text = f"All {status.samples:,} samples are labelled"
+        else:
+            text = f"{status.labelled:,} of {status.samples:,} labelled · {status.unlabelled:,} to go"
+        self.progress_label.setText(text)
+
+    # ------------------------------------------------------------ moving
+
+    def current_id(self) -> int | None:
+        index = self.strip.currentIndex()
+        return self.model.id_at(index.row()) if index.isValid() else None
+
+    def go_to_row(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            return
+        index = self.model.index(row)
+        self.strip.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.strip.scrollTo(index, SampleGridView.ScrollHint.PositionAtCenter)
+
+    def move(self, step: int) -> None:
+        index = self.strip.currentIndex()
+        row = index.row() if index.isValid() else -1
+        self.go_to_row(max(0, min(row + step, self.model.rowCount() - 1)))
+
+    def _current_changed(self, row: int) -> None:
+        sample = self.model.sample_at(row) if row >= 0 else None
+        self.detail.show_sample(sample)
+        project = self._session.project
+        if project is not None and sample is not None:
+            self._settings.set_current_sample(project.root, sample.id)
+
+    def _next_unlabelled_row(self, after_row: int) -> int | None:
+        """The next row (after ``after_row``, then from the top) whose sample has no label yet."""
+        project = self._session.project
+        if project is None or not self.model.rowCount():
+            return None
+        start_id = self.model.id_at(after_row) if after_row >= 0 else 0
+        for after in (start_id, 0):
+            while True:
+                batch = unlabelled_after(project, after)
+                for sample_id in batch:
+                    row = self.model.row_of(sample_id)
+                    if row is not None and row != after_row:
+                        return row
+                if len(batch) < 256:
+                    break
+                after = batch[-1]
+        return None
+
+    # ------------------------------------------------------------ labelling
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted(i.row() for i in self.strip.selectionModel().selectedIndexes())
+        current = self.strip.currentIndex()
+        if len(rows) <= 1 and current.isValid():
+            rows = [current.row()]
+        return [self.model.id_at(r) for r in rows]
+
+    def label_with_key(self, key: int) -> None:
+        info = self._labels.class_for_key(key)
+        if info is None:
+            self._notifier.post(f"No class has the key {key} yet. Add classes in the panel on the left: "
+                                "the first nine get the keys 1 to 9.", "info")
+            return
+        self.label_selection(info.name)
+
+    def label_selection(self, name: str | None) -> None:
+        ids = self.selected_ids()
+        if not ids or not self._labels.label(ids, name):
+            return
+        if name is None:
+            return  # a cleared sample is the one to label next: stay
+        last_row = max(self.model.row_of(i) for i in ids)
+        row = self._next_unlabelled_row(last_row)
+        if row is None:
+            self._notifier.post("Every sample here has a label now.", "success")
+            self.go_to_row(last_row)
+        else:
+            self.go_to_row(row)
+
+    def _labels_changed(self, labels: dict) -> None:
+        self.model.apply_labels(labels)
+        index = self.strip.currentIndex()
+        if index.isValid() and self.model.id_at(index.row()) in labels:
+            self.detail.show_sample(self.model.sample_at(index.row()))
+        self._counts_timer.start()
+
+    def _go_to_undone(self, ids: list[int]) -> None:
+        rows = [r for r in (self.model.row_of(i) for i in ids) if r is not None]
+        if rows:
+            self.go_to_row(min(rows))
+
+    def _classes_changed(self) -> None:
+        self.model.set_class_colors(self._labels.class_colors())
+        self._fill_show_combo()
+        self._counts_timer.start()

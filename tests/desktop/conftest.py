@@ -13,6 +13,7 @@ import warnings  # noqa: E402
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl, QSettings  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.app import create_main_window  # noqa: E402
 from desktop.settings import AppSettings  # noqa: E402
@@ -31,6 +32,7 @@ def make_window(qtbot, settings):
         window = create_main_window(os.fspath(project_dir) if project_dir else None, settings)
         qtbot.addWidget(window)
         window.show()
+        activate(qtbot, window)
         windows.append(window)
         return window
 
@@ -42,6 +44,13 @@ def make_window(qtbot, settings):
 @pytest.fixture
 def window(make_window):
     return make_window()
+
+
+def activate(qtbot, window) -> None:
+    """Make the window the active one, as the window manager does when a dialog closes:
+    shortcuts (number keys, Ctrl+Z) only reach the active window."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
 
 
 def drop_paths(widget, paths) -> None:

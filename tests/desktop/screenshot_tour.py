@@ -20,8 +20,14 @@ from PySide6.QtWidgets import QApplication
 from desktop.app import create_application, create_main_window
 from desktop.settings import AppSettings
 
-SHOTS = [("light", "home"), ("light", "data"), ("dark", "home"), ("dark", "data"), ("light", "train"),
-         ("dark", "label")]
+SHOTS = [("light", "home"), ("light", "data"), ("dark", "home"), ("dark", "data"), ("light", "label"),
+         ("dark", "label"), ("light", "train")]
+
+
+def shots_from_env() -> list[tuple[str, str]]:
+    """TOUR_SHOTS="light:data,dark:label" picks the shots; TOUR_ROW=N makes row N current on the Data page."""
+    spec = os.environ.get("TOUR_SHOTS")
+    return [tuple(item.split(":", 1)) for item in spec.split(",")] if spec else list(SHOTS)
 
 
 def main() -> int:
@@ -37,7 +43,12 @@ def main() -> int:
     window.move(0, 0)
     window.resize(1280, 800)
     window.show()
-    queue = list(SHOTS)
+    queue = shots_from_env()
+    row = int(os.environ.get("TOUR_ROW", "-1"))
+    if row >= 0 and project:
+        data = window.pages["data"]
+        data.grid.setCurrentIndex(data.grid_model.index(row))
+        data.grid.scrollTo(data.grid_model.index(row))
 
     def next_shot() -> None:
         if not queue:
@@ -47,7 +58,7 @@ def main() -> int:
         theme, page = queue.pop(0)
         window.services.themes.set_choice(theme)
         window.show_page(page)
-        QTimer.singleShot(600, lambda: capture(theme, page))
+        QTimer.singleShot(900, lambda: capture(theme, page))
 
     def capture(theme: str, page: str) -> None:
         name = f"{page}{'-dark' if theme == 'dark' else ''}.png"

@@ -33,11 +33,15 @@ def test_a_messy_import_lists_every_rejected_file_with_its_reason(qtbot, tmp_pat
     assert set(reasons) == set(manifest["bad"])
     for rel, expected in manifest["bad"].items():
         assert expected in reasons[rel], (rel, reasons[rel])
-    assert page.rejections_view.isVisibleTo(page)
-    assert page.cards["samples"].value_label.text() == str(len(manifest["good"]))
-    assert page.cards["rejected"].value_label.text() == str(len(manifest["bad"]))
+    assert page.grid.isVisibleTo(page) and page.grid_model.rowCount() == len(manifest["good"])
+    assert f"{len(manifest['good'])} samples" in page.subtitle.text()
+    assert f"{len(manifest['bad'])} rejected" in page.subtitle.text()
     assert "rejected" in window.banner.text_label.text()
-    assert page.classes_model.rowCount() == len({v for v in manifest["good"].values() if v})
+    [show] = [b for b in window.banner.action_buttons() if b.text() == "Show rejected files"]
+    qtbot.mouseClick(show, Qt.MouseButton.LeftButton)
+    assert page.rejections_view.isVisibleTo(page) and not page.grid.isVisibleTo(page)
+    classes = {v for v in manifest["good"].values() if v}
+    assert page.filters.class_combo.count() == 2 + len(classes)  # all, unlabelled, each class
 
     # the app keeps working: navigate, and import again (everything is a duplicate now)
     qtbot.mouseClick(window.nav.buttons["train"], Qt.MouseButton.LeftButton)

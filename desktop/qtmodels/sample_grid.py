@@ -1,0 +1,175 @@
+"""The samples a filter selects, as a list model that loads rows a page at a time.
+
+On a filter change only the ids are read (a few milliseconds for 20,000); a row's Sample is read
+when a view first asks for it, in pages, and its thumbnail when a view first paints it. Label
+edits update rows in place and never reorder or drop them, so the person's place stays put.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import replace
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
+
+from core.errors import ProjectError
+from desktop.qtmodels.sample_query import SampleFilter, sample_ids
+from desktop.thumbnails.loader import ThumbnailLoader
+
+SAMPLE_ROLE = Qt.ItemDataRole.UserRole + 1
+THUMB_ROLE = Qt.ItemDataRole.UserRole + 2
+COLOR_ROLE = Qt.ItemDataRole.UserRole + 3
+ID_ROLE = Qt.ItemDataRole.UserRole + 4
+PAGE = 128
+
+
+class SampleGridModel(QAbstractListModel):
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self._loader = loader
+        self._project = None
+        self._filter = SampleFilter()
+        self._ids: list[int] = []
+        self._pages: dict[int, list] = {}
+        self._colors: dict[str, str] = {}
+        self._rows_of_hash: dict[str, int] = {}
+        self.page_loads = 0  # for tests: rows are read lazily
+        loader.ready.connect(self._thumbnail_ready)
+
+    # ------------------------------------------------------------ what is shown
+
+    def set_project(self, project) -> None:
+        self._project = project
+        self.reload()
+
+    @property
+    def filter(self) -> SampleFilter:
+        return self._filter
+
+    def set_filter(self, f: SampleFilter) -> None:
+        if f != self._filter:
+            self._filter = f
+            self.reload()
+
+    def set_class_colors(self, colors: dict[str, str]) -> None:
+        self._colors = dict(colors)
+        self._refresh_all()
+
+    def reload(self) -> None:
+        """Read the ids again (after an import, or a new filter)."""
+        self.beginResetModel()
+        self._pages.clear()
+        self._rows_of_hash.clear()
+        try:
+            self._ids = sample_ids(self._project, self._filter) if self._project is not None else []
+        except ProjectError:  # the project closed under us
+            self._ids = []
+        self.endResetModel()
+
+    def invalidate_rows(self) -> None:
+        """Rows read again when next painted (class renamed, merged or deleted)."""
+        self._pages.clear()
+        self._rows_of_hash.clear()
+        self._refresh_all()
+
+    def _refresh_all(self) -> None:
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
+
+    # ------------------------------------------------------------ lookups
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._ids)
+
+    def ids(self) -> list[int]:
+        return list(self._ids)
+
+    def id_at(self, row: int) -> int:
+        return self._ids[row]
+
+    def row_of(self, sample_id: int) -> int | None:
+        row = bisect.bisect_left(self._ids, sample_id)  # ids are ascending (import order)
+        return row if row < len(self._ids) and self._ids[row] == sample_id else None
+
+    def sample_at(self, row: int):
+        if not 0 <= row < len(self._ids) or self._project is None:
+            return None
+        page_no = row // PAGE
+        page = self._pages.get(page_no)
+        if page is None:
+            page = self._load_page(page_no)
+        return page[row - page_no * PAGE]
+
+    def _load_page(self, page_no: int) -> list:
+        first = page_no * PAGE
+        page = []
+        for offset, sample_id in enumerate(self._ids[first:first + PAGE]):
+            try:
+                sample = self._project.sample(sample_id)
+            except ProjectError:  # deleted meanwhile: keep the row, show it as missing
+                sample = None
+            page.append(sample)
+            if sample is not None:
+                self._rows_of_hash[sample.hash] = first + offset
+        self._pages[page_no] = page
+        self.page_loads += 1
+        return page
+
+    def thumbnail(self, sample):
+        return self._loader.get(sample)
+
+    def color_of(self, label: str | None) -> str | None:
+        return self._colors.get(label) if label else None
+
+    # ------------------------------------------------------------ data
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if role == ID_ROLE:
+            return self._ids[index.row()]
+        sample = self.sample_at(index.row())
+        if sample is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return sample.display_name
+        if role == SAMPLE_ROLE:
+            return sample
+        if role == THUMB_ROLE:
+            return self._loader.get(sample)
+        if role == COLOR_ROLE:
+            return self._colors.get(sample.label) if sample.label else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            label = sample.label or "no label yet"
+            return f"{sample.original_path or sample.media_path}\n{label}" + (
+                f"\nCannot be read: {sample.status_reason}" if sample.status != "ok" else "")
+        return None
+
+    def flags(self, index: QModelIndex):
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    # ------------------------------------------------------------ updates
+
+    def apply_labels(self, labels: dict[int, str | None]) -> None:
+        """Labels changed (an edit, an undo): update the rows that are loaded, keep every row."""
+        changed = []
+        for sample_id, name in labels.items():
+            row = self.row_of(sample_id)
+            if row is None:
+                continue
+            page = self._pages.get(row // PAGE)
+            if page is None:
+                continue  # read fresh when it is painted
+            sample = page[row % PAGE]
+            if sample is not None and sample.label != name:
+                page[row % PAGE] = replace(sample, label=name)
+                changed.append(row)
+        for row in changed:
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+
+    def _thumbnail_ready(self, sample_hash: str) -> None:
+        row = self._rows_of_hash.get(sample_hash)
+        if row is not None and row < len(self._ids):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [THUMB_ROLE])

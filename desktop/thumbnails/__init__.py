@@ -1,0 +1,1 @@
+"""Thumbnails for the sample grid: drawn in the background, cached on disk and in memory."""

@@ -1,0 +1,157 @@
+"""The classes panel: every class with its number key, colour and live count; add, rename,
+recolour, merge and delete (deleting says first what happens to the class's samples)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView, QColorDialog, QFrame, QGridLayout, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListView,
+    QMessageBox, QPushButton, QVBoxLayout, QWidget,
+)
+
+from desktop.controllers.label_controller import LabelController
+from desktop.qtmodels.classes_list import ClassListModel
+from desktop.widgets.class_delegate import ClassDelegate
+
+
+def delete_question(name: str, count: int) -> str:
+    if count == 0:
+        return f"Delete the class '{name}'? No samples have this label."
+    samples = "Its 1 sample becomes" if count == 1 else f"Its {count:,} samples become"
+    return f"Delete the class '{name}'? {samples} unlabelled. Labelled files stay in the project."
+
+
+class ClassesPanel(QFrame):
+    label_requested = Signal(str)  # a class was double-clicked: label the selection with it
+
+    def __init__(self, labels: LabelController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        self._labels = labels
+
+        title = QLabel("Classes")
+        title.setProperty("role", "section")
+        self.hint = QLabel("Number keys label, 0 clears.\nDouble-click a class to use it.")
+        self.hint.setProperty("role", "muted")
+        self.hint.setWordWrap(True)
+
+        self.model = ClassListModel(self)
+        self.view = QListView()
+        self.view.setObjectName("ClassList")
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(ClassDelegate(self.view))
+        self.view.setUniformItemSizes(True)
+        self.view.setMouseTracking(True)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.doubleClicked.connect(lambda index: self.label_requested.emit(self.model.class_at(index.row()).name))
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.empty = QLabel("No classes yet. Add one below, or import folders: each folder becomes a class.")
+        self.empty.setProperty("role", "muted")
+        self.empty.setWordWrap(True)
+
+        self.add_edit = QLineEdit()
+        self.add_edit.setPlaceholderText("New class name")
+        self.add_edit.returnPressed.connect(self._add)
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self._add)
+        add_row = QHBoxLayout()
+        add_row.setSpacing(6)
+        add_row.addWidget(self.add_edit, 1)
+        add_row.addWidget(self.add_button)
+
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.clicked.connect(self._rename)
+        self.color_button = QPushButton("Colour…")
+        self.color_button.clicked.connect(self._recolor)
+        self.merge_button = QPushButton("Merge…")
+        self.merge_button.clicked.connect(self._merge)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self._delete)
+        edits = QGridLayout()
+        edits.setSpacing(6)
+        for i, button in enumerate((self.rename_button, self.color_button, self.merge_button, self.delete_button)):
+            edits.addWidget(button, i // 2, i % 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 14, 14, 14)
+        layout.setSpacing(8)
+        layout.addWidget(title)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.empty)
+        layout.addLayout(add_row)
+        layout.addLayout(edits)
+
+        labels.classes_changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.model.set_classes(self._labels.classes())
+        has = self.model.rowCount() > 0
+        self.view.setVisible(has)
+        self.empty.setVisible(not has)
+        self._update_buttons()
+
+    def selected_names(self) -> list[str]:
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedRows())
+        return [self.model.class_at(r).name for r in rows]
+
+    def _update_buttons(self) -> None:
+        n = len(self.selected_names())
+        self.rename_button.setEnabled(n == 1)
+        self.color_button.setEnabled(n == 1)
+        self.delete_button.setEnabled(n == 1)
+        self.merge_button.setEnabled(n >= 1 and self.model.rowCount() >= 2)
+
+    # ------------------------------------------------------------ edits
+
+    def _add(self) -> None:
+        name = self.add_edit.text().strip()
+        if name and self._labels.add_class(name):
+            self.add_edit.clear()
+
+    def _selected_info(self):
+        rows = [i.row() for i in self.view.selectionModel().selectedRows()]
+        return self.model.class_at(rows[0]) if len(rows) == 1 else None
+
+    def _rename(self) -> None:
+        info = self._selected_info()
+        if info is None:
+            return
+        new, ok = QInputDialog.getText(self, "Rename class", f"New name for '{info.name}':", text=info.name)
+        if ok and new.strip() and new.strip() != info.name:
+            self._labels.rename_class(info.name, new)
+
+    def _recolor(self) -> None:
+        info = self._selected_info()
+        if info is None:
+            return
+        color = QColorDialog.getColor(QColor(info.color or "#888888"), self, f"Colour of '{info.name}'")
+        if color.isValid():
+            self._labels.set_color(info.name, color.name())
+
+    def _merge(self) -> None:
+        sources = self.selected_names()
+        if not sources:
+            return
+        choices = [n for n in self.model.names() if n not in sources] if len(sources) == 1 else self.model.names()
+        listed = ", ".join(f"'{s}'" for s in sources)
+        into, ok = QInputDialog.getItem(self, "Merge classes", f"Move every sample of {listed} into:", choices, 0, False)
+        if ok and into:
+            self._labels.merge_classes(sources, into)
+
+    def _delete(self) -> None:
+        info = self._selected_info()
+        if info is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete class", delete_question(info.name, info.count),
+                          QMessageBox.StandardButton.Cancel, self)
+        delete = box.addButton("Delete class", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is delete:
+            self._labels.delete_class(info.name)

@@ -1,0 +1,223 @@
+"""The current sample, large: an image (fit, zoom) or, for audio, waveform and spectrogram with
+play and stop. Files are decoded in the background; the thumbnail stands in meanwhile."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from core.media import decode_image
+from desktop import theme
+from desktop.thumbnails.audio_view import analyse
+from desktop.thumbnails.loader import ThumbnailLoader, to_qimage
+from desktop.widgets.audio_player import AudioPlayer
+from desktop.widgets.image_viewer import ImageViewer
+from desktop.widgets.waveform_view import WaveformView
+from desktop.workers import Task
+
+SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
+
+
+def _load(_progress, kind, path):
+    if kind == "image":
+        return to_qimage(decode_image(path))
+    return analyse(path)
+
+
+def describe(sample) -> str:
+    bits = []
+    if sample.kind == "image" and sample.width:
+        bits.append(f"{sample.width} × {sample.height}")
+    if sample.kind == "audio" and sample.duration is not None:
+        bits.append(f"{sample.duration:.1f} s")
+        if sample.sample_rate:
+            bits.append(f"{sample.sample_rate / 1000:g} kHz")
+    if sample.size_bytes:
+        size = sample.size_bytes
+        bits.append(f"{size / 1024:.0f} KB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MB")
+    bits.append(f"{SPLIT_NAMES[sample.split]} set" if sample.split else "no split yet")
+    return " · ".join(bits)
+
+
+class SampleDetail(QWidget):
+    def __init__(self, session, loader: ThumbnailLoader, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("SampleDetail")
+        self._session = session
+        self._loader = loader
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._tasks: set[Task] = set()
+        self._generation = 0
+        self._waiting = None
+        self.sample = None
+
+        self.name_label = QLabel()
+        self.name_label.setProperty("role", "strong")
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.meta_label = QLabel()
+        self.meta_label.setProperty("role", "muted")
+        self.label_chip = QLabel()
+        self.label_chip.setObjectName("LabelChip")
+        head = QHBoxLayout()
+        head.setSpacing(10)
+        names = QVBoxLayout()
+        names.setSpacing(2)
+        names.addWidget(self.name_label)
+        names.addWidget(self.meta_label)
+        head.addLayout(names, 1)
+        head.addWidget(self.label_chip, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.image_view = ImageViewer()
+        self.wave_view = WaveformView()
+        self.empty = QLabel("Select a sample to see it here.")
+        self.empty.setProperty("role", "muted")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack = QStackedWidget()
+        for w in (self.empty, self.image_view, self.wave_view):
+            self.stack.addWidget(w)
+
+        self.player = AudioPlayer(self)
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Play or stop (Space)")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.player.playing_changed.connect(lambda on: self.play_button.setText("Stop" if on else "Play"))
+        self.player.position_changed.connect(self.wave_view.set_position)
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.clicked.connect(self.image_view.fit)
+        self.actual_button = QPushButton("100 %")
+        self.actual_button.clicked.connect(lambda: self.image_view.set_zoom(1.0))
+        self.zoom_label = QLabel()
+        self.zoom_label.setProperty("role", "muted")
+        self.image_view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        tools = QHBoxLayout()
+        tools.setSpacing(6)
+        tools.addWidget(self.play_button)
+        tools.addWidget(self.fit_button)
+        tools.addWidget(self.actual_button)
+        tools.addWidget(self.zoom_label)
+        tools.addStretch(1)
+        self.no_playback = QLabel("No playback here: QtMultimedia is not installed.")
+        self.no_playback.setProperty("role", "muted")
+        tools.addWidget(self.no_playback)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addLayout(head)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(tools)
+        self.show_sample(None)
+
+    # ------------------------------------------------------------ showing
+
+    def show_sample(self, sample) -> None:
+        if sample is not None and self.sample is not None and sample.id == self.sample.id:
+            self.sample = sample  # same file, new label: no need to decode again
+            self._show_text(sample)
+            return
+        self.player.stop()
+        self.sample = sample
+        self._generation += 1
+        audio = sample is not None and sample.kind == "audio"
+        image = sample is not None and sample.kind == "image"
+        self.play_button.setVisible(audio and self.player.available)
+        self.no_playback.setVisible(audio and not self.player.available)
+        self.fit_button.setVisible(image)
+        self.actual_button.setVisible(image)
+        self.zoom_label.setVisible(image)
+        self.image_view.setToolTip("Scroll to zoom, drag to move, double-click for 100 %" if image else "")
+        if sample is None:
+            self.name_label.setText("")
+            self.meta_label.setText("")
+            self.label_chip.hide()
+            self.stack.setCurrentWidget(self.empty)
+            return
+        self._show_text(sample)
+        if sample.status != "ok":
+            self.stack.setCurrentWidget(self.image_view)
+            self.image_view.set_image(None)
+            self.image_view.set_message(f"This file cannot be read: {sample.status_reason or 'unknown reason'}.")
+            return
+        if image:
+            self.stack.setCurrentWidget(self.image_view)
+            preview = self._loader.cached(sample.hash)
+            self.image_view.set_image(preview if preview is not None and not preview.isNull() else None)
+            self.image_view.set_message("Loading…")
+        else:
+            self.stack.setCurrentWidget(self.wave_view)
+            self.wave_view.set_picture(None)
+            self.wave_view.set_message("Loading…")
+        self._start_load(sample)
+
+    def _show_text(self, sample) -> None:
+        self.name_label.setText(sample.display_name)
+        self.name_label.setToolTip(sample.original_path or sample.media_path)
+        self.meta_label.setText(describe(sample))
+        name = theme.current_theme()
+        color = QColor(self._class_color(sample.label) or theme.COLORS[name]["muted"])
+        text = sample.label or "Unlabelled"
+        self.label_chip.setText(f"<span style='color:{color.name()}'>●</span>&nbsp; {text}")
+        self.label_chip.show()
+
+    def _class_color(self, label):
+        project = self._session.project
+        if not label or project is None:
+            return None
+        return next((c.color for c in project.classes() if c.name == label), None)
+
+    def _start_load(self, sample) -> None:
+        """One decode at a time; while it runs only the newest request waits (holding an arrow key
+        down must not queue a decode for every sample passed)."""
+        project = self._session.project
+        if project is None:
+            return
+        if self._tasks:
+            self._waiting = (self._generation, sample)
+            return
+        generation = self._generation
+        task = Task(_load, sample.kind, project.path_of(sample), doing=f"opening {sample.display_name}")
+        task.signals.result.connect(lambda value, g=generation: self._loaded(g, value))
+        task.signals.error.connect(lambda error, g=generation: self._failed(g, error))
+        task.signals.finished.connect(lambda t=task: self._task_done(t))
+        self._tasks.add(task)
+        self._pool.start(task)
+
+    def _task_done(self, task) -> None:
+        self._tasks.discard(task)
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and waiting[0] == self._generation:
+            self._start_load(waiting[1])
+
+    def _loaded(self, generation: int, value) -> None:
+        if generation != self._generation:
+            return
+        if self.sample.kind == "image":
+            self.image_view.set_image(value, keep_view=True)
+        else:
+            self.wave_view.set_picture(value)
+
+    def _failed(self, generation: int, error) -> None:
+        if generation != self._generation:
+            return
+        view = self.image_view if self.sample.kind == "image" else self.wave_view
+        if view is self.image_view:
+            self.image_view.set_image(None)
+        else:
+            self.wave_view.set_picture(None)
+        view.set_message(error.message)
+
+    # ------------------------------------------------------------ audio
+
+    def toggle_play(self) -> None:
+        project = self._session.project
+        if self.sample is None or self.sample.kind != "audio" or project is None or not self.player.available:
+            return
+        self.player.toggle(project.path_of(self.sample))
+
+    def shutdown(self) -> None:
+        self.player.stop()
+        self._generation += 1
+        self._waiting = None
+        self._pool.waitForDone(5000)
