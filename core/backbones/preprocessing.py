@@ -72,24 +72,28 @@ class ImagePreprocessing(_Base):
     def load(self, path) -> torch.Tensor:
         return self.to_tensor(media.decode_image(path))
 
-    def to_tensor(self, image) -> torch.Tensor:
-        from PIL import Image
+    def settings(self) -> dict:
+        # The resize implementation is part of what the features depend on (embedding-cache key).
+        return {**super().settings(), "resize_impl": "torch-antialias-1"}
 
+    def to_tensor(self, image) -> torch.Tensor:
+        """PIL image -> normalised float tensor [3, crop_size, crop_size]."""
+        return self.normalize(self.pixels(image))
+
+    def pixels(self, image) -> torch.Tensor:
+        """PIL image -> float tensor [3, S, S] in [0, 1], resized and cropped, not normalised.
+
+        The resize runs in torch (``resize_and_crop``), the very code the exported ONNX graph
+        runs on raw pixels, so a model sees the same input in training and after export. Pillow
+        only pre-shrinks very large pictures by an integer factor (cheap, and still at least twice
+        the target size, so the final antialiased resize does the real work)."""
         image = image if image.mode == "RGB" else image.convert("RGB")
-        resample = _PIL_FILTERS[self.interpolation]
-        size = self.crop_size
-        if self.resize == "squash":
-            image = image.resize((size, size), resample, reducing_gap=3.0)
-        else:
-            w, h = image.size
-            scale = self.resize_size / min(w, h)
-            nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-            image = image.resize((nw, nh), resample, reducing_gap=3.0)
-            left, top = (nw - size) // 2, (nh - size) // 2
-            image = image.crop((left, top, left + size, top + size))
-        assert isinstance(image, Image.Image)
-        x = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)
-        return self.normalize(x.float().div_(255.0))
+        target = self.crop_size if self.resize == "squash" else self.resize_size
+        factor = min(image.size) // (2 * target)
+        if factor >= 2:
+            image = image.reduce(factor)
+        x = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)[None]
+        return resize_and_crop(x.float().div_(255.0), self)[0]
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(3, 1, 1)
@@ -107,6 +111,27 @@ class ImagePreprocessing(_Base):
 
 
 _PIL_FILTERS = {"bilinear": 2, "bicubic": 3}  # PIL.Image.Resampling values, without importing PIL here
+
+
+def resize_and_crop(x: torch.Tensor, p: ImagePreprocessing) -> torch.Tensor:
+    """[N, 3, H, W] float in [0, 1] -> [N, 3, S, S]: shorter side to ``resize_size`` and the centre
+    ``crop_size`` square (or a squash to the square), antialiased, clamped to [0, 1].
+
+    Written for torch.export as well as eager use: sizes are integer arithmetic on (possibly
+    symbolic) shapes, and the crop gathers a fixed number of rows and columns so its size stays
+    static in an exported graph."""
+    size = p.crop_size
+    if p.resize == "squash":
+        x = F.interpolate(x, size=(size, size), mode=p.interpolation, align_corners=False, antialias=True)
+        return x.clamp(0.0, 1.0)
+    h, w = x.shape[-2], x.shape[-1]
+    short = torch.sym_min(h, w)
+    nh = torch.sym_max((h * p.resize_size + short // 2) // short, size)
+    nw = torch.sym_max((w * p.resize_size + short // 2) // short, size)
+    x = F.interpolate(x, size=(nh, nw), mode=p.interpolation, align_corners=False, antialias=True)
+    rows = torch.arange(size, device=x.device) + (nh - size) // 2
+    cols = torch.arange(size, device=x.device) + (nw - size) // 2
+    return x.index_select(2, rows).index_select(3, cols).clamp(0.0, 1.0)  # bicubic overshoots
 
 
 # ---------------------------------------------------------------------------------- log-mel

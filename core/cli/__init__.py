@@ -25,9 +25,11 @@ COMMAND_MODULES = [
     "core.cli.cmd_status",
     "core.cli.cmd_backbones",
     "core.cli.cmd_weights",
+    "core.cli.cmd_train",
+    "core.cli.cmd_eval",
+    "core.cli.cmd_export",
     "core.cli.cmd_predict",
     "core.cli.cmd_detect",
-    "core.cli.cmd_train",
 ]
 
 

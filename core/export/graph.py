@@ -3,9 +3,10 @@
 image:    uint8 [N, H, W, 3] RGB of any size -> resize (and centre-crop) + normalise -> classifier
 waveform: float32 [N, T] mono at the project's rate -> the backbone's own front end -> classifier
 
-The resize mirrors core.backbones.ImagePreprocessing (shorter side to ``resize_size``, centre crop of
-``crop_size``; or a squash to the square) with torch's antialiased interpolation; training decodes
-with Pillow. The export check measures how far the two are apart on the project's own files.
+The image resize is core.backbones.preprocessing.resize_and_crop, the same function training uses,
+so the exported graph prepares raw pixels exactly as training did (only pictures over twice the
+resize target differ slightly: training pre-shrinks those with Pillow). The export check measures
+the difference on the project's own files.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.backbones import ImagePreprocessing, LogMelPreprocessing, WaveformPreprocessing
+from core.backbones.preprocessing import resize_and_crop
 
 
 class ImageInput(nn.Module):
@@ -25,24 +27,8 @@ class ImageInput(nn.Module):
         self.register_buffer("std", torch.tensor(p.std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        p = self.p
         x = image.permute(0, 3, 1, 2).to(torch.float32) / 255.0
-        size = p.crop_size
-        if p.resize == "squash":
-            x = F.interpolate(x, size=(size, size), mode=p.interpolation, align_corners=False, antialias=True)
-        else:
-            h, w = x.shape[-2], x.shape[-1]
-            # Shorter side to resize_size, keeping the aspect ratio (as the training transform does);
-            # integer arithmetic on the symbolic sizes keeps H and W dynamic in the exported graph.
-            short = torch.sym_min(h, w)
-            nh = torch.sym_max((h * p.resize_size + short // 2) // short, size)
-            nw = torch.sym_max((w * p.resize_size + short // 2) // short, size)
-            x = F.interpolate(x, size=(nh, nw), mode=p.interpolation, align_corners=False, antialias=True)
-            top = (x.shape[-2] - size) // 2
-            left = (x.shape[-1] - size) // 2
-            x = x[:, :, top : top + size, left : left + size]
-        x = x.clamp(0.0, 1.0)  # bicubic overshoots; Pillow's uint8 result cannot
-        return (x - self.mean) / self.std
+        return (resize_and_crop(x, self.p) - self.mean) / self.std
 
 
 class WaveformInput(nn.Module):

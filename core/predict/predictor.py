@@ -134,8 +134,11 @@ class Predictor:
         wave = read_audio(path, self.sample_rate)
         window = max(1, int(round(self.window_seconds * self.sample_rate)))
         if wave.shape[0] <= window * 1.5:
-            # cut or padded to the training clip length, exactly as training prepared its clips
-            probs = self.probabilities(fit_length(wave, window)[None])[0]
+            if self.input_spec.get("fixed_length", True):
+                wave = fit_length(wave, window)  # cut or padded to the training clip length, as in training
+            elif wave.shape[0] < int(self.input_spec.get("min_samples", 1)):
+                wave = np.pad(wave, (0, int(self.input_spec["min_samples"]) - wave.shape[0]))
+            probs = self.probabilities(wave[None].astype(np.float32))[0]
             ranked = self._ranked(probs, top)
             return Prediction(path, ranked[0][0], ranked[0][1], ranked, note=note)
         # Long recordings: half-overlapping windows of the training length, and their mean overall.

@@ -58,9 +58,8 @@ def from_project(project) -> LabelledData:
     index = {c: k for k, c in enumerate(class_names)}
 
     def item(s) -> Item:
-        # getattr: segment bounds exist from project format 2 (segments of long recordings)
-        return Item(s.hash, str(project.path_of(s)), index[s.label], s.id, s.display_name,
-                    getattr(s, "seg_start", None), getattr(s, "seg_end", None))
+        # a segment of a long recording reads only its time span of the file
+        return Item(s.hash, str(project.path_of(s)), index[s.label], s.id, s.display_name, s.start, s.end)
 
     def mark_broken(it: Item, reason: str) -> None:
         if it.sample_id is not None and not project.read_only:

@@ -39,6 +39,8 @@ def build_sources(trainer, data: LabelledData, spec, model, device, precision):
     if config.mode == "probe":
         return _probe_sources(trainer, data, spec, model, device)
     pipeline = PIPELINES[spec.modality](spec, config, data, device)
+    if hasattr(pipeline, "clip"):  # audio: every clip is cut to this length; export and eval need it
+        trainer.meta["clip_samples"] = int(pipeline.clip)
     budget = config.cache_mb * 2**20
 
     def source(items):
@@ -55,9 +57,14 @@ def _probe_sources(trainer, data, spec, model, device):
 
     config = trainer.config
     items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val]
+    dist = trainer.dist
+    if not dist.is_main:
+        dist.barrier()  # under DDP rank 0 fills the embedding cache first; the others then read it
     found = features.extract(
         spec, items, cache_dir=data.cache_dir, model=model.backbone, batch_size=max(config.batch_size, 32),
         device=device, load_workers=config.num_workers, should_stop=lambda: trainer.control.cancelled)
+    if dist.is_main:
+        dist.barrier()
     if trainer.control.cancelled:
         return None, None
     for it in data.train + data.val:

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from core.cli.output import open_for_reading, print_json
+
+NAME = "eval"
+HELP = "Evaluate a trained run on the test split: metrics, confusion matrix, worst mistakes, HTML report."
+
+
+def add_arguments(p) -> None:
+    p.add_argument("dir", metavar="DIR", help="the project folder")
+    p.add_argument("--run", metavar="ID", help="which run (default: the newest trained one)")
+    p.add_argument("--split", choices=["test", "val"], help="default: test, or val when there is no test split")
+    p.add_argument("--json", action="store_true")
+
+
+def run(args) -> int:
+    from core.evaluate.run_eval import evaluate_run
+
+    with open_for_reading(args.dir) as project:
+        result = evaluate_run(project, args.run, split=args.split)
+    if args.json:
+        print_json(result.to_json())
+        return 0
+    ev = result.evaluation
+    print(f"Run {result.run_id} on the {result.split} split ({ev.count} samples): accuracy {ev.accuracy:.1%}, "
+          f"balanced {ev.balanced_accuracy:.1%}, calibration error {ev.ece:.1%}")
+    print(f"\n{'class':<24}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
+    for c in ev.per_class:
+        print(f"{c.name[:23]:<24}{c.precision:>10.1%}{c.recall:>8.1%}{c.f1:>8.1%}{c.support:>9}")
+    if ev.mistakes:
+        print("\nWorst mistakes:")
+        for m in ev.mistakes[:10]:
+            sid = result.sample_ids[m.index]
+            print(f"  sample {sid}: {m.true_label} called {m.predicted_label} ({m.confidence:.0%})")
+    for path, reason in result.skipped:
+        print(f"  skipped {path}: {reason}")
+    print(f"\nReport: {result.report_html}")
+    return 0

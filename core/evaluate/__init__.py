@@ -1,0 +1,1 @@
+"""Metrics, evaluation of trained runs, and the HTML report."""

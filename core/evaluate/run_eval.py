@@ -1,0 +1,164 @@
+"""Evaluate a trained run on the project's held-out samples and write report.json + report.html.
+
+The test split is used when it has samples of the model's classes (validation chose the best
+epoch, so it flatters the model); otherwise validation, and the report says which.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from core.atomic import atomic_write_text
+from core.errors import TransferLabError
+from core.evaluate import report_html
+from core.evaluate.metrics import Evaluation, evaluate
+from core.media import MediaError, decode_image, fit_length
+
+
+@dataclass
+class RunEvaluation:
+    run_id: str
+    split: str
+    evaluation: Evaluation
+    sample_ids: list[int]  # evaluation index -> sample id
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    report_json: str = ""
+    report_html: str = ""
+
+    def to_json(self) -> dict:
+        ev = self.evaluation.to_json()
+        for m in ev["mistakes"]:
+            m["sample_id"] = self.sample_ids[m["index"]]
+        return {
+            "run_id": self.run_id, "split": self.split, **ev,
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "report_json": self.report_json, "report_html": self.report_html,
+        }
+
+
+def prepare_input(loaded, project, sample):
+    """One sample as the model's eval-time input tensor (what validation during training used)."""
+    pre = loaded.spec.preprocessing
+    if loaded.modality == "image":
+        return pre.to_tensor(decode_image(project.path_of(sample)))
+    wave = project.read_audio(sample, loaded.sample_rate)
+    if loaded.clip_samples:
+        wave = fit_length(wave, loaded.clip_samples)
+    return pre.to_tensor(wave)
+
+
+def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress: Callable | None = None):
+    """(probabilities [N, C] for the samples that could be read, their indices, skipped)."""
+    import torch
+
+    pre = loaded.spec.preprocessing
+    probs, kept, skipped = [], [], []
+    batch, batch_idx = [], []
+
+    def flush():
+        if not batch:
+            return
+        with torch.inference_mode():
+            logits = loaded.model(*pre.collate(batch))
+            probs.append(torch.softmax(logits.float(), dim=-1).numpy())
+        kept.extend(batch_idx)
+        batch.clear()
+        batch_idx.clear()
+
+    for i, s in enumerate(samples):
+        try:
+            x = prepare_input(loaded, project, s)
+        except (MediaError, OSError) as exc:
+            skipped.append((s.display_name, str(exc)))
+            continue
+        if batch and pre.length_of(x) != pre.length_of(batch[0]):
+            flush()  # speech clips of different lengths: exact features need equal-length batches
+        batch.append(x)
+        batch_idx.append(i)
+        if len(batch) >= batch_size:
+            flush()
+            if progress:
+                progress(len(kept), len(samples))
+    flush()
+    n = len(loaded.class_names)
+    return (np.concatenate(probs) if probs else np.zeros((0, n), np.float32)), kept, skipped
+
+
+def evaluate_run(project, run=None, *, split: str | None = None, progress: Callable | None = None,
+                 write_report: bool = True, spec=None) -> RunEvaluation:
+    from core.runs import load_run
+
+    loaded = load_run(project, run, spec=spec)
+    classes = loaded.class_names
+    index = {c: k for k, c in enumerate(classes)}
+
+    def labelled(sp):
+        return [s for s in project.samples(status="ok", split=sp) if s.label in index]
+
+    if split is None:
+        split = "test" if labelled("test") else "val"
+    samples = labelled(split)
+    if not samples:
+        raise TransferLabError(
+            f"There are no labelled {('test' if split == 'test' else 'validation')} samples of the model's "
+            "classes to evaluate on. Label more samples (new ones are split 80/10/10 automatically)."
+        )
+    probs, kept, skipped = predict_samples(loaded, project, samples, progress=progress)
+    y = np.array([index[samples[i].label] for i in kept], dtype=np.int64)
+    ev = evaluate(probs, y, classes)
+    sample_ids = [samples[i].id for i in kept]
+    result = RunEvaluation(loaded.info.id, split, ev, sample_ids, skipped)
+    if not project.read_only:
+        _store_predictions(project, loaded.info.id, classes, sample_ids, probs)
+    if write_report:
+        _write_reports(project, loaded, result, {sid: samples[i] for sid, i in zip(sample_ids, kept)})
+    return result
+
+
+def _store_predictions(project, run_id, classes, sample_ids, probs) -> None:
+    with project.transaction() as conn:
+        ids = {name: cid for cid, name in conn.execute("SELECT id, name FROM classes")}
+        conn.executemany(
+            "INSERT OR REPLACE INTO predictions (sample_id, run_id, label_id, confidence) VALUES (?, ?, ?, ?)",
+            [(sid, run_id, ids.get(classes[int(p.argmax())]), float(p.max())) for sid, p in zip(sample_ids, probs)],
+        )
+
+
+def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:
+    run_dir = loaded.info.dir
+    data = result.to_json()
+    data["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    data["backbone"] = loaded.spec.name
+    data["mode"] = loaded.meta.get("mode")
+    json_path = run_dir / "report.json"
+    atomic_write_text(json_path, json.dumps(data, indent=1))
+
+    def name(index: int) -> str:
+        return by_id[result.sample_ids[index]].display_name
+
+    def thumb(index: int):
+        s = by_id[result.sample_ids[index]]
+        if s.kind != "image":
+            return None
+        try:
+            return report_html.thumbnail_data_uri(decode_image(project.path_of(s)))
+        except MediaError:
+            return None
+
+    split_name = "test" if result.split == "test" else "validation"
+    page = report_html.render(
+        result.evaluation,
+        title=f"{project.name}: run {loaded.info.id}",
+        subtitle=f"{loaded.spec.name}, {loaded.meta.get('mode', '')} mode; evaluated on the {split_name} split "
+        f"({result.evaluation.count} samples{', ' + str(len(result.skipped)) + ' unreadable' if result.skipped else ''}).",
+        mistake_names=name,
+        mistake_thumbnail=thumb,
+    )
+    html_path = run_dir / "report.html"
+    atomic_write_text(html_path, page)
+    result.report_json, result.report_html = str(json_path), str(html_path)

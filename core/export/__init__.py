@@ -1,0 +1,1 @@
+"""ONNX export with preprocessing and labels inside, verified in onnxruntime."""

@@ -1,0 +1,134 @@
+"""Finished training runs of a project: list them, pick one, and load its model for use.
+
+A run lives in runs/<id>/ (config.json, metrics.jsonl, best.pt, last.pt). Loading rebuilds the
+backbone's architecture from the registry with the run's preprocessing settings and loads the
+checkpoint strictly, so the model is exactly the one that was trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import TransferLabError
+
+
+class RunError(TransferLabError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    dir: Path
+    status: str
+    created_at: float
+    metrics: dict
+    backbone: str | None
+    mode: str | None
+
+    @property
+    def has_model(self) -> bool:
+        return (self.dir / "best.pt").exists()
+
+
+def list_runs(project) -> list[RunInfo]:
+    """Newest first. Runs recorded in the project and run folders present on disk."""
+    rows = {
+        rid: (status, created, json.loads(cfg or "{}"), json.loads(metrics) if metrics else {})
+        for rid, status, created, cfg, metrics in project.conn.execute(
+            "SELECT id, status, created_at, config, metrics FROM runs"
+        )
+    }
+    out = []
+    runs_dir = Path(project.runs_dir)
+    names = set(rows) | ({p.name for p in runs_dir.iterdir() if p.is_dir()} if runs_dir.is_dir() else set())
+    for rid in names:
+        status, created, cfg, metrics = rows.get(rid, ("unknown", 0.0, {}, {}))
+        d = runs_dir / rid
+        if not created and d.exists():
+            created = d.stat().st_mtime
+        out.append(RunInfo(rid, d, status, float(created), metrics, cfg.get("backbone"), cfg.get("mode")))
+    return sorted(out, key=lambda r: (r.created_at, r.id), reverse=True)
+
+
+def find_run(project, run: str | os.PathLike | None = None) -> RunInfo:
+    """The run named by id or folder, or the newest run that has a trained model."""
+    runs = list_runs(project)
+    if run is None:
+        usable = [r for r in runs if r.has_model]
+        if not usable:
+            raise RunError(
+                f"The project '{project.name}' has no trained model yet. Train one first: "
+                f"transferlab train {project.root}"
+            )
+        return usable[0]
+    wanted = Path(run).name if os.sep in str(run) else str(run)
+    for r in runs:
+        if r.id == wanted or r.id.startswith(wanted):
+            if not r.has_model:
+                raise RunError(f"The run {r.id} has no trained model (best.pt); it may have stopped before an epoch ended.")
+            return r
+    known = ", ".join(r.id for r in runs[:5]) or "none"
+    raise RunError(f"There is no run '{run}' in this project (recent runs: {known}).")
+
+
+@dataclass
+class LoadedRun:
+    info: RunInfo
+    model: object  # core.train.model.Classifier, eval mode, on the CPU
+    spec: object  # core.backbones.BackboneSpec with the run's preprocessing
+    class_names: list[str]
+    meta: dict  # the checkpoint's plain values (config, mode, sample_rate, clip_samples, ...)
+
+    @property
+    def modality(self) -> str:
+        return self.spec.modality
+
+    @property
+    def speech(self) -> bool:
+        from core.backbones import WaveformPreprocessing
+
+        return isinstance(self.spec.preprocessing, WaveformPreprocessing)
+
+    @property
+    def clip_samples(self) -> int | None:
+        """Audio runs trained on clips cut to one length (finetune/full); None for a probe."""
+        value = self.meta.get("clip_samples")
+        return int(value) if value else None
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.meta.get("sample_rate") or getattr(self.spec.preprocessing, "sample_rate", 16000))
+
+
+def load_run(project, run: str | os.PathLike | None = None, *, spec=None) -> LoadedRun:
+    """``spec`` overrides the registry lookup of the run's backbone (as for Trainer: tests use
+    small architectures that are not offered to users)."""
+    import torch
+
+    from core import backbones
+    from core.train import checkpoint as ckpt_io
+    from core.train.model import Classifier
+
+    info = find_run(project, run)
+    ckpt = ckpt_io.load(info.dir / "best.pt")
+    spec = spec or backbones.get(ckpt["backbone"])
+    settings = {k: v for k, v in (ckpt.get("preprocessing") or {}).items() if k != "kind"}
+    valid = {f.name for f in dataclasses.fields(spec.preprocessing)}
+    changes = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items() if k in valid}
+    if changes:
+        spec = spec.with_preprocessing(**changes)
+    classes = list(ckpt["class_names"])
+    config = ckpt.get("config") or {}
+    model = Classifier(spec.build(), spec.feature_dim, len(classes), float(config.get("dropout", 0.0)))
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise RunError(f"The model of run {info.id} does not fit its backbone {spec.name} ({str(exc)[:200]}).") from None
+    model.eval()
+    meta = {k: v for k, v in ckpt.items() if k not in ("model", "optimizer", "rng", "scheduler")}
+    return LoadedRun(info, model, spec, classes, meta)
