@@ -54,3 +54,26 @@ def recording(words, gap: float = 0.6, sample_rate: int = 16000, noise: float = 
     if noise:
         wave = wave + rng.normal(0, noise, wave.shape).astype(np.float32)
     return wave.astype(np.float32), truth
+
+
+def keyword_clip(word: str, voice: str, *, speed: int = 160, pitch: int = 50, seconds: float = 1.0,
+                 sample_rate: int = 16000, noise: float = 0.003, seed: int = 0) -> np.ndarray:
+    """A word centred in a ``seconds`` clip over faint noise: the shape of a keyword-spotting sample."""
+    rng = np.random.default_rng(seed)
+    w = say(word, voice=voice, speed=speed, pitch=pitch, sample_rate=sample_rate)
+    n = int(seconds * sample_rate)
+    w = w[:n]
+    clip = rng.normal(0, noise, n).astype(np.float32)
+    start = (n - len(w)) // 2
+    clip[start : start + len(w)] += w
+    return clip
+
+
+def noise_clip(seconds: float = 1.0, sample_rate: int = 16000, seed: int = 0) -> np.ndarray:
+    """Background: pink-ish noise at a random level."""
+    rng = np.random.default_rng(seed)
+    white = rng.normal(0, 1, int(seconds * sample_rate))
+    pink = np.cumsum(white)
+    pink -= np.convolve(pink, np.ones(400) / 400, mode="same")
+    pink /= np.abs(pink).max() + 1e-9
+    return (pink * rng.uniform(0.01, 0.2)).astype(np.float32)
