@@ -95,6 +95,11 @@ class ImagePreprocessing(_Base):
         x = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)[None]
         return resize_and_crop(x.float().div_(255.0), self)[0]
 
+    def to_uint8(self, image) -> torch.Tensor:
+        """``pixels`` as uint8 [3, S, S]: resized and cropped, not normalised (what the training
+        engine's decoded-sample cache keeps, 4x smaller than floats; ``pixels`` is clamped to [0, 1])."""
+        return self.pixels(image).mul_(255.0).round_().to(torch.uint8)
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(3, 1, 1)
         std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(3, 1, 1)

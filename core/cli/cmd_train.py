@@ -83,25 +83,44 @@ class TerminalReport:
         print(f"transferlab: warning: {e.message}", file=sys.stderr)
 
 
+def _open(path, dist):
+    """Under torchrun only rank 0 opens the project for writing (it holds the project's lock and
+    records the run); the other ranks read it once rank 0 has it open (and migrated, if needed)."""
+    if dist.is_main:
+        project = open_for_writing(path)
+        dist.barrier()
+        return project
+    dist.barrier()
+    from core.project import Project
+
+    return Project.open(path, read_only=True)
+
+
 def run(args) -> int:
     from core.train import TrainControl, Trainer  # torch loads here, not when the CLI starts
+    from core.train.distributed import DistContext
 
+    dist = DistContext.from_environment()  # joins the process group under torchrun
     control = TrainControl()
-    report = TerminalReport(quiet=args.json)
+    report = TerminalReport(quiet=args.json or not dist.is_main)
     previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())  # Ctrl+C: stop cleanly, keep last.pt
     try:
-        with open_for_writing(args.dir) as project:
+        with _open(args.dir, dist) as project:
             if args.resume:
                 trainer = Trainer.resume(project, args.resume, callbacks=[report], control=control)
             else:
                 trainer = Trainer(project, _config(args), callbacks=[report], control=control)
             result = trainer.fit()
+        # Leave together: a rank that tears its process group down while the other still talks
+        # to it aborts at exit ("terminate called without an active exception", seen 2 in 6 runs).
+        dist.barrier()
     finally:
         signal.signal(signal.SIGINT, previous)
         if report.bar is not None:
             report.bar.close()
-    if not trainer.dist.is_main:
-        return 0
+        dist.close()
+    if not dist.is_main:
+        return 0  # rank 0 speaks for the run
     start = report.start
     if args.json:
         print_json({

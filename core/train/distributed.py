@@ -2,9 +2,13 @@
 
 Launched with ``torchrun --nproc-per-node N``, the environment names the rank and world size; the
 process group is joined here (gloo on CPUs, nccl on GPUs). Every rank trains on its share of each
-epoch's order (sources.epoch_order), gradients are averaged by DistributedDataParallel, every rank
-evaluates the whole validation set (same numbers everywhere, no gather needed), and only rank 0
-writes files or sends events.
+epoch's order (sources.epoch_order, padded like DistributedSampler so every rank runs the same
+number of batches: DDP's all-reduce would wait forever for a rank that stopped early), gradients are
+averaged by DistributedDataParallel, every rank evaluates the whole validation set (same numbers
+everywhere, no gather needed), and only rank 0 writes files or sends events.
+
+Decisions that must be the same on every rank (the run id, stopping) go through rank 0 or a
+collective here, never through each rank's own clock or signal handler.
 """
 
 from __future__ import annotations
@@ -16,15 +20,23 @@ import torch
 from torch import nn
 
 
+def launched_rank() -> int:
+    """This process's rank as torchrun set it (0 outside torchrun), readable before joining the group."""
+    return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+
+
 class ProbeHead(nn.Module):
-    """The classifier's head as a module of its own, so DDP can average its gradients in probe mode."""
+    """The classifier's head as a module of its own, so DDP can average its gradients in probe mode
+    (and does not register the frozen backbone)."""
 
     def __init__(self, classifier):
         super().__init__()
-        self.classifier = classifier
+        self.head = classifier.head
+        self.dropout = classifier.dropout
+        self.classifier = [classifier]  # a list: not a submodule, so DDP sees only the head
 
     def forward(self, features):
-        return self.classifier.forward_features(features)
+        return self.classifier[0].forward_features(features)
 
 
 @dataclass
@@ -65,6 +77,41 @@ class DistContext:
 
         device = next(model.parameters()).device
         return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def same_everywhere(self, value):
+        """Rank 0's ``value`` on every rank (e.g. the run id, which each rank would draw differently)."""
+        if self.world == 1:
+            return value
+        import torch.distributed as dist
+
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when it is True on one: a cancel (Ctrl+C reaches the ranks at different
+        batches) must stop all of them before the same batch, or the others wait in the all-reduce."""
+        if self.world == 1:
+            return flag
+        import torch.distributed as dist
+
+        t = torch.tensor([1.0 if flag else 0.0])
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item())
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def close(self) -> None:
+        """Leave the process group (at the end of the process's run; a no-op without torchrun)."""
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()
 
     def average(self, loss: float, acc: float, seen: int) -> tuple[float, float]:
         """Training loss and accuracy over all ranks, weighted by the items each rank saw."""

@@ -32,11 +32,33 @@ class LoopState:
 
 @dataclass
 class EpochStats:
-    loss: float = 0.0
-    correct: int = 0
+    """Loss and hits summed on the training device: reading a value back forces the host to wait
+    for the device, so the loop does it only when an event needs a number (throttled BatchEnd) and
+    once at the end of the epoch (``finish``), never per batch."""
+
+    loss_sum: torch.Tensor | None = None
+    correct_sum: torch.Tensor | None = None
     seen: int = 0
     cancelled: bool = False
     failed_indices: set = field(default_factory=set)
+    loss: float = 0.0
+    correct: int = 0
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor, n: int) -> None:
+        with torch.no_grad():
+            batch_loss = loss.detach() * n
+            hits = (logits.detach().argmax(dim=1) == targets).sum()
+            if self.loss_sum is None:
+                self.loss_sum, self.correct_sum = batch_loss.float(), hits
+            else:
+                self.loss_sum += batch_loss
+                self.correct_sum += hits
+        self.seen += n
+
+    def finish(self) -> EpochStats:
+        if self.loss_sum is not None:
+            self.loss, self.correct = float(self.loss_sum), int(self.correct_sum)
+        return self
 
     @property
     def mean_loss(self) -> float:
@@ -65,7 +87,9 @@ class BatchThrottle:
 def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, optimizer, criterion,
                 state: LoopState, control, emit: Callable, throttle: BatchThrottle, gen: torch.Generator,
                 device: torch.device, precision: str, on_new_failures: Callable,
-                faults: Callable[[int], None] | None = None) -> EpochStats:
+                faults: Callable[[int], None] | None = None,
+                agree: Callable[[bool], bool] | None = None) -> EpochStats:
+    """``agree(flag)``: under DDP, True on every rank when one rank's flag is True (cancel)."""
     stats = EpochStats()
     total = len(order)
     pos = 0
@@ -73,9 +97,12 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
     batches = -(-total // state.batch_size)
     batch_no = 0
     while pos < total:
-        if control.wait_if_paused():
+        stop = control.wait_if_paused()
+        if agree is not None:
+            stop = agree(stop)
+        if stop:
             stats.cancelled = True
-            return stats
+            return stats.finish()
         idx = order[pos:pos + state.batch_size]
         nxt = order[pos + len(idx):pos + len(idx) + state.batch_size]
         try:
@@ -111,25 +138,25 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
         batch_no += 1
         state.step += 1
         state.progress = (epoch + pos / total) / state.epochs
-        loss_value = float(loss.detach())
-        stats.loss += loss_value * n
-        stats.correct += int((logits.detach().argmax(dim=1) == targets).sum())
-        stats.seen += n
+        stats.add(loss, logits, targets, n)
         if throttle.due(pos >= total):
+            loss_value = float(loss.detach())  # the one host-device sync, only when an event goes out
             elapsed = max(time.perf_counter() - started, 1e-9)
             emit(events.BatchEnd(step=state.step, epoch=epoch + 1, batch=batch_no, batches=max(batches, batch_no),
                                  loss=loss_value, lr=float(lr), items_per_s=stats.seen / elapsed))
-    return stats
+    return stats.finish()
 
 
 @torch.no_grad()
 def evaluate(*, source, forward: Callable, classes: int, batch_size: int, device: torch.device,
              precision: str, on_new_failures: Callable, control=None) -> dict:
     """Loss (plain cross-entropy, no smoothing: comparable between runs), accuracy and accuracy per
-    class on every item of ``source``, in order, without augmentation."""
-    total_loss, correct, seen = 0.0, 0, 0
-    hits = torch.zeros(classes, dtype=torch.long)
-    counts = torch.zeros(classes, dtype=torch.long)
+    class on every item of ``source``, in order, without augmentation. Sums stay on the device
+    until the end (one sync per evaluation, not per batch)."""
+    total_loss = torch.zeros((), device=device)  # float32: MPS has no float64
+    hits = torch.zeros(classes, dtype=torch.long, device=device)
+    counts = torch.zeros(classes, dtype=torch.long, device=device)
+    seen = 0
     n = len(source)
     for start in range(0, n, batch_size):
         if control is not None and control.cancelled:
@@ -142,18 +169,16 @@ def evaluate(*, source, forward: Callable, classes: int, batch_size: int, device
         with autocast(device, precision):
             logits = forward(*inputs)
         logits = logits.float()
-        total_loss += float(F.cross_entropy(logits, targets, reduction="sum"))
-        pred = logits.argmax(dim=1)
-        ok = (pred == targets).cpu()
-        t = targets.cpu()
-        correct += int(ok.sum())
+        total_loss += F.cross_entropy(logits, targets, reduction="sum")
+        ok = logits.argmax(dim=1) == targets
         seen += len(kept)
-        counts += torch.bincount(t, minlength=classes)
-        hits += torch.bincount(t[ok], minlength=classes)
+        counts += torch.bincount(targets, minlength=classes)
+        hits += torch.bincount(targets[ok], minlength=classes)
+    hits, counts = hits.cpu(), counts.cpu()
     per_class = {k: float(hits[k]) / float(counts[k]) for k in range(classes) if counts[k] > 0}
     return {
-        "loss": total_loss / seen if seen else float("nan"),
-        "acc": correct / seen if seen else float("nan"),
+        "loss": float(total_loss) / seen if seen else float("nan"),
+        "acc": int(hits.sum()) / seen if seen else float("nan"),
         "per_class": per_class,
         "seen": seen,
     }

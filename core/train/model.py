@@ -42,8 +42,15 @@ class Classifier(nn.Module):
         return self.head(self.dropout(features))
 
     def standardise_features(self, features: torch.Tensor) -> None:
+        """Scale every feature to unit spread on ``features``. A feature (almost) constant there is
+        not blown up: its spread is floored at 1 % of the median feature's. Measured: on small
+        flat-coloured pictures a third of EfficientNet-Lite0's channels are dead in eval mode (spread
+        < 1e-3) but fire in training mode (batch statistics), and dividing by 1e-4 gave logits of
+        thousands and a diverging full/finetune run."""
+        std = features.std(dim=0, unbiased=False)
+        floor = max(1e-4, 0.01 * float(std.median())) if std.numel() else 1e-4
         self.feature_mean.copy_(features.mean(dim=0))
-        self.feature_std.copy_(features.std(dim=0, unbiased=False).clamp(min=1e-4))
+        self.feature_std.copy_(std.clamp(min=floor))
 
 
 def parameter_groups(model: Classifier, config) -> list[dict]:
@@ -95,14 +102,22 @@ def unfreeze_for_epoch(model: Classifier, config, epoch: int) -> str:
     return label
 
 
-def set_train_mode(model: Classifier) -> None:
-    """Training mode, except batch-norm layers whose weights are frozen: they keep using their
-    pretrained running statistics (updating them from a few small batches would shift features
-    the frozen layers above were trained on)."""
+def set_train_mode(model: Classifier, mode: str = "finetune") -> None:
+    """Training mode, except batch-norm layers that must keep their pretrained statistics.
+
+    Probe and finetune are for small datasets and small batches: batch statistics of 8 or 32
+    pictures of a few classes are nothing like ImageNet's, and normalising with them (or letting
+    them overwrite the running averages) shifts every feature the layers above were trained on, so
+    there every batch-norm layer normalises with its running statistics (its scale and shift still
+    learn when unfrozen). Measured: fine-tuning EfficientNet-Lite0 on 5 pictures per class stayed
+    at chance with batch statistics and reached 78% on new pictures with the pretrained ones.
+    Full training (chosen for larger datasets) adapts the statistics too, except in layers whose
+    weights are frozen."""
     model.train()
     for m in model.backbone.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
-            if not any(p.requires_grad for p in m.parameters(recurse=False)):
+            frozen = not any(p.requires_grad for p in m.parameters(recurse=False))
+            if mode != "full" or frozen:
                 m.eval()
 
 
