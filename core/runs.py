@@ -124,7 +124,12 @@ def load_run(project, run: str | os.PathLike | None = None, *, spec=None) -> Loa
         spec = spec.with_preprocessing(**changes)
     classes = list(ckpt["class_names"])
     config = ckpt.get("config") or {}
-    model = Classifier(spec.build(), spec.feature_dim, len(classes), float(config.get("dropout", 0.0)))
+    if ckpt.get("head") == "prototype":  # a few-shot run (core.fewshot)
+        from core.fewshot import PrototypeClassifier
+
+        model = PrototypeClassifier(spec.build(), torch.zeros(len(classes), spec.feature_dim))
+    else:
+        model = Classifier(spec.build(), spec.feature_dim, len(classes), float(config.get("dropout", 0.0)))
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as exc:

@@ -100,7 +100,7 @@ def test_audio_export_on_the_bundled_backbone(tmp_path):
     try:
         Trainer(project, TrainConfig(mode="probe", epochs=20)).fit()
         report = export_run(project, tmp_path / "tones.onnx")
-        assert report.parity_max_diff < 1e-4
+        assert report.parity_max_diff < 1e-3  # the contract; mel filter banks in fp32 land near 1e-4
         assert report.preprocessing_top1_agreement == 1.0
         p = Predictor(report.path)
         assert p.task == "audio" and p.sample_rate == 16000

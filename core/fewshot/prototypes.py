@@ -1,0 +1,140 @@
+"""Prototype head, building it from a project's labelled samples, and saving it as a run."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from core.errors import TransferLabError
+
+DEFAULT_SCALE = 16.0  # cosine similarities (within [-1, 1]) times this become the logits
+
+
+class PrototypeHead(nn.Module):
+    def __init__(self, prototypes: torch.Tensor, scale: float = DEFAULT_SCALE):
+        super().__init__()
+        self.register_buffer("prototypes", F.normalize(prototypes.float(), dim=-1))
+        self.register_buffer("scale", torch.tensor(float(scale)))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.scale * F.normalize(features, dim=-1) @ self.prototypes.T
+
+
+class PrototypeClassifier(nn.Module):
+    """``backbone(*inputs)`` -> L2-normalised features -> cosine to each class prototype -> logits."""
+
+    def __init__(self, backbone: nn.Module, prototypes: torch.Tensor, scale: float = DEFAULT_SCALE):
+        super().__init__()
+        self.backbone = backbone
+        self.head = PrototypeHead(prototypes, scale)
+
+    def forward(self, *inputs):
+        return self.head(self.backbone(*inputs))
+
+    def forward_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(features)
+
+
+@dataclass
+class Prototypes:
+    class_names: list[str]
+    vectors: np.ndarray  # [C, D], L2-normalised
+    counts: list[int]  # examples per class
+    leave_one_out_accuracy: float | None  # None when no class has two examples
+
+
+def prototypes_from(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
+    protos = np.zeros((n_classes, unit.shape[1]), dtype=np.float32)
+    for k in range(n_classes):
+        if (labels == k).any():
+            protos[k] = unit[labels == k].mean(axis=0)
+    return protos / (np.linalg.norm(protos, axis=1, keepdims=True) + 1e-12)
+
+
+def leave_one_out(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> float | None:
+    """Accuracy when each example is classified by prototypes built without it (classes that keep
+    at least one other example only): an honest score for a model that has no training split."""
+    unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
+    sums = np.zeros((n_classes, unit.shape[1]))
+    counts = np.bincount(labels, minlength=n_classes)
+    np.add.at(sums, labels, unit)
+    right = total = 0
+    for i in range(len(labels)):
+        k = labels[i]
+        if counts[k] < 2:
+            continue
+        protos = sums.copy()
+        protos[k] -= unit[i]
+        present = counts.copy()
+        present[k] -= 1
+        protos = protos / (np.linalg.norm(protos, axis=1, keepdims=True) + 1e-12)
+        scores = protos @ unit[i]
+        scores[present == 0] = -np.inf
+        right += int(scores.argmax() == k)
+        total += 1
+    return right / total if total else None
+
+
+def build_prototypes(project, spec=None, *, model=None, splits=("train", "val")) -> tuple[Prototypes, object, object]:
+    """(prototypes, spec, backbone) from the labelled samples of ``splits`` (cached embeddings)."""
+    from core import backbones, features
+    from core.weights import load_pretrained
+
+    spec = spec or backbones.default_for(project.task)
+    samples = [s for s in project.samples(status="ok") if s.label is not None and s.split in splits]
+    class_names = [c for c in project.class_names() if any(s.label == c for s in samples)]
+    if not class_names:
+        raise TransferLabError("Label at least one example of a class to build a few-shot model.")
+    index = {c: k for k, c in enumerate(class_names)}
+    backbone = model or load_pretrained(spec)
+
+    def source(s):
+        if s.is_segment:
+            return lambda: project.read_audio(s, spec.preprocessing.sample_rate)
+        return str(project.path_of(s))
+
+    found = features.extract(spec, [(s.hash, source(s)) for s in samples], cache_dir=project.cache_dir, model=backbone)
+    row = {h: i for i, h in enumerate(found.hashes)}
+    kept = [s for s in samples if s.hash in row]
+    if not kept:
+        raise TransferLabError("None of the labelled samples could be read to build a few-shot model.")
+    emb = found.vectors[[row[s.hash] for s in kept]]
+    labels = np.array([index[s.label] for s in kept])
+    protos = prototypes_from(emb, labels, len(class_names))
+    counts = np.bincount(labels, minlength=len(class_names)).tolist()
+    return Prototypes(class_names, protos, counts, leave_one_out(emb, labels, len(class_names))), spec, backbone
+
+
+def fewshot_run(project, spec=None, *, scale: float = DEFAULT_SCALE) -> dict:
+    """Build the prototype model from every labelled train/val sample and save it as a run."""
+    from core.train import checkpoint as ckpt_io
+    from core.train.trainer import new_run_id
+
+    started = time.perf_counter()
+    protos, spec, backbone = build_prototypes(project, spec)
+    model = PrototypeClassifier(backbone, torch.from_numpy(protos.vectors), scale)
+    run_id = new_run_id()
+    files = ckpt_io.RunFiles(project.runs_dir / run_id)
+    metrics = {"val_acc": protos.leave_one_out_accuracy} if protos.leave_one_out_accuracy is not None else {}
+    config = {"backbone": spec.name, "mode": "fewshot", "scale": scale}
+    files.create(config, {"run_id": run_id, "backbone": spec.name, "class_names": protos.class_names,
+                          "examples_per_class": protos.counts, "preprocessing": spec.preprocessing.settings()})
+    ckpt_io.save(files.best, {
+        "model": model.state_dict(), "head": "prototype", "epoch": 0, "config": config,
+        "run_id": run_id, "backbone": spec.name, "class_names": protos.class_names, "mode": "fewshot",
+        "mode_reason": "prototypes of the labelled examples (no training)",
+        "preprocessing": spec.preprocessing.settings(), "modality": spec.modality,
+        "sample_rate": int(project.config.sample_rate), "best": {"epoch": 0, **metrics},
+    })
+    files.append_metrics({"epoch": 0, **metrics, "examples_per_class": protos.counts})
+    ckpt_io.record_run(project, run_id, "completed", config, metrics)
+    return {"run_id": run_id, "mode": "fewshot", "device": "cpu", "metrics": metrics,
+            "class_names": protos.class_names, "examples_per_class": protos.counts,
+            "run_dir": str(files.dir), "seconds": round(time.perf_counter() - started, 3)}
