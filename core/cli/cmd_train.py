@@ -16,8 +16,9 @@ HELP = "Train a classifier on the project's labelled samples (probe, finetune or
 def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="the project folder")
     p.add_argument("--backbone", help="pretrained backbone (see `transferlab backbones`); default: the offline one")
-    p.add_argument("--mode", choices=MODES, default="auto",
+    p.add_argument("--mode", choices=(*MODES, "fewshot"), default="auto",
                    help="probe: frozen backbone, linear head; finetune: top blocks too; full: every layer; "
+                        "fewshot: class prototypes from as few as one example each, no training; "
                         "auto (default): chosen from the data and the device")
     p.add_argument("--epochs", type=int, help="number of epochs (default: depends on the mode)")
     p.add_argument("--batch-size", type=int, default=32, help="samples per batch (default 32)")
@@ -97,6 +98,8 @@ def _open(path, dist):
 
 
 def run(args) -> int:
+    if args.mode == "fewshot":
+        return _fewshot(args)
     from core.train import TrainControl, Trainer  # torch loads here, not when the CLI starts
     from core.train.distributed import DistContext
 
@@ -141,3 +144,21 @@ def run(args) -> int:
         if result.status == "cancelled" and result.last_path:
             print(f"  continue with: transferlab train {args.dir} --resume {result.run_id}")
     return 130 if result.status == "cancelled" else 0
+
+
+def _fewshot(args) -> int:
+    from core import backbones
+    from core.fewshot import fewshot_run
+
+    with open_for_writing(args.dir) as project:
+        spec = backbones.get(args.backbone) if args.backbone else None
+        result = fewshot_run(project, spec)
+    if args.json:
+        print_json(result)
+        return 0
+    counts = ", ".join(f"{c} {n}" for c, n in zip(result["class_names"], result["examples_per_class"]))
+    acc = result["metrics"].get("val_acc")
+    score = f"; leave-one-out accuracy {acc:.1%}" if acc is not None else ""
+    print(f"Few-shot model {result['run_id']} from {counts} example(s) in {result['seconds']:.1f}s{score}.")
+    print(f"  export it: transferlab export {args.dir} model.onnx --run {result['run_id']}")
+    return 0

@@ -82,3 +82,15 @@ def test_prototype_maths():
     assert protos[0, 0] > 0.9 and protos[1, 1] > 0.9
     assert leave_one_out(emb, labels, 2) == 1.0
     assert leave_one_out(emb[[0, 2]], np.array([0, 1]), 2) is None  # one example each: nothing to hold out
+
+
+def test_train_mode_fewshot_from_the_command_line(tmp_path, capsys):
+    import json
+
+    from core.cli import main
+
+    _shots(tmp_path, 2).close()
+    assert main(["train", str(tmp_path / "p"), "--mode", "fewshot", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "fewshot" and out["examples_per_class"] == [2, 2, 2]
+    assert (tmp_path / "p" / "runs" / out["run_id"] / "best.pt").is_file()
