@@ -55,8 +55,32 @@ def list_runs(project) -> list[RunInfo]:
     return sorted(out, key=lambda r: (r.created_at, r.id), reverse=True)
 
 
+def run_from_folder(folder: str | os.PathLike) -> RunInfo | None:
+    """A run given by its folder (runs/<id>/ of this or any other project), or None."""
+    d = Path(folder).expanduser()
+    if not (d / "best.pt").is_file():
+        return None
+    d = d.resolve()
+    metrics = {}
+    try:
+        lines = (d / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.strip()]
+        scored = [r for r in rows if r.get("val_acc") is not None]
+        if scored:
+            best = max(scored, key=lambda r: r["val_acc"])
+            metrics = {k: best[k] for k in ("val_acc", "val_loss") if k in best}
+    except (OSError, ValueError):
+        pass
+    return RunInfo(d.name, d, "unknown", d.stat().st_mtime, metrics, None, None)
+
+
 def find_run(project, run: str | os.PathLike | None = None) -> RunInfo:
     """The run named by id or folder, or the newest run that has a trained model."""
+    if run is not None and (os.sep in str(run) or Path(str(run)).is_absolute()):
+        info = run_from_folder(run)
+        if info is None:
+            raise RunError(f"'{run}' is not a run folder with a trained model (best.pt).")
+        return info
     runs = list_runs(project)
     if run is None:
         usable = [r for r in runs if r.has_model]

@@ -29,6 +29,8 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--config", metavar="FILE", help="a JSON file of training settings (flags override it)")
     p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run from its last.pt")
+    p.add_argument("--from-run", metavar="RUN", help="start from an earlier run's weights instead of ImageNet: "
+                   "its id in this project, or its folder (runs/<id>) in any project; reports before and after")
     p.add_argument("--json", action="store_true", help="print one JSON object with the result")
 
 
@@ -38,7 +40,8 @@ def _config(args) -> TrainConfig:
         from pathlib import Path
 
         base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
-    given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size}
+    given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size,
+             "from_run": args.from_run}
     changes = {k: v for k, v in given.items() if v is not None}
     for key, default in (("mode", "auto"), ("batch_size", 32), ("augment", "light"), ("device", "auto"), ("seed", 0)):
         value = getattr(args, key)
@@ -114,6 +117,11 @@ def run(args) -> int:
             else:
                 trainer = Trainer(project, _config(args), callbacks=[report], control=control)
             result = trainer.fit()
+            transfer = None
+            if args.from_run and dist.is_main and result.best_path:
+                from core.train.transfer import before_and_after
+
+                transfer = before_and_after(project, args.from_run, result.run_id)
         # Leave together: a rank that tears its process group down while the other still talks
         # to it aborts at exit ("terminate called without an active exception", seen 2 in 6 runs).
         dist.barrier()
@@ -133,6 +141,7 @@ def run(args) -> int:
             "epochs_done": result.epochs_done, "best_epoch": result.best_epoch, "metrics": result.metrics,
             "run_dir": result.run_dir, "best_path": result.best_path, "skipped_files": result.skipped_files,
             "batch_size": result.batch_size, "seconds": round(result.seconds, 3), "warnings": report.warnings,
+            **({"transfer": transfer} if transfer else {}),
         })
     else:
         m = result.metrics
@@ -141,6 +150,14 @@ def run(args) -> int:
         print(f"Run {result.run_id} {result.status.replace('_', ' ')} in {result.seconds:.1f}s; {best}.")
         if result.best_path:
             print(f"  model: {result.best_path}")
+        if transfer:
+            def pct(x):
+                return "n/a" if x is None else f"{x:.1%}"
+
+            print(f"  from run {transfer['from_run']}: on this project's {transfer['split']} samples of the classes it "
+                  f"knew ({transfer['known_class_samples']}), {pct(transfer['before'])} before, "
+                  f"{pct(transfer['after_on_known_classes'])} after; {pct(transfer['after'])} on all "
+                  f"{transfer['samples']}.")
         if result.status == "cancelled" and result.last_path:
             print(f"  continue with: transferlab train {args.dir} --resume {result.run_id}")
     return 130 if result.status == "cancelled" else 0

@@ -61,6 +61,7 @@ class TrainConfig:
     pretrained: bool = True  # False: the same architecture from random initialisation (baselines)
     dropout: float = 0.2  # before the head
     cache_mb: int = 4096  # decoded-sample cache budget; beyond it, files are decoded every epoch
+    from_run: str | None = None  # start from an earlier run's weights (its id, or its folder in any project)
 
     def __post_init__(self):
         problems = []
@@ -96,6 +97,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value < 1:
                 problems.append(f"{name} must be at least 0 and below 1, not {value!r}")
+        if self.from_run is not None and (not isinstance(self.from_run, str) or not self.from_run.strip()):
+            problems.append(f"from_run must be a run id or a run folder, not {self.from_run!r}")
         if problems:
             raise ConfigError("Invalid training settings: " + "; ".join(problems) + ".")
 

@@ -33,6 +33,7 @@ from core.train.distributed import DistContext
 from core.train.loop import BatchThrottle, LoopState, evaluate, train_epoch
 from core.train.model import Classifier, default_unfreeze_blocks, parameter_groups, set_train_mode, unfreeze_for_epoch
 from core.train.setup import build_sources, load_backbone
+from core.train.transfer import apply_init, read_init_run
 from core.train.sources import epoch_order
 
 
@@ -104,10 +105,16 @@ class Trainer:
             self._broken(item, reason, announce=False)
         precision = resolve_precision(self.config.precision, device)
         torch.manual_seed(self.config.seed)
-        backbone = load_backbone(spec, self.config.pretrained)  # missing weights: a sentence, before any work
+        init = self._init
+        # missing weights: a sentence, before any work (not needed when starting from an earlier run)
+        backbone = load_backbone(spec, self.config.pretrained and init is None)
         mode, reason = self._mode(data, spec, device)
         config = self.config.with_mode_defaults(mode)
         model = Classifier(backbone, spec.feature_dim, len(data.class_names), config.dropout)
+        if init is not None and self._resume_state is None:
+            carried = apply_init(model, init, data.class_names)
+            reason += (f"; starting from run {init.run_id} ({len(carried)} of {len(data.class_names)} classes "
+                       f"carried over{': ' + ', '.join(carried) if carried else ''})")
         if config.unfreeze_blocks is None:
             config = config.replace(unfreeze_blocks=default_unfreeze_blocks(model))
         self.config = config
@@ -133,6 +140,7 @@ class Trainer:
         for text in data.warnings:
             self.emit(events.Warning(text, kind="skipped_file" if "skipped" in text else "data"))
         self.meta = {"run_id": self.run_id, "backbone": spec.name, "class_names": list(data.class_names),
+                     "from_run": init.run_id if init is not None else None,
                      "mode": mode, "mode_reason": reason, "preprocessing": spec.preprocessing.settings(),
                      "modality": spec.modality, "sample_rate": int(data.sample_rate)}
         train_src, val_src = build_sources(self, data, spec, model, device, precision)
@@ -175,7 +183,7 @@ class Trainer:
             state.step, state.batch_size = int(r["scheduler"]["step"]), int(r["batch_size"])
             history, best = list(r["history"]), dict(r["best"])
             ckpt_io.set_rng_state(r["rng"])
-        elif not probe:
+        elif not probe and self._init is None:  # a run started from another keeps that run's scaling
             self._calibrate(model, train_src, device, precision, state.batch_size)
         throttle = BatchThrottle(self.batch_event_interval)
         status = "completed"
@@ -252,6 +260,16 @@ class Trainer:
     # ------------------------------------------------------------------ helpers
 
     def _spec(self, data: LabelledData) -> backbones.BackboneSpec:
+        self._init = None
+        if self.config.from_run:
+            self._init = read_init_run(self.project, self.config.from_run)
+            if self.config.backbone and self.config.backbone != self._init.backbone:
+                raise TransferLabError(f"Run {self._init.run_id} was trained on {self._init.backbone}, not "
+                                       f"{self.config.backbone}: leave --backbone out to continue from it.")
+            if not self.config.backbone:
+                self.config = self.config.replace(backbone=self._init.backbone)
+            if self.config.image_size is None and "crop_size" in self._init.preprocessing:
+                self.config = self.config.replace(image_size=int(self._init.preprocessing["crop_size"]))
         spec = self.spec_override or (backbones.get(self.config.backbone) if self.config.backbone
                                       else backbones.default_for(data.modality))
         if spec.modality != data.modality:
@@ -285,7 +303,7 @@ class Trainer:
                     with autocast(device, precision):
                         feats.append(model.backbone(*inputs).float())
             if feats and sum(len(f) for f in feats) > 1:
-                model.standardise_features(torch.cat(feats))
+                model.standardise_features(torch.cat(feats), per_feature=False)
 
     def _payload(self, model, optimizer, state, epochs_done, config, history, best) -> dict:
         return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),

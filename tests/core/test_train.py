@@ -71,7 +71,7 @@ def test_audio_project_trains_through_the_log_mel_front_end(tmp_path):
     project = make_tone_project(tmp_path, per_class=10)
     try:
         spec = tiny_spec(tmp_path / "w", name="tiny_audio", modality="audio")
-        result, _ = fit(project, spec, mode="full", epochs=10, augment="light", lr=3e-3)
+        result, _ = fit(project, spec, mode="full", epochs=20, augment="light", lr=3e-3)
         assert result.metrics["val_acc"] >= 0.99
     finally:
         project.close()

@@ -1,0 +1,93 @@
+"""Starting a run from one of your own earlier runs instead of ImageNet weights (domain adaptation).
+
+The backbone takes the earlier run's weights; classes with the same name keep their row of the head
+(and so start out recognised); new classes start from scratch. Works across projects: the earlier
+run is named by its id in this project or by its folder anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from core.errors import TransferLabError
+
+
+@dataclass(frozen=True)
+class InitFromRun:
+    run_id: str
+    backbone: str
+    class_names: list[str]
+    preprocessing: dict
+    checkpoint: dict
+
+    def carried(self, class_names: list[str]) -> list[str]:
+        return [c for c in class_names if c in self.class_names]
+
+
+def read_init_run(project, ref: str) -> InitFromRun:
+    from core.runs import find_run
+    from core.train import checkpoint as ckpt_io
+
+    if project is None:
+        from core.runs import run_from_folder
+
+        info = run_from_folder(ref)
+        if info is None:
+            raise TransferLabError(f"'{ref}' is not a run folder with a trained model (best.pt).")
+    else:
+        info = find_run(project, ref)
+    ckpt = ckpt_io.load(info.dir / "best.pt")
+    if ckpt.get("head") == "prototype":
+        raise TransferLabError(f"Run {info.id} is a few-shot model (no trained weights to start from); "
+                               "choose a probe, finetune or full run.")
+    return InitFromRun(info.id, ckpt["backbone"], list(ckpt["class_names"]), dict(ckpt.get("preprocessing") or {}), ckpt)
+
+
+def apply_init(model, init: InitFromRun, class_names: list[str]) -> list[str]:
+    """Load the earlier run's backbone (strictly) and the head rows of classes it shares; returns
+    the classes carried over."""
+    state = init.checkpoint["model"]
+    backbone_state = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    try:
+        model.backbone.load_state_dict(backbone_state)
+    except RuntimeError as exc:
+        raise TransferLabError(f"Run {init.run_id}'s backbone does not fit this one ({str(exc)[:160]}).") from None
+    carried = init.carried(class_names)
+    with torch.no_grad():
+        for name in ("feature_mean", "feature_std"):
+            if name in state:
+                getattr(model, name).copy_(state[name])
+        old = {c: k for k, c in enumerate(init.class_names)}
+        for k, c in enumerate(class_names):
+            if c in old:
+                model.head.weight[k].copy_(state["head.weight"][old[c]])
+                model.head.bias[k].copy_(state["head.bias"][old[c]])
+    return carried
+
+
+def before_and_after(project, from_run: str, new_run: str, split: str = "val") -> dict:
+    """Accuracy on this project's ``split`` samples of the earlier model (on the classes it knows)
+    and of the new one (on all of them, and on the same known-class samples), for the report."""
+    import numpy as np
+
+    from core.evaluate.run_eval import predict_samples
+    from core.runs import load_run
+
+    def accuracy(loaded, samples):
+        if not samples:
+            return None
+        probs, kept, _ = predict_samples(loaded, project, samples)
+        if not kept:
+            return None
+        return float(np.mean([loaded.class_names[int(p.argmax())] == samples[i].label for p, i in zip(probs, kept)]))
+
+    old, new = load_run(project, from_run), load_run(project, new_run)
+    samples = [s for s in project.samples(status="ok", split=split) if s.label is not None]
+    known = [s for s in samples if s.label in old.class_names]
+    return {
+        "from_run": old.info.id, "split": split, "samples": len(samples), "known_class_samples": len(known),
+        "before": accuracy(old, known), "after_on_known_classes": accuracy(new, known),
+        "after": accuracy(new, samples),
+    }
