@@ -1,36 +1,19 @@
-"""The one way to find bundled resources (themes, icons), from a checkout or a PyInstaller bundle.
+"""Qt views of the bundled resources (themed icons); finding them is core.resources' job.
 
-A frozen app unpacks its data under ``sys._MEIPASS``; build.spec puts the ``resources`` folder there
-under the same name, so every lookup goes through ``resource_path`` and works in both cases.
+core.resources is the one resolver, from a checkout or a PyInstaller bundle (``sys._MEIPASS``); this
+module re-exports it so the GUI keeps a single import.
 """
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-
-def resource_root() -> Path:
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return Path(frozen) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
-
-
-def resource_path(*parts: str) -> Path:
-    path = resource_root().joinpath(*parts)
-    if not path.exists():
-        raise FileNotFoundError(f"TransferLab's resource '{'/'.join(parts)}' is missing (looked in {path}).")
-    return path
-
-
-def read_text(*parts: str) -> str:
-    return resource_path(*parts).read_text(encoding="utf-8")
+# One resolver for the whole app: core's (Qt-free, also used by the self-test and `transferlab demo`).
+from core.resources import read_text, resource_path, resource_root  # noqa: F401  (re-exported)
 
 
 @lru_cache(maxsize=None)

@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "core.cli.cmd_export",
     "core.cli.cmd_predict",
     "core.cli.cmd_detect",
+    "core.cli.cmd_demo",
 ]
 
 
@@ -48,6 +49,8 @@ def build_parser(commands=None) -> argparse.ArgumentParser:
         usage="transferlab [PROJECT_DIR] | transferlab SUBCOMMAND ...",
     )
     parser.add_argument("--version", action="version", version=f"TransferLab {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check offline that this installation works (sample project, train, export, predict)")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", title="subcommands")
     for module in commands:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
@@ -76,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run_gui(argv[0] if argv else None)
         parser = build_parser(commands)
         args = parser.parse_args(argv)
+        if args.self_test:
+            from core.selftest import main as self_test
+
+            return self_test()
         if args.command is None:
             parser.print_help()
             return 2

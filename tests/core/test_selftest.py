@@ -1,0 +1,57 @@
+"""`transferlab --self-test` passes on this machine, and reports a broken installation step by step."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from core import selftest
+from core.cli import main as cli_main
+
+STEPS = ["sample data", "bundled weights", "project + import", "train (probe)", "export ONNX", "predict"]
+
+
+@pytest.mark.slow  # the real bundled backbone and a real ONNX export: ~25 s on 2 idle cores
+def test_self_test_passes_in_process(tmp_path):
+    lines: list[str] = []
+    report = selftest.run_self_test(quick=True, device="cpu", workdir=tmp_path, out=lines.append)
+    assert report.passed, "\n".join(lines)
+    assert report.exit_code == 0
+    assert [s.name for s in report.steps] == STEPS
+    assert all(s.status == "PASS" for s in report.steps)
+    for step in STEPS:
+        assert any(line.lstrip().startswith("PASS") and step in line for line in lines), step
+    assert lines[-1].startswith("PASS: all 6 steps passed")
+    assert "3/3 unseen images right" in next(line for line in lines if "predict" in line)
+    assert list(tmp_path.iterdir()) == []  # the temporary project is gone after a pass
+
+
+def test_a_missing_sample_fails_its_step_and_skips_what_needs_it(tmp_path, monkeypatch, capsys):
+    empty = tmp_path / "resources"
+    (empty / "sample").mkdir(parents=True)
+    monkeypatch.setenv("TRANSFERLAB_RESOURCES", str(empty))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the kept project lands in tmp_path
+    monkeypatch.setattr(selftest, "_Runner", _NoWeightsRunner)
+    code = cli_main(["--self-test"])
+    out = capsys.readouterr().out
+    assert code == 1
+    lines = out.splitlines()
+    sample_line = next(line for line in lines if "sample data" in line)
+    assert sample_line.lstrip().startswith("FAIL") and "needs at least 2 classes" in sample_line
+    assert " s  " in sample_line  # the step's time is printed on FAIL too
+    for step in ("project + import", "train (probe)", "export ONNX", "predict"):
+        assert next(line for line in lines if step in line).lstrip().startswith("SKIP")
+    assert "FAIL:" in lines[-1] and "kept in" in lines[-1]
+    kept = Path(lines[-1].split("kept in ", 1)[1].split(";")[0])
+    assert kept.is_dir() and kept.parent == tmp_path
+
+
+class _NoWeightsRunner(selftest._Runner):
+    """Skips the (torch-importing) weights step: this test is about reporting, and must stay fast."""
+
+    def step(self, name, fn, needs=()):
+        if name == "bundled weights":
+            return super().step(name, lambda: "not checked in this test", needs)
+        return super().step(name, fn, needs)
