@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
+
+from core.resources import resource_path
 
 from desktop.main_window import MainWindow
 from desktop.services import make_services
@@ -18,6 +21,10 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANISATION)
     app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("transferlab")  # Wayland/X11 match the window to transferlab.desktop
+    icon = resource_path("icons", "transferlab.png")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
