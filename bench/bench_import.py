@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -80,11 +81,14 @@ print(report.added, secs, max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def run(code: str, src: Path, dst: Path) -> tuple[int, float, float]:
+    # Deleting thousands of files keeps the filesystem busy (journal, discards) for a while after
+    # rmtree returns, and whichever run came next measured up to 10x slower. Settle first.
     shutil.rmtree(dst, ignore_errors=True)
+    os.sync()
+    time.sleep(2.0)
     out = subprocess.run(
         [sys.executable, "-c", code, str(src), str(dst), str(HERE.parent)], capture_output=True, text=True, check=True
     ).stdout.split()
-    shutil.rmtree(dst, ignore_errors=True)
     return int(out[0]), float(out[1]), int(out[2]) / 1024.0  # files, seconds, MiB
 
 

@@ -88,6 +88,8 @@ class ImportWriter:
         labelled = 0
         class_ids: dict[str, int] = {}  # per transaction: classes cannot change under it
         with self.project.transaction() as conn:
+            # A file that imports fine clears an old rejection of the same path; most projects have none.
+            had_rejections = conn.execute("SELECT EXISTS (SELECT 1 FROM rejections)").fetchone()[0]
             for item in rows:
                 label_id = None
                 name = item.candidate.label
@@ -102,7 +104,8 @@ class ImportWriter:
                         continue
                     added_ids.extend(ids)
                     labelled += len(ids) if label_id is not None else 0
-                    conn.execute("DELETE FROM rejections WHERE path = ?", (item.candidate.path,))
+                    if had_rejections:
+                        conn.execute("DELETE FROM rejections WHERE path = ?", (item.candidate.path,))
                     continue
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO samples (hash, kind, media_path, original_path, label_id, width, height, "
@@ -120,7 +123,8 @@ class ImportWriter:
                     continue
                 added_ids.append(int(cur.lastrowid))
                 labelled += label_id is not None
-                conn.execute("DELETE FROM rejections WHERE path = ?", (item.candidate.path,))
+                if had_rejections:
+                    conn.execute("DELETE FROM rejections WHERE path = ?", (item.candidate.path,))
             for rej in rejections:
                 conn.execute(
                     "INSERT INTO rejections (path, reason, at) VALUES (?, ?, ?) "

@@ -62,9 +62,11 @@ class SplitOps:
                 (label_id,),
             ):
                 counts[split] = n
+            updates = []
             for _, sample_id in sorted(items):
                 split = choose_split(counts, fractions)
-                conn.execute("UPDATE samples SET split = ? WHERE id = ?", (split, sample_id))
+                updates.append((split, sample_id))
                 counts[split] += 1
-                assigned += 1
+            conn.executemany("UPDATE samples SET split = ? WHERE id = ?", updates)
+            assigned += len(updates)
         return assigned
