@@ -99,3 +99,21 @@ def spec_augment(img: torch.Tensor, preset: str, gen: torch.Generator) -> torch.
             shape = (b, 1, size, 1) if axis == 2 else (b, 1, 1, size)
             img = img.masked_fill(band.view(shape), 0.0)
     return img
+
+
+def mix_background(w: torch.Tensor, bank: torch.Tensor, snr_db: tuple[float, float], gen: torch.Generator,
+                   share: float = 0.5) -> torch.Tensor:
+    """Add a random clip of the project's own background sound to about ``share`` of the batch, at a
+    random signal-to-noise ratio in ``snr_db``: the model learns its words or sounds over the noise
+    it will meet, not only over white noise. ``bank``: [K, samples] background clips."""
+    if bank is None or bank.shape[0] == 0 or w.shape[0] == 0:
+        return w
+    b = w.shape[0]
+    chosen = torch.randint(0, bank.shape[0], (b,), generator=gen)
+    use = torch.rand(b, generator=gen) < share
+    snr = _uniform(gen, b, snr_db[0], snr_db[1])
+    noise = bank[chosen.to(bank.device)].to(w.device)
+    signal_power = w.pow(2).mean(dim=1).clamp(min=1e-8)
+    noise_power = noise.pow(2).mean(dim=1).clamp(min=1e-8)
+    scale = torch.sqrt(signal_power.cpu() / (noise_power.cpu() * 10 ** (snr / 10))) * use.float()
+    return w + noise * scale.to(w.device).view(b, 1)

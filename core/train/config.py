@@ -62,6 +62,8 @@ class TrainConfig:
     dropout: float = 0.2  # before the head
     cache_mb: int = 4096  # decoded-sample cache budget; beyond it, files are decoded every epoch
     from_run: str | None = None  # start from an earlier run's weights (its id, or its folder in any project)
+    noise_snr_min: float = 5.0  # audio: the project's background class is mixed into training clips
+    noise_snr_max: float = 20.0  # at a signal-to-noise ratio (dB) drawn from this range
 
     def __post_init__(self):
         problems = []
@@ -97,6 +99,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value < 1:
                 problems.append(f"{name} must be at least 0 and below 1, not {value!r}")
+        if not (isinstance(self.noise_snr_min, (int, float)) and isinstance(self.noise_snr_max, (int, float))
+                and self.noise_snr_min <= self.noise_snr_max):
+            problems.append("noise_snr_min must be a number no larger than noise_snr_max")
         if self.from_run is not None and (not isinstance(self.from_run, str) or not self.from_run.strip()):
             problems.append(f"from_run must be a run id or a run folder, not {self.from_run!r}")
         if problems:

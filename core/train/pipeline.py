@@ -51,13 +51,30 @@ class AudioPipeline:
     """Cache: float32 waveforms of ``clip_samples`` (centre-cut or zero-padded); the backbone's front
     end (log-mel picture, or waveform normalisation) runs on the batch, on the device."""
 
-    def __init__(self, pre, augment_preset: str, clip_samples: int, device: torch.device):
+    def __init__(self, pre, augment_preset: str, clip_samples: int, device: torch.device,
+                 background=(), snr_db: tuple[float, float] = (5.0, 20.0)):
         self.pre = pre
         self.preset = augment_preset
         self.clip = int(clip_samples)
         self.shape = (self.clip,)
         self.dtype = torch.float32
         self.frontend = pre.frontend().to(device) if hasattr(pre, "frontend") else None
+        self.background_items = list(background)[:64]  # the project's background class, if any
+        self.snr_db = snr_db
+        self._bank: torch.Tensor | None = None
+        self._device = device
+
+    def background_bank(self) -> torch.Tensor | None:
+        """Background clips decoded once (unreadable ones left out), on the training device."""
+        if self._bank is None and self.background_items:
+            clips = []
+            for item in self.background_items:
+                try:
+                    clips.append(self.decode(item))
+                except media.MediaError:
+                    continue
+            self._bank = torch.stack(clips).to(self._device) if clips else torch.zeros(0, self.clip)
+        return self._bank
 
     def decode(self, item) -> torch.Tensor:
         wave = media.read_audio(item.path, self.pre.sample_rate, start=item.start, end=item.end)
@@ -67,6 +84,8 @@ class AudioPipeline:
         w = w.float()
         if train:
             w = augment.augment_waves(w, self.preset, gen)
+            if self.preset != "none":
+                w = augment.mix_background(w, self.background_bank(), self.snr_db, gen)
         if self.frontend is not None:
             with torch.autocast(w.device.type, enabled=False):  # mel + dB in fp32: bf16 loses the quiet bins
                 img = self.frontend(w)

@@ -24,9 +24,15 @@ def _image_pipeline(spec, config, data, device):
     return ImagePipeline(spec.preprocessing, config.augment, channels_last=device.type == "cuda")
 
 
+BACKGROUND_CLASSES = ("background", "_background_noise_", "noise", "silence")
+
+
 def _audio_pipeline(spec, config, data, device):
     clip = clip_samples_for(data, spec.preprocessing.sample_rate, config.clip_seconds)
-    return AudioPipeline(spec.preprocessing, config.augment, clip, device)
+    quiet = {k for k, name in enumerate(data.class_names) if name.lower() in BACKGROUND_CLASSES}
+    background = [it for it in data.train if it.label in quiet]
+    return AudioPipeline(spec.preprocessing, config.augment, clip, device, background,
+                         (config.noise_snr_min, config.noise_snr_max))
 
 
 PIPELINES = {"image": _image_pipeline, "audio": _audio_pipeline}

@@ -271,3 +271,50 @@ def test_missing_backbone_weights_is_a_sentence(project, tmp_path):
 def test_a_device_that_does_not_exist_is_a_sentence(project, spec):
     with pytest.raises(TransferLabError, match="There is no"):
         Trainer(project, TrainConfig(device="cuda:7"), spec=spec).fit()
+
+
+def test_background_class_is_mixed_into_audio_training_clips(tmp_path):
+    """The project's own background sound reaches the training batches at the set SNR."""
+    import numpy as np
+
+    from core.train.augment import mix_background
+
+    gen = torch.Generator().manual_seed(0)
+    words = torch.ones(64, 1000) * 0.5
+    bank = torch.from_numpy(np.random.default_rng(0).normal(0, 0.1, (4, 1000)).astype(np.float32))
+    mixed = mix_background(words, bank, (10.0, 10.0), gen, share=1.0)
+    noise = mixed - words
+    snr = 10 * torch.log10(words.pow(2).mean(1) / noise.pow(2).mean(1))
+    assert torch.allclose(snr, torch.full_like(snr, 10.0), atol=0.01)
+
+    project = make_tone_project(tmp_path, per_class=6)
+    try:
+        rng = np.random.default_rng(1)
+        from tests.helpers.media_factory import write_audio
+
+        for i in range(6):
+            write_audio(tmp_path / "bg" / "background" / f"n{i}.wav", rng.normal(0, 0.05, 4800).astype(np.float32), 16000)
+        from core.importer import import_files
+
+        import_files(project, [tmp_path / "bg"])
+        spec = tiny_spec(tmp_path / "w", name="tiny_audio_bg", modality="audio")
+        seen = []
+        from core.train import setup
+
+        real = setup.AudioPipeline
+
+        class Spy(real):
+            def background_bank(self):
+                bank = super().background_bank()
+                seen.append(0 if bank is None else bank.shape[0])
+                return bank
+
+        setup.AudioPipeline = Spy
+        try:
+            result, _ = fit(project, spec, mode="full", epochs=2, augment="light")
+        finally:
+            setup.AudioPipeline = real
+        assert result.status in ("completed", "early_stopped")
+        assert seen and max(seen) >= 4  # the background clips of the train split made the bank
+    finally:
+        project.close()
