@@ -152,6 +152,11 @@ def load_run(project, run: str | os.PathLike | None = None, *, spec=None) -> Loa
         from core.fewshot import PrototypeClassifier
 
         model = PrototypeClassifier(spec.build(), torch.zeros(len(classes), spec.feature_dim))
+    elif ckpt.get("head") == "attributes":  # a zero-shot run (core.zeroshot)
+        from core.zeroshot import AttributeClassifier
+
+        n = len(ckpt["attributes"])
+        model = AttributeClassifier(spec.build(), spec.feature_dim, n, torch.zeros(len(classes), n))
     else:
         model = Classifier(spec.build(), spec.feature_dim, len(classes), float(config.get("dropout", 0.0)))
     try:

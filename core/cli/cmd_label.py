@@ -36,6 +36,11 @@ def add_arguments(p) -> None:
     a = action("merge", "Merge classes into one: transferlab label merge DIR SRC... --into TARGET")
     a.add_argument("sources", metavar="SRC", nargs="+")
     a.add_argument("--into", required=True, metavar="TARGET")
+    a = action("attributes", "Describe a class by attributes (zero-shot): label attributes DIR CLASS ATTR...; "
+               "without CLASS, list the described classes.")
+    a.add_argument("cls", metavar="CLASS", nargs="?")
+    a.add_argument("attributes", metavar="ATTR", nargs="*")
+    a.add_argument("--json", action="store_true")
     a = action("export", "Write labels to a CSV (path,label,split,hash,original_path).")
     a.add_argument("csv", metavar="FILE.csv")
     a.add_argument("--labelled-only", action="store_true")
@@ -106,6 +111,22 @@ def _merge(project, args):
     return 0
 
 
+def _attributes(project, args):
+    if args.cls:
+        if not args.attributes:
+            raise UsageError("Name the attributes of the class, e.g. transferlab label attributes DIR zebra striped.")
+        attrs = project.set_class_attributes(args.cls, args.attributes)
+        if not args.json:
+            print(f"'{args.cls}' is described by: {', '.join(attrs)}.")
+    described = project.class_attributes()
+    if args.json:
+        print_json(described)
+    elif not args.cls:
+        for name, attrs in described.items():
+            print(f"{name:<30} {', '.join(attrs)}")
+    return 0
+
+
 def _export(project, args):
     rows = export_labels(project, args.csv, include_unlabelled=not args.labelled_only)
     print(f"Wrote {rows} row(s) to {args.csv}.")
@@ -125,5 +146,5 @@ def _import(project, args):
 
 _HANDLERS = {
     "set": _set, "clear": _clear, "add": _add, "rename": _rename, "delete": _delete,
-    "merge": _merge, "export": _export, "import": _import,
+    "merge": _merge, "export": _export, "import": _import, "attributes": _attributes,
 }

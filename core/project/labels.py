@@ -142,6 +142,28 @@ class LabelOps:
             self._compact_positions(conn)
             return moved
 
+    def set_class_attributes(self, name: str, attributes) -> list[str]:
+        """Describe a class by attributes (e.g. "yellow", "spotted"); the class is created if new, so a
+        class can exist by its description alone (zero-shot). Returns the cleaned attribute list."""
+        import json
+
+        cleaned = sorted({" ".join(str(a).split()).lower() for a in attributes if str(a).strip()})
+        with self.transaction() as conn:
+            class_id = self._ensure_class(conn, name)
+            conn.execute("UPDATE classes SET attributes = ? WHERE id = ?", (json.dumps(cleaned), class_id))
+        return cleaned
+
+    def class_attributes(self) -> dict[str, list[str]]:
+        """Classes that have attributes, in class order."""
+        import json
+
+        return {
+            name: json.loads(attrs)
+            for name, attrs in self.conn.execute(
+                "SELECT name, attributes FROM classes WHERE attributes IS NOT NULL ORDER BY position, id"
+            )
+        }
+
     @staticmethod
     def _compact_positions(conn) -> None:
         ids = [i for (i,) in conn.execute("SELECT id FROM classes ORDER BY position, id")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -113,8 +113,13 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """Class attributes (yellow, spotted, ...): zero-shot classes are described by them alone."""
+    conn.execute("ALTER TABLE classes ADD COLUMN attributes TEXT")  # JSON list of attribute names
+
+
 # MIGRATIONS[n] brings a database from version n-1 to version n.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 
 def db_version(conn: sqlite3.Connection) -> int:

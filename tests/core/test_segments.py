@@ -94,6 +94,7 @@ def test_a_version_1_project_is_upgraded_in_place(tmp_path):
     conn.execute("DROP TABLE recordings")
     for column in ("source_hash", "seg_start", "seg_end"):
         conn.execute(f"ALTER TABLE samples DROP COLUMN {column}")
+    conn.execute("ALTER TABLE classes DROP COLUMN attributes")  # added by format 3
     conn.execute("INSERT INTO classes (name, position, created_at) VALUES ('old', 0, 0)")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
@@ -103,4 +104,5 @@ def test_a_version_1_project_is_upgraded_in_place(tmp_path):
         assert project.class_names() == ["old"]
         assert project.samples() == []
         assert project.conn.execute("SELECT COUNT(*) FROM recordings").fetchone()[0] == 0
+        assert project.set_class_attributes("old", ["Quiet"]) == ["quiet"]
     assert (tmp_path / "p" / "project.db.v1.bak").is_file()
