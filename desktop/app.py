@@ -14,6 +14,15 @@ from desktop.services import make_services
 from desktop.settings import APP_NAME, ORGANISATION, AppSettings
 
 
+def warm_up_torch() -> None:
+    """Initialise torch on the GUI thread, before any worker uses it: its first import and first
+    tensor on a pool thread, while the GUI thread is inside Qt's event loop, can deadlock or crash
+    (seen with torch 2.x + PySide6 6.11). Costs about a second at start-up, once."""
+    import torch
+
+    torch.tensor(0.0)
+
+
 def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
@@ -30,6 +39,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 def create_main_window(project_dir: str | None = None, settings: AppSettings | None = None) -> MainWindow:
     """Everything ``run`` does except the event loop (tests build the window this way)."""
+    warm_up_torch()
     services = make_services(settings)
     services.themes.apply()
     window = MainWindow(services)

@@ -39,8 +39,10 @@ class MainWindow(QMainWindow):
             "home": HomePage(s.projects, s.settings),
             "data": DataPage(s.session, s.imports, s.settings, s.labels, s.thumbnails),
             "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier),
-            "train": TrainPage(), "evaluate": EvaluatePage(),
-            "play": PlayPage(), "export": ExportPage(),
+            "train": TrainPage(s.session, s.training, s.runs, s.notifier),
+            "evaluate": EvaluatePage(s.session, s.runs, s.labels, s.thumbnails, s.notifier),
+            "play": PlayPage(s.session, s.runs, s.notifier),
+            "export": ExportPage(s.session, s.runs, s.settings, s.notifier),
         }
         self.stack = QStackedWidget()
         for key, _title, _needs in PAGES:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from desktop.controllers.import_controller import ImportController
 from desktop.controllers.label_controller import LabelController
 from desktop.controllers.project_controller import ProjectController
+from desktop.controllers.runs_controller import RunsController
 from desktop.controllers.theme_controller import ThemeController
+from desktop.controllers.train_controller import TrainController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.settings import AppSettings
@@ -24,9 +26,12 @@ class Services:
     themes: ThemeController
     labels: LabelController
     thumbnails: ThumbnailLoader
+    training: TrainController
+    runs: RunsController
 
     def shutdown(self) -> None:
         """Closing the window: stop background work first, then let go of the project."""
+        self.training.shutdown()
         self.imports.shutdown()
         self.thumbnails.shutdown()
         self.session.close()
@@ -43,4 +48,9 @@ def make_services(settings: AppSettings | None = None) -> Services:
     thumbnails = ThumbnailLoader()
     session.opened.connect(thumbnails.set_project)
     session.closed.connect(lambda: thumbnails.set_project(None))
-    return Services(settings, session, notifier, imports, projects, ThemeController(settings), labels, thumbnails)
+    training = TrainController(session, notifier)
+    runs = RunsController(session)
+    training.finished.connect(runs.run_finished)
+    labels.labels_changed.connect(lambda _labels: runs.labels_changed())
+    return Services(settings, session, notifier, imports, projects, ThemeController(settings), labels, thumbnails,
+                    training, runs)

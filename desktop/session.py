@@ -12,6 +12,7 @@ from core.project import Project
 
 class ProjectSession(QObject):
     opened = Signal(object)  # Project
+    about_to_close = Signal()  # background work on the project stops here (training threads)
     closed = Signal()
     changed = Signal()  # samples, labels or classes changed (pages refresh their views)
 
@@ -41,6 +42,7 @@ class ProjectSession(QObject):
     def close(self) -> None:
         if self._project is None:
             return
+        self.about_to_close.emit()
         project, self._project = self._project, None
         project.close()
         self.closed.emit()

@@ -1,16 +1,219 @@
-"""Evaluate: planned; for now a page that says what it will do."""
+"""Evaluate: how good the current run is, where it is wrong, and one key press to fix a wrong label.
+
+The run is evaluated in the background when the page is first shown (core's evaluate_run on the
+held-out samples); the confusion matrix filters the gallery by cell, and number keys in the gallery
+relabel a sample at once (saved, undoable; the model is then marked stale).
+"""
 
 from __future__ import annotations
 
-from desktop.widgets.placeholder_page import PlaceholderPage
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
-SUMMARY = 'See where the model is right and where it is wrong.'
-COMING = [
-    'A confusion matrix and precision, recall and F1 for every class',
-    'The worst mistakes first, each one a key press away from a new label',
-]
+from desktop.controllers.evaluation import EvaluationView, evaluate
+from desktop.controllers.label_controller import LabelController
+from desktop.controllers.runs_controller import RunsController
+from desktop.notifier import Notifier
+from desktop.session import ProjectSession
+from desktop.thumbnails.loader import ThumbnailLoader
+from desktop.widgets.confusion_view import ConfusionView
+from desktop.widgets.run_picker import RunPicker
+from desktop.widgets.sample_gallery import SampleGallery
+from desktop.widgets.section import card
+from desktop.widgets.stat_card import StatCard
+from desktop.workers.jobs import Jobs
+
+STALE = "Labels changed since this run was trained: its numbers describe the old labels. Train again to use them."
 
 
-class EvaluatePage(PlaceholderPage):
-    def __init__(self, parent=None):
-        super().__init__('evaluate', 'Evaluate', SUMMARY, COMING, parent)
+class EvaluatePage(QWidget):
+    def __init__(self, session: ProjectSession, runs: RunsController, labels: LabelController,
+                 thumbnails: ThumbnailLoader, notifier: Notifier, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._session, self._runs, self._labels, self._notifier = session, runs, labels, notifier
+        self._jobs = Jobs(self)
+        self.view: EvaluationView | None = None
+        self._evaluated_run = None
+
+        title = QLabel("Evaluate")
+        title.setProperty("role", "title")
+        self.subtitle = QLabel("Train a model first: its results show here.")
+        self.subtitle.setProperty("role", "muted")
+        self.run_picker = RunPicker(runs)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setProperty("primary", True)
+        self.evaluate_button.clicked.connect(self.evaluate)
+        texts = QVBoxLayout()
+        texts.setSpacing(2)
+        texts.addWidget(title)
+        texts.addWidget(self.subtitle)
+        head = QHBoxLayout()
+        head.addLayout(texts, 1)
+        head.addWidget(self.run_picker, 0, Qt.AlignmentFlag.AlignBottom)
+        head.addWidget(self.evaluate_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.stale_note = QLabel(STALE)
+        self.stale_note.setObjectName("StaleNote")
+        self.stale_note.setProperty("role", "note")
+        self.stale_note.setWordWrap(True)
+        self.stale_note.setVisible(runs.stale)
+
+        self.stats = {key: StatCard(caption) for key, caption in (
+            ("accuracy", "Accuracy"), ("balanced", "Balanced accuracy"), ("loss", "Loss"), ("ece", "Calibration error"))}
+        stats = QHBoxLayout()
+        stats.setSpacing(12)
+        for c in self.stats.values():
+            stats.addWidget(c)
+
+        self.confusion = ConfusionView()
+        self.confusion.cell_clicked.connect(self.show_cell)
+        self.per_class = QTableWidget(0, 4)
+        self.per_class.setObjectName("PerClassTable")
+        self.per_class.setHorizontalHeaderLabels(["Precision", "Recall", "F1", "Samples"])
+        self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.per_class.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.per_class.setAlternatingRowColors(True)
+        matrix_hint = QLabel("Rows: true class · columns: predicted. Click a cell to see its samples.")
+        matrix_hint.setProperty("role", "muted")
+        matrix_hint.setWordWrap(True)
+        left = QVBoxLayout()
+        left.setSpacing(12)
+        left.addWidget(card(self.confusion, matrix_hint, title="Confusion matrix"), 3)
+        left.addWidget(card(self.per_class, title="Per class"), 2)
+
+        self.gallery = SampleGallery(thumbnails)
+        self.gallery.relabel.connect(self.relabel)
+        self.gallery_title = QLabel("Mistakes, worst first")
+        self.gallery_title.setProperty("role", "section")
+        self.all_button = QPushButton("Show all mistakes")
+        self.all_button.setProperty("flat", True)
+        self.all_button.clicked.connect(self.show_mistakes)
+        self.keys_hint = QLabel()
+        self.keys_hint.setProperty("role", "muted")
+        self.keys_hint.setWordWrap(True)
+        gallery_head = QHBoxLayout()
+        gallery_head.addWidget(self.gallery_title, 1)
+        gallery_head.addWidget(self.all_button)
+        gallery_card = card(self.gallery, self.keys_hint)
+        gallery_card.layout().insertLayout(0, gallery_head)
+        body = QHBoxLayout()
+        body.setSpacing(16)
+        body.addLayout(left, 5)
+        body.addWidget(gallery_card, 6)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 20)
+        layout.setSpacing(14)
+        layout.addLayout(head)
+        layout.addWidget(self.stale_note)
+        layout.addLayout(stats)
+        layout.addLayout(body, 1)
+
+        runs.current_changed.connect(self._run_changed)
+        runs.stale_changed.connect(self.stale_note.setVisible)
+        labels.classes_changed.connect(self._update_keys_hint)
+        session.opened.connect(lambda _p: self._clear())
+        session.closed.connect(self._clear)
+        self._clear()
+
+    # ------------------------------------------------------------ evaluating
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._runs.current and self._evaluated_run != self._runs.current and not self._jobs.busy:
+            self.evaluate()
+
+    def _run_changed(self, _run_id) -> None:
+        if self.isVisible() and self._runs.current and not self._jobs.busy:
+            self.evaluate()
+
+    def evaluate(self) -> None:
+        project, run_id = self._session.project, self._runs.current
+        if project is None or run_id is None or self._jobs.busy:
+            return
+        self.evaluate_button.setEnabled(False)
+        self.subtitle.setText(f"Evaluating run {run_id}…")
+        self._jobs.start(evaluate, project, run_id, self._runs.spec, on_result=self._show,
+                         on_error=self._failed, on_finished=lambda: self.evaluate_button.setEnabled(True),
+                         doing="evaluating the model")
+
+    def _failed(self, error) -> None:
+        self.subtitle.setText("The evaluation did not finish.")
+        self._notifier.error(error)
+
+    def _clear(self) -> None:
+        self.view = None
+        self._evaluated_run = None
+        self.confusion.set_matrix([], [])
+        self.per_class.setRowCount(0)
+        self.gallery.set_samples([])
+        for c in self.stats.values():
+            c.set_value("–")
+        self.subtitle.setText("Train a model first: its results show here.")
+        self._update_keys_hint()
+
+    def _show(self, view: EvaluationView) -> None:
+        self.view = view
+        self._evaluated_run = view.run.run_id
+        ev = view.run.evaluation
+        split = "test" if view.run.split == "test" else "validation"
+        self.subtitle.setText(f"Run {view.run.run_id} on {ev.count:,} {split} samples")
+        self.stats["accuracy"].set_value(f"{100 * ev.accuracy:.1f}%")
+        self.stats["balanced"].set_value(f"{100 * ev.balanced_accuracy:.1f}%")
+        self.stats["loss"].set_value(f"{ev.loss:.3f}")
+        self.stats["ece"].set_value(f"{100 * ev.ece:.1f}%")
+        self.confusion.set_matrix(ev.classes, ev.confusion)
+        self.per_class.setRowCount(len(ev.per_class))
+        self.per_class.setVerticalHeaderLabels([m.name for m in ev.per_class])
+        for row, m in enumerate(ev.per_class):
+            for col, text in enumerate((f"{m.precision:.2f}", f"{m.recall:.2f}", f"{m.f1:.2f}", f"{m.support:,}")):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.per_class.setItem(row, col, item)
+        self.show_mistakes()
+
+    # ------------------------------------------------------------ the gallery
+
+    def show_mistakes(self) -> None:
+        if self.view is None:
+            return
+        run = self.view.run
+        entries = []
+        for m in run.evaluation.mistakes:
+            sid = run.sample_ids[m.index]
+            sample = self.view.samples.get(sid)
+            if sample is not None:
+                entries.append((sample, self._caption(sid), f"{sample.display_name}\nloss {m.loss:.2f}"))
+        self.gallery_title.setText(f"Mistakes, worst first ({len(entries)})" if entries else "No mistakes")
+        self.all_button.setVisible(False)
+        self.gallery.set_samples(entries)
+
+    def show_cell(self, true: str, predicted: str) -> None:
+        if self.view is None:
+            return
+        ids = self.view.cell(true, predicted)
+        entries = [(self.view.samples[i], self._caption(i), self.view.samples[i].display_name) for i in ids]
+        what = "correct" if true == predicted else f"predicted '{predicted}'"
+        self.gallery_title.setText(f"'{true}', {what} ({len(ids)})")
+        self.all_button.setVisible(True)
+        self.gallery.set_samples(entries)
+
+    def _caption(self, sid: int) -> str:
+        name, confidence = self.view.predicted.get(sid, ("?", 0.0))
+        truth = self.view.truth.get(sid)
+        if truth == name:
+            return f"{name} · {100 * confidence:.0f}%"
+        return f"{truth} → {name} · {100 * confidence:.0f}%"
+
+    def relabel(self, sample_id: int, key: int) -> None:
+        info = self._labels.class_for_key(key)
+        if info is None:
+            self._notifier.post(f"No class has the key {key}.", "info")
+            return
+        if self._labels.label([sample_id], info.name) and self.view is not None:
+            self.view.truth[sample_id] = info.name
+            self.gallery.set_caption(sample_id, f"now '{info.name}' ✓")
+
+    def _update_keys_hint(self) -> None:
+        keys = "  ·  ".join(f"{c.shortcut} {c.name}" for c in self._labels.classes() if c.shortcut)
+        self.keys_hint.setText(f"Relabel the selected sample with a key: {keys}" if keys else "")

@@ -1,16 +1,137 @@
-"""Play: planned; for now a page that says what it will do."""
+"""Play: drop files (or pick them) to see what the current model says, with confidence bars; long
+audio shows every window's prediction over its waveform. Files dropped here are not imported."""
 
 from __future__ import annotations
 
-from desktop.widgets.placeholder_page import PlaceholderPage
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
+                               QWidget)
 
-SUMMARY = 'Try the trained model on new files.'
-COMING = [
-    'Drop images or sounds and see the predicted class with its confidence',
-    'Compare models from different training runs side by side',
-]
+from desktop.controllers.playground import predict_files
+from desktop.controllers.runs_controller import RunsController
+from desktop.notifier import Notifier
+from desktop.session import ProjectSession
+from desktop.widgets.drop_zone import DropZone
+from desktop.widgets.prediction_card import PredictionCard
+from desktop.widgets.run_picker import RunPicker
+from desktop.workers.jobs import Jobs
+
+FILTERS = {"image": "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)",
+           "audio": "Audio (*.wav *.flac *.ogg *.mp3 *.aiff *.aif)"}
 
 
-class PlayPage(PlaceholderPage):
-    def __init__(self, parent=None):
-        super().__init__('play', 'Play', SUMMARY, COMING, parent)
+class PlayPage(QWidget):
+    def __init__(self, session: ProjectSession, runs: RunsController, notifier: Notifier, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._session, self._runs, self._notifier = session, runs, notifier
+        self._jobs = Jobs(self)
+        self.results = []
+        self.setAcceptDrops(True)
+
+        title = QLabel("Play")
+        title.setProperty("role", "title")
+        self.subtitle = QLabel("Try the model on files it has never seen.")
+        self.subtitle.setProperty("role", "muted")
+        self.run_picker = RunPicker(runs)
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 20)
+        self.top_k.setValue(3)
+        self.top_k.setPrefix("Top ")
+        self.pick_button = QPushButton("Choose files…")
+        self.pick_button.setProperty("primary", True)
+        self.pick_button.clicked.connect(self._pick)
+        texts = QVBoxLayout()
+        texts.setSpacing(2)
+        texts.addWidget(title)
+        texts.addWidget(self.subtitle)
+        head = QHBoxLayout()
+        head.addLayout(texts, 1)
+        for w in (self.run_picker, self.top_k, self.pick_button):
+            head.addWidget(w, 0, Qt.AlignmentFlag.AlignBottom)
+
+        self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported.")
+        self.list_widget = QWidget()
+        self.list_widget.setObjectName("PlayResults")
+        self.list_layout = QVBoxLayout(self.list_widget)
+        self.list_layout.setContentsMargins(0, 0, 8, 0)
+        self.list_layout.setSpacing(10)
+        self.list_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(self.list_widget)
+        self.scroll.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 20)
+        layout.setSpacing(14)
+        layout.addLayout(head)
+        layout.addWidget(self.drop_zone, 1)
+        layout.addWidget(self.scroll, 1)
+        session.opened.connect(lambda _p: self._clear())
+        session.closed.connect(self._clear)
+
+    # ------------------------------------------------------------ files in
+
+    def _pick(self) -> None:
+        project = self._session.project
+        task = project.task if project else "image"
+        paths, _ = QFileDialog.getOpenFileNames(self, "Files to predict", "", f"{FILTERS[task]};;All files (*)")
+        if paths:
+            self.predict(paths)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.predict(paths)
+
+    def predict(self, paths: list[str]) -> bool:
+        project, run_id = self._session.project, self._runs.current
+        if project is None or run_id is None:
+            self._notifier.post("Train a model first: Play tries the current run on new files.", "info")
+            return False
+        if self._jobs.busy:
+            return False
+        self.pick_button.setEnabled(False)
+        self._jobs.start(predict_files, project, run_id, list(paths), self.top_k.value(), self._runs.spec,
+                         on_progress=self.subtitle.setText, on_result=self._show, on_error=self._notifier.error,
+                         on_finished=lambda: self.pick_button.setEnabled(True), doing="predicting files")
+        return True
+
+    # ------------------------------------------------------------ results
+
+    def _clear(self) -> None:
+        self.results = []
+        while self.list_layout.count() > 1:
+            item = self.list_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.scroll.hide()
+        self.drop_zone.show()
+
+    def _show(self, results) -> None:
+        self._clear()
+        self.results = list(results)
+        info = self._runs.info(self._runs.current)
+        labels = []
+        if info is not None:
+            from desktop.widgets.run_history import read_config
+
+            labels = list(read_config(info.dir).get("class_names", []))
+        for r in self.results:
+            if not labels and r.prediction.top:
+                labels = [name for name, _p in r.prediction.top]
+            self.list_layout.insertWidget(self.list_layout.count() - 1, PredictionCard(r, labels))
+        ok = sum(1 for r in self.results if not r.prediction.error)
+        self.subtitle.setText(f"{ok} of {len(self.results)} files predicted · drop more to replace them")
+        self.drop_zone.setVisible(not self.results)
+        self.scroll.setVisible(bool(self.results))

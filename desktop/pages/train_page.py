@@ -1,17 +1,251 @@
-"""Train: planned; for now a page that says what it will do."""
+"""Train: pick a backbone and settings, then watch the run live (curves, speed, ETA, events).
+
+The page lays out and glues; the TrainController owns the training thread, and core's Trainer
+does all of the work. Past runs are listed below the plots, and two can be compared.
+"""
 
 from __future__ import annotations
 
-from desktop.widgets.placeholder_page import PlaceholderPage
+import time
 
-SUMMARY = "Fine-tune a pretrained model on this computer's GPU or CPU while you watch."
-COMING = [
-    'Choose a backbone, with its speed and accuracy measured on this machine',
-    'Probe, fine-tune or full training — or let TransferLab choose and say why',
-    'Live loss and accuracy plots; pause, resume and cancel at any time',
-]
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
+
+from core.errors import TransferLabError
+from desktop.controllers.runs_controller import RunsController
+from desktop.controllers.train_controller import IDLE, PAUSED, RUNNING, TrainController
+from desktop.notifier import Notifier
+from desktop.session import ProjectSession
+from desktop.widgets.backbone_picker import BackbonePicker
+from desktop.widgets.event_log import EventLog
+from desktop.widgets.run_history import RunHistory, read_metrics
+from desktop.widgets.section import card
+from desktop.widgets.train_plots import TrainPlots
+from desktop.widgets.train_progress import TrainProgress
+from desktop.workers.jobs import Jobs
 
 
-class TrainPage(PlaceholderPage):
-    def __init__(self, parent=None):
-        super().__init__('train', 'Train', SUMMARY, COMING, parent)
+def detect_devices(_progress) -> list[tuple[str, str]]:
+    import torch
+
+    devices = []
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            devices.append((f"{torch.cuda.get_device_name(i)} (cuda:{i})", f"cuda:{i}"))
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append(("Apple GPU (mps)", "mps"))
+    from core.backbones.latency import cpu_model
+
+    devices.append((f"CPU: {cpu_model()}", "cpu"))
+    return devices
+
+
+class TrainPage(QWidget):
+    def __init__(self, session: ProjectSession, training: TrainController, runs: RunsController, notifier: Notifier,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self._session, self._training, self._runs, self._notifier = session, training, runs, notifier
+        self._jobs = Jobs(self)
+        self._stale = True
+
+        title = QLabel("Train")
+        title.setProperty("role", "title")
+        self.status_label = QLabel("Pick a backbone and press Start.")
+        self.status_label.setProperty("role", "muted")
+        self.start_button = QPushButton("Start training")
+        self.start_button.setProperty("primary", True)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.clicked.connect(self._pause_or_resume)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(training.stop)
+        texts = QVBoxLayout()
+        texts.setSpacing(2)
+        texts.addWidget(title)
+        texts.addWidget(self.status_label)
+        head = QHBoxLayout()
+        head.addLayout(texts, 1)
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            head.addWidget(b, 0, Qt.AlignmentFlag.AlignBottom)
+
+        self.picker = BackbonePicker(notifier)
+        from desktop.widgets.train_settings import TrainSettings
+
+        self.settings = TrainSettings()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 6, 0)
+        left_layout.setSpacing(12)
+        left_layout.addWidget(card(self.picker, title="Backbone"), 1)
+        left_layout.addWidget(card(self.settings, title="Settings"))
+        scroll = QScrollArea()
+        scroll.setObjectName("TrainSettingsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(left)
+        scroll.setFixedWidth(440)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.progress = TrainProgress()
+        self.plots = TrainPlots()
+        self.log = EventLog()
+        self.history = RunHistory()
+        self.history.selection_changed.connect(self._history_selected)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("TrainTabs")
+        self.tabs.addTab(self.history, "Run history")
+        self.tabs.addTab(self.log, "Event log")
+        self.tabs.setMaximumHeight(230)
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        right.addWidget(self.progress)
+        right.addWidget(self.plots, 1)
+        right.addWidget(self.tabs)
+        body = QHBoxLayout()
+        body.setSpacing(16)
+        body.addWidget(scroll)
+        body.addLayout(right, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 20)
+        layout.setSpacing(14)
+        layout.addLayout(head)
+        layout.addLayout(body, 1)
+
+        training.state_changed.connect(self._state_changed)
+        training.fit_start.connect(self._fit_start)
+        training.batch_end.connect(self._batch_end)
+        training.epoch_end.connect(self._epoch_end)
+        training.warning.connect(lambda w: self.log.add(w.message, "warning"))
+        training.fit_end.connect(self._fit_end)
+        training.failed.connect(self._failed)
+        runs.runs_changed.connect(lambda: self.history.set_runs(runs.runs()))
+        session.opened.connect(lambda _p: self._project_changed())
+        session.closed.connect(self._project_changed)
+        self._jobs.start(detect_devices, on_result=self.settings.set_devices, doing="looking for GPUs")
+        self._state_changed(IDLE)
+
+    # ------------------------------------------------------------ the project
+
+    def _project_changed(self) -> None:
+        self._stale = True
+        self.plots.reset()
+        self.progress.clear()
+        self.log.clear()
+        if self.isVisible():
+            self._load_backbones()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._load_backbones()
+
+    def _load_backbones(self) -> None:
+        project = self._session.project
+        if project is None:
+            return
+        self._stale = False
+        if self._training.spec is not None:
+            self.picker.set_specs([self._training.spec])
+            return
+        self.picker.set_specs(project.task)
+
+    # ------------------------------------------------------------ buttons
+
+    def start(self) -> bool:
+        spec = self.picker.current_spec()
+        if spec is None and self._training.spec is None:
+            self._notifier.post("Pick a backbone first (the list is still loading).", "info")
+            return False
+        try:
+            config = self.settings.config(spec.name if spec is not None else None)
+        except TransferLabError as exc:
+            self._notifier.post(exc.message, "error")
+            return False
+        self.plots.reset()
+        self.plots.set_comparison(None)
+        self.history.tree.clearSelection()
+        self.progress.clear()
+        self.log.clear()
+        self.log.add(f"Starting {config.mode} training of {config.backbone or 'the default backbone'}…")
+        self._rate = None
+        return self._training.start(config)
+
+    def _pause_or_resume(self) -> None:
+        if self._training.state == PAUSED:
+            self._training.resume()
+        else:
+            self._training.pause()
+
+    def _state_changed(self, state: str) -> None:
+        running = state != IDLE
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(state in (RUNNING, PAUSED))
+        self.pause_button.setText("Resume" if state == PAUSED else "Pause")
+        self.stop_button.setEnabled(state in (RUNNING, PAUSED))
+        self.picker.setEnabled(not running)
+        self.settings.setEnabled(not running)
+        texts = {RUNNING: "Training…", PAUSED: "Paused: press Resume to go on.", "stopping": "Stopping after this batch…"}
+        if state in texts:
+            self.status_label.setText(texts[state])
+        if state == PAUSED:
+            self.log.add("Paused.")
+
+    # ------------------------------------------------------------ events from the run
+
+    def _fit_start(self, e) -> None:
+        self._epochs = int(e.config.get("epochs") or 0)
+        self._t0 = None
+        self.progress.start(e)
+        self.log.add(f"Run {e.run_id}: {e.mode} on {e.device} ({e.precision}), {e.train_size:,} training and "
+                     f"{e.val_size:,} validation samples, {len(e.class_names)} classes.")
+        self.log.add(f"Mode {e.mode}: {e.mode_reason}.")
+        if e.resumed_from_epoch:
+            self.log.add(f"Resumed after epoch {e.resumed_from_epoch}.")
+
+    def _batch_end(self, b) -> None:
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = (now, b.step)
+        done_steps = b.step - self._t0[1]
+        eta = None
+        if done_steps > 0 and self._epochs:
+            rate = done_steps / max(now - self._t0[0], 1e-6)
+            left = (self._epochs - b.epoch) * b.batches + (b.batches - b.batch)
+            eta = left / rate
+        self.progress.batch(b, self._epochs, eta)
+        self.plots.add_batch(b)
+
+    def _epoch_end(self, e) -> None:
+        self.plots.add_epoch(e)
+        self.progress.epoch(e)
+        stage = f" [{e.stage}]" if e.stage else ""
+        self.log.add(f"Epoch {e.epoch}/{e.epochs}{stage}: train loss {e.train_loss:.3f}, val loss {e.val_loss:.3f}, "
+                     f"val acc {100 * e.val_acc:.1f}%{'  ★ best' if e.is_best else ''} ({e.seconds:.1f} s)")
+
+    def _fit_end(self, e) -> None:
+        words = {"completed": "Finished", "early_stopped": "Stopped early (no more improvement)", "cancelled": "Stopped"}
+        acc = e.metrics.get("val_acc")
+        best = f"; best epoch {e.best_epoch} with {100 * acc:.1f}% validation accuracy" if acc is not None and e.best_epoch else ""
+        text = f"{words.get(e.status, e.status)} after {e.epochs_done} epochs in {e.seconds:.0f} s{best}."
+        if e.skipped_files:
+            text += f" {e.skipped_files} unreadable files were skipped."
+        self.status_label.setText(text)
+        self.log.add(text, "success" if e.status != "cancelled" else "info")
+        self.progress.finish(e)
+
+    def _failed(self, error) -> None:
+        self.status_label.setText("Training stopped with an error.")
+        self.log.add(error.message, "error")
+        self._notifier.error(error)
+
+    # ------------------------------------------------------------ history
+
+    def _history_selected(self, runs) -> None:
+        if self._training.busy:
+            self.plots.set_comparison(read_metrics(runs[0].dir) if runs else None)
+            return
+        if not runs:
+            return
+        self.plots.set_history(read_metrics(runs[0].dir))
+        self.plots.set_comparison(read_metrics(runs[1].dir) if len(runs) > 1 else None)

@@ -1,0 +1,42 @@
+"""Evaluating a run off the GUI thread, and everything the Evaluate page needs from it in one result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class EvaluationView:
+    run: object  # core RunEvaluation
+    samples: dict = field(default_factory=dict)  # sample id -> Sample (the evaluated ones)
+    predicted: dict = field(default_factory=dict)  # sample id -> (class name, confidence)
+    truth: dict = field(default_factory=dict)  # sample id -> the label it had when evaluated
+
+    def cell(self, true: str, predicted: str) -> list[int]:
+        """Sample ids of one confusion-matrix cell, least confident first."""
+        ids = [sid for sid, t in self.truth.items() if t == true and self.predicted.get(sid, (None,))[0] == predicted]
+        return sorted(ids, key=lambda sid: self.predicted[sid][1])
+
+
+def evaluate(_progress, project, run_id: str, spec=None) -> EvaluationView:
+    """core's evaluate_run, plus the per-sample predictions it stored (for any cell's samples)."""
+    from core.evaluate.run_eval import evaluate_run
+
+    result = evaluate_run(project, run_id, spec=spec)
+    classes = result.evaluation.classes
+    view = EvaluationView(result)
+    wanted = set(result.sample_ids)
+    for s in project.samples(status="ok"):
+        if s.id in wanted:
+            view.samples[s.id] = s
+            view.truth[s.id] = s.label
+    rows = project.conn.execute(
+        "SELECT p.sample_id, c.name, p.confidence FROM predictions p LEFT JOIN classes c ON c.id = p.label_id "
+        "WHERE p.run_id = ?", (result.run_id,))
+    for sid, name, confidence in rows:
+        if sid in wanted and name in classes:
+            view.predicted[sid] = (name, float(confidence))
+    for m in result.evaluation.mistakes:  # read-only projects store no predictions: mistakes still show
+        sid = result.sample_ids[m.index]
+        view.predicted.setdefault(sid, (m.predicted_label, m.confidence))
+    return view

@@ -1,0 +1,243 @@
+"""Pick a pretrained backbone with the numbers that matter side by side: CPU latency measured on this
+machine, parameters, compute, and whether the weights are here (with Import / Download where not).
+
+Everything slow (building models to count parameters, locating weights, timing) runs in the
+background; the table fills in when the numbers arrive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from desktop.notifier import Notifier
+from desktop.workers.jobs import Jobs
+
+COLUMNS = ("Backbone", "Params", "CPU latency", "Weights")
+
+
+@dataclass(frozen=True)
+class BackboneRow:
+    spec: object
+    params: int
+    macs: int
+    latency_ms: float | None
+    weights: str | None  # where the weights are ('bundled', 'hub cache', 'imported') or None
+
+
+def read_rows(_progress, specs) -> list[BackboneRow]:
+    from core import weights
+    from core.backbones import latency
+
+    if isinstance(specs, str):  # a modality: the registry is read here, off the GUI thread
+        from core import backbones
+
+        specs = backbones.all_specs(specs)
+    rows = []
+    for spec in specs:
+        try:
+            found = weights.locate(spec)
+        except Exception:  # noqa: BLE001 - a broken entry shows as missing, the rest still list
+            found = None
+        rows.append(BackboneRow(spec, spec.params, spec.macs, latency.cached_latency_ms(spec),
+                                found.source if found else None))
+    return rows
+
+
+def measure(progress, specs) -> None:
+    from core.backbones import latency
+
+    for spec in specs:
+        progress((spec.name, latency.latency_ms(spec)))
+
+
+def human(n: float) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return str(int(n))
+
+
+class BackbonePicker(QWidget):
+    changed = Signal(object)  # the chosen BackboneSpec
+
+    def __init__(self, notifier: Notifier, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._notifier = notifier
+        self._jobs = Jobs(self)
+        self._rows: dict[str, BackboneRow] = {}
+        self._generation = 0
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("BackboneList")
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setMinimumHeight(170)
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.currentItemChanged.connect(lambda cur, _prev: self._selected(cur))
+        self.detail = QLabel("Reading the backbones…")
+        self.detail.setProperty("role", "muted")
+        self.detail.setWordWrap(True)
+        self.import_button = QPushButton("Import weights…")
+        self.import_button.clicked.connect(self._import)
+        self.download_button = QPushButton("Download")
+        self.download_button.clicked.connect(self._download)
+        self.measure_button = QPushButton("Measure speed")
+        self.measure_button.setToolTip("Time one prediction of each backbone on this computer's CPU (remembered)")
+        self.measure_button.clicked.connect(self.measure_missing)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        for b in (self.import_button, self.download_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.measure_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.detail)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    # ------------------------------------------------------------ filling
+
+    def set_specs(self, specs, select: str | None = None) -> None:
+        """Show these specs, or a modality's registry entries (read in the background)."""
+        self._generation += 1
+        generation = self._generation
+        self._want = select
+        self.tree.clear()
+        self._rows.clear()
+        self.detail.setText("Reading the backbones…")
+        self._jobs.start(read_rows, specs if isinstance(specs, str) else list(specs), on_result=lambda rows: self._fill(generation, rows),
+                         on_error=self._notifier.error, doing="reading the backbones")
+
+    def _fill(self, generation: int, rows: list[BackboneRow]) -> None:
+        if generation != self._generation:
+            return
+        self.tree.clear()
+        for row in rows:
+            self._rows[row.spec.name] = row
+            item = QTreeWidgetItem(self.tree)
+            item.setData(0, Qt.ItemDataRole.UserRole, row.spec.name)
+            self._paint(item, row)
+            if row.spec.name == self._want:
+                self.tree.setCurrentItem(item)
+        if self.tree.currentItem() is None and self.tree.topLevelItemCount():
+            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+
+    def _paint(self, item: QTreeWidgetItem, row: BackboneRow) -> None:
+        spec = row.spec
+        item.setText(0, spec.title.split(" (")[0])
+        item.setToolTip(0, f"{spec.name} · {spec.feature_dim}-d features · licence {spec.licence}")
+        item.setText(1, human(row.params))
+        item.setToolTip(1, f"{row.params:,} parameters · {human(row.macs)}MACs per {spec.macs_input}")
+        item.setText(2, f"{row.latency_ms:.1f} ms" if row.latency_ms is not None else "–")
+        item.setText(3, row.weights or "missing")
+        for col in (1, 2):
+            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def _item(self, name: str) -> QTreeWidgetItem | None:
+        for i in range(self.tree.topLevelItemCount()):
+            if self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == name:
+                return self.tree.topLevelItem(i)
+        return None
+
+    # ------------------------------------------------------------ choosing
+
+    def current_spec(self):
+        row = self.current_row()
+        return row.spec if row else None
+
+    def current_row(self) -> BackboneRow | None:
+        item = self.tree.currentItem()
+        return self._rows.get(item.data(0, Qt.ItemDataRole.UserRole)) if item else None
+
+    def _selected(self, item) -> None:
+        row = self.current_row()
+        self._update_buttons()
+        if row is None:
+            return
+        spec = row.spec
+        where = f"weights: {row.weights}" if row.weights else "weights not on this computer"
+        speed = f"{row.latency_ms:.1f} ms per {spec.macs_input} on this CPU" if row.latency_ms else "speed not measured yet"
+        self.detail.setText(f"{spec.title}: {human(row.params)} parameters, {human(row.macs)}MACs, "
+                            f"{spec.feature_dim}-d features; {speed}; {where}.")
+        self.changed.emit(spec)
+
+    def _update_buttons(self) -> None:
+        row = self.current_row()
+        missing = row is not None and row.weights is None
+        self.import_button.setVisible(missing)
+        self.download_button.setVisible(missing and bool(row.spec.weights.url))
+        self.measure_button.setEnabled(bool(self._rows) and not self._jobs.busy)
+
+    # ------------------------------------------------------------ actions (all in the background)
+
+    def measure_missing(self) -> None:
+        specs = [r.spec for r in self._rows.values() if r.latency_ms is None]
+        if not specs:
+            return
+        self.measure_button.setEnabled(False)
+        self.measure_button.setText("Measuring…")
+        self._jobs.start(measure, specs, on_progress=self._measured, on_error=self._notifier.error,
+                         on_finished=self._measure_done, doing="measuring backbone speed")
+
+    def _measured(self, value) -> None:
+        name, ms = value
+        row = self._rows.get(name)
+        if row is not None:
+            self._rows[name] = BackboneRow(row.spec, row.params, row.macs, ms, row.weights)
+            item = self._item(name)
+            if item is not None:
+                self._paint(item, self._rows[name])
+                if item is self.tree.currentItem():
+                    self._selected(item)
+
+    def _measure_done(self) -> None:
+        self.measure_button.setText("Measure speed")
+        self._update_buttons()
+
+    def _import(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, f"Weights for {row.spec.title}", "", "PyTorch weights (*.pt *.pth *.bin *.safetensors);;All files (*)")
+        if path:
+            self._weights_job(row, "importing weights", _import_weights, path)
+
+    def _download(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            self._notifier.post(f"Downloading the weights of {row.spec.title} from {row.spec.weights.url}…")
+            self._weights_job(row, "downloading weights", _download_weights)
+
+    def _weights_job(self, row: BackboneRow, doing: str, fn, *args) -> None:
+        def done(source: str) -> None:
+            self._rows[row.spec.name] = BackboneRow(row.spec, row.params, row.macs, row.latency_ms, source)
+            item = self._item(row.spec.name)
+            if item is not None:
+                self._paint(item, self._rows[row.spec.name])
+                self._selected(item)
+            self._notifier.post(f"The weights of {row.spec.title} are ready ({source}).", "success")
+
+        self._jobs.start(fn, row.spec, *args, on_result=done, on_error=self._notifier.error, doing=doing)
+
+
+def _import_weights(_progress, spec, path):
+    from core import weights
+
+    return weights.import_weights(spec, path).source
+
+
+def _download_weights(progress, spec):
+    from core import weights
+
+    return weights.download(spec, progress=lambda done, total: progress((done, total))).source

@@ -1,0 +1,46 @@
+"""Which trained run a page works with; shared through the RunsController, so all pages agree."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from desktop.controllers.runs_controller import RunsController
+
+
+def run_title(r) -> str:
+    acc = r.metrics.get("val_acc")
+    when = time.strftime("%d %b %H:%M", time.localtime(r.created_at)) if r.created_at else r.id
+    score = f" · {100 * acc:.1f}%" if isinstance(acc, (int, float)) else ""
+    return f"{when} · {r.backbone or '?'} · {r.mode or '?'}{score}"
+
+
+class RunPicker(QComboBox):
+    def __init__(self, runs: RunsController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._runs = runs
+        self.setMinimumContentsLength(34)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        runs.runs_changed.connect(self._fill)
+        runs.current_changed.connect(self._show_current)
+        self.currentIndexChanged.connect(lambda _i: runs.select(self.currentData()))
+        self._fill()
+
+    def _fill(self) -> None:
+        self.blockSignals(True)
+        self.clear()
+        for r in self._runs.usable():
+            self.addItem(run_title(r), r.id)
+            self.setItemData(self.count() - 1, r.id, role=3)  # tooltip: the run id
+        if not self.count():
+            self.addItem("No trained model yet", None)
+        self.blockSignals(False)
+        self._show_current(self._runs.current)
+
+    def _show_current(self, run_id) -> None:
+        index = self.findData(run_id)
+        if index >= 0 and index != self.currentIndex():
+            self.blockSignals(True)
+            self.setCurrentIndex(index)
+            self.blockSignals(False)

@@ -1,0 +1,164 @@
+"""Live training curves (pyqtgraph): loss and accuracy per epoch, smoothed batch loss, learning rate.
+
+A second run's epoch curves can be laid over the first as dashed lines (comparing two runs).
+Batch points are plotted against fractional epochs, so every plot shares the same x axis.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from desktop import theme
+
+pg.setConfigOptions(antialias=True)
+SMOOTHING = 0.9  # exponential moving average of the batch loss
+SECOND = "#e8833a"  # validation curves (orange reads well on both themes)
+
+
+def _finite(v: float) -> float:
+    return v if isinstance(v, (int, float)) and math.isfinite(v) else float("nan")
+
+
+class TrainPlots(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(10)
+        self.plots: dict[str, pg.PlotWidget] = {}
+        for i, (key, title, unit) in enumerate((("loss", "Loss per epoch", ""), ("acc", "Accuracy per epoch", "%"),
+                                                 ("batch", "Batch loss (smoothed, live)", ""), ("lr", "Learning rate", ""))):
+            plot = pg.PlotWidget()
+            plot.setObjectName(f"plot_{key}")
+            plot.setTitle(title)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setMinimumHeight(150)
+            plot.getPlotItem().setLabel("bottom", "epoch")
+            if unit:
+                plot.getPlotItem().setYRange(0, 100)
+            self.plots[key] = plot
+            grid.addWidget(plot, i // 2, i % 2)
+        self.plots["lr"].getPlotItem().getAxis("left").enableAutoSIPrefix(True)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._legend = self.plots["loss"].addLegend(offset=(-8, 8))
+        self._make_curves()
+        self.reset()
+        self._apply_theme()
+
+    def _make_curves(self) -> None:
+        add = lambda plot, name=None, **kw: self.plots[plot].plot([], [], name=name, **kw)  # noqa: E731
+        self.curves["train_loss"] = add("loss", "train", symbol="o", symbolSize=5)
+        self.curves["val_loss"] = add("loss", "validation", symbol="o", symbolSize=5)
+        self.curves["train_acc"] = add("acc", symbol="o", symbolSize=5)
+        self.curves["val_acc"] = add("acc", symbol="o", symbolSize=5)
+        self.curves["batch_raw"] = add("batch")
+        self.curves["batch_smooth"] = add("batch")
+        self.curves["lr"] = add("lr")
+        for key in ("cmp_train_loss", "cmp_val_loss", "cmp_train_acc", "cmp_val_acc"):
+            self.curves[key] = add("loss" if key.endswith("loss") else "acc")
+        self.plots["batch"].getPlotItem().setClipToView(True)
+        self.plots["batch"].getPlotItem().setDownsampling(auto=True, mode="peak")
+
+    # ------------------------------------------------------------ data
+
+    def reset(self) -> None:
+        self.epochs: dict[str, list[float]] = {k: [] for k in ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")}
+        self.batches: dict[str, list[float]] = {k: [] for k in ("x", "loss", "smooth", "lr")}
+        self._ema = None
+        for curve in self.curves.values():
+            curve.setData([], [])
+
+    def add_epoch(self, e) -> None:
+        """An events.EpochEnd."""
+        self.epochs["epoch"].append(float(e.epoch))
+        self.epochs["train_loss"].append(_finite(e.train_loss))
+        self.epochs["val_loss"].append(_finite(e.val_loss))
+        self.epochs["train_acc"].append(100 * _finite(e.train_acc))
+        self.epochs["val_acc"].append(100 * _finite(e.val_acc))
+        self._draw_epochs()
+
+    def add_batch(self, b) -> None:
+        """An events.BatchEnd."""
+        x = (b.epoch - 1) + b.batch / max(b.batches, 1)
+        loss = _finite(b.loss)
+        self._ema = loss if self._ema is None or math.isnan(self._ema) else SMOOTHING * self._ema + (1 - SMOOTHING) * loss
+        for key, value in (("x", x), ("loss", loss), ("smooth", self._ema), ("lr", b.lr)):
+            self.batches[key].append(value)
+        self.curves["batch_raw"].setData(self.batches["x"], self.batches["loss"])
+        self.curves["batch_smooth"].setData(self.batches["x"], self.batches["smooth"])
+        self.curves["lr"].setData(self.batches["x"], self.batches["lr"])
+
+    def set_history(self, rows: list[dict]) -> None:
+        """Show a finished run: its metrics.jsonl rows (one per epoch)."""
+        self.reset()
+        for row in rows:
+            for key in self.epochs:
+                value = float(row.get(key, float("nan")) or 0.0)
+                self.epochs[key].append(100 * value if key.endswith("acc") else value)
+        self.curves["lr"].setData([r.get("epoch", i + 1) for i, r in enumerate(rows)], [r.get("lr", 0.0) for r in rows])
+        self._draw_epochs()
+
+    def set_comparison(self, rows: list[dict] | None) -> None:
+        """Lay another run's epoch curves over these as dashed lines (None clears them)."""
+        rows = rows or []
+        x = [float(r.get("epoch", i + 1)) for i, r in enumerate(rows)]
+        for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+            scale = 100 if key.endswith("acc") else 1
+            self.curves[f"cmp_{key}"].setData(x, [scale * float(r.get(key, float("nan"))) for r in rows])
+
+    def _draw_epochs(self) -> None:
+        x = self.epochs["epoch"]
+        for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+            self.curves[key].setData(x, self.epochs[key])
+
+    def point_counts(self) -> dict[str, int]:
+        return {key: len(curve.xData) if curve.xData is not None else 0 for key, curve in self.curves.items()}
+
+    # ------------------------------------------------------------ theme
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_theme()
+
+    def _apply_theme(self) -> None:
+        name = theme.current_theme()
+        c = lambda k: theme.color(name, k)  # noqa: E731
+        accent, muted, text = c("accent"), c("muted"), c("text")
+        for plot in self.plots.values():
+            plot.setBackground(c("base"))
+            item = plot.getPlotItem()
+            item.titleLabel.setText(item.titleLabel.text, color=text.name(), size="10pt")
+            for side in ("left", "bottom"):
+                axis = item.getAxis(side)
+                axis.setPen(pg.mkPen(c("border")))
+                axis.setTextPen(pg.mkPen(muted))
+        faint = pg.mkColor(muted)
+        faint.setAlpha(90)
+        styles = {
+            "train_loss": dict(pen=pg.mkPen(accent, width=2), symbolBrush=accent, symbolPen=None),
+            "val_loss": dict(pen=pg.mkPen(SECOND, width=2), symbolBrush=SECOND, symbolPen=None),
+            "train_acc": dict(pen=pg.mkPen(accent, width=2), symbolBrush=accent, symbolPen=None),
+            "val_acc": dict(pen=pg.mkPen(SECOND, width=2), symbolBrush=SECOND, symbolPen=None),
+            "batch_raw": dict(pen=pg.mkPen(faint, width=1)),
+            "batch_smooth": dict(pen=pg.mkPen(accent, width=2)),
+            "lr": dict(pen=pg.mkPen(c("success"), width=2)),
+        }
+        for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+            colour = accent if key.startswith("train") else pg.mkColor(SECOND)
+            styles[f"cmp_{key}"] = dict(pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine))
+        for key, style in styles.items():
+            curve = self.curves[key]
+            curve.setPen(style["pen"])
+            if "symbolBrush" in style:
+                curve.setSymbolBrush(style["symbolBrush"])
+                curve.setSymbolPen(style["symbolPen"])
+        self._legend.setLabelTextColor(text)
+        self._legend.setBrush(pg.mkBrush(c("base")))

@@ -1,0 +1,79 @@
+"""The run at a glance: epoch, progress through the run, items per second, ETA and the best so far."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+class TrainProgress(QFrame):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        self.values: dict[str, QLabel] = {}
+        row = QHBoxLayout()
+        row.setSpacing(28)
+        for key, caption in (("epoch", "Epoch"), ("speed", "Items / s"), ("eta", "Time left"),
+                             ("best", "Best val. accuracy"), ("device", "Device")):
+            value = QLabel("–")
+            value.setProperty("role", "heading")
+            value.setObjectName(f"progress_{key}")
+            cap = QLabel(caption)
+            cap.setProperty("role", "muted")
+            col = QVBoxLayout()
+            col.setSpacing(0)
+            col.addWidget(value)
+            col.addWidget(cap)
+            row.addLayout(col)
+            self.values[key] = value
+        row.addStretch(1)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(6)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 10, 18, 12)
+        layout.setSpacing(8)
+        layout.addLayout(row)
+        layout.addWidget(self.bar)
+        self.clear()
+
+    def clear(self) -> None:
+        for label in self.values.values():
+            label.setText("–")
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+
+    def start(self, e) -> None:
+        self.values["device"].setText(e.device.split(" (")[0][:28])
+        self.values["device"].setToolTip(f"{e.device}, {e.precision}")
+        self.values["epoch"].setText(f"{e.resumed_from_epoch} / {e.config.get('epochs', '?')}")
+
+    def batch(self, b, epochs: int, eta: float | None) -> None:
+        self.values["speed"].setText(f"{b.items_per_s:,.0f}")
+        self.values["eta"].setText(duration(eta))
+        self.values["epoch"].setText(f"{b.epoch} / {epochs or '?'}")
+        if epochs:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(1000 * ((b.epoch - 1) + b.batch / max(b.batches, 1)) / epochs))
+
+    def epoch(self, e) -> None:
+        self.values["epoch"].setText(f"{e.epoch} / {e.epochs}")
+        if e.is_best:
+            self.values["best"].setText(f"{100 * e.val_acc:.1f}%")
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(int(1000 * e.epoch / max(e.epochs, 1)))
+
+    def finish(self, e) -> None:
+        self.values["eta"].setText("done" if e.status != "cancelled" else "stopped")
+        if e.status != "cancelled":
+            self.bar.setValue(self.bar.maximum())

@@ -1,0 +1,64 @@
+"""Training from the Train page: live signals and plots, Stop within a batch, the run in the history."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.core.test_train_support import make_colour_project, tiny_spec
+
+
+@pytest.fixture
+def trained_window(make_window, tmp_path):
+    project = make_colour_project(tmp_path, per_class=10)
+    root = project.root
+    project.close()
+    window = make_window(root)
+    spec = tiny_spec(tmp_path / "weights")
+    window.services.training.spec = spec
+    window.services.runs.spec = spec
+    return window
+
+
+def test_training_runs_live_and_lands_in_the_history(trained_window, qtbot):
+    window = trained_window
+    window.show_page("train")
+    page = window.pages["train"]
+    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    page.settings.mode.setCurrentIndex(page.settings.mode.findData("finetune"))
+    page.settings.epochs.setValue(3)
+    page.settings.batch_size.setValue(8)
+    epochs = []
+    window.services.training.epoch_end.connect(epochs.append)
+    with qtbot.waitSignal(window.services.training.finished, timeout=40000):
+        assert page.start()
+        assert not page.start_button.isEnabled()
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    counts = page.plots.point_counts()
+    assert counts["train_loss"] == 3 and counts["val_acc"] == 3
+    assert counts["batch_smooth"] > 0 and counts["lr"] > 0
+    assert any("Run " in line for line in page.log.lines)
+    assert page.history.tree.topLevelItemCount() == 1
+    assert window.services.runs.current is not None
+    assert page.start_button.isEnabled()
+
+
+def test_stop_takes_effect_within_a_batch(trained_window, qtbot):
+    window = trained_window
+    window.show_page("train")
+    page = window.pages["train"]
+    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    page.settings.mode.setCurrentIndex(page.settings.mode.findData("full"))
+    page.settings.epochs.setValue(50)
+    page.settings.batch_size.setValue(2)
+    training = window.services.training
+    batches, ends = [], []
+    training.batch_end.connect(batches.append)
+    training.fit_end.connect(ends.append)
+    page.start()
+    qtbot.waitUntil(lambda: len(batches) >= 1, timeout=20000)
+    with qtbot.waitSignal(training.finished, timeout=10000):
+        page.stop_button.click()
+        stopped_at = batches[-1].step
+    assert ends and ends[0].status == "cancelled"
+    assert batches[-1].step <= stopped_at + 2  # the batch in flight, and the throttled events behind it
+    assert ends[0].epochs_done < 50
