@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,15 +61,11 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def open_image(source: str | os.PathLike | bytes) -> Image.Image:
-    """Open and fully decode an image (first frame of an animation). Raises MediaError."""
+@contextmanager
+def _pillow_errors():
+    """Pillow's many exception types -> one MediaError with the reason in words."""
     try:
-        fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
-        with Image.open(fp) as im:
-            if getattr(im, "n_frames", 1) > 1:
-                im.seek(0)
-            im.load()
-            return to_rgb(im)
+        yield
     except Image.DecompressionBombError as exc:
         raise MediaError(f"image is too large to decode safely ({exc})") from None
     except Image.UnidentifiedImageError:
@@ -78,6 +75,16 @@ def open_image(source: str | os.PathLike | bytes) -> Image.Image:
         if "truncated" in msg:
             raise MediaError(f"image data is truncated ({msg})") from None
         raise MediaError(f"image data is corrupt ({msg})") from None
+
+
+def open_image(source: str | os.PathLike | bytes) -> Image.Image:
+    """Open and fully decode an image (first frame of an animation). Raises MediaError."""
+    fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    with _pillow_errors(), Image.open(fp) as im:
+        if getattr(im, "n_frames", 1) > 1:
+            im.seek(0)
+        im.load()
+        return to_rgb(im)
 
 
 _FORMAT_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "BMP": ".bmp", "WEBP": ".webp", "TIFF": ".tif", "MPO": ".jpg"}
@@ -93,27 +100,17 @@ class ImageInfo:
 
 def validate_image(data: bytes) -> ImageInfo:
     """Fully decode image bytes (first frame) without converting; raise MediaError when broken."""
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            fmt = im.format or ""
-            width, height = im.size
-            if getattr(im, "n_frames", 1) > 1:
-                im.seek(0)
-            if fmt == "JPEG":
-                # Decoding at 1/8 scale still reads the whole entropy-coded stream, so truncation
-                # and corruption are caught, at a fraction of the cost of a full-size decode.
-                im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            im.load()
-            orientation = im.getexif().get(0x0112, 1) if hasattr(im, "getexif") else 1
-    except Image.DecompressionBombError as exc:
-        raise MediaError(f"image is too large to decode safely ({exc})") from None
-    except Image.UnidentifiedImageError:
-        raise MediaError("not a readable image (the content is not a known image format)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        msg = str(exc) or type(exc).__name__
-        if "truncated" in msg:
-            raise MediaError(f"image data is truncated ({msg})") from None
-        raise MediaError(f"image data is corrupt ({msg})") from None
+    with _pillow_errors(), Image.open(io.BytesIO(data)) as im:
+        fmt = im.format or ""
+        width, height = im.size
+        if getattr(im, "n_frames", 1) > 1:
+            im.seek(0)
+        if fmt == "JPEG":
+            # Decoding at 1/8 scale still reads the whole entropy-coded stream, so truncation
+            # and corruption are caught, at a fraction of the cost of a full-size decode.
+            im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+        im.load()
+        orientation = im.getexif().get(0x0112, 1) if hasattr(im, "getexif") else 1
     if width <= 0 or height <= 0:
         raise MediaError("image has no pixels")
     if orientation in (5, 6, 7, 8):

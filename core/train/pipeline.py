@@ -115,16 +115,7 @@ def decode_image_for(path, draft: tuple[int, int]):
         return media.decode_image(path)  # the same failure, described exactly as everywhere else
 
 
-def fit_length(wave: np.ndarray, n: int) -> np.ndarray:
-    """Centre ``n`` samples of a clip, zero-padded on both sides when it is shorter."""
-    wave = np.asarray(wave, dtype=np.float32)
-    if wave.shape[0] >= n:
-        start = (wave.shape[0] - n) // 2
-        return np.ascontiguousarray(wave[start:start + n])
-    out = np.zeros(n, dtype=np.float32)
-    start = (n - wave.shape[0]) // 2
-    out[start:start + wave.shape[0]] = wave
-    return out
+fit_length = media.fit_length  # one definition: prediction cuts clips exactly as training does
 
 
 def clip_samples_for(data, sample_rate: int, seconds: float | None) -> int:
