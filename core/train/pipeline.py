@@ -4,7 +4,6 @@ training, exactly the backbone's eval preprocessing in validation)."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from core import media
