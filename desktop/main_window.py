@@ -38,7 +38,7 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {
             "home": HomePage(s.projects, s.settings),
             "data": DataPage(s.session, s.imports, s.settings, s.labels, s.thumbnails),
-            "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier),
+            "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier, s.suggestions),
             "train": TrainPage(s.session, s.training, s.runs, s.notifier),
             "evaluate": EvaluatePage(s.session, s.runs, s.labels, s.thumbnails, s.notifier),
             "play": PlayPage(s.session, s.runs, s.notifier),

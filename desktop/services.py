@@ -8,6 +8,7 @@ from desktop.controllers.import_controller import ImportController
 from desktop.controllers.label_controller import LabelController
 from desktop.controllers.project_controller import ProjectController
 from desktop.controllers.runs_controller import RunsController
+from desktop.controllers.suggestions import SuggestionController
 from desktop.controllers.theme_controller import ThemeController
 from desktop.controllers.train_controller import TrainController
 from desktop.notifier import Notifier
@@ -28,12 +29,14 @@ class Services:
     thumbnails: ThumbnailLoader
     training: TrainController
     runs: RunsController
+    suggestions: SuggestionController
 
     def shutdown(self) -> None:
         """Closing the window: stop background work first, then let go of the project."""
         self.training.shutdown()
         self.imports.shutdown()
         self.thumbnails.shutdown()
+        self.suggestions.wait(10000)
         self.session.close()
         self.settings.sync()
 
@@ -52,5 +55,6 @@ def make_services(settings: AppSettings | None = None) -> Services:
     runs = RunsController(session)
     training.finished.connect(runs.run_finished)
     labels.labels_changed.connect(lambda _labels: runs.labels_changed())
+    suggestions = SuggestionController(session, runs, labels, notifier)
     return Services(settings, session, notifier, imports, projects, ThemeController(settings), labels, thumbnails,
-                    training, runs)
+                    training, runs, suggestions)

@@ -104,6 +104,21 @@ class LabelController(QObject):
         self.undo_stack.push(LabelCommand(self, before, after, describe_edit(ids, name)))
         return True
 
+    def label_many(self, labels: dict[int, str | None], text: str) -> bool:
+        """Give each sample its own label, all as one undoable edit; False when nothing was done."""
+        labels = {int(i): name for i, name in labels.items()}
+        if not labels or not self.writable():
+            return False
+        try:
+            before = self._session.project.labels_of(list(labels))
+        except TransferLabError as exc:
+            self._notifier.post(exc.message, "error", exc.detail)
+            return False
+        if all(before[i] == labels[i] for i in before):
+            return True
+        self.undo_stack.push(LabelCommand(self, before, labels, text))
+        return True
+
     def _write(self, labels: dict[int, str | None]) -> None:
         project = self._session.project
         if project is None:

@@ -227,6 +227,8 @@ class DataPage(QWidget):
         index = self.grid.currentIndex()
         if index.isValid() and self.grid_model.id_at(index.row()) in labels:
             self._current_changed(index.row())
+        elif self.detail.sample is not None and self.detail.sample.is_segment:
+            self.detail.refresh_spans()  # another segment of this recording changed colour
         self._counts_timer.start()
 
     def _classes_changed(self) -> None:

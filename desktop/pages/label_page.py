@@ -2,7 +2,9 @@
 
 1-9 label with the class shown next to that key and move on to the next unlabelled sample; 0 or
 Backspace clears; arrows and Page keys move; Space plays audio; Ctrl+Z / Ctrl+Shift+Z undo and
-redo (the window's Edit menu). Every edit is saved at once; the page remembers, per project, the
+redo (the window's Edit menu). With a trained model, unlabelled samples show the model's suggestion:
+Enter accepts it, "Accept all at or above" takes every confident one at once, and "Most uncertain
+first" puts the samples the model is least sure about first. Every edit is saved at once; the page remembers, per project, the
 sample it was on, and goes back there when the project is opened again.
 """
 
@@ -23,18 +25,20 @@ from desktop.widgets.classes_panel import ClassesPanel
 from desktop.widgets.sample_detail import SampleDetail
 from desktop.widgets.sample_grid_view import SampleGridView
 from desktop.widgets.section import card
+from desktop.widgets.suggestion_bar import SuggestionBar
 
 MOVES = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
          Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
-KEYS_HINT = "1–9 label and go on  ·  0 clear  ·  ← → move  ·  Shift+← → select  ·  Ctrl+Z undo"
+KEYS_HINT = "1–9 label and go on  ·  Enter accept the suggestion  ·  0 clear  ·  ← → move  ·  Shift+← → select  ·  Ctrl+Z undo"
 PLAY_HINT = "  ·  Space play"
 
 
 class LabelPage(QWidget):
     def __init__(self, session: ProjectSession, labels: LabelController, settings: AppSettings,
-                 thumbnails: ThumbnailLoader, notifier: Notifier, parent: QWidget | None = None):
+                 thumbnails: ThumbnailLoader, notifier: Notifier, suggestions=None, parent: QWidget | None = None):
         super().__init__(parent)
         self._session = session
+        self._suggestions = suggestions  # a SuggestionController, or None (no model-assisted labelling)
         self._labels = labels
         self._settings = settings
         self._notifier = notifier
@@ -46,6 +50,12 @@ class LabelPage(QWidget):
         self.show_combo = QComboBox()
         self.show_combo.setMinimumContentsLength(14)
         self.show_combo.currentIndexChanged.connect(lambda _i: self._show_changed())
+        self.sort_combo = QComboBox()
+        self.sort_combo.addItem("Import order", "import")
+        self.sort_combo.addItem("Most uncertain first", "uncertain")
+        self.sort_combo.setToolTip("Most uncertain first: unlabelled samples the model is least sure about come "
+                                   "first, so your labels teach it the most")
+        self.sort_combo.currentIndexChanged.connect(lambda _i: self._sort_changed())
         self.undo_button = QPushButton("Undo")
         self.undo_button.clicked.connect(labels.undo_stack.undo)
         self.redo_button = QPushButton("Redo")
@@ -63,7 +73,7 @@ class LabelPage(QWidget):
         texts.addWidget(self.progress_label)
         head = QHBoxLayout()
         head.addLayout(texts, 1)
-        for w in (self.show_combo, self.undo_button, self.redo_button):
+        for w in (self.show_combo, self.sort_combo, self.undo_button, self.redo_button):
             head.addWidget(w, 0, Qt.AlignmentFlag.AlignBottom)
 
         self.classes = ClassesPanel(labels)
@@ -85,6 +95,9 @@ class LabelPage(QWidget):
         right = QVBoxLayout()
         right.setSpacing(10)
         right.addWidget(detail_card, 1)
+        self.suggestion_bar = SuggestionBar()
+        self.suggestion_bar.accept_all_requested.connect(self.accept_all)
+        right.addWidget(self.suggestion_bar)
         right.addWidget(self.strip)
         right.addWidget(self.keys_label)
         body = QHBoxLayout()
@@ -108,6 +121,11 @@ class LabelPage(QWidget):
         labels.labels_changed.connect(self._labels_changed)
         labels.classes_changed.connect(self._classes_changed)
         labels.undone.connect(self._go_to_undone)
+        if suggestions is not None:
+            suggestions.changed.connect(self._suggestions_changed)
+            suggestions.state_changed.connect(lambda _t: self._update_suggestion())
+        else:
+            self.sort_combo.hide()
         self._project_opened()
 
     # ------------------------------------------------------------ keys
@@ -125,6 +143,8 @@ class LabelPage(QWidget):
         self.shortcuts["0"] = add(Qt.Key.Key_0, lambda: self.label_selection(None))
         self.shortcuts["Backspace"] = add(Qt.Key.Key_Backspace, lambda: self.label_selection(None))
         self.shortcuts["Space"] = add(Qt.Key.Key_Space, self.detail.toggle_play)
+        self.shortcuts["Enter"] = add(Qt.Key.Key_Return, self.accept_suggestion)
+        add(Qt.Key.Key_Enter, self.accept_suggestion)
         for key, step in MOVES.items():
             add(key, lambda step=step: self.move(step))
         add(Qt.Key.Key_Home, lambda: self.go_to_row(0))
@@ -135,6 +155,13 @@ class LabelPage(QWidget):
         if self._stale:
             self._reload()
         self.strip.setFocus()  # keys work straight away
+        if self._suggestions is not None:
+            self._suggestions.set_active(True)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        if self._suggestions is not None:
+            self._suggestions.set_active(False)
 
     # ------------------------------------------------------------ the project and what is shown
 
@@ -235,6 +262,7 @@ class LabelPage(QWidget):
     def _current_changed(self, row: int) -> None:
         sample = self.model.sample_at(row) if row >= 0 else None
         self.detail.show_sample(sample)
+        self._update_suggestion()
         project = self._session.project
         if project is not None and sample is not None:
             self._settings.set_current_sample(project.root, sample.id)
@@ -244,6 +272,8 @@ class LabelPage(QWidget):
         project = self._session.project
         if project is None or not self.model.rowCount():
             return None
+        if self._sorted():
+            return self._next_unlabelled_in_order(project, after_row)
         start_id = self.model.id_at(after_row) if after_row >= 0 else 0
         for after in (start_id, 0):
             while True:
@@ -275,7 +305,9 @@ class LabelPage(QWidget):
         self.label_selection(info.name)
 
     def label_selection(self, name: str | None) -> None:
-        ids = self.selected_ids()
+        self._label_ids(self.selected_ids(), name)
+
+    def _label_ids(self, ids: list[int], name: str | None) -> None:
         if not ids or not self._labels.label(ids, name):
             return
         if name is None:
@@ -293,6 +325,9 @@ class LabelPage(QWidget):
         index = self.strip.currentIndex()
         if index.isValid() and self.model.id_at(index.row()) in labels:
             self.detail.show_sample(self.model.sample_at(index.row()))
+            self._update_suggestion()
+        elif self.detail.sample is not None and self.detail.sample.is_segment:
+            self.detail.refresh_spans()  # another segment of this recording changed colour
         self._counts_timer.start()
 
     def _go_to_undone(self, ids: list[int]) -> None:
@@ -304,3 +339,70 @@ class LabelPage(QWidget):
         self.model.set_class_colors(self._labels.class_colors())
         self._fill_show_combo()
         self._counts_timer.start()
+
+    # ------------------------------------------------------------ model-assisted labelling
+
+    def current_suggestion(self):
+        """The suggestion for the current sample while it has no label, else None."""
+        if self._suggestions is None:
+            return None
+        index = self.strip.currentIndex()
+        sample = self.model.sample_at(index.row()) if index.isValid() else None
+        if sample is None or sample.label is not None:
+            return None
+        return self._suggestions.get(sample.id)
+
+    def accept_suggestion(self) -> None:
+        """Enter: label the current sample with its suggestion and go on to the next unlabelled one."""
+        suggestion = self.current_suggestion()
+        if suggestion is None:
+            return
+        self._label_ids([self.current_id()], suggestion.label)
+
+    def accept_all(self, threshold: float) -> None:
+        if self._suggestions is not None:
+            self._suggestions.accept_all(threshold)
+
+    def _update_suggestion(self) -> None:
+        if self._suggestions is None:
+            self.suggestion_bar.hide()
+            return
+        suggestion = self.current_suggestion()
+        colors = self._labels.class_colors()
+        self.suggestion_bar.show_suggestion(suggestion, colors.get(suggestion.label) if suggestion else None)
+        self.suggestion_bar.set_state(self._suggestions.state, bool(self._suggestions.suggestions))
+
+    def _suggestions_changed(self) -> None:
+        if self._sorted():
+            self._resort()
+        self._update_suggestion()
+
+    def _sorted(self) -> bool:
+        return self._suggestions is not None and self.sort_combo.currentData() == "uncertain"
+
+    def _sort_key(self):
+        suggestions = self._suggestions.suggestions
+
+        def key(sample_id: int):
+            s = suggestions.get(sample_id)
+            return (0, s.confidence, sample_id) if s is not None else (1, 0.0, sample_id)
+        return key
+
+    def _resort(self) -> None:
+        current = self.current_id()
+        self.model.set_order(self._sort_key() if self._sorted() else None)
+        self._place(current if not self._sorted() else None)
+
+    def _sort_changed(self) -> None:
+        self._resort()
+
+    def _next_unlabelled_in_order(self, project, after_row: int) -> int | None:
+        """In a sorted strip: the next row (after ``after_row``, then from the top) with no label yet."""
+        from desktop.qtmodels.sample_query import sample_ids
+
+        unlabelled = set(sample_ids(project, SampleFilter(label=UNLABELLED_FILTER)))
+        ids = self.model.ids()
+        for row in list(range(after_row + 1, len(ids))) + list(range(0, max(after_row, 0))):
+            if ids[row] in unlabelled:
+                return row
+        return None

@@ -33,6 +33,8 @@ class SampleGridModel(QAbstractListModel):
         self._pages: dict[int, list] = {}
         self._colors: dict[str, str] = {}
         self._rows_of_hash: dict[str, int] = {}
+        self._order = None  # a sort key over sample ids, or None for import order
+        self._row_index: dict[int, int] | None = None
         self.page_loads = 0  # for tests: rows are read lazily
         loader.ready.connect(self._thumbnail_ready)
 
@@ -51,6 +53,11 @@ class SampleGridModel(QAbstractListModel):
             self._filter = f
             self.reload()
 
+    def set_order(self, key) -> None:
+        """Rows sorted by ``key(sample_id)`` (None: import order); read again now."""
+        self._order = key
+        self.reload()
+
     def set_class_colors(self, colors: dict[str, str]) -> None:
         self._colors = dict(colors)
         self._refresh_all()
@@ -64,6 +71,10 @@ class SampleGridModel(QAbstractListModel):
             self._ids = sample_ids(self._project, self._filter) if self._project is not None else []
         except ProjectError:  # the project closed under us
             self._ids = []
+        self._row_index = None
+        if self._order is not None:
+            self._ids.sort(key=self._order)
+            self._row_index = {sample_id: row for row, sample_id in enumerate(self._ids)}
         self.endResetModel()
 
     def invalidate_rows(self) -> None:
@@ -88,7 +99,9 @@ class SampleGridModel(QAbstractListModel):
         return self._ids[row]
 
     def row_of(self, sample_id: int) -> int | None:
-        row = bisect.bisect_left(self._ids, sample_id)  # ids are ascending (import order)
+        if self._row_index is not None:
+            return self._row_index.get(sample_id)
+        row = bisect.bisect_left(self._ids, sample_id)  # ids are ascending (import order) unless sorted
         return row if row < len(self._ids) and self._ids[row] == sample_id else None
 
     def sample_at(self, row: int):

@@ -1,5 +1,9 @@
 """The current sample, large: an image (fit, zoom) or, for audio, waveform and spectrogram with
-play and stop. Files are decoded in the background; the thumbnail stands in meanwhile."""
+play and stop. Files are decoded in the background; the thumbnail stands in meanwhile.
+
+A segment of a long recording shows the whole recording with every segment cut from it marked
+(WaveformView spans, coloured by label, the current one highlighted); the recording is read once
+and kept while the person moves between its segments."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from desktop.thumbnails.audio_view import analyse
 from desktop.thumbnails.loader import ThumbnailLoader, to_qimage
 from desktop.widgets.audio_player import AudioPlayer
 from desktop.widgets.image_viewer import ImageViewer
-from desktop.widgets.waveform_view import WaveformView
+from desktop.widgets.waveform_view import Span, WaveformView
 from desktop.workers import Task
 
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
@@ -51,6 +55,7 @@ class SampleDetail(QWidget):
         self._tasks: set[Task] = set()
         self._generation = 0
         self._waiting = None
+        self._recording = None  # (path, AudioPicture) of the last audio file read
         self.sample = None
 
         self.name_label = QLabel()
@@ -58,6 +63,7 @@ class SampleDetail(QWidget):
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meta_label = QLabel()
         self.meta_label.setProperty("role", "muted")
+        self.meta_label.setWordWrap(True)
         self.label_chip = QLabel()
         self.label_chip.setObjectName("LabelChip")
         head = QHBoxLayout()
@@ -116,6 +122,7 @@ class SampleDetail(QWidget):
         if sample is not None and self.sample is not None and sample.id == self.sample.id:
             self.sample = sample  # same file, new label: no need to decode again
             self._show_text(sample)
+            self.refresh_spans()
             return
         self.player.stop()
         self.sample = sample
@@ -147,6 +154,11 @@ class SampleDetail(QWidget):
             self.image_view.set_message("Loading…")
         else:
             self.stack.setCurrentWidget(self.wave_view)
+            self.refresh_spans()
+            path = self._session.project.path_of(sample) if self._session.project is not None else None
+            if self._recording is not None and path is not None and self._recording[0] == path:
+                self.wave_view.set_picture(self._recording[1])  # another segment of the same recording
+                return
             self.wave_view.set_picture(None)
             self.wave_view.set_message("Loading…")
         self._start_load(sample)
@@ -160,6 +172,24 @@ class SampleDetail(QWidget):
         text = sample.label or "Unlabelled"
         self.label_chip.setText(f"<span style='color:{color.name()}'>●</span>&nbsp; {text}")
         self.label_chip.show()
+
+    def refresh_spans(self) -> None:
+        """Mark the segments of the current sample's recording (none for a whole file)."""
+        sample, project = self.sample, self._session.project
+        if sample is None or project is None or sample.kind != "audio" or not sample.is_segment:
+            self.wave_view.set_spans([])
+            return
+        try:
+            segments = project.segments_of(sample.source_hash)
+            colors = {c.name: c.color for c in project.classes()}
+        except Exception:  # noqa: BLE001 - the project closed under us: no marks, nothing else lost
+            segments, colors = [], {}
+        self.wave_view.set_spans([
+            Span(s.start or 0.0, s.end or 0.0, colors.get(s.label) if s.label else None, s.id == sample.id, s.id)
+            for s in segments])
+        number = next((k for k, s in enumerate(segments, 1) if s.id == sample.id), None)
+        if number is not None:
+            self.meta_label.setText(f"segment {number} of {len(segments)} of its recording · {describe(sample)}")
 
     def _class_color(self, label):
         project = self._session.project
@@ -196,6 +226,9 @@ class SampleDetail(QWidget):
         if self.sample.kind == "image":
             self.image_view.set_image(value, keep_view=True)
         else:
+            project = self._session.project
+            if project is not None:
+                self._recording = (project.path_of(self.sample), value)
             self.wave_view.set_picture(value)
 
     def _failed(self, generation: int, error) -> None:

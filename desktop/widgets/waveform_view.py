@@ -1,6 +1,11 @@
-"""The audio detail's pictures: a waveform above a spectrogram, with a playhead while playing."""
+"""The audio detail's pictures: a waveform above a spectrogram, with a playhead while playing.
+
+For a segment of a long recording the picture is the whole recording, and every segment cut from it
+is a shaded span in its class colour; the current one is stronger and outlined."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -8,6 +13,15 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop import theme
+
+
+@dataclass(frozen=True)
+class Span:
+    start: float  # seconds into the recording
+    end: float
+    color: str | None  # the label's class colour; None when unlabelled
+    current: bool = False
+    sample_id: int | None = None
 
 
 class WaveformView(QWidget):
@@ -19,6 +33,7 @@ class WaveformView(QWidget):
         self._picture = None
         self._spectrum = QImage()
         self._position = None  # seconds, while playing
+        self._spans: list[Span] = []
         self.message = ""
 
     def set_picture(self, picture) -> None:
@@ -34,6 +49,14 @@ class WaveformView(QWidget):
 
     def picture(self):
         return self._picture
+
+    def set_spans(self, spans) -> None:
+        """Segments of the recording to mark (Span list; empty for a whole file)."""
+        self._spans = list(spans)
+        self.update()
+
+    def spans(self) -> list[Span]:
+        return list(self._spans)
 
     def set_message(self, text: str) -> None:
         self.message = text
@@ -66,6 +89,8 @@ class WaveformView(QWidget):
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(spec_rect, self._spectrum)
             painter.restore()
+        if self._spans and self._picture.seconds > 0:
+            self._draw_spans(painter, name, wave_rect, spec_rect)
         if self._position is not None and self._picture.seconds > 0:
             x = area.left() + area.width() * min(self._position / self._picture.seconds, 1.0)
             painter.setPen(QPen(theme.color(name, "text"), 1.5))
@@ -86,3 +111,30 @@ class WaveformView(QWidget):
             hi = p.highs[pick[x]:max(pick[x + 1], pick[x] + 1)].max()
             px = rect.left() + x
             painter.drawLine(QPointF(px, mid - hi * scale), QPointF(px, mid - min(lo, hi - 1 / scale) * scale))
+
+    def _draw_spans(self, painter: QPainter, name: str, wave_rect: QRectF, spec_rect: QRectF) -> None:
+        seconds = self._picture.seconds
+        left, width = wave_rect.left(), wave_rect.width()
+        for span in sorted(self._spans, key=lambda sp: sp.current):  # the current one on top
+            if span.start >= seconds:
+                continue  # past the part of a very long recording that is drawn
+            x0 = left + width * max(span.start, 0.0) / seconds
+            x1 = left + width * min(span.end, seconds) / seconds
+            color = QColor(span.color) if span.color else theme.color(name, "muted")
+            for rect, alpha in ((wave_rect, 110 if span.current else 45), (spec_rect, 70 if span.current else 0)):
+                if alpha == 0:
+                    continue
+                shade = QColor(color)
+                shade.setAlpha(alpha)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(shade)
+                painter.drawRect(QRectF(x0, rect.top(), max(x1 - x0, 1.0), rect.height()))
+            # a thin boundary at each segment's edges, so neighbours stay apart
+            edge = QColor(color)
+            edge.setAlpha(200 if span.current else 120)
+            painter.setPen(QPen(edge, 2.0 if span.current else 1.0))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            if span.current:
+                painter.drawRect(QRectF(x0, wave_rect.top(), max(x1 - x0, 1.0), spec_rect.bottom() - wave_rect.top()))
+            else:
+                painter.drawLine(QPointF(x0, wave_rect.top()), QPointF(x0, wave_rect.bottom()))

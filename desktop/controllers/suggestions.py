@@ -1,0 +1,190 @@
+"""Model-assisted labelling: the current run's guesses for the samples that have no label yet.
+
+Suggestions are computed on the engine thread (workers/jobs.py) from RunsController's current run
+(or the newest run with a model), when the Label page asks for them (``set_active``) and again
+after a run finishes, a run is picked, or an import adds samples. A result that arrives after
+something changed is dropped (a generation counter), so a slow job never shows old guesses.
+Accepting goes through the LabelController: saved at once, and undoable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.controllers.label_controller import LabelController
+from desktop.controllers.runs_controller import RunsController
+from desktop.notifier import Notifier
+from desktop.session import ProjectSession
+from desktop.workers.jobs import Jobs
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    label: str
+    confidence: float  # the model's probability for that class, 0..1
+
+
+def suggest(progress, project, run_id: str, samples, spec=None) -> tuple[str, dict]:
+    """(run id, {sample id: Suggestion}) for ``samples`` (runs on the engine thread)."""
+    from core.evaluate.run_eval import predict_samples
+    from core.runs import load_run
+
+    loaded = load_run(project, run_id, spec=spec)
+    probs, kept, _skipped = predict_samples(
+        loaded, project, samples, progress=lambda done, total: progress((done, total)))
+    names = loaded.class_names
+    out = {}
+    for row, index in enumerate(kept):
+        best = int(probs[row].argmax())
+        out[samples[index].id] = Suggestion(names[best], float(probs[row][best]))
+    return loaded.info.id, out
+
+
+class SuggestionController(QObject):
+    changed = Signal()  # new suggestions (or none any more)
+    state_changed = Signal(str)  # one sentence: where suggestions stand
+
+    def __init__(self, session: ProjectSession, runs: RunsController, labels: LabelController, notifier: Notifier,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._session, self._runs, self._labels, self._notifier = session, runs, labels, notifier
+        self._jobs = Jobs(self)
+        self._generation = 0
+        self._dirty = True
+        self._active = False
+        self._running = False
+        self.suggestions: dict[int, Suggestion] = {}
+        self.run_id: str | None = None
+        self.state = ""
+        session.opened.connect(lambda _p: self.invalidate(clear=True))
+        session.closed.connect(lambda: self.invalidate(clear=True))
+        session.changed.connect(self.invalidate)
+        runs.current_changed.connect(lambda _r: self.invalidate())
+        runs.runs_changed.connect(self._runs_changed)
+
+    # ------------------------------------------------------------ what is known
+
+    def get(self, sample_id: int | None) -> Suggestion | None:
+        return self.suggestions.get(sample_id) if sample_id is not None else None
+
+    @property
+    def busy(self) -> bool:
+        return self._running
+
+    def run_to_use(self) -> str | None:
+        """The run the other pages work with, else the newest run with a trained model."""
+        if self._runs.current is not None:
+            return self._runs.current
+        usable = self._runs.usable()
+        return usable[0].id if usable else None
+
+    # ------------------------------------------------------------ computing
+
+    def set_active(self, active: bool) -> None:
+        """The Label page is shown (compute when needed) or hidden (wait)."""
+        self._active = active
+        if active and self._dirty:
+            self.refresh()
+
+    def _runs_changed(self) -> None:
+        if self.run_to_use() != self.run_id or self.run_id is None:
+            self.invalidate()
+
+    def invalidate(self, _arg=None, clear: bool = False) -> None:
+        self._generation += 1  # a job still running answers for what was, not what is
+        self._dirty = True
+        if clear and self.suggestions:
+            self.suggestions, self.run_id = {}, None
+            self.changed.emit()
+        if self._active:
+            self.refresh()
+
+    def refresh(self) -> None:
+        if self._jobs.busy:  # one job at a time: the one running ends, is dropped, and this follows
+            self._dirty = True
+            return
+        project = self._session.project
+        self._dirty = False
+        self._generation += 1
+        generation = self._generation
+        run_id = self.run_to_use()
+        if project is None or run_id is None:
+            if self.suggestions:
+                self.suggestions, self.run_id = {}, None
+                self.changed.emit()
+            self._set_state("" if project is None else "Train a model to get suggested labels here.")
+            return
+        from core.project.project import UNLABELLED
+
+        samples = project.samples(label=UNLABELLED, status="ok")
+        if not samples:
+            self._set_state("")
+            return
+        self._running = True
+        self._set_state(f"Suggesting labels for {len(samples):,} samples…")
+        self._jobs.start(
+            suggest, project, run_id, samples, spec=self._runs.spec, doing="suggesting labels",
+            on_result=lambda value, g=generation: self._done(g, value),
+            on_error=lambda error, g=generation: self._failed(g, error),
+            on_progress=lambda p, g=generation: self._progress(g, p),
+            on_finished=self._finished,
+        )
+
+    def _finished(self) -> None:
+        self._running = self._jobs.busy
+        if self._dirty and self._active and not self._running:
+            self.refresh()
+
+    def _progress(self, generation: int, value) -> None:
+        if generation == self._generation:
+            done, total = value
+            self._set_state(f"Suggesting labels… {done:,} of {total:,}")
+
+    def _done(self, generation: int, value) -> None:
+        if generation != self._generation:
+            return
+        run_id, suggestions = value
+        known = {c.name for c in self._labels.classes()}
+        self.suggestions = {i: s for i, s in suggestions.items() if s.label in known}  # renamed/deleted classes
+        self.run_id = run_id
+        stale = " (trained before the latest label changes)" if self._runs.stale and run_id == self._runs.current else ""
+        self._set_state(f"Suggestions from the model of run {run_id}{stale}.")
+        self.changed.emit()
+
+    def _failed(self, generation: int, error) -> None:
+        if generation != self._generation:
+            return
+        self._set_state(f"No suggestions: {error.message}")
+
+    def _set_state(self, text: str) -> None:
+        if text != self.state:
+            self.state = text
+            self.state_changed.emit(text)
+
+    def wait(self, timeout_ms: int = 30000) -> None:
+        self._jobs.wait(timeout_ms)
+
+    # ------------------------------------------------------------ accepting
+
+    def unlabelled_at_least(self, threshold: float) -> dict[int, str]:
+        """{sample id: suggested class} for unlabelled samples whose suggestion is at least ``threshold``."""
+        project = self._session.project
+        wanted = {i: s.label for i, s in self.suggestions.items() if s.confidence >= threshold}
+        if project is None or not wanted:
+            return {}
+        labels = project.labels_of(list(wanted))
+        return {i: name for i, name in wanted.items() if labels.get(i) is None}
+
+    def accept_all(self, threshold: float) -> int:
+        """Label every unlabelled sample suggested with at least ``threshold`` confidence, as one undoable edit."""
+        chosen = self.unlabelled_at_least(threshold)
+        if not chosen:
+            self._notifier.post(f"No unlabelled sample has a suggestion of {threshold:.0%} or more.", "info")
+            return 0
+        what = "1 sample" if len(chosen) == 1 else f"{len(chosen):,} samples"
+        if not self._labels.label_many(chosen, f"accept suggestions for {what}"):
+            return 0
+        self._notifier.post(f"Labelled {what} with the model's suggestion (Ctrl+Z undoes it).", "success")
+        return len(chosen)
