@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -101,6 +102,18 @@ def _open(path, dist):
 
 
 def run(args) -> int:
+    code = _run(args)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # Under torchrun a rank sometimes aborted in C++ destructors at interpreter exit, after its
+        # work was done and the process group left ("terminate called without an active exception",
+        # 1 run in 3-6). Everything is written and flushed by now: leave without running them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _run(args) -> int:
     if args.mode == "fewshot":
         return _fewshot(args)
     from core.train import TrainControl, Trainer  # torch loads here, not when the CLI starts

@@ -206,7 +206,7 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
                 pre_diffs.append(float(np.abs(got - trained).max()))
                 agree.append(int(got.argmax() == trained.argmax()))
         parity = max(diffs)
-        if parity > FP32_TOLERANCE:
+        if not parity <= FP32_TOLERANCE:  # written so that NaN fails too
             raise ExportError(
                 f"The exported model does not match PyTorch: probabilities differ by up to {parity:.2e} "
                 f"(allowed {FP32_TOLERANCE:.0e}). The file was not written; please report this."

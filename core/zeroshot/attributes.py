@@ -30,11 +30,18 @@ class AttributeHead(nn.Module):
         return self.detectors((features - self.feature_mean) / self.feature_std)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        # Clamped: exported graphs compute log(sigmoid(z)) plainly, which is -inf beyond |z| of ~88,
-        # and -inf times the 0s of the class matrix is NaN. Certainty of e^-30 is plenty.
-        z = self.attribute_logits(features).clamp(-30.0, 30.0)
-        has, lacks = F.logsigmoid(z), F.logsigmoid(-z)  # log p, log (1 - p)
+        z = self.attribute_logits(features)
+        has, lacks = _log_sigmoid(z), _log_sigmoid(-z)  # log p, log (1 - p)
         return has @ self.class_matrix.T + lacks @ (1 - self.class_matrix).T
+
+
+def _log_sigmoid(z: torch.Tensor) -> torch.Tensor:
+    """log(sigmoid(z)) = -(max(-z, 0) + log(1 + exp(-|z|))), finite for every z.
+
+    Written out because F.logsigmoid exports as Log(Sigmoid(z)), and onnxruntime's fast sigmoid
+    returns exactly 0 well before float32 must (measured: -inf logits, then NaN probabilities for
+    a third of the pictures)."""
+    return -(F.relu(-z) + torch.log1p(torch.exp(-z.abs())))
 
 
 class AttributeClassifier(nn.Module):
@@ -84,6 +91,8 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
     row = {h: i for i, h in enumerate(found.hashes)}
     kept = [s for s in samples if s.hash in row]
     x = torch.from_numpy(found.vectors[[row[s.hash] for s in kept]])
+    if not torch.isfinite(x).all():
+        raise TransferLabError("Some embeddings are not finite numbers; the attribute detectors cannot learn from them.")
     matrix = _matrix(classes, attributes, described)
     y = matrix[[classes.index(s.label) for s in kept]]  # each sample's attributes, from its class
     model = AttributeClassifier(backbone, spec.feature_dim, len(attributes), matrix)
@@ -100,6 +109,9 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
         loss = F.binary_cross_entropy_with_logits(head.attribute_logits(x), y)
         loss.backward()
         optimizer.step()
+    if not all(torch.isfinite(p).all() for p in head.detectors.parameters()):
+        raise TransferLabError("Training the attribute detectors diverged (non-finite weights); "
+                               "try fewer epochs or a lower learning rate.")
     with torch.no_grad():
         train_acc = float((head(x).argmax(1) == torch.tensor([classes.index(s.label) for s in kept])).float().mean())
     run_id = new_run_id()
