@@ -14,6 +14,7 @@ from desktop.pages.play_page import PlayPage
 from desktop.pages.train_page import TrainPage
 from desktop.services import Services
 from desktop.theme import THEME_CHOICES
+from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.message_banner import MessageBanner
 from desktop.widgets.nav_bar import NavBar
 
@@ -24,7 +25,7 @@ PAGES = [
 ]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(AcceptsFileDrops, QMainWindow):
     def __init__(self, services: Services):
         super().__init__()
         self.services = services
@@ -132,19 +133,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ drops and closing
 
-    def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.services.projects.handle_drop(paths, self)
+    def files_dropped(self, paths: list[str]) -> None:
+        self.services.projects.handle_drop(paths, self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.services.settings.set_window_geometry(self.saveGeometry())

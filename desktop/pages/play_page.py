@@ -12,6 +12,7 @@ from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.widgets.drop_zone import DropZone
+from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.prediction_card import PredictionCard
 from desktop.widgets.run_picker import RunPicker
 from desktop.workers.jobs import Jobs
@@ -20,7 +21,7 @@ FILTERS = {"image": "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)
            "audio": "Audio (*.wav *.flac *.ogg *.mp3 *.aiff *.aif)"}
 
 
-class PlayPage(QWidget):
+class PlayPage(AcceptsFileDrops, QWidget):
     def __init__(self, session: ProjectSession, runs: RunsController, notifier: Notifier, parent: QWidget | None = None):
         super().__init__(parent)
         self._session, self._runs, self._notifier = session, runs, notifier
@@ -80,19 +81,8 @@ class PlayPage(QWidget):
         if paths:
             self.predict(paths)
 
-    def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.predict(paths)
+    def files_dropped(self, paths: list[str]) -> None:
+        self.predict(paths)
 
     def predict(self, paths: list[str]) -> bool:
         project, run_id = self._session.project, self._runs.current
