@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 
-from core.backbones.feature_models import ClassifierFeatures, SpeechFeatures, efficientnet_lite_stages, speech_stages
-from core.backbones.image_entries import LITE0_WEIGHTS, build_lite0_net
+from core.backbones.feature_models import SpeechFeatures, speech_stages
+from core.backbones.image_entries import LITE0_WEIGHTS, build_lite0
 from core.backbones.preprocessing import LogMelPreprocessing, WaveformPreprocessing
 from core.backbones.spec import BackboneSpec, WeightsFile
 
@@ -21,16 +21,12 @@ from core.backbones.spec import BackboneSpec, WeightsFile
 DEFAULT_SPEECH_LAYER = 8
 
 
-def build_audio_lite0() -> ClassifierFeatures:
-    return ClassifierFeatures(build_lite0_net(), head="_fc", stage_fn=efficientnet_lite_stages)
-
-
 AUDIO_EFFICIENTNET_LITE0 = BackboneSpec(
     name="audio_efficientnet_lite0",
     modality="audio",
     title="Log-mel + EfficientNet-Lite0 (bundled, ImageNet)",
     feature_dim=1280,
-    builder=build_audio_lite0,
+    builder=build_lite0,  # the same ImageNet network; the log-mel front end makes the picture
     preprocessing=LogMelPreprocessing(),
     weights=LITE0_WEIGHTS,
     licence="Apache-2.0",

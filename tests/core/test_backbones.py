@@ -22,12 +22,7 @@ EXPECTED = {
 CAT_CLASSES = {281, 282, 283, 284, 285}
 
 
-@pytest.fixture(autouse=True)
-def _two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
 
 
 def test_registry_lists_every_backbone_once_with_offline_defaults_first():

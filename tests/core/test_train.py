@@ -16,12 +16,7 @@ from core.train.model import Classifier
 from tests.core.test_train_support import make_colour_project, make_tone_project, tiny_spec
 
 
-@pytest.fixture(autouse=True)
-def _two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
 
 
 @pytest.fixture
