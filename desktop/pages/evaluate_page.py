@@ -20,7 +20,7 @@ from desktop.thumbnails.loader import ThumbnailLoader
 from desktop.widgets.confusion_view import ConfusionView
 from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.sample_gallery import SampleGallery
-from desktop.widgets.section import card
+from desktop.widgets.section import card, page_header
 from desktop.widgets.stat_card import StatCard
 from desktop.workers.jobs import Jobs
 
@@ -44,14 +44,7 @@ class EvaluatePage(QWidget):
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setProperty("primary", True)
         self.evaluate_button.clicked.connect(self.evaluate)
-        texts = QVBoxLayout()
-        texts.setSpacing(2)
-        texts.addWidget(title)
-        texts.addWidget(self.subtitle)
-        head = QHBoxLayout()
-        head.addLayout(texts, 1)
-        head.addWidget(self.run_picker, 0, Qt.AlignmentFlag.AlignBottom)
-        head.addWidget(self.evaluate_button, 0, Qt.AlignmentFlag.AlignBottom)
+        head = page_header(title, self.subtitle, self.run_picker, self.evaluate_button)
         self.stale_note = QLabel(STALE)
         self.stale_note.setObjectName("StaleNote")
         self.stale_note.setProperty("role", "note")

@@ -24,7 +24,7 @@ from desktop.thumbnails.loader import ThumbnailLoader
 from desktop.widgets.classes_panel import ClassesPanel
 from desktop.widgets.sample_detail import SampleDetail
 from desktop.widgets.sample_grid_view import SampleGridView
-from desktop.widgets.section import card
+from desktop.widgets.section import card, page_header
 from desktop.widgets.suggestion_bar import SuggestionBar
 
 MOVES = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
@@ -67,14 +67,8 @@ class LabelPage(QWidget):
         for button in (self.undo_button, self.redo_button):
             button.setEnabled(False)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        texts = QVBoxLayout()
-        texts.setSpacing(2)
-        texts.addWidget(title)
-        texts.addWidget(self.progress_label)
-        head = QHBoxLayout()
-        head.addLayout(texts, 1)
-        for w in (self.show_combo, self.sort_combo, self.undo_button, self.redo_button):
-            head.addWidget(w, 0, Qt.AlignmentFlag.AlignBottom)
+        head = page_header(title, self.progress_label,
+                           self.show_combo, self.sort_combo, self.undo_button, self.redo_button)
 
         self.classes = ClassesPanel(labels)
         self.classes.setFixedWidth(272)

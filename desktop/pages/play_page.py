@@ -3,9 +3,7 @@ audio shows every window's prediction over its waveform. Files dropped here are 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
 from desktop.controllers.playground import predict_files
 from desktop.controllers.runs_controller import RunsController
@@ -15,6 +13,7 @@ from desktop.widgets.drop_zone import DropZone
 from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.prediction_card import PredictionCard
 from desktop.widgets.run_picker import RunPicker
+from desktop.widgets.section import page_header
 from desktop.workers.jobs import Jobs
 
 FILTERS = {"image": "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)",
@@ -41,14 +40,7 @@ class PlayPage(AcceptsFileDrops, QWidget):
         self.pick_button = QPushButton("Choose files…")
         self.pick_button.setProperty("primary", True)
         self.pick_button.clicked.connect(self._pick)
-        texts = QVBoxLayout()
-        texts.setSpacing(2)
-        texts.addWidget(title)
-        texts.addWidget(self.subtitle)
-        head = QHBoxLayout()
-        head.addLayout(texts, 1)
-        for w in (self.run_picker, self.top_k, self.pick_button):
-            head.addWidget(w, 0, Qt.AlignmentFlag.AlignBottom)
+        head = page_header(title, self.subtitle, self.run_picker, self.top_k, self.pick_button)
 
         self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported.")
         self.list_widget = QWidget()

@@ -19,7 +19,7 @@ from desktop.session import ProjectSession
 from desktop.widgets.backbone_picker import BackbonePicker
 from desktop.widgets.event_log import EventLog
 from desktop.widgets.run_history import RunHistory, read_metrics
-from desktop.widgets.section import card
+from desktop.widgets.section import card, page_header
 from desktop.widgets.train_plots import TrainPlots
 from desktop.widgets.train_progress import TrainProgress
 from desktop.workers.jobs import Jobs
@@ -59,14 +59,7 @@ class TrainPage(QWidget):
         self.pause_button.clicked.connect(self._pause_or_resume)
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(training.stop)
-        texts = QVBoxLayout()
-        texts.setSpacing(2)
-        texts.addWidget(title)
-        texts.addWidget(self.status_label)
-        head = QHBoxLayout()
-        head.addLayout(texts, 1)
-        for b in (self.start_button, self.pause_button, self.stop_button):
-            head.addWidget(b, 0, Qt.AlignmentFlag.AlignBottom)
+        head = page_header(title, self.status_label, self.start_button, self.pause_button, self.stop_button)
 
         self.picker = BackbonePicker(notifier)
         from desktop.widgets.train_settings import TrainSettings

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 
 def card(*widgets: QWidget, title: str | None = None, margins=(16, 14, 16, 16), spacing: int = 8) -> QFrame:
@@ -18,3 +19,16 @@ def card(*widgets: QWidget, title: str | None = None, margins=(16, 14, 16, 16), 
     for widget in widgets:
         layout.addWidget(widget)
     return frame
+
+
+def page_header(title: QWidget, subtitle: QWidget, *controls: QWidget) -> QHBoxLayout:
+    """A page's title over its subtitle on the left, its controls bottom-aligned on the right."""
+    texts = QVBoxLayout()
+    texts.setSpacing(2)
+    texts.addWidget(title)
+    texts.addWidget(subtitle)
+    head = QHBoxLayout()
+    head.addLayout(texts, 1)
+    for control in controls:
+        head.addWidget(control, 0, Qt.AlignmentFlag.AlignBottom)
+    return head
