@@ -156,7 +156,13 @@ def load_run(project, run: str | os.PathLike | None = None, *, spec=None) -> Loa
         from core.zeroshot import AttributeClassifier
 
         n = len(ckpt["attributes"])
-        model = AttributeClassifier(spec.build(), spec.feature_dim, n, torch.zeros(len(classes), n))
+        backbone, dim = spec.build(), spec.feature_dim
+        if ckpt.get("levels") is not None:  # detectors reading every level (runs since format 4)
+            from core.zeroshot.levels import MultiLevelFeatures
+
+            backbone = MultiLevelFeatures(backbone, ckpt["levels"], ckpt["level_dims"])
+            dim = backbone.feature_dim
+        model = AttributeClassifier(backbone, dim, n, torch.zeros(len(classes), n))
     else:
         model = Classifier(spec.build(), spec.feature_dim, len(classes), float(config.get("dropout", 0.0)))
     try:

@@ -17,10 +17,11 @@ HELP = "Train a classifier on the project's labelled samples (probe, finetune or
 def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="the project folder")
     p.add_argument("--backbone", help="pretrained backbone (see `transferlab backbones`); default: the offline one")
-    p.add_argument("--mode", choices=(*MODES, "fewshot"), default="auto",
+    p.add_argument("--mode", choices=(*MODES, "fewshot", "zeroshot"), default="auto",
                    help="probe: frozen backbone, linear head; finetune: top blocks too; full: every layer; "
                         "fewshot: class prototypes from as few as one example each, no training; "
-                        "auto (default): chosen from the data and the device")
+                        "zeroshot: attribute detectors, so classes described by attributes (`label attributes`) "
+                        "are recognised even without examples; auto (default): chosen from the data and the device")
     p.add_argument("--epochs", type=int, help="number of epochs (default: depends on the mode)")
     p.add_argument("--batch-size", type=int, default=32, help="samples per batch (default 32)")
     p.add_argument("--lr", type=float, help="learning rate of the head (default: depends on the mode)")
@@ -116,6 +117,8 @@ def run(args) -> int:
 def _run(args) -> int:
     if args.mode == "fewshot":
         return _fewshot(args)
+    if args.mode == "zeroshot":
+        return _zeroshot(args)
     from core.train import TrainControl, Trainer  # torch loads here, not when the CLI starts
     from core.train.distributed import DistContext
 
@@ -190,5 +193,26 @@ def _fewshot(args) -> int:
     acc = result["metrics"].get("val_acc")
     score = f"; leave-one-out accuracy {acc:.1%}" if acc is not None else ""
     print(f"Few-shot model {result['run_id']} from {counts} example(s) in {result['seconds']:.1f}s{score}.")
+    print(f"  export it: transferlab export {args.dir} model.onnx --run {result['run_id']}")
+    return 0
+
+
+def _zeroshot(args) -> int:
+    from core import backbones
+    from core.zeroshot import zeroshot_run
+
+    with open_for_writing(args.dir) as project:
+        spec = backbones.get(args.backbone) if args.backbone else None
+        result = zeroshot_run(project, spec)
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"Zero-shot model {result['run_id']}: {len(result['attributes'])} attribute detectors trained on "
+          f"{', '.join(result['classes_with_examples'])} in {result['seconds']:.1f}s.")
+    if result["classes_by_description_only"]:
+        print(f"  recognises by description alone: {', '.join(result['classes_by_description_only'])}")
+    if result["attributes_never_varied"]:
+        print(f"  cannot learn (every class with examples has it, or none does): "
+              f"{', '.join(result['attributes_never_varied'])}")
     print(f"  export it: transferlab export {args.dir} model.onnx --run {result['run_id']}")
     return 0

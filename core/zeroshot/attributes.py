@@ -4,6 +4,9 @@ Direct attribute prediction: p(attribute | sample) from a logistic detector per 
 score is the log-likelihood of its description, the sum over attributes of log p where the class
 has the attribute and log (1 - p) where it has not. Saved as a run (best.pt, head "attributes"), so
 evaluation and ONNX export treat it like any other model.
+
+The detectors read features from every level of the backbone (core.zeroshot.levels), because the
+final embedding alone has lost the colours and textures attributes are about.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.errors import TransferLabError
+from core.zeroshot.levels import MultiLevelFeatures, level_scales
 
 
 class AttributeHead(nn.Module):
@@ -45,6 +49,8 @@ def _log_sigmoid(z: torch.Tensor) -> torch.Tensor:
 
 
 class AttributeClassifier(nn.Module):
+    """``backbone`` is a MultiLevelFeatures (a plain FeatureModel in runs made before it)."""
+
     def __init__(self, backbone: nn.Module, feature_dim: int, n_attributes: int, class_matrix: torch.Tensor):
         super().__init__()
         self.backbone = backbone
@@ -85,9 +91,9 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
         raise TransferLabError("No labelled samples of the described classes: the attribute detectors "
                                "need examples of some classes to learn from.")
     flat = [a for a in attributes if len({a in described[c] for c in seen}) < 2]
-    backbone = load_pretrained(spec)
-    found = features.extract(spec, [(s.hash, str(project.path_of(s))) for s in samples],
-                             cache_dir=project.cache_dir, model=backbone)
+    backbone = MultiLevelFeatures.probe(load_pretrained(spec), spec.preprocessing.example_batch())
+    # Not cached: the embedding cache holds final features only, and these are extracted once per run.
+    found = features.extract(spec, [(s.hash, str(project.path_of(s))) for s in samples], model=backbone)
     row = {h: i for i, h in enumerate(found.hashes)}
     kept = [s for s in samples if s.hash in row]
     x = torch.from_numpy(found.vectors[[row[s.hash] for s in kept]])
@@ -95,14 +101,15 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
         raise TransferLabError("Some embeddings are not finite numbers; the attribute detectors cannot learn from them.")
     matrix = _matrix(classes, attributes, described)
     y = matrix[[classes.index(s.label) for s in kept]]  # each sample's attributes, from its class
-    model = AttributeClassifier(backbone, spec.feature_dim, len(attributes), matrix)
+    model = AttributeClassifier(backbone, backbone.feature_dim, len(attributes), matrix)
     head = model.head
+    mean, scale = level_scales(x, backbone.dims)
     with torch.no_grad():
-        head.feature_mean.copy_(x.mean(0))
-        head.feature_std.copy_(x.std(0, unbiased=False).clamp(min=1e-3))
-    # Strong weight decay keeps the detectors calibrated rather than certain: the scores of a class
-    # never seen are sums of their log-probabilities, and overconfident detectors make those
-    # sums all-or-nothing (measured: 0-42% on an unseen class with weak decay).
+        head.feature_mean.copy_(mean)
+        head.feature_std.copy_(scale)
+    # Weight decay keeps the detectors calibrated rather than certain: the scores of a class never
+    # seen are sums of their log-probabilities, and overconfident detectors make those sums
+    # all-or-nothing.
     optimizer = torch.optim.AdamW(head.detectors.parameters(), lr=lr, weight_decay=weight_decay)
     for _ in range(epochs):
         optimizer.zero_grad()
@@ -116,13 +123,15 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
         train_acc = float((head(x).argmax(1) == torch.tensor([classes.index(s.label) for s in kept])).float().mean())
     run_id = new_run_id()
     files = ckpt_io.RunFiles(project.runs_dir / run_id)
-    config = {"backbone": spec.name, "mode": "zeroshot", "attributes": attributes}
+    config = {"backbone": spec.name, "mode": "zeroshot", "attributes": attributes, "levels": backbone.levels,
+              "level_dims": backbone.dims}
     metrics = {"train_acc": train_acc}
     files.create(config, {"run_id": run_id, "backbone": spec.name, "class_names": classes,
                           "class_attributes": described, "unseen_classes": unseen,
                           "preprocessing": spec.preprocessing.settings()})
     ckpt_io.save(files.best, {
-        "model": model.state_dict(), "head": "attributes", "attributes": attributes, "epoch": 0, "config": config,
+        "model": model.state_dict(), "head": "attributes", "attributes": attributes, "levels": backbone.levels,
+        "level_dims": backbone.dims, "epoch": 0, "config": config,
         "run_id": run_id, "backbone": spec.name, "class_names": classes, "mode": "zeroshot",
         "mode_reason": f"attribute detectors trained on {', '.join(seen)}; recognises {', '.join(unseen) or 'no'} "
                        "class(es) by description alone",

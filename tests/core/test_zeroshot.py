@@ -1,6 +1,5 @@
 """Zero-shot by attributes: a class described only by its attributes ("green", "square") should be
-recognised without a single example, from detectors trained on other classes. The model, its
-export and the command line work; recognising the unseen class well is not achieved yet."""
+recognised without a single example, from detectors trained on other classes."""
 
 import random
 
@@ -32,10 +31,7 @@ def picture(colour, shape, seed):
     return im
 
 
-@pytest.fixture(scope="module")
-def zoo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("zoo")
-    unseen = "green square"
+def _zoo(root, unseen: str):
     for colour in COLOURS:
         for shape in SHAPES:
             name = f"{colour} {shape}"
@@ -48,18 +44,22 @@ def zoo(tmp_path_factory):
     project.reset_splits(val=0.0, test=0.0)
     for colour in COLOURS:
         for shape in SHAPES:
-            project.set_class_attributes(f"{colour} {shape}", [colour, shape])  # green square: no examples
+            project.set_class_attributes(f"{colour} {shape}", [colour, shape])  # the unseen one: no examples
     held = Project.create(root / "h", "image")
     import_files(held, [root / "held"])
+    return project, held
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    unseen = "green square"
+    project, held = _zoo(tmp_path_factory.mktemp("zoo"), unseen)
     yield project, held, unseen
     project.close()
     held.close()
 
 
-@pytest.mark.xfail(reason="not yet: the attribute detectors learn 'green' as 'green and not square' when no green "
-                          "square was seen (measured 0-42% on the unseen class, chance 17%); see issue 10", strict=False)
-def test_a_class_known_only_by_its_attributes_is_recognised(zoo):
-    project, held, unseen = zoo
+def _recognised(project, held, unseen) -> float:
     run = zeroshot_run(project)
     assert run["classes_by_description_only"] == [unseen]
     loaded = load_run(project, run["run_id"])
@@ -67,8 +67,26 @@ def test_a_class_known_only_by_its_attributes_is_recognised(zoo):
     probs, kept, _ = predict_samples(loaded, held, samples)
     predicted = [loaded.class_names[int(p.argmax())] for p in probs]
     accuracy = float(np.mean([p == unseen for p in predicted]))
-    print(f"\nunseen class '{unseen}': {accuracy:.0%} of its {len(kept)} pictures recognised (chance {1 / 6:.0%})")
-    assert accuracy >= 1 / 3  # at least twice chance (1 in 6); measured 42%
+    print(f"\nunseen class '{unseen}': {accuracy:.0%} of its {len(kept)} pictures recognised (chance {1 / 6:.0%}); "
+          f"taken for: {sorted(set(predicted) - {unseen})}")
+    return accuracy
+
+
+def test_a_class_known_only_by_its_attributes_is_recognised(zoo):
+    # The only green pictures it learns from are circles, and every square it sees is red or blue.
+    # Detectors on the final embedding alone called green squares "red square" (0-42%, chance 17%);
+    # reading every level of the backbone, all 12 are recognised.
+    assert _recognised(*zoo) >= 0.75
+
+
+@pytest.mark.parametrize("unseen", ["red circle", "blue square"])
+def test_any_held_out_combination_is_recognised(tmp_path, unseen):
+    project, held = _zoo(tmp_path, unseen)
+    try:
+        assert _recognised(project, held, unseen) >= 0.75
+    finally:
+        project.close()
+        held.close()
 
 
 def test_zeroshot_model_exports_and_describes_its_classes(zoo, tmp_path):
@@ -91,3 +109,19 @@ def test_label_attributes_from_the_command_line(tmp_path, capsys):
     capsys.readouterr()
     assert main(["label", "attributes", root, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"purple circle": ["circle", "purple"]}
+
+
+def test_train_zeroshot_from_the_command_line(tmp_path, capsys):
+    import json
+
+    from core.cli import main
+
+    project, held = _zoo(tmp_path, "green square")
+    root = str(project.root)
+    project.close()
+    held.close()
+    assert main(["train", root, "--mode", "zeroshot", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "zeroshot" and out["classes_by_description_only"] == ["green square"]
+    assert main(["train", root, "--mode", "zeroshot"]) == 0
+    assert "recognises by description alone: green square" in capsys.readouterr().out
