@@ -113,6 +113,16 @@ class LoadedRun:
         return self.spec.modality
 
     @property
+    def label_sets(self) -> list[tuple[str, list[str]]]:
+        """Multi-task runs: the extra label sets after the main one, (name, class names) each."""
+        return [(d["name"], list(d["class_names"])) for d in self.meta.get("label_sets") or []]
+
+    @property
+    def head_sizes(self) -> list[int]:
+        """Classes per head: the main label set's, then each extra set's."""
+        return [len(self.class_names)] + [len(c) for _, c in self.label_sets]
+
+    @property
     def speech(self) -> bool:
         from core.backbones import WaveformPreprocessing
 
@@ -164,7 +174,8 @@ def load_run(project, run: str | os.PathLike | None = None, *, spec=None) -> Loa
             dim = backbone.feature_dim
         model = AttributeClassifier(backbone, dim, n, torch.zeros(len(classes), n))
     else:
-        model = Classifier(spec.build(), spec.feature_dim, len(classes), float(config.get("dropout", 0.0)))
+        width = len(classes) + sum(len(d["class_names"]) for d in ckpt.get("label_sets") or [])  # multi-task heads
+        model = Classifier(spec.build(), spec.feature_dim, width, float(config.get("dropout", 0.0)))
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as exc:

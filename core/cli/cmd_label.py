@@ -18,12 +18,22 @@ def add_arguments(p) -> None:
         a.add_argument("dir", metavar="DIR", help="the project folder")
         return a
 
+    set_help = "an extra label set (multi-task, see `label sets`) instead of the main one"
     a = action("set", "Label samples: transferlab label set DIR CLASS SAMPLE... (id, hash prefix, path or file name)")
     a.add_argument("cls", metavar="CLASS")
     a.add_argument("samples", metavar="SAMPLE", nargs="+")
+    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
     a = action("clear", "Remove the label of samples.")
     a.add_argument("samples", metavar="SAMPLE", nargs="+")
+    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
     a = action("classes", "List the classes with their sample counts and shortcut keys.")
+    a.add_argument("--json", action="store_true")
+    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
+    a = action("sets", "Label sets (multi-task: e.g. 'species' and 'has spots', a head each in one model): "
+               "list them, or --add / --delete an extra set, or --rename-main.")
+    a.add_argument("--add", metavar="NAME")
+    a.add_argument("--delete", metavar="NAME")
+    a.add_argument("--rename-main", metavar="NAME", help="name the main label set (default 'class')")
     a.add_argument("--json", action="store_true")
     a = action("add", "Add classes.")
     a.add_argument("names", metavar="NAME", nargs="+")
@@ -50,6 +60,17 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    if args.action == "sets" and not (args.add or args.delete or args.rename_main):
+        with open_for_reading(args.dir) as project:
+            return _list_sets(project, args)
+    if args.action == "classes" and args.label_set:
+        with open_for_reading(args.dir) as project:
+            counts = project.set_class_counts(args.label_set)
+            if args.json:
+                print_json([{"name": n, "count": c} for n, c in counts.items()])
+            for n, c in ([] if args.json else counts.items()):
+                print(f"   {n:<30} {c:>7} samples")
+        return 0
     if args.action == "classes":
         with open_for_reading(args.dir) as project:
             classes = project.classes()
@@ -73,14 +94,50 @@ def _resolve(project, refs):
 
 
 def _set(project, args):
-    n = project.set_label(_resolve(project, args.samples), args.cls)
+    ids = _resolve(project, args.samples)
+    if args.label_set:
+        n = project.set_set_label(args.label_set, ids, args.cls)
+        print(f"Labelled {n} sample(s) as '{args.cls}' in the label set '{args.label_set}'.")
+        return 0
+    n = project.set_label(ids, args.cls)
     print(f"Labelled {n} sample(s) as '{args.cls}'.")
     return 0
 
 
 def _clear(project, args):
-    n = project.clear_label(_resolve(project, args.samples))
-    print(f"Cleared the label of {n} sample(s).")
+    ids = _resolve(project, args.samples)
+    n = project.set_set_label(args.label_set, ids, None) if args.label_set else project.clear_label(ids)
+    print(f"Cleared the label of {n} sample(s){' in ' + repr(args.label_set) if args.label_set else ''}.")
+    return 0
+
+
+def _list_sets(project, args):
+    main = {"name": project.main_label_set, "main": True,
+            "classes": {c.name: c.count for c in project.classes()}}
+    sets = [main] + [{"name": n, "main": False, "classes": project.set_class_counts(n)} for n in project.label_sets()]
+    if args.json:
+        print_json(sets)
+        return 0
+    for s in sets:
+        labelled = sum(s["classes"].values())
+        kind = "main" if s["main"] else "extra"
+        print(f"{s['name']:<24} {kind:<6} {len(s['classes']):>3} classes  {labelled:>7} labelled  "
+              f"{', '.join(s['classes'])}")
+    if len(sets) == 1:
+        print("Only the main label set. Add another with: transferlab label sets DIR --add NAME")
+    return 0
+
+
+def _sets(project, args):
+    if args.rename_main:
+        project.rename_main_label_set(args.rename_main)
+        print(f"The main label set is now called '{project.main_label_set}'.")
+    if args.add:
+        print(f"Added the label set '{project.add_label_set(args.add)}'; label with: "
+              f"transferlab label set DIR CLASS SAMPLE... --set '{args.add}'")
+    if args.delete:
+        n = project.delete_label_set(args.delete)
+        print(f"Deleted the label set '{args.delete}' and its {n} label(s).")
     return 0
 
 
@@ -146,5 +203,5 @@ def _import(project, args):
 
 _HANDLERS = {
     "set": _set, "clear": _clear, "add": _add, "rename": _rename, "delete": _delete,
-    "merge": _merge, "export": _export, "import": _import, "attributes": _attributes,
+    "merge": _merge, "export": _export, "import": _import, "attributes": _attributes, "sets": _sets,
 }

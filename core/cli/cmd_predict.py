@@ -31,6 +31,8 @@ def run(args) -> int:
                 continue
             ranked = ", ".join(f"{label} {p:.1%}" for label, p in r.top)
             print(f"{name}: {r.label} ({r.confidence:.1%})   [{ranked}]" + (f"  ({r.note})" if r.note else ""))
+            for label_set, (label, p) in r.label_sets.items():  # multi-task models
+                print(f"    {label_set}: {label} ({p:.1%})")
             for w in r.windows or []:
                 print(f"    {w.start:7.2f}-{w.end:7.2f}s  {w.label} ({w.confidence:.0%})")
     failed = sum(1 for r in results if r.error)

@@ -33,6 +33,8 @@ def add_arguments(p) -> None:
     p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run from its last.pt")
     p.add_argument("--from-run", metavar="RUN", help="start from an earlier run's weights instead of ImageNet: "
                    "its id in this project, or its folder (runs/<id>) in any project; reports before and after")
+    p.add_argument("--label-sets", metavar="SETS", help="multi-task: the extra label sets to learn with the main one "
+                   "(one head each on a shared backbone): all (default), none, or names separated by commas")
     p.add_argument("--json", action="store_true", help="print one JSON object with the result")
 
 
@@ -43,7 +45,7 @@ def _config(args) -> TrainConfig:
 
         base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
     given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size,
-             "from_run": args.from_run}
+             "from_run": args.from_run, "label_sets": args.label_sets}
     changes = {k: v for k, v in given.items() if v is not None}
     for key, default in (("mode", "auto"), ("batch_size", 32), ("augment", "light"), ("device", "auto"), ("seed", 0)):
         value = getattr(args, key)
@@ -81,8 +83,9 @@ class TerminalReport:
             self.bar = None
         if not self.quiet:
             mark = " *" if e.is_best else ""
+            sets = "".join(f"  {name} {acc:.3f}" for name, acc in e.label_sets_val_acc.items())
             print(f"epoch {e.epoch:>3}/{e.epochs}  train loss {e.train_loss:.4f} acc {e.train_acc:.3f}  "
-                  f"val loss {e.val_loss:.4f} acc {e.val_acc:.3f}  {e.seconds:.1f}s  [{e.stage}]{mark}")
+                  f"val loss {e.val_loss:.4f} acc {e.val_acc:.3f}{sets}  {e.seconds:.1f}s  [{e.stage}]{mark}")
 
     def on_warning(self, e: events.Warning) -> None:
         self.warnings.append(e.message)
@@ -163,6 +166,8 @@ def _run(args) -> int:
         m = result.metrics
         best = (f"best epoch {result.best_epoch}: val acc {m['val_acc']:.3f}, val loss {m['val_loss']:.4f}"
                 if m else "no epoch finished")
+        for name, acc in (m.get("label_sets_val_acc") or {}).items():  # multi-task
+            best += f"; {name}: val acc {acc:.3f}"
         print(f"Run {result.run_id} {result.status.replace('_', ' ')} in {result.seconds:.1f}s; {best}.")
         if result.best_path:
             print(f"  model: {result.best_path}")

@@ -29,13 +29,19 @@ class RunEvaluation:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     report_json: str = ""
     report_html: str = ""
+    # multi-task runs: {extra label set: its Evaluation, on the samples labelled in that set}
+    label_sets: dict[str, Evaluation] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         ev = self.evaluation.to_json()
         for m in ev["mistakes"]:
             m["sample_id"] = self.sample_ids[m["index"]]
+        sets = {}
+        for name, e in self.label_sets.items():
+            d = e.to_json()
+            sets[name] = {k: d[k] for k in ("classes", "count", "accuracy", "balanced_accuracy", "per_class", "confusion")}
         return {
-            "run_id": self.run_id, "split": self.split, **ev,
+            "run_id": self.run_id, "split": self.split, **ev, **({"label_sets": sets} if sets else {}),
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "report_json": self.report_json, "report_html": self.report_html,
         }
@@ -52,10 +58,16 @@ def prepare_input(loaded, project, sample):
     return pre.to_tensor(wave)
 
 
-def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress: Callable | None = None):
-    """(probabilities [N, C] for the samples that could be read, their indices, skipped)."""
+def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress: Callable | None = None,
+                    label_sets: dict | None = None):
+    """(probabilities [N, C] for the samples that could be read, their indices, skipped).
+
+    Multi-task runs: the probabilities are the main label set's; pass a dict as ``label_sets`` to
+    get {extra label set: probabilities [N, C_set]} too."""
     import torch
 
+    sizes = loaded.head_sizes
+    extra: list[list[np.ndarray]] = [[] for _ in sizes[1:]]
     pre = loaded.spec.preprocessing
     probs, kept, skipped = [], [], []
     batch, batch_idx = [], []
@@ -64,8 +76,11 @@ def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress:
         if not batch:
             return
         with torch.inference_mode():
-            logits = loaded.model(*pre.collate(batch))
-            probs.append(torch.softmax(logits.float(), dim=-1).numpy())
+            logits = loaded.model(*pre.collate(batch)).float()
+            parts = torch.split(logits, sizes, dim=-1) if len(sizes) > 1 else (logits,)
+            probs.append(torch.softmax(parts[0], dim=-1).numpy())
+            for k, part in enumerate(parts[1:]):
+                extra[k].append(torch.softmax(part, dim=-1).numpy())
         kept.extend(batch_idx)
         batch.clear()
         batch_idx.clear()
@@ -86,6 +101,9 @@ def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress:
                 progress(len(kept), len(samples))
     flush()
     n = len(loaded.class_names)
+    if label_sets is not None:
+        for (name, classes), parts in zip(loaded.label_sets, extra):
+            label_sets[name] = np.concatenate(parts) if parts else np.zeros((0, len(classes)), np.float32)
     return (np.concatenate(probs) if probs else np.zeros((0, n), np.float32)), kept, skipped
 
 
@@ -108,11 +126,18 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
             f"There are no labelled {('test' if split == 'test' else 'validation')} samples of the model's "
             "classes to evaluate on. Label more samples (new ones are split 80/10/10 automatically)."
         )
-    probs, kept, skipped = predict_samples(loaded, project, samples, progress=progress)
+    extra: dict = {}
+    probs, kept, skipped = predict_samples(loaded, project, samples, progress=progress, label_sets=extra)
     y = np.array([index[samples[i].label] for i in kept], dtype=np.int64)
     ev = evaluate(probs, y, classes)
     sample_ids = [samples[i].id for i in kept]
     result = RunEvaluation(loaded.info.id, split, ev, sample_ids, skipped)
+    for name, set_classes in loaded.label_sets:  # multi-task: each extra set on its labelled samples
+        labels = project.set_labels_of(name) if name in project.label_sets() else {}
+        rows = [r for r, sid in enumerate(sample_ids) if labels.get(sid) in set_classes]
+        if rows:
+            y_set = np.array([set_classes.index(labels[sample_ids[r]]) for r in rows], dtype=np.int64)
+            result.label_sets[name] = evaluate(extra[name][rows], y_set, set_classes)
     if not project.read_only:
         _store_predictions(project, loaded.info.id, classes, sample_ids, probs)
     if write_report:

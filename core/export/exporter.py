@@ -111,7 +111,7 @@ def _torch_export(wrapper, loaded, path: Path) -> None:
         with warnings.catch_warnings(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                wrapper, (example,), str(path), input_names=[name], output_names=[C.PROBABILITIES, C.LOGITS],
+                wrapper, (example,), str(path), input_names=[name], output_names=C.output_names(len(loaded.head_sizes)),
                 dynamic_shapes={"x": dims}, dynamo=True, external_data=False, verbose=False,
             )
     except Exception as exc:
@@ -140,6 +140,11 @@ def _metadata(loaded, project, input_spec: dict) -> dict[str, str]:
     }
     if loaded.modality == "audio":
         meta[C.KEY_SAMPLE_RATE] = str(loaded.sample_rate)
+    if loaded.label_sets:  # multi-task: one more output per extra label set
+        meta[C.KEY_MAIN_LABEL_SET] = str(loaded.meta.get("main_label_set") or "class")
+        meta[C.KEY_LABEL_SETS] = json.dumps([
+            {"name": name, "labels": classes, "output": C.set_output(k + 1)}
+            for k, (name, classes) in enumerate(loaded.label_sets)])
     return meta
 
 
@@ -170,6 +175,12 @@ def _run(session, name: str, x: np.ndarray) -> np.ndarray:
     return session.run([C.PROBABILITIES], {name: x[None]})[0][0]
 
 
+def _run_all(session, name: str, x: np.ndarray) -> np.ndarray:
+    """Every probability output (the main label set's, then each extra set's), end to end."""
+    outputs = [o.name for o in session.get_outputs() if o.name != C.LOGITS]
+    return np.concatenate([p[0] for p in session.run(outputs, {name: x[None]})])
+
+
 def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = False,
                parity_samples: int = 8, spec=None) -> ExportReport:
     """Export run ``run`` (default: the newest trained one) to ``out_path`` and check it."""
@@ -184,7 +195,8 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
         raise ExportError(f"The output file should end in .onnx ('{out.name}' does not).")
     out.parent.mkdir(parents=True, exist_ok=True)
     loaded = load_run(project, run, spec=spec)
-    wrapper = ExportedClassifier(loaded.spec.preprocessing, loaded.model, speech=loaded.speech).eval()
+    wrapper = ExportedClassifier(loaded.spec.preprocessing, loaded.model, speech=loaded.speech,
+                                 head_sizes=loaded.head_sizes).eval()
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         _torch_export(wrapper, loaded, tmp)
@@ -199,12 +211,14 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
         diffs, pre_diffs, agree = [], [], []
         with torch.inference_mode():
             for s, raw in samples:
-                got = _run(session, name, raw)
-                want = wrapper(torch.from_numpy(np.array(raw))[None])[0][0].numpy()
+                got = _run_all(session, name, raw)
+                outs = wrapper(torch.from_numpy(np.array(raw))[None])
+                want = torch.cat([outs[0][0], *(o[0] for o in outs[2:])]).numpy()
                 diffs.append(float(np.abs(got - want).max()))
                 trained = _training_time_probs(loaded, raw)
                 pre_diffs.append(float(np.abs(got - trained).max()))
-                agree.append(int(got.argmax() == trained.argmax()))
+                main = len(loaded.class_names)
+                agree.append(int(got[:main].argmax() == trained[:main].argmax()))
         parity = max(diffs)
         if not parity <= FP32_TOLERANCE:  # written so that NaN fails too
             raise ExportError(
@@ -242,8 +256,9 @@ def _training_time_probs(loaded, raw: np.ndarray) -> np.ndarray:
 
     pre = loaded.spec.preprocessing
     item = pre.to_tensor(Image.fromarray(raw) if loaded.modality == "image" else raw)
-    logits = loaded.model(*pre.collate([item]))
-    return torch.softmax(logits.float(), dim=-1)[0].numpy()
+    logits = loaded.model(*pre.collate([item]))[0].float()
+    parts = torch.split(logits, loaded.head_sizes) if len(loaded.head_sizes) > 1 else [logits]
+    return torch.cat([torch.softmax(p, dim=-1) for p in parts]).numpy()
 
 
 def _fp16_variant(out: Path, name: str, samples, fp32_session) -> dict:

@@ -42,6 +42,7 @@ def model_card(out: Path, loaded, project, report) -> str:
         "",
         ", ".join(loaded.class_names),
         "",
+        *_label_set_lines(loaded),
         "## Data",
         "",
         "| class | train | validation | test |",
@@ -51,6 +52,7 @@ def model_card(out: Path, loaded, project, report) -> str:
         "## Metrics",
         "",
         f"- validation accuracy: {acc:.1%}" if isinstance(acc, (int, float)) else "- validation accuracy: n/a",
+        *(f"- validation accuracy, {name}: {v:.1%}" for name, v in (metrics.get("label_sets_val_acc") or {}).items()),
         f"- export check: onnxruntime within {report.parity_max_diff:.1e} of PyTorch on {report.parity_samples} project samples",
         "",
         "## Intended use",
@@ -73,3 +75,14 @@ def model_card(out: Path, loaded, project, report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _label_set_lines(loaded) -> list[str]:
+    """Multi-task models: the other label sets and the outputs that answer for them."""
+    if not loaded.label_sets:
+        return []
+    lines = [f"Those are the label set '{loaded.meta.get('main_label_set') or 'class'}' (output `probabilities`). "
+             "This model answers for more label sets, one output each:", ""]
+    lines += [f"- {name} (output `probabilities_{k}`): {', '.join(classes)}"
+              for k, (name, classes) in enumerate(loaded.label_sets, start=1)]
+    return lines + [""]

@@ -58,15 +58,22 @@ def input_module(preprocessing) -> nn.Module:
 
 
 class ExportedClassifier(nn.Module):
-    """Raw input -> (probabilities, logits): the whole model a user of the .onnx file needs."""
+    """Raw input -> (probabilities, logits): the whole model a user of the .onnx file needs.
 
-    def __init__(self, preprocessing, classifier: nn.Module, speech: bool = False):
+    A multi-task model (``head_sizes`` of more than one label set) gives the main set's
+    probabilities and logits, then the probabilities of each extra set."""
+
+    def __init__(self, preprocessing, classifier: nn.Module, speech: bool = False, head_sizes: list[int] | None = None):
         super().__init__()
         self.prepare = input_module(preprocessing)
         self.classifier = classifier
         self.speech = speech
+        self.head_sizes = list(head_sizes or [])
 
     def forward(self, x: torch.Tensor):
         prepared = self.prepare(x)
-        logits = self.classifier(prepared, None) if self.speech else self.classifier(prepared)
-        return torch.softmax(logits.float(), dim=-1), logits.float()
+        logits = (self.classifier(prepared, None) if self.speech else self.classifier(prepared)).float()
+        if len(self.head_sizes) < 2:
+            return torch.softmax(logits, dim=-1), logits
+        parts = torch.split(logits, self.head_sizes, dim=-1)
+        return (torch.softmax(parts[0], dim=-1), parts[0], *(torch.softmax(p, dim=-1) for p in parts[1:]))

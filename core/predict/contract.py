@@ -8,12 +8,16 @@ Inputs (one of):
 Outputs:
   probabilities float32 [N, C]   softmax over the classes, in the order of metadata "labels"
   logits        float32 [N, C]
+  probabilities_1, probabilities_2, ...   multi-task models only: one per extra label set, described
+                                 by metadata "label_sets"
 metadata_props (all strings; JSON where noted):
   transferlab.format  "1"
   task                "image" | "audio"
   labels              JSON list of class names
   input_spec          JSON: {"name", "dtype", "layout", ...}; audio adds "sample_rate" and "window_seconds"
   backbone, sample_rate (audio), app_version, created (ISO 8601), metrics (JSON), run_id
+  label_sets          multi-task only: JSON list of {"name", "labels", "output"}, one per extra label set
+  main_label_set      multi-task only: the name of the label set "labels" belongs to
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ KEY_APP_VERSION = "app_version"
 KEY_CREATED = "created"
 KEY_METRICS = "metrics"
 KEY_RUN_ID = "run_id"
+KEY_LABEL_SETS = "label_sets"
+KEY_MAIN_LABEL_SET = "main_label_set"
 
 REQUIRED_KEYS = (KEY_FORMAT, KEY_TASK, KEY_LABELS, KEY_INPUT_SPEC)
 
@@ -51,3 +57,12 @@ def audio_input_spec(sample_rate: int, window_seconds: float) -> dict:
         "window_seconds": float(window_seconds),
         "channels": "mono",
     }
+
+
+def set_output(k: int) -> str:
+    """The output of the k-th extra label set (1-based)."""
+    return f"{PROBABILITIES}_{k}"
+
+
+def output_names(heads: int) -> list[str]:
+    return [PROBABILITIES, LOGITS] + [set_output(k) for k in range(1, heads)]

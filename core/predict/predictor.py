@@ -39,10 +39,14 @@ class Prediction:
     windows: list[WindowPrediction] | None = None
     error: str | None = None
     note: str | None = None
+    # multi-task models: {extra label set: (label, confidence)}
+    label_sets: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         out = {"path": self.path, "label": self.label, "confidence": self.confidence}
         out["top"] = [{"label": name, "confidence": p} for name, p in self.top]
+        if self.label_sets:
+            out["label_sets"] = {k: {"label": name, "confidence": p} for k, (name, p) in self.label_sets.items()}
         if self.windows is not None:
             out["windows"] = [vars(w).copy() for w in self.windows]
         if self.error:
@@ -86,6 +90,11 @@ class Predictor:
         self.input_name = self.input_spec["name"]
         outputs = [o.name for o in self.session.get_outputs()]
         self._prob_index = outputs.index(C.PROBABILITIES) if C.PROBABILITIES in outputs else 0
+        try:  # multi-task: [(label set, its labels, index of its output)]
+            sets = json.loads(meta.get(C.KEY_LABEL_SETS) or "[]")
+            self.label_sets = [(d["name"], list(d["labels"]), outputs.index(d["output"])) for d in sets]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"'{self.path.name}' describes its label sets wrongly ({exc}).") from None
         self.sample_rate = int(self.input_spec.get("sample_rate") or meta.get(C.KEY_SAMPLE_RATE) or 16000)
         self.window_seconds = float(self.input_spec.get("window_seconds") or 1.0)
 
@@ -93,6 +102,15 @@ class Predictor:
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: batch})[self._prob_index]
+
+    def all_probabilities(self, batch: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """(main label set's probabilities, {extra label set: its probabilities})."""
+        outs = self.session.run(None, {self.input_name: batch})
+        return outs[self._prob_index], {name: outs[i] for name, _, i in self.label_sets}
+
+    def _best_per_set(self, extra: dict[str, np.ndarray]) -> dict[str, tuple[str, float]]:
+        labels = {name: names for name, names, _ in self.label_sets}
+        return {name: (labels[name][int(p.argmax())], float(p.max())) for name, p in extra.items()}
 
     # ------------------------------------------------------------ files
 
@@ -122,9 +140,10 @@ class Predictor:
 
     def _predict_image(self, path: str, top: int) -> Prediction:
         pixels = np.asarray(decode_image(path), dtype=np.uint8)[None]
-        probs = self.probabilities(pixels)[0]
-        ranked = self._ranked(probs, top)
-        return Prediction(path, ranked[0][0], ranked[0][1], ranked)
+        probs, extra = self.all_probabilities(pixels)
+        ranked = self._ranked(probs[0], top)
+        return Prediction(path, ranked[0][0], ranked[0][1], ranked,
+                          label_sets=self._best_per_set({k: v[0] for k, v in extra.items()}))
 
     def _predict_audio(self, path: str, top: int) -> Prediction:
         note = None
@@ -138,20 +157,24 @@ class Predictor:
                 wave = fit_length(wave, window)  # cut or padded to the training clip length, as in training
             elif wave.shape[0] < int(self.input_spec.get("min_samples", 1)):
                 wave = np.pad(wave, (0, int(self.input_spec["min_samples"]) - wave.shape[0]))
-            probs = self.probabilities(wave[None].astype(np.float32))[0]
-            ranked = self._ranked(probs, top)
-            return Prediction(path, ranked[0][0], ranked[0][1], ranked, note=note)
+            probs, extra = self.all_probabilities(wave[None].astype(np.float32))
+            ranked = self._ranked(probs[0], top)
+            return Prediction(path, ranked[0][0], ranked[0][1], ranked, note=note,
+                              label_sets=self._best_per_set({k: v[0] for k, v in extra.items()}))
         # Long recordings: half-overlapping windows of the training length, and their mean overall.
         hop = window // 2
         starts = list(range(0, wave.shape[0] - window + 1, hop))
         frames = np.stack([wave[s : s + window] for s in starts]).astype(np.float32)
-        probs = np.concatenate([self.probabilities(frames[i : i + 32]) for i in range(0, len(frames), 32)])
+        parts = [self.all_probabilities(frames[i : i + 32]) for i in range(0, len(frames), 32)]
+        probs = np.concatenate([p for p, _ in parts])
+        extra = {name: np.concatenate([e[name] for _, e in parts]).mean(axis=0) for name, _, _ in self.label_sets}
         windows = [
             WindowPrediction(s / self.sample_rate, (s + window) / self.sample_rate, self.labels[int(p.argmax())], float(p.max()))
             for s, p in zip(starts, probs)
         ]
         ranked = self._ranked(probs.mean(axis=0), top)
-        return Prediction(path, ranked[0][0], ranked[0][1], ranked, windows=windows, note=note)
+        return Prediction(path, ranked[0][0], ranked[0][1], ranked, windows=windows, note=note,
+                          label_sets=self._best_per_set(extra))
 
 
 def expand_paths(paths: Iterable[str | os.PathLike], task: str) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 from core.errors import ProjectError, ReadOnlyProjectError
 from core.project import config as config_io
 from core.project.config import TASKS, ProjectConfig, SplitSettings
+from core.project.label_sets import LabelSetOps
 from core.project.labels import LabelOps
 from core.project.lock import ProjectLock
 from core.project.models import SPLITS, ClassCounts, ProjectStatus, Sample
@@ -38,7 +39,7 @@ def _row_to_sample(row) -> Sample:
     return Sample(*row)
 
 
-class Project(LabelOps, SplitOps):
+class Project(LabelOps, LabelSetOps, SplitOps):
     """An open project. Use as a context manager, or call close()."""
 
     def __init__(self, root: Path, config: ProjectConfig, *, read_only: bool, lock: ProjectLock | None):

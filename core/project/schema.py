@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -118,8 +118,39 @@ def _v3(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE classes ADD COLUMN attributes TEXT")  # JSON list of attribute names
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    """More label sets than the main one (multi-task): "species" in classes/samples as before, and
+    for example "has spots" here, each with its own classes and its own label per sample."""
+    _run_script(
+        conn,
+        """
+        CREATE TABLE label_sets (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            position    INTEGER NOT NULL,
+            created_at  REAL NOT NULL
+        );
+        CREATE TABLE set_classes (
+            id        INTEGER PRIMARY KEY,
+            set_id    INTEGER NOT NULL REFERENCES label_sets(id) ON DELETE CASCADE,
+            name      TEXT NOT NULL,
+            position  INTEGER NOT NULL,
+            UNIQUE (set_id, name)
+        );
+        CREATE TABLE set_labels (
+            sample_id    INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+            set_id       INTEGER NOT NULL REFERENCES label_sets(id) ON DELETE CASCADE,
+            class_id     INTEGER NOT NULL REFERENCES set_classes(id) ON DELETE CASCADE,
+            labelled_at  REAL NOT NULL,
+            PRIMARY KEY (sample_id, set_id)
+        );
+        CREATE INDEX set_labels_by_class ON set_labels(class_id);
+        """,
+    )
+
+
 # MIGRATIONS[n] brings a database from version n-1 to version n.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 
 
 def db_version(conn: sqlite3.Connection) -> int:

@@ -64,6 +64,7 @@ class TrainConfig:
     from_run: str | None = None  # start from an earlier run's weights (its id, or its folder in any project)
     noise_snr_min: float = 5.0  # audio: the project's background class is mixed into training clips
     noise_snr_max: float = 20.0  # at a signal-to-noise ratio (dB) drawn from this range
+    label_sets: str = "all"  # multi-task: extra label sets learnt too: "all", "none", or names separated by commas
 
     def __post_init__(self):
         problems = []
@@ -104,6 +105,8 @@ class TrainConfig:
             problems.append("noise_snr_min must be a number no larger than noise_snr_max")
         if self.from_run is not None and (not isinstance(self.from_run, str) or not self.from_run.strip()):
             problems.append(f"from_run must be a run id or a run folder, not {self.from_run!r}")
+        if not isinstance(self.label_sets, str):
+            problems.append(f"label_sets must be 'all', 'none' or label set names separated by commas, not {self.label_sets!r}")
         if problems:
             raise ConfigError("Invalid training settings: " + "; ".join(problems) + ".")
 

@@ -29,6 +29,7 @@ class Item:
     name: str = ""  # what a person calls the file
     start: float | None = None  # a segment of a long recording: seconds into the file
     end: float | None = None
+    extra: tuple[int, ...] = ()  # multi-task: the class index in each extra label set, -1 if unlabelled
 
 
 @dataclass
@@ -43,23 +44,32 @@ class LabelledData:
     # Called (in the training thread) for a file that cannot be decoded: the project marks it broken.
     on_broken: Callable[[Item, str], None] | None = None
     warnings: list[str] = field(default_factory=list)
+    # Multi-task: the extra label sets trained with the main one, (name, class names) each, in the
+    # order of Item.extra; empty for an ordinary single-task run.
+    label_sets: list[tuple[str, list[str]]] = field(default_factory=list)
+    main_set: str = "class"
 
     def counts(self, items: list[Item]) -> list[int]:
         c = Counter(i.label for i in items)
         return [c.get(k, 0) for k in range(len(self.class_names))]
 
 
-def from_project(project) -> LabelledData:
+def from_project(project, label_sets: str = "all") -> LabelledData:
     """Every labelled, readable sample: the train split to learn from, the val split to choose the
-    best epoch. Test samples are never touched here (they are for the final evaluation)."""
+    best epoch. Test samples are never touched here (they are for the final evaluation).
+
+    ``label_sets``: which extra label sets to learn too (multi-task): "all" (those with at least
+    two classes labelled on these samples), "none", or names separated by commas."""
     rows = [s for s in project.samples(status="ok") if s.label is not None and s.split in ("train", "val")]
     used = {s.label for s in rows}
     class_names = [c for c in project.class_names() if c in used]
     index = {c: k for k, c in enumerate(class_names)}
+    sets, warnings = _extra_sets(project, rows, label_sets)
 
     def item(s) -> Item:
         # a segment of a long recording reads only its time span of the file
-        return Item(s.hash, str(project.path_of(s)), index[s.label], s.id, s.display_name, s.start, s.end)
+        extra = tuple(names.index(labels[s.id]) if s.id in labels else -1 for _, names, labels in sets)
+        return Item(s.hash, str(project.path_of(s)), index[s.label], s.id, s.display_name, s.start, s.end, extra)
 
     def mark_broken(it: Item, reason: str) -> None:
         if it.sample_id is not None and not project.read_only:
@@ -74,7 +84,39 @@ def from_project(project) -> LabelledData:
         cache_dir=project.cache_dir,
         sample_rate=int(project.config.sample_rate),
         on_broken=mark_broken,
+        warnings=warnings,
+        label_sets=[(name, names) for name, names, _ in sets],
+        main_set=project.main_label_set,
     )
+
+
+def _extra_sets(project, rows, wanted: str) -> tuple[list[tuple[str, list[str], dict]], list[str]]:
+    """[(set name, its classes with labels on ``rows``, {sample id: class})], and warnings."""
+    known = project.label_sets()
+    if wanted in ("none", ""):
+        return [], []
+    if wanted == "all":
+        names, explicit = known, False
+    else:
+        names, explicit = [n.strip() for n in wanted.split(",") if n.strip()], True
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise DataError(f"There is no label set named {', '.join(repr(n) for n in missing)} "
+                            f"(extra label sets: {', '.join(known) or 'none'}).")
+    ids = {s.id for s in rows}
+    sets, warnings = [], []
+    for name in names:
+        labels = {i: c for i, c in project.set_labels_of(name).items() if i in ids}
+        classes = [c for c in project.set_class_names(name) if c in set(labels.values())]
+        if len(classes) < 2:
+            text = (f"The label set '{name}' has {'one class' if classes else 'no labels'} on the samples "
+                    "labelled in the main set; it needs two classes to learn, so it is left out of this run.")
+            if explicit:
+                raise DataError(text)
+            warnings.append(text)
+            continue
+        sets.append((name, classes, labels))
+    return sets, warnings
 
 
 def check(data: LabelledData) -> tuple[LabelledData, list[tuple[Item, str]]]:

@@ -55,6 +55,7 @@ class EpochEnd:
     lr: float
     is_best: bool
     stage: str = ""  # e.g. "head warm-up", "top 3 blocks", "all layers", "linear probe"
+    label_sets_val_acc: dict[str, float] = field(default_factory=dict)  # multi-task: each extra set's
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
         batch_no += 1
         state.step += 1
         state.progress = (epoch + pos / total) / state.epochs
-        stats.add(loss, logits, targets, n)
+        main = getattr(criterion, "main", None)  # multi-task: the main label set's logits and targets
+        stats.add(loss, *(main(logits, targets) if main is not None else (logits, targets)), n)
         if throttle.due(pos >= total):
             loss_value = float(loss.detach())  # the one host-device sync, only when an event goes out
             elapsed = max(time.perf_counter() - started, 1e-9)
@@ -149,10 +150,14 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
 
 @torch.no_grad()
 def evaluate(*, source, forward: Callable, classes: int, batch_size: int, device: torch.device,
-             precision: str, on_new_failures: Callable, control=None) -> dict:
+             precision: str, on_new_failures: Callable, control=None, layout=None) -> dict:
     """Loss (plain cross-entropy, no smoothing: comparable between runs), accuracy and accuracy per
     class on every item of ``source``, in order, without augmentation. Sums stay on the device
-    until the end (one sync per evaluation, not per batch)."""
+    until the end (one sync per evaluation, not per batch).
+
+    ``layout`` (a multi-task TaskLayout): the figures are the main label set's, and "tasks" holds
+    each extra set's (core.train.tasks.task_metrics), from logits kept until the end."""
+    kept_logits, kept_targets = [], []
     total_loss = torch.zeros((), device=device)  # float32: MPS has no float64
     hits = torch.zeros(classes, dtype=torch.long, device=device)
     counts = torch.zeros(classes, dtype=torch.long, device=device)
@@ -169,6 +174,10 @@ def evaluate(*, source, forward: Callable, classes: int, batch_size: int, device
         with autocast(device, precision):
             logits = forward(*inputs)
         logits = logits.float()
+        if layout is not None and layout.multi:
+            kept_logits.append(logits)
+            kept_targets.append(targets)
+            logits, targets = logits[:, :classes], targets[:, 0]
         total_loss += F.cross_entropy(logits, targets, reduction="sum")
         ok = logits.argmax(dim=1) == targets
         seen += len(kept)
@@ -176,9 +185,14 @@ def evaluate(*, source, forward: Callable, classes: int, batch_size: int, device
         hits += torch.bincount(targets[ok], minlength=classes)
     hits, counts = hits.cpu(), counts.cpu()
     per_class = {k: float(hits[k]) / float(counts[k]) for k in range(classes) if counts[k] > 0}
-    return {
+    result = {
         "loss": float(total_loss) / seen if seen else float("nan"),
         "acc": int(hits.sum()) / seen if seen else float("nan"),
         "per_class": per_class,
         "seen": seen,
     }
+    if layout is not None and layout.multi:
+        from core.train.tasks import task_metrics
+
+        result["tasks"] = task_metrics(layout, torch.cat(kept_logits), torch.cat(kept_targets)) if kept_logits else {}
+    return result

@@ -52,7 +52,7 @@ def build_sources(trainer, data: LabelledData, spec, model, device, precision):
     def source(items):
         store = DecodedStore(items, pipeline.decode, pipeline.shape, pipeline.dtype,
                              limit_bytes=budget, workers=config.num_workers)
-        return StoreSource(store, pipeline, [it.label for it in items], device)
+        return StoreSource(store, pipeline, targets_of(data, items), device)
 
     train = source(data.train)
     return train, (source(data.val) if data.val else train)
@@ -82,13 +82,20 @@ def _probe_sources(trainer, data, spec, model, device):
     def source(items):
         kept = [it for it in items if it.hash in row]
         feats = vectors[[row[it.hash] for it in kept]] if kept else torch.zeros(0, spec.feature_dim)
-        return FeatureSource(feats, [it.label for it in kept], device)
+        return FeatureSource(feats, targets_of(data, kept), device)
 
     train = source(data.train)
     if len(train):
         with torch.no_grad():
             model.standardise_features(train.features)
     return train, (source(data.val) if data.val else train)
+
+
+def targets_of(data: LabelledData, items) -> list:
+    """Each item's class, or (multi-task) its class in the main set and then in each extra set."""
+    if data.label_sets:
+        return [(it.label, *it.extra) for it in items]
+    return [it.label for it in items]
 
 
 def _source_of(item, spec):

@@ -18,10 +18,10 @@ from core.train.device import memory_budget
 class StoreSource:
     """Decoded samples from a DecodedStore through a modality pipeline (augmented when training)."""
 
-    def __init__(self, store: DecodedStore, pipeline, labels: Sequence[int], device: torch.device):
+    def __init__(self, store: DecodedStore, pipeline, labels: Sequence, device: torch.device):
         self.store = store
         self.pipeline = pipeline
-        self.labels = torch.as_tensor(list(labels), dtype=torch.long)
+        self.targets, self.labels = _targets(labels)
         self.device = device
         self._pending: tuple[tuple[int, ...], object] | None = None
 
@@ -48,7 +48,7 @@ class StoreSource:
                 pending[1].result()  # never leave a decode running behind our back
             raw, kept = self.store.fetch(indices)
         raw = raw.to(self.device, non_blocking=True)
-        targets = self.labels[kept].to(self.device, non_blocking=True)
+        targets = self.targets[kept].to(self.device, non_blocking=True)
         return self.pipeline.inputs(raw, gen, train), targets, kept
 
     def after_epoch(self) -> None:
@@ -67,9 +67,10 @@ class StoreSource:
 class FeatureSource:
     """Embeddings computed once by the frozen backbone (probe mode), kept on the device."""
 
-    def __init__(self, features: torch.Tensor, labels: Sequence[int], device: torch.device):
+    def __init__(self, features: torch.Tensor, labels: Sequence, device: torch.device):
         self.features = features.to(device)
-        self.labels = torch.as_tensor(list(labels), dtype=torch.long, device=device)
+        targets, labels = _targets(labels)
+        self.targets, self.labels = targets.to(device), labels.to(device)
         self.failed: dict[int, str] = {}
 
     def __len__(self) -> int:
@@ -83,10 +84,21 @@ class FeatureSource:
 
     def fetch(self, indices: Sequence[int], gen, train: bool):
         idx = torch.as_tensor(list(indices), dtype=torch.long, device=self.features.device)
-        return (self.features[idx],), self.labels[idx], list(indices)
+        return (self.features[idx],), self.targets[idx], list(indices)
 
     def close(self) -> None:
         pass
+
+
+def _targets(labels: Sequence) -> tuple[torch.Tensor, torch.Tensor]:
+    """(targets, main labels): ints give [N] for both; tuples (multi-task: the main set's class,
+    then each extra set's, -1 where unlabelled) give targets [N, sets] and their first column."""
+    labels = list(labels)
+    if labels and isinstance(labels[0], (tuple, list)):
+        targets = torch.as_tensor(labels, dtype=torch.long)
+        return targets, targets[:, 0].contiguous()
+    targets = torch.as_tensor(labels, dtype=torch.long)
+    return targets, targets
 
 
 def epoch_order(labels: torch.Tensor, classes: int, balance_sampler: bool, gen: torch.Generator,

@@ -35,6 +35,7 @@ from core.train.model import Classifier, default_unfreeze_blocks, parameter_grou
 from core.train.setup import build_sources, load_backbone
 from core.train.transfer import apply_init, read_init_run
 from core.train.sources import epoch_order
+from core.train.tasks import MultiTaskLoss, TaskLayout, class_weights
 
 
 class Trainer:
@@ -96,7 +97,7 @@ class Trainer:
 
     def _fit(self, started: float) -> events.FitEnd:
         device = resolve_device(self.dist.device_setting(self.config.device))  # a wrong flag first
-        data = from_project(self.source) if self.project is not None else self.source
+        data = from_project(self.source, self.config.label_sets) if self.project is not None else self.source
         spec = self._spec(data)  # an unknown backbone too, before the data is judged
         data, skipped = check(data)
         self.data = data
@@ -110,7 +111,11 @@ class Trainer:
         backbone = load_backbone(spec, self.config.pretrained and init is None)
         mode, reason = self._mode(data, spec, device)
         config = self.config.with_mode_defaults(mode)
-        model = Classifier(backbone, spec.feature_dim, len(data.class_names), config.dropout)
+        self.layout = TaskLayout((data.main_set, *(n for n, _ in data.label_sets)),
+                                 (len(data.class_names), *(len(c) for _, c in data.label_sets)))
+        if self.layout.multi:
+            reason += f"; multi-task: one head per label set ({', '.join(self.layout.names)}) on a shared backbone"
+        model = Classifier(backbone, spec.feature_dim, self.layout.width, config.dropout)
         if init is not None and self._resume_state is None:
             carried = apply_init(model, init, data.class_names)
             reason += (f"; starting from run {init.run_id} ({len(carried)} of {len(data.class_names)} classes "
@@ -118,7 +123,8 @@ class Trainer:
         if config.unfreeze_blocks is None:
             config = config.replace(unfreeze_blocks=default_unfreeze_blocks(model))
         self.config = config
-        if self._resume_state is not None and list(self._resume_state["class_names"]) != data.class_names:
+        if self._resume_state is not None and (list(self._resume_state["class_names"]) != data.class_names
+                                               or _sets_of(self._resume_state) != _sets_of({"label_sets": self._sets_meta(data)})):
             raise ckpt_io.CheckpointError("The classes changed since this run started "
                                           f"({', '.join(self._resume_state['class_names'])}); start a new run.")
         model.to(device)
@@ -143,6 +149,8 @@ class Trainer:
                      "from_run": init.run_id if init is not None else None,
                      "mode": mode, "mode_reason": reason, "preprocessing": spec.preprocessing.settings(),
                      "modality": spec.modality, "sample_rate": int(data.sample_rate)}
+        if data.label_sets:  # multi-task: the heads after the main one, in order
+            self.meta.update(label_sets=self._sets_meta(data), main_label_set=data.main_set)
         train_src, val_src = build_sources(self, data, spec, model, device, precision)
         if train_src is None:  # cancelled while computing embeddings
             return self._finish("cancelled", [], None, started, config)
@@ -170,6 +178,13 @@ class Trainer:
             weight = (counts.sum() / (classes * counts.clamp(min=1))).where(counts > 0, torch.zeros(()))
         criterion = torch.nn.CrossEntropyLoss(weight=None if weight is None else weight.to(device),
                                               label_smoothing=config.label_smoothing)
+        layout = self.layout
+        if layout.multi:
+            targets = train_src.targets.cpu()
+            weights = [weight] + [class_weights(targets[:, t], n) if config.balance == "loss" else None
+                                  for t, n in enumerate(layout.sizes) if t > 0]
+            criterion = MultiTaskLoss(layout, [None if w is None else w.to(device) for w in weights],
+                                      config.label_smoothing)
         optimizer = torch.optim.AdamW(parameter_groups(model, config), lr=config.lr,
                                       weight_decay=config.weight_decay)
         state = LoopState(batch_size=config.batch_size, epochs=config.epochs, schedule=config.schedule)
@@ -206,20 +221,30 @@ class Trainer:
             model.eval()
             val = evaluate(source=val_src, forward=model.forward_features if probe else model, classes=classes,
                            batch_size=state.batch_size * 2, device=device, precision=precision,
-                           on_new_failures=lambda: self._report_failures(val_src), control=self.control)
+                           on_new_failures=lambda: self._report_failures(val_src), control=self.control,
+                           layout=layout)
             if self.dist.any(self.control.cancelled):
                 status = "cancelled"
                 break
             train_loss, train_acc = self.dist.average(stats.mean_loss, stats.accuracy, stats.seen)
-            is_best = (val["acc"], -val["loss"]) > (best["val_acc"], -best["val_loss"])
+            tasks = {name: m for name, m in val.get("tasks", {}).items()}
+            score = _mean_acc(val["acc"], tasks)  # multi-task: the mean over the label sets
+            is_best = (score, -val["loss"]) > (best.get("score", best["val_acc"]), -best["val_loss"])
             best["bad_epochs"] = 0 if is_best else best["bad_epochs"] + 1
             if is_best:
                 best.update(epoch=epoch + 1, val_acc=val["acc"], val_loss=val["loss"],
                             train_acc=train_acc, train_loss=train_loss)
+                if tasks:
+                    best.update(score=score, label_sets_val_acc={n: m["acc"] for n, m in tasks.items()})
             row = {"epoch": epoch + 1, "stage": stage, "train_loss": train_loss, "train_acc": train_acc,
                    "val_loss": val["loss"], "val_acc": val["acc"], "lr": optimizer.param_groups[0]["lr"],
                    "seconds": time.perf_counter() - t0, "batch_size": state.batch_size,
                    "per_class_val_acc": {self.data.class_names[k]: v for k, v in val["per_class"].items()}}
+            if tasks:
+                names = dict(self.data.label_sets)
+                row["label_sets"] = {n: {"val_acc": m["acc"], "val_loss": m["loss"],
+                                         "per_class_val_acc": {names[n][k]: v for k, v in m["per_class"].items()}}
+                                     for n, m in tasks.items()}
             history.append(row)
             saved = []
             if self.dist.is_main:
@@ -238,7 +263,8 @@ class Trainer:
             self.emit(events.EpochEnd(
                 epoch=epoch + 1, epochs=config.epochs, train_loss=train_loss, train_acc=train_acc,
                 val_loss=val["loss"], val_acc=val["acc"], per_class_val_acc=row["per_class_val_acc"],
-                seconds=row["seconds"], lr=row["lr"], is_best=is_best, stage=stage))
+                seconds=row["seconds"], lr=row["lr"], is_best=is_best, stage=stage,
+                label_sets_val_acc={n: m["acc"] for n, m in tasks.items()}))
             for event in saved:
                 self.emit(event)
             if config.patience and best["bad_epochs"] >= config.patience and epoch + 1 < config.epochs:
@@ -258,6 +284,10 @@ class Trainer:
         return self._finish(status, history, best, started, config, state.batch_size)
 
     # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _sets_meta(data: LabelledData) -> list[dict]:
+        return [{"name": n, "class_names": list(c)} for n, c in data.label_sets]
 
     def _spec(self, data: LabelledData) -> backbones.BackboneSpec:
         self._init = None
@@ -341,7 +371,8 @@ class Trainer:
     def _finish(self, status, history, best, started, config, batch_size=0) -> events.FitEnd:
         metrics = {}
         if best and best["epoch"]:
-            metrics = {k: best[k] for k in ("val_acc", "val_loss", "train_acc", "train_loss") if k in best}
+            metrics = {k: best[k] for k in ("val_acc", "val_loss", "train_acc", "train_loss", "label_sets_val_acc")
+                       if k in best}
         files = getattr(self, "files", None)
         result = events.FitEnd(
             run_id=self.run_id, status=status, best_epoch=int(best["epoch"]) if best else 0,
@@ -353,6 +384,15 @@ class Trainer:
         self._record(status, metrics)
         self.emit(result)
         return result
+
+
+def _mean_acc(main: float, tasks: dict) -> float:
+    values = [main] + [m["acc"] for m in tasks.values() if m["seen"]]
+    return sum(values) / len(values)
+
+
+def _sets_of(meta: dict) -> list:
+    return [(d["name"], list(d["class_names"])) for d in meta.get("label_sets") or []]
 
 
 def _trained_state(model) -> dict:

@@ -95,6 +95,8 @@ def test_a_version_1_project_is_upgraded_in_place(tmp_path):
     for column in ("source_hash", "seg_start", "seg_end"):
         conn.execute(f"ALTER TABLE samples DROP COLUMN {column}")
     conn.execute("ALTER TABLE classes DROP COLUMN attributes")  # added by format 3
+    for table in ("set_labels", "set_classes", "label_sets"):  # added by format 4
+        conn.execute(f"DROP TABLE {table}")
     conn.execute("INSERT INTO classes (name, position, created_at) VALUES ('old', 0, 0)")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
@@ -105,4 +107,5 @@ def test_a_version_1_project_is_upgraded_in_place(tmp_path):
         assert project.samples() == []
         assert project.conn.execute("SELECT COUNT(*) FROM recordings").fetchone()[0] == 0
         assert project.set_class_attributes("old", ["Quiet"]) == ["quiet"]
+        assert project.label_sets() == [] and project.add_label_set("loud") == "loud"
     assert (tmp_path / "p" / "project.db.v1.bak").is_file()

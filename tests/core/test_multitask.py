@@ -1,0 +1,173 @@
+"""Multi-task: a project with more than one label set ("colour" and "mark"); one shared backbone,
+one head per set, trained jointly; metrics per set; an export with one output per set."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from core.errors import LabelError
+from core.train import DataError, TrainConfig, Trainer, events
+from tests.core.test_train_support import COLOURS, tiny_spec
+
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
+
+
+def picture(colour: str, mark: str, seed: int, size: int = 32) -> Image.Image:
+    """A noisy background of one colour with a light or a dark block somewhere on it."""
+    rng = random.Random(seed)
+    bg = tuple(max(0, min(255, c + rng.randint(-30, 30))) for c in COLOURS[colour])
+    im = Image.new("RGB", (size, size), bg)
+    x0, y0 = rng.randint(0, size // 2 - 1), rng.randint(0, size // 2 - 1)
+    grey = rng.randint(225, 255) if mark == "light" else rng.randint(0, 30)
+    ImageDraw.Draw(im).rectangle([x0, y0, x0 + size // 2, y0 + size // 2], fill=(grey, grey, grey))
+    return im
+
+
+def make_project(root, per_class: int = 16, unlabelled_mark: int = 3):
+    from core.importer import import_files
+    from core.project import Project
+
+    marks = {}
+    for k, colour in enumerate(("red", "green", "blue")):
+        for i in range(per_class):
+            mark = ("light", "dark")[i % 2]
+            path = root / "src" / colour / f"{colour}_{i:02d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            picture(colour, mark, seed=100 * k + i).save(path)
+            marks[path.name] = mark
+    project = Project.create(root / "proj", "image", "Colours and marks")
+    import_files(project, [root / "src"], labels="folder")
+    project.reset_splits(val=0.25, test=0.0)
+    project.rename_main_label_set("colour")
+    project.add_label_set("mark")
+    samples = project.samples()
+    for n, s in enumerate(samples):
+        if n >= unlabelled_mark:  # a few samples have no label in "mark": they still teach colour
+            project.set_set_label("mark", [s.id], marks[s.display_name.split("/")[-1]])
+    return project, marks
+
+
+@pytest.fixture
+def spec(tmp_path):
+    return tiny_spec(tmp_path / "weights")
+
+
+@pytest.fixture
+def project(tmp_path):
+    p, _ = make_project(tmp_path)
+    yield p
+    p.close()
+
+
+def test_label_sets_are_stored_listed_and_checked(project):
+    assert project.main_label_set == "colour" and project.label_sets() == ["mark"]
+    counts = project.set_class_counts("mark")
+    assert set(counts) == {"light", "dark"} and sum(counts.values()) == 48 - 3
+    first = project.samples()[0]
+    assert first.id not in project.set_labels_of("mark")
+    assert project.set_set_label("mark", [first.id], "light") == 1
+    assert project.set_set_label("mark", [first.id], "light") == 0  # unchanged
+    assert project.set_labels_of("mark")[first.id] == "light"
+    assert project.set_set_label("mark", [first.id], None) == 1
+    with pytest.raises(LabelError, match="already a label set named 'mark'"):
+        project.add_label_set("mark")
+    with pytest.raises(LabelError, match="already a label set named 'colour'"):
+        project.add_label_set("colour")
+    with pytest.raises(LabelError, match="no label set named 'size'"):
+        project.set_set_label("size", [first.id], "big")
+    with pytest.raises(LabelError, match="main label set"):
+        project.set_class_names("colour")
+    project.add_label_set("spare")
+    project.set_set_label("spare", [first.id], "x")
+    assert project.delete_label_set("spare") == 1 and project.label_sets() == ["mark"]
+
+
+def test_a_shared_backbone_learns_every_label_set(project, spec):
+    recorder = events.Recorder()
+    result = Trainer(project, TrainConfig(mode="full", epochs=10, batch_size=8, augment="none"),
+                     callbacks=[recorder], spec=spec, batch_event_interval=0.0).fit()
+    print(f"\nmulti-task: colour {result.metrics['val_acc']:.2f}, mark {result.metrics['label_sets_val_acc']['mark']:.2f}")
+    assert result.metrics["val_acc"] >= 0.9
+    assert result.metrics["label_sets_val_acc"]["mark"] >= 0.8  # chance 0.5
+    start = next(e for e in recorder.events if isinstance(e, events.FitStart))
+    assert "one head per label set (colour, mark)" in start.mode_reason
+    ends = [e for e in recorder.events if isinstance(e, events.EpochEnd)]
+    assert all(set(e.label_sets_val_acc) == {"mark"} for e in ends)
+    rows = [json.loads(line) for line in open(f"{result.run_dir}/metrics.jsonl")]
+    assert set(rows[-1]["label_sets"]["mark"]["per_class_val_acc"]) == {"light", "dark"}
+
+
+def test_main_set_only_when_asked_and_unknown_sets_are_a_sentence(project, spec):
+    result = Trainer(project, TrainConfig(mode="probe", epochs=5, batch_size=8, label_sets="none"), spec=spec).fit()
+    assert "label_sets_val_acc" not in result.metrics
+    with pytest.raises(DataError, match="no label set named 'size'"):
+        Trainer(project, TrainConfig(mode="probe", epochs=2, label_sets="size"), spec=spec).fit()
+
+
+def test_a_set_with_one_class_is_left_out_with_a_warning(project, spec):
+    project.add_label_set("mood")
+    project.set_set_label("mood", [s.id for s in project.samples()], "happy")
+    recorder = events.Recorder()
+    result = Trainer(project, TrainConfig(mode="probe", epochs=3, batch_size=8), callbacks=[recorder], spec=spec).fit()
+    assert set(result.metrics["label_sets_val_acc"]) == {"mark"}
+    assert any("'mood' has one class" in e.message for e in recorder.events if isinstance(e, events.Warning))
+
+
+def test_export_has_one_output_per_label_set_and_predicts_each(project, spec, tmp_path):
+    from core.evaluate.run_eval import evaluate_run
+    from core.export.exporter import export_run
+    from core.predict import Predictor
+
+    run = Trainer(project, TrainConfig(mode="full", epochs=10, batch_size=8, augment="none"), spec=spec).fit()
+    report = export_run(project, tmp_path / "both.onnx", run.run_id, spec=spec)
+    assert report.parity_max_diff < 1e-4
+    p = Predictor(report.path)
+    assert [o.name for o in p.session.get_outputs()] == ["probabilities", "logits", "probabilities_1"]
+    (described,) = json.loads(p.metadata["label_sets"])
+    assert described["name"] == "mark" and described["output"] == "probabilities_1"
+    assert sorted(described["labels"]) == ["dark", "light"]
+    assert p.metadata["main_label_set"] == "colour"
+    marks = project.set_labels_of("mark")
+    val = [s for s in project.samples(split="val") if s.id in marks]
+    predictions = p.predict([project.path_of(s) for s in val])
+    colour_ok = np.mean([r.label == s.label for r, s in zip(predictions, val)])
+    mark_ok = np.mean([r.label_sets["mark"][0] == marks[s.id] for r, s in zip(predictions, val)])
+    assert colour_ok >= 0.9 and mark_ok >= 0.8
+    assert "label_sets" in predictions[0].to_json()
+    assert "mark (output `probabilities_1`)" in open(report.card_path).read()
+    ev = evaluate_run(project, run.run_id, spec=spec)
+    assert ev.label_sets["mark"].count == len(val) and ev.label_sets["mark"].accuracy >= 0.8
+    assert sorted(json.load(open(ev.report_json))["label_sets"]["mark"]["classes"]) == ["dark", "light"]
+
+
+def test_label_sets_from_the_command_line(tmp_path, capsys):
+    from core.cli import main
+
+    project, marks = make_project(tmp_path, per_class=8, unlabelled_mark=0)
+    root = str(project.root)
+    first = project.samples()[0]
+    project.close()
+    assert main(["label", "sets", root, "--add", "size"]) == 0
+    assert main(["label", "set", root, "big", str(first.id), "--set", "size"]) == 0
+    capsys.readouterr()
+    assert main(["label", "sets", root, "--json"]) == 0
+    sets = json.loads(capsys.readouterr().out)
+    assert [(s["name"], s["main"]) for s in sets] == [("colour", True), ("mark", False), ("size", False)]
+    assert sets[2]["classes"] == {"big": 1} and sum(sets[1]["classes"].values()) == 24
+    assert main(["label", "clear", root, str(first.id), "--set", "size"]) == 0
+    assert main(["label", "classes", root, "--set", "size", "--json"]) == 0
+    assert "size" in capsys.readouterr().out
+    assert main(["label", "sets", root, "--delete", "size"]) == 0
+    assert main(["label", "set", root, "big", str(first.id), "--set", "size"]) != 0
+    assert "no label set named 'size'" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["train", root, "--mode", "probe", "--epochs", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["metrics"]["label_sets_val_acc"]) == {"mark"}
+    assert main(["train", root, "--mode", "probe", "--epochs", "5", "--label-sets", "none", "--json"]) == 0
+    assert "label_sets_val_acc" not in json.loads(capsys.readouterr().out)["metrics"]
