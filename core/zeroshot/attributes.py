@@ -68,9 +68,11 @@ def _matrix(classes: list[str], attributes: list[str], described: dict[str, list
     return m
 
 
-def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, weight_decay: float = 0.5) -> dict:
+def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, weight_decay: float = 0.5,
+                 all_levels: bool = True) -> dict:
     """Train attribute detectors on the labelled samples of described classes; save a model that
-    scores every described class, those without examples included."""
+    scores every described class, those without examples included. ``all_levels=False`` reads the
+    final features only (the benchmark's reference)."""
     from core import backbones, features
     from core.train import checkpoint as ckpt_io
     from core.train.trainer import new_run_id
@@ -91,7 +93,9 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
         raise TransferLabError("No labelled samples of the described classes: the attribute detectors "
                                "need examples of some classes to learn from.")
     flat = [a for a in attributes if len({a in described[c] for c in seen}) < 2]
-    backbone = MultiLevelFeatures.probe(load_pretrained(spec), spec.preprocessing.example_batch())
+    backbone = load_pretrained(spec)
+    backbone = (MultiLevelFeatures.probe(backbone, spec.preprocessing.example_batch()) if all_levels
+                else MultiLevelFeatures(backbone, [], [spec.feature_dim]))
     # Not cached: the embedding cache holds final features only, and these are extracted once per run.
     found = features.extract(spec, [(s.hash, str(project.path_of(s))) for s in samples], model=backbone)
     row = {h: i for i, h in enumerate(found.hashes)}
