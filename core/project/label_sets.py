@@ -100,17 +100,27 @@ class LabelSetOps:
 
     def set_set_label(self, label_set: str, sample_ids: Iterable[int], name: str | None) -> int:
         """Label samples in an extra set (``name=None`` clears); returns how many changed."""
-        ids = [int(i) for i in sample_ids]
+        return self.set_set_labels(label_set, [(i, name) for i in sample_ids])
+
+    def set_set_labels(self, label_set: str, assignments: Iterable[tuple[int, str | None]], *,
+                       create_set: bool = False) -> int:
+        """Many labels of one extra set in one transaction (``None`` clears); returns how many changed."""
+        pairs = [(int(i), n) for i, n in assignments]
         now = time.time()
         with self.transaction() as conn:
-            self._check_ids(conn, ids)
+            self._check_ids(conn, [i for i, _ in pairs])
+            if create_set and not conn.execute("SELECT 1 FROM label_sets WHERE name = ?", (label_set,)).fetchone():
+                position = conn.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM label_sets").fetchone()[0]
+                conn.execute("INSERT INTO label_sets (name, position, created_at) VALUES (?, ?, ?)",
+                             (clean_class_name(label_set), position, now))
             set_id = self._set_id(conn, label_set)
-            if name is None:
-                return sum(conn.execute("DELETE FROM set_labels WHERE sample_id = ? AND set_id = ?",
-                                        (i, set_id)).rowcount for i in ids)
-            class_id = self._ensure_set_class(conn, set_id, clean_class_name(name))
             changed = 0
-            for i in ids:
+            for i, name in pairs:
+                if name is None:
+                    changed += conn.execute("DELETE FROM set_labels WHERE sample_id = ? AND set_id = ?",
+                                            (i, set_id)).rowcount
+                    continue
+                class_id = self._ensure_set_class(conn, set_id, clean_class_name(name))
                 changed += conn.execute(
                     "INSERT INTO set_labels (sample_id, set_id, class_id, labelled_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (sample_id, set_id) DO UPDATE SET class_id = excluded.class_id, "

@@ -11,6 +11,7 @@ from core.atomic import atomic_write_text
 from core.errors import LabelError
 
 EXPORT_COLUMNS = ("path", "label", "split", "hash", "original_path")
+SET_PREFIX = "label:"  # a column per extra label set (multi-task): "label:has spots"
 
 
 @dataclass
@@ -24,15 +25,18 @@ class LabelImportReport:
 
 
 def export_labels(project, path: str | os.PathLike, *, include_unlabelled: bool = True) -> int:
-    """Write path,label,split,hash,original_path (path relative to the project folder). Returns rows."""
+    """Write path,label,split,hash,original_path (path relative to the project folder), then a
+    label:NAME column per extra label set. Returns rows."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(EXPORT_COLUMNS)
+    sets = {name: project.set_labels_of(name) for name in project.label_sets()}
+    writer.writerow([*EXPORT_COLUMNS, *(SET_PREFIX + name for name in sets)])
     rows = 0
     for s in project.samples():
         if s.label is None and not include_unlabelled:
             continue
-        writer.writerow([s.media_path, s.label or "", s.split or "", s.hash, s.original_path or ""])
+        writer.writerow([s.media_path, s.label or "", s.split or "", s.hash, s.original_path or "",
+                         *(labels.get(s.id, "") for labels in sets.values())])
         rows += 1
     atomic_write_text(path, buf.getvalue())
     return rows
@@ -40,7 +44,8 @@ def export_labels(project, path: str | os.PathLike, *, include_unlabelled: bool 
 
 def import_labels(project, path: str | os.PathLike) -> LabelImportReport:
     """Apply labels from a CSV with a ``label`` column and one of ``hash``, ``path``,
-    ``original_path`` or ``file`` to find the sample. An empty label clears it. One transaction."""
+    ``original_path`` or ``file`` to find the sample. An empty label clears it. One transaction
+    for the main labels, and one per ``label:NAME`` column (an extra label set, created if new)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
@@ -49,7 +54,10 @@ def import_labels(project, path: str | os.PathLike) -> LabelImportReport:
     if not rows:
         raise LabelError(f"The labels file {path} has no rows.")
     columns = {c.strip().lower() for c in rows[0].keys() if c}
-    if "label" not in columns or not columns & {"hash", "path", "original_path", "file"}:
+    set_columns = {c.strip()[len(SET_PREFIX):].strip(): c for c in rows[0].keys()
+                   if c and c.strip().lower().startswith(SET_PREFIX) and c.strip()[len(SET_PREFIX):].strip()}
+    has_main = "label" in columns
+    if not (has_main or set_columns) or not columns & {"hash", "path", "original_path", "file"}:
         raise LabelError(
             f"The labels file {path} needs a 'label' column and one of 'hash', 'path', 'original_path' or 'file' "
             f"(it has: {', '.join(sorted(columns))})."
@@ -63,6 +71,7 @@ def import_labels(project, path: str | os.PathLike) -> LabelImportReport:
             by_name.setdefault(os.path.basename(s.original_path), []).append(s.id)
     report = LabelImportReport()
     assignments = []
+    by_set: dict[str, list[tuple[int, str | None]]] = {name: [] for name in set_columns}
     current = {s.id: s.label for s in project.samples()}
     for line_no, raw in enumerate(rows, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
@@ -79,6 +88,10 @@ def import_labels(project, path: str | os.PathLike) -> LabelImportReport:
             what = row.get("hash") or row.get("path") or row.get("original_path") or row.get("file") or "(empty)"
             report.unmatched.append(f"line {line_no}: no sample matches {what}")
             continue
+        for name, column in set_columns.items():
+            by_set[name].append((sample_id, (raw.get(column) or "").strip() or None))
+        if not has_main:
+            continue
         label = row.get("label") or None
         if current.get(sample_id) == label:
             report.unchanged += 1
@@ -86,4 +99,6 @@ def import_labels(project, path: str | os.PathLike) -> LabelImportReport:
         assignments.append((sample_id, label))
     if assignments:
         report.applied = project.set_labels(assignments)
+    for name, pairs in by_set.items():
+        report.applied += project.set_set_labels(name, pairs, create_set=True)
     return report

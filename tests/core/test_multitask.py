@@ -171,3 +171,20 @@ def test_label_sets_from_the_command_line(tmp_path, capsys):
     assert set(out["metrics"]["label_sets_val_acc"]) == {"mark"}
     assert main(["train", root, "--mode", "probe", "--epochs", "5", "--label-sets", "none", "--json"]) == 0
     assert "label_sets_val_acc" not in json.loads(capsys.readouterr().out)["metrics"]
+
+
+def test_label_sets_travel_through_csv(project, tmp_path):
+    from core.project.labels_csv import export_labels, import_labels
+
+    marks = project.set_labels_of("mark")
+    export_labels(project, tmp_path / "labels.csv")
+    text = (tmp_path / "labels.csv").read_text()
+    assert text.splitlines()[0] == "path,label,split,hash,original_path,label:mark"
+    project.delete_label_set("mark")
+    (tmp_path / "sets.csv").write_text(text.replace("label:mark", "label:mark"))
+    report = import_labels(project, tmp_path / "sets.csv")
+    assert report.applied == len(marks) and project.set_labels_of("mark") == marks
+    only = tmp_path / "only.csv"  # a sheet with nothing but one set's column
+    sample = project.samples()[0]
+    only.write_text(f"hash,label:size\n{sample.hash},big\n")
+    assert import_labels(project, only).applied == 1 and project.set_labels_of("size") == {sample.id: "big"}
