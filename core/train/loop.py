@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.nn import functional as F
 
+from core.errors import TransferLabError
 from core.train import events
 from core.train.device import autocast, free_memory, is_out_of_memory
 from core.train.model import apply_lr
@@ -125,6 +126,14 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
         except Exception as exc:
             if not is_out_of_memory(exc) or state.batch_size == 1:
                 raise
+            if agree is not None:
+                # Under DDP every process must run the same number of steps with the same gradient
+                # buckets: one process halving its batch alone would leave the others waiting in an
+                # all-reduce forever. Stop all of them with a sentence instead (torchrun ends the rest).
+                raise TransferLabError(
+                    f"A GPU ran out of memory with batches of {state.batch_size} while training on several "
+                    f"GPUs; start again with a smaller batch, e.g. --batch-size {max(1, state.batch_size // 2)}.",
+                    detail=str(exc)) from None
             optimizer.zero_grad(set_to_none=True)
             free_memory(device)
             old = state.batch_size

@@ -69,3 +69,20 @@ def test_two_processes_match_one_and_only_rank_0_writes(tmp_path):
     config = json.loads((proj / "runs" / full["run_id"] / "config.json").read_text())
     assert config["run_id"] == full["run_id"]
     assert ddp_seconds < 60
+
+
+def test_out_of_memory_on_one_rank_stops_every_rank_with_a_sentence(tmp_path):
+    """Halving the batch on one rank alone would desynchronise the gradient all-reduce and hang the
+    others forever; under DDP the run stops instead, and says what to do."""
+    project = make_colour_project(tmp_path, per_class=6)
+    proj = Path(project.root)
+    project.close()
+    args = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(_free_port()),
+            str(ROOT / "tests" / "helpers" / "ddp_oom_entry.py"), str(proj)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=240, env=env)
+    assert r.returncode != 0
+    assert "rank 1: A GPU ran out of memory with batches of 8 while training on several GPUs" in r.stderr, r.stderr[-3000:]
+    assert "--batch-size 4" in r.stderr
+    print(f"\nstopped in {time.perf_counter() - t0:.1f}s")
