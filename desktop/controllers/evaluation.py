@@ -11,6 +11,7 @@ class EvaluationView:
     samples: dict = field(default_factory=dict)  # sample id -> Sample (the evaluated ones)
     predicted: dict = field(default_factory=dict)  # sample id -> (class name, confidence)
     truth: dict = field(default_factory=dict)  # sample id -> the label it had when evaluated
+    main_label_set: str | None = None  # multi-task runs: the name of the set the figures are for
 
     def cell(self, true: str, predicted: str) -> list[int]:
         """Sample ids of one confusion-matrix cell, least confident first."""
@@ -24,7 +25,7 @@ def evaluate(_progress, project, run_id: str, spec=None) -> EvaluationView:
 
     result = evaluate_run(project, run_id, spec=spec)
     classes = result.evaluation.classes
-    view = EvaluationView(result)
+    view = EvaluationView(result, main_label_set=project.main_label_set if result.label_sets else None)
     wanted = set(result.sample_ids)
     for s in project.samples(status="ok"):
         if s.id in wanted:

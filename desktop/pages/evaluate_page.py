@@ -57,6 +57,12 @@ class EvaluatePage(QWidget):
         stats.setSpacing(12)
         for c in self.stats.values():
             stats.addWidget(c)
+        # multi-task runs: how the model does on each extra label set
+        self.sets_note = QLabel()
+        self.sets_note.setObjectName("LabelSetsNote")
+        self.sets_note.setProperty("role", "muted")
+        self.sets_note.setWordWrap(True)
+        self.sets_note.setVisible(False)
 
         self.confusion = ConfusionView()
         self.confusion.cell_clicked.connect(self.show_cell)
@@ -100,6 +106,7 @@ class EvaluatePage(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.stale_note)
         layout.addLayout(stats)
+        layout.addWidget(self.sets_note)
         layout.addLayout(body, 1)
 
         runs.current_changed.connect(self._run_changed)
@@ -142,6 +149,7 @@ class EvaluatePage(QWidget):
         self.gallery.set_samples([])
         for c in self.stats.values():
             c.set_value("–")
+        self.sets_note.setVisible(False)
         self.subtitle.setText("Train a model first: its results show here.")
         self._update_keys_hint()
 
@@ -155,6 +163,12 @@ class EvaluatePage(QWidget):
         self.stats["balanced"].set_value(f"{100 * ev.balanced_accuracy:.1f}%")
         self.stats["loss"].set_value(f"{ev.loss:.3f}")
         self.stats["ece"].set_value(f"{100 * ev.ece:.1f}%")
+        sets = view.run.label_sets
+        self.sets_note.setText(
+            "The figures are for the label set '" + (view.main_label_set or "class") + "'. This model also answers for: "
+            + " · ".join(f"{name}: {100 * e.accuracy:.1f}% accuracy ({100 * e.balanced_accuracy:.1f}% balanced) on "
+                         f"{e.count:,} samples" for name, e in sets.items()) + "." if sets else "")
+        self.sets_note.setVisible(bool(sets))
         self.confusion.set_matrix(ev.classes, ev.confusion)
         self.per_class.setRowCount(len(ev.per_class))
         self.per_class.setVerticalHeaderLabels([m.name for m in ev.per_class])

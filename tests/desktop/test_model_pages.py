@@ -80,3 +80,22 @@ def test_play_shows_predictions_and_the_export_is_read_by_the_cli(model_window, 
     assert main(["predict", str(out), *files, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert [p["label"] for p in printed] and all(p["label"] in ("red", "green", "blue") for p in printed)
+
+
+def test_evaluate_shows_every_label_set_of_a_multi_task_model(make_window, qtbot, tmp_path):
+    from core.train import TrainConfig, Trainer
+    from tests.core.test_multitask import make_project
+
+    spec = tiny_spec(tmp_path / "weights")
+    project, _ = make_project(tmp_path, per_class=10)
+    Trainer(project, TrainConfig(mode="full", epochs=6, batch_size=8, augment="none"), spec=spec).fit()
+    root = project.root
+    project.close()
+    window = make_window(root)
+    window.services.runs.spec = spec
+    page = window.pages["evaluate"]
+    window.show_page("evaluate")
+    qtbot.waitUntil(lambda: page.view is not None, timeout=20000)
+    assert page.sets_note.isVisible()
+    text = page.sets_note.text()
+    assert "label set 'colour'" in text and "mark: " in text and "% accuracy" in text
