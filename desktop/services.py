@@ -36,6 +36,7 @@ class Services:
         self.training.shutdown()
         self.imports.shutdown()
         self.thumbnails.shutdown()
+        self.suggestions.cancel()
         self.suggestions.wait(10000)
         self.session.close()
         self.settings.sync()

@@ -12,8 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.errors import TransferLabError
-
-DEFAULT_SCALE = 16.0  # cosine similarities (within [-1, 1]) times this become the logits
+from core.fewshot.maths import DEFAULT_SCALE, leave_one_out, prototypes_from  # noqa: F401 - part of this API
 
 
 class PrototypeHead(nn.Module):
@@ -47,39 +46,6 @@ class Prototypes:
     vectors: np.ndarray  # [C, D], L2-normalised
     counts: list[int]  # examples per class
     leave_one_out_accuracy: float | None  # None when no class has two examples
-
-
-def prototypes_from(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
-    protos = np.zeros((n_classes, unit.shape[1]), dtype=np.float32)
-    for k in range(n_classes):
-        if (labels == k).any():
-            protos[k] = unit[labels == k].mean(axis=0)
-    return protos / (np.linalg.norm(protos, axis=1, keepdims=True) + 1e-12)
-
-
-def leave_one_out(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> float | None:
-    """Accuracy when each example is classified by prototypes built without it (classes that keep
-    at least one other example only): an honest score for a model that has no training split."""
-    unit = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-12)
-    sums = np.zeros((n_classes, unit.shape[1]))
-    counts = np.bincount(labels, minlength=n_classes)
-    np.add.at(sums, labels, unit)
-    right = total = 0
-    for i in range(len(labels)):
-        k = labels[i]
-        if counts[k] < 2:
-            continue
-        protos = sums.copy()
-        protos[k] -= unit[i]
-        present = counts.copy()
-        present[k] -= 1
-        protos = protos / (np.linalg.norm(protos, axis=1, keepdims=True) + 1e-12)
-        scores = protos @ unit[i]
-        scores[present == 0] = -np.inf
-        right += int(scores.argmax() == k)
-        total += 1
-    return right / total if total else None
 
 
 def build_prototypes(project, spec=None, *, model=None, splits=("train", "val")) -> tuple[Prototypes, object, object]:

@@ -1,18 +1,25 @@
-"""Model-assisted labelling: the current run's guesses for the samples that have no label yet.
+"""Model-assisted labelling: guesses for the samples that have no label yet.
 
-Suggestions are computed on the engine thread (workers/jobs.py) from RunsController's current run
-(or the newest run with a model), when the Label page asks for them (``set_active``) and again
-after a run finishes, a run is picked, or an import adds samples. A result that arrives after
-something changed is dropped (a generation counter), so a slow job never shows old guesses.
-Accepting goes through the LabelController: saved at once, and undoable.
+They come from RunsController's current run (or the newest run with a model) when there is a
+trained one, and otherwise from the quick model (core.fewshot.quick): prototypes of the labelled
+samples' cached embeddings, ready as soon as two classes have an example each, and answered again
+after every label edit (a matrix product, since nothing is embedded twice). A few-shot run counts
+as "no trained run": the quick model is the same model, kept up to date.
+
+Suggestions are computed on the engine thread (workers/jobs.py) when the Label page asks for them
+(``set_active``) and again after a run finishes, a run is picked, or an import adds samples (and,
+for the quick model, after label edits). A result that arrives after something changed is dropped
+(a generation counter), so a slow job never shows old guesses. Accepting goes through the
+LabelController: saved at once, and undoable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
+from core.cancel import CancelToken
 from desktop.controllers.label_controller import LabelController
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
@@ -42,6 +49,29 @@ def suggest(progress, project, run_id: str, samples, spec=None) -> tuple[str, di
     return loaded.info.id, out
 
 
+QUICK_BUDGET = 128  # samples embedded per quick-model job: a big project's first guesses come in seconds
+
+
+def suggest_quick(progress, model, project, cancel: CancelToken, budget: int | None = QUICK_BUDGET):
+    """(core.fewshot.quick.QuickSuggestions or None, {sample id: Suggestion}) for the unlabelled
+    samples embedded so far, from the quick model (runs on the engine thread)."""
+    result = model.suggest(project, budget=budget, progress=lambda done, total: progress((done, total)),
+                           should_stop=lambda: cancel.cancelled)
+    if result is None:
+        return None, {}
+    return result, {sid: Suggestion(label, confidence) for sid, (label, confidence) in result.best().items()}
+
+
+QUICK_WAITING = "Label a sample in each of two classes and the quick model will suggest labels (no training needed)."
+
+
+def quick_state(result) -> str:
+    samples = "1 labelled sample" if result.labelled == 1 else f"{result.labelled:,} labelled samples"
+    if result.pending:
+        return f"Suggestions from the quick model: prototypes of {samples}; {result.pending:,} samples still to read…"
+    return f"Suggestions from the quick model: prototypes of {samples}, updated as you label."
+
+
 class SuggestionController(QObject):
     changed = Signal()  # new suggestions (or none any more)
     state_changed = Signal(str)  # one sentence: where suggestions stand
@@ -57,10 +87,21 @@ class SuggestionController(QObject):
         self._running = False
         self.suggestions: dict[int, Suggestion] = {}
         self.run_id: str | None = None
+        self.source: str | None = None  # "run" or "quick": where the suggestions shown come from
         self.state = ""
-        session.opened.connect(lambda _p: self.invalidate(clear=True))
-        session.closed.connect(lambda: self.invalidate(clear=True))
+        self.quick_spec = None  # a BackboneSpec for the quick model instead of the bundled one (tests)
+        self.quick_budget = QUICK_BUDGET
+        self._quick = None  # core.fewshot.quick.QuickModel of the open project (embeddings in memory)
+        self.quick_result = None  # its latest answer (core.fewshot.quick.QuickSuggestions)
+        self._cancel = CancelToken()
+        # Label edits re-answer the quick model; a burst of them (holding a key) answers once.
+        self._relabel_timer = QTimer(self, singleShot=True, interval=80)
+        self._relabel_timer.timeout.connect(self._labels_edited)
+        session.opened.connect(lambda _p: self._project_changed())
+        session.closed.connect(self._project_changed)
+        session.about_to_close.connect(self.cancel)
         session.changed.connect(self.invalidate)
+        labels.labels_changed.connect(lambda _labels: self._relabel_timer.start())
         runs.current_changed.connect(lambda _r: self.invalidate())
         runs.runs_changed.connect(self._runs_changed)
 
@@ -80,6 +121,27 @@ class SuggestionController(QObject):
         usable = self._runs.usable()
         return usable[0].id if usable else None
 
+    def trained_run(self) -> str | None:
+        """The run suggestions come from, or None for the quick model (no run, or a few-shot one)."""
+        run_id = self.run_to_use()
+        info = self._runs.info(run_id)
+        return None if info is not None and info.mode == "fewshot" else run_id
+
+    def _project_changed(self) -> None:
+        from core.fewshot.quick import QuickModel
+
+        self._quick = QuickModel(self.quick_spec)  # a job still holding the old one finishes with it
+        self.invalidate(clear=True)
+
+    def cancel(self) -> None:
+        """Stop embedding for the quick model (the project closes); what was embedded stays cached."""
+        self._cancel.cancel()
+        self._cancel = CancelToken()
+
+    def _labels_edited(self) -> None:
+        if self.trained_run() is None:  # a trained run's guesses do not change with labels
+            self.invalidate()
+
     # ------------------------------------------------------------ computing
 
     def set_active(self, active: bool) -> None:
@@ -89,15 +151,14 @@ class SuggestionController(QObject):
             self.refresh()
 
     def _runs_changed(self) -> None:
-        if self.run_to_use() != self.run_id or self.run_id is None:
+        if self.trained_run() != self.run_id or self.run_id is None:
             self.invalidate()
 
     def invalidate(self, _arg=None, clear: bool = False) -> None:
         self._generation += 1  # a job still running answers for what was, not what is
         self._dirty = True
-        if clear and self.suggestions:
-            self.suggestions, self.run_id = {}, None
-            self.changed.emit()
+        if clear:
+            self._clear()
         if self._active:
             self.refresh()
 
@@ -109,12 +170,13 @@ class SuggestionController(QObject):
         self._dirty = False
         self._generation += 1
         generation = self._generation
-        run_id = self.run_to_use()
-        if project is None or run_id is None:
-            if self.suggestions:
-                self.suggestions, self.run_id = {}, None
-                self.changed.emit()
-            self._set_state("" if project is None else "Train a model to get suggested labels here.")
+        if project is None:
+            self._clear()
+            self._set_state("")
+            return
+        run_id = self.trained_run()
+        if run_id is None:
+            self._refresh_quick(project, generation)
             return
         from core.project.project import UNLABELLED
 
@@ -132,6 +194,54 @@ class SuggestionController(QObject):
             on_finished=self._finished,
         )
 
+    def _refresh_quick(self, project, generation: int) -> None:
+        if self._quick is None or self._quick.spec_override is not self.quick_spec:
+            from core.fewshot.quick import QuickModel
+
+            self._quick = QuickModel(self.quick_spec)
+        if sum(1 for c in self._labels.classes() if c.count) < 2:  # the job would say so too, later
+            self._clear()
+            self._set_state(QUICK_WAITING)
+            return
+        self._running = True
+        if self.source != "quick":
+            self._set_state("Preparing the quick model…")
+        self._jobs.start(
+            suggest_quick, self._quick, project, self._cancel, self.quick_budget,
+            doing="suggesting labels with the quick model",
+            on_result=lambda value, g=generation: self._done_quick(g, value),
+            on_error=lambda error, g=generation: self._failed(g, error),
+            on_progress=lambda p, g=generation: self._progress_quick(g, p),
+            on_finished=self._finished,
+        )
+
+    def _progress_quick(self, generation: int, value) -> None:
+        if generation == self._generation and self.source != "quick":  # later parts: the count in the state
+            done, total = value
+            self._set_state(f"Preparing the quick model… {done:,} of {total:,} samples")
+
+    def _done_quick(self, generation: int, value) -> None:
+        if generation != self._generation:
+            return
+        result, suggestions = value
+        if result is None or not (result.sample_ids or result.pending):  # under two classes, or nothing to label
+            self._clear()
+            self._set_state(QUICK_WAITING if result is None else "")
+            return
+        known = {c.name for c in self._labels.classes()}
+        self.suggestions = {i: s for i, s in suggestions.items() if s.label in known}
+        self.run_id, self.source, self.quick_result = None, "quick", result
+        self._set_state(quick_state(result))
+        self.changed.emit()
+        if result.pending:
+            self._dirty = True  # the next part follows when this job has finished (other jobs may go first)
+
+    def _clear(self) -> None:
+        self.source = self.quick_result = None
+        if self.suggestions or self.run_id is not None:
+            self.suggestions, self.run_id = {}, None
+            self.changed.emit()
+
     def _finished(self) -> None:
         self._running = self._jobs.busy
         if self._dirty and self._active and not self._running:
@@ -148,7 +258,7 @@ class SuggestionController(QObject):
         run_id, suggestions = value
         known = {c.name for c in self._labels.classes()}
         self.suggestions = {i: s for i, s in suggestions.items() if s.label in known}  # renamed/deleted classes
-        self.run_id = run_id
+        self.run_id, self.source = run_id, "run"
         stale = " (trained before the latest label changes)" if self._runs.stale and run_id == self._runs.current else ""
         self._set_state(f"Suggestions from the model of run {run_id}{stale}.")
         self.changed.emit()

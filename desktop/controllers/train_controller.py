@@ -1,4 +1,6 @@
-"""Starts, pauses, resumes and stops training runs: one QThread per run with a TrainWorker on it.
+"""Starts, pauses, resumes and stops training runs: one QThread per run with a TrainWorker on it
+(or a FewshotWorker, for a few-shot run: no training, so no pausing, but the same thread, states,
+stop and ``finished``).
 
 The page only talks to this controller; the controller re-emits the worker's signals so a page
 never holds a thread. Closing the window cancels the run and waits for its thread.
@@ -10,6 +12,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
+from desktop.workers.fewshot_worker import FewshotWorker
 from desktop.workers.train_worker import TrainWorker
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
@@ -23,6 +26,8 @@ class TrainController(QObject):
     warning = Signal(object)
     fit_end = Signal(object)
     failed = Signal(object)  # UserError
+    fewshot_progress = Signal(object)  # (samples embedded, samples in all)
+    fewshot_end = Signal(object)  # workers.fewshot_worker.FewshotEnd
     finished = Signal()  # the thread is gone; runs on disk may have changed
 
     def __init__(self, session: ProjectSession, notifier: Notifier, parent: QObject | None = None):
@@ -33,6 +38,7 @@ class TrainController(QObject):
         self._worker: TrainWorker | None = None
         self._control = None
         self.state = IDLE
+        self.kind: str | None = None  # "train" or "fewshot" while a run is going
         self.spec = None  # a BackboneSpec overriding the registry (tests and benchmarks)
         session.about_to_close.connect(self.shutdown)
 
@@ -40,32 +46,60 @@ class TrainController(QObject):
     def busy(self) -> bool:
         return self._thread is not None
 
-    def start(self, config, *, resume_run: str | None = None) -> bool:
+    @property
+    def can_pause(self) -> bool:
+        return self.kind == "train"
+
+    def _writable_project(self):
         project = self._session.project
         if project is None or self.busy:
-            return False
+            return None
         if project.read_only:
             self._notifier.post("This project is open read-only, so it cannot be trained here.", "warning")
+            return None
+        return project
+
+    def start(self, config, *, resume_run: str | None = None) -> bool:
+        project = self._writable_project()
+        if project is None:
             return False
         from core.train import TrainControl
 
         self._control = TrainControl()
         worker = TrainWorker(project, config, self._control, spec=self.spec, resume_run=resume_run)
+        self._launch(worker, "train", {name: name for name in
+                                       ("fit_start", "batch_end", "epoch_end", "warning", "fit_end", "failed")})
+        return True
+
+    def start_fewshot(self, spec=None) -> bool:
+        """Build a few-shot (prototype) model from the labelled samples and save it as a run;
+        ``spec``: the backbone (default: the bundled one; ``self.spec`` wins, as for training)."""
+        project = self._writable_project()
+        if project is None:
+            return False
+        from core.train import TrainControl
+
+        self._control = TrainControl()
+        worker = FewshotWorker(project, self._control, spec=self.spec or spec)
+        self._launch(worker, "fewshot", {"progress": "fewshot_progress", "fewshot_end": "fewshot_end",
+                                         "failed": "failed"})
+        return True
+
+    def _launch(self, worker, kind: str, signals: dict[str, str]) -> None:
         thread = QThread(self)
         thread.setObjectName("training")
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        for name in ("fit_start", "batch_end", "epoch_end", "warning", "fit_end", "failed"):
-            getattr(worker, name).connect(getattr(self, name))
+        for theirs, ours in signals.items():
+            getattr(worker, theirs).connect(getattr(self, ours))
         worker.done.connect(thread.quit)
         thread.finished.connect(self._thread_finished)
-        self._worker, self._thread = worker, thread
+        self._worker, self._thread, self.kind = worker, thread, kind
         self._set_state(RUNNING)
         thread.start()
-        return True
 
     def pause(self) -> None:
-        if self.state == RUNNING and self._control is not None:
+        if self.state == RUNNING and self._control is not None and self.can_pause:
             self._control.pause()
             self._set_state(PAUSED)
 
@@ -94,7 +128,7 @@ class TrainController(QObject):
         if self._thread is None:
             return
         thread, worker = self._thread, self._worker
-        self._thread = self._worker = self._control = None
+        self._thread = self._worker = self._control = self.kind = None
         worker.deleteLater()
         thread.deleteLater()
         self._set_state(IDLE)

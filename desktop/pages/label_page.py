@@ -2,10 +2,12 @@
 
 1-9 label with the class shown next to that key and move on to the next unlabelled sample; 0 or
 Backspace clears; arrows and Page keys move; Space plays audio; Ctrl+Z / Ctrl+Shift+Z undo and
-redo (the window's Edit menu). With a trained model, unlabelled samples show the model's suggestion:
-Enter accepts it, "Accept all at or above" takes every confident one at once, and "Most uncertain
-first" puts the samples the model is least sure about first. Every edit is saved at once; the page remembers, per project, the
-sample it was on, and goes back there when the project is opened again.
+redo (the window's Edit menu). Unlabelled samples show a suggestion, from the trained model or,
+before there is one, from the quick model (prototypes of the labelled samples, updated after every
+label): Enter accepts it, "Accept all at or above" takes every confident one at once, and "Most
+uncertain first" puts the samples the model is least sure about first. Every edit is saved at once;
+the page remembers, per project, the sample it was on, and goes back there when the project is
+opened again.
 """
 
 from __future__ import annotations
@@ -368,7 +370,10 @@ class LabelPage(QWidget):
 
     def _suggestions_changed(self) -> None:
         if self._sorted():
-            self._resort()
+            # New guesses (after every label edit with the quick model) reorder the strip, but the
+            # sample on screen stays: a number key pressed just then labels what the person sees.
+            shown = self.detail.sample
+            self._resort(keep=shown.id if shown is not None and shown.label is None else None)
         self._update_suggestion()
 
     def _sorted(self) -> bool:
@@ -382,10 +387,10 @@ class LabelPage(QWidget):
             return (0, s.confidence, sample_id) if s is not None else (1, 0.0, sample_id)
         return key
 
-    def _resort(self) -> None:
+    def _resort(self, keep: int | None = None) -> None:
         current = self.current_id()
         self.model.set_order(self._sort_key() if self._sorted() else None)
-        self._place(current if not self._sorted() else None)
+        self._place(current if not self._sorted() else keep)
 
     def _sort_changed(self) -> None:
         self._resort()

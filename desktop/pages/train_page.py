@@ -1,7 +1,9 @@
 """Train: pick a backbone and settings, then watch the run live (curves, speed, ETA, events).
 
 The page lays out and glues; the TrainController owns the training thread, and core's Trainer
-does all of the work. Past runs are listed below the plots, and two can be compared.
+does all of the work. Past runs are listed below the plots, and two can be compared. The few-shot
+mode builds a prototype model instead (core.fewshot: seconds, no training) on the same thread,
+and its run lands in the history like any other.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from core.errors import TransferLabError
 from desktop.controllers.runs_controller import RunsController
@@ -18,6 +21,7 @@ from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.widgets.backbone_picker import BackbonePicker
 from desktop.widgets.event_log import EventLog
+from desktop.widgets.fewshot_summary import FewshotSummary
 from desktop.widgets.run_history import RunHistory, read_metrics
 from desktop.widgets.section import card, page_header
 from desktop.widgets.train_plots import TrainPlots
@@ -40,6 +44,10 @@ def detect_devices(_progress) -> list[tuple[str, str]]:
     return devices
 
 
+PROMPT = "Pick a backbone and press Start."
+FEWSHOT_PROMPT = "Label an example or more of each class, then press Build."
+
+
 class TrainPage(QWidget):
     def __init__(self, session: ProjectSession, training: TrainController, runs: RunsController, notifier: Notifier,
                  parent: QWidget | None = None):
@@ -50,7 +58,7 @@ class TrainPage(QWidget):
 
         title = QLabel("Train")
         title.setProperty("role", "title")
-        self.status_label = QLabel("Pick a backbone and press Start.")
+        self.status_label = QLabel(PROMPT)
         self.status_label.setProperty("role", "muted")
         self.start_button = QPushButton("Start training")
         self.start_button.setProperty("primary", True)
@@ -65,6 +73,7 @@ class TrainPage(QWidget):
         from desktop.widgets.train_settings import TrainSettings
 
         self.settings = TrainSettings()
+        self.settings.mode_changed.connect(self._mode_changed)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 6, 0)
@@ -81,6 +90,10 @@ class TrainPage(QWidget):
 
         self.progress = TrainProgress()
         self.plots = TrainPlots()
+        self.fewshot = FewshotSummary()
+        self.plot_stack = QStackedWidget()  # curves, or in the few-shot mode what there is instead
+        self.plot_stack.addWidget(self.plots)
+        self.plot_stack.addWidget(self.fewshot)
         self.log = EventLog()
         self.history = RunHistory()
         self.history.selection_changed.connect(self._history_selected)
@@ -92,7 +105,7 @@ class TrainPage(QWidget):
         right = QVBoxLayout()
         right.setSpacing(10)
         right.addWidget(self.progress)
-        right.addWidget(self.plots, 1)
+        right.addWidget(self.plot_stack, 1)
         right.addWidget(self.tabs)
         body = QHBoxLayout()
         body.setSpacing(16)
@@ -112,6 +125,8 @@ class TrainPage(QWidget):
         training.warning.connect(lambda w: self.log.add(w.message, "warning"))
         training.fit_end.connect(self._fit_end)
         training.failed.connect(self._failed)
+        training.fewshot_progress.connect(lambda p: self.progress.fewshot_progress(*p))
+        training.fewshot_end.connect(self._fewshot_end)
         runs.runs_changed.connect(lambda: self.history.set_runs(runs.runs()))
         session.opened.connect(lambda _p: self._project_changed())
         session.closed.connect(self._project_changed)
@@ -145,11 +160,22 @@ class TrainPage(QWidget):
 
     # ------------------------------------------------------------ buttons
 
+    def _mode_changed(self, _mode: str = "") -> None:
+        fewshot = self.settings.is_fewshot()
+        self.start_button.setText("Build few-shot model" if fewshot else "Start training")
+        self.plot_stack.setCurrentWidget(self.fewshot if fewshot else self.plots)
+        prompts = (PROMPT, FEWSHOT_PROMPT)
+        if self.status_label.text() in prompts:
+            self.status_label.setText(prompts[fewshot])
+
     def start(self) -> bool:
+        self.plot_stack.setCurrentWidget(self.fewshot if self.settings.is_fewshot() else self.plots)
         spec = self.picker.current_spec()
         if spec is None and self._training.spec is None:
             self._notifier.post("Pick a backbone first (the list is still loading).", "info")
             return False
+        if self.settings.is_fewshot():
+            return self._start_fewshot(spec)
         try:
             config = self.settings.config(spec.name if spec is not None else None)
         except TransferLabError as exc:
@@ -164,6 +190,17 @@ class TrainPage(QWidget):
         self._rate = None
         return self._training.start(config)
 
+    def _start_fewshot(self, spec) -> bool:
+        self.fewshot.clear()
+        self.history.tree.clearSelection()
+        self.progress.clear()
+        self.log.clear()
+        chosen = self._training.spec or spec
+        name = chosen.name if chosen is not None else "the default backbone"
+        self.log.add(f"Building a few-shot model on {name}: each class becomes the average of its labelled "
+                     "training and validation examples (nothing is trained)…")
+        return self._training.start_fewshot(spec)
+
     def _pause_or_resume(self) -> None:
         if self._training.state == PAUSED:
             self._training.resume()
@@ -173,12 +210,14 @@ class TrainPage(QWidget):
     def _state_changed(self, state: str) -> None:
         running = state != IDLE
         self.start_button.setEnabled(not running)
-        self.pause_button.setEnabled(state in (RUNNING, PAUSED))
+        self.pause_button.setEnabled(state in (RUNNING, PAUSED) and self._training.can_pause)
         self.pause_button.setText("Resume" if state == PAUSED else "Pause")
         self.stop_button.setEnabled(state in (RUNNING, PAUSED))
         self.picker.setEnabled(not running)
         self.settings.setEnabled(not running)
-        texts = {RUNNING: "Training…", PAUSED: "Paused: press Resume to go on.", "stopping": "Stopping after this batch…"}
+        building = self._training.kind == "fewshot"
+        texts = {RUNNING: "Building the few-shot model…" if building else "Training…",
+                 PAUSED: "Paused: press Resume to go on.", "stopping": "Stopping after this batch…"}
         if state in texts:
             self.status_label.setText(texts[state])
         if state == PAUSED:
@@ -227,14 +266,35 @@ class TrainPage(QWidget):
         self.log.add(text, "success" if e.status != "cancelled" else "info")
         self.progress.finish(e)
 
+    def _fewshot_end(self, e) -> None:
+        if e.status != "completed":
+            self.status_label.setText("Stopped: no few-shot model was saved.")
+            self.log.add("Stopped before the model was built.", "info")
+            self.progress.fewshot_finish(e)
+            return
+        n = sum(e.examples_per_class)
+        score = f"; leave-one-out accuracy {100 * e.val_acc:.1f}%" if e.val_acc is not None else ""
+        text = (f"Few-shot model ready in {e.seconds:.1f} s: {len(e.class_names)} classes from {n:,} labelled "
+                f"example{'s' if n != 1 else ''}{score}.")
+        self.status_label.setText(text)
+        self.fewshot.show_end(e)
+        counts = ", ".join(f"{c} {k}" for c, k in zip(e.class_names, e.examples_per_class))
+        self.log.add(f"Run {e.run_id} ({e.backbone}): examples per class: {counts}.")
+        self.log.add(text + " Evaluate, Play and Export can use it now.", "success")
+        self.progress.fewshot_finish(e)
+
     def _failed(self, error) -> None:
-        self.status_label.setText("Training stopped with an error.")
+        building = self._training.kind == "fewshot"
+        self.status_label.setText("The few-shot model could not be built." if building
+                                  else "Training stopped with an error.")
         self.log.add(error.message, "error")
         self._notifier.error(error)
 
     # ------------------------------------------------------------ history
 
     def _history_selected(self, runs) -> None:
+        if runs and runs[0].mode != "fewshot":
+            self.plot_stack.setCurrentWidget(self.plots)  # its curves, even while the few-shot mode is chosen
         if self._training.busy:
             self.plots.set_comparison(read_metrics(runs[0].dir) if runs else None)
             return

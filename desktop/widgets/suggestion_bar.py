@@ -18,7 +18,8 @@ class SuggestionBar(QWidget):
         self.setObjectName("SuggestionBar")
         self.chip = QLabel()
         self.chip.setObjectName("LabelChip")
-        self.chip.setToolTip("The trained model's guess for this sample. Enter accepts it; a number key picks another class.")
+        self.chip.setToolTip("The model's guess for this sample (a trained run, or the quick model). Enter accepts "
+                             "it; a number key picks another class.")
         self.state_label = QLabel()
         self.state_label.setProperty("role", "muted")
         self.accept_button = QPushButton("Accept all at or above")

@@ -50,6 +50,7 @@ class TrainProgress(QFrame):
     def clear(self) -> None:
         for label in self.values.values():
             label.setText("–")
+            label.setToolTip("")
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
 
@@ -72,6 +73,22 @@ class TrainProgress(QFrame):
             self.values["best"].setText(f"{100 * e.val_acc:.1f}%")
         self.bar.setRange(0, 1000)
         self.bar.setValue(int(1000 * e.epoch / max(e.epochs, 1)))
+
+    def fewshot_progress(self, done: int, total: int) -> None:
+        """Embedding the labelled samples for a few-shot model."""
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+
+    def fewshot_finish(self, end) -> None:
+        """A workers.fewshot_worker.FewshotEnd."""
+        self.values["device"].setText("CPU")
+        self.values["eta"].setText("done" if end.status == "completed" else "stopped")
+        if end.val_acc is not None:
+            self.values["best"].setText(f"{100 * end.val_acc:.1f}%")
+            self.values["best"].setToolTip("Leave-one-out: each example classified by the others")
+        if end.status == "completed":
+            self.bar.setRange(0, 1)
+            self.bar.setValue(1)
 
     def finish(self, e) -> None:
         self.values["eta"].setText("done" if e.status != "cancelled" else "stopped")

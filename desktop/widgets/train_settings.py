@@ -1,12 +1,13 @@
 """The settings of a training run: the mode (one sentence each), the basics up front, the rest folded.
 
 Empty means "choose for me" (the engine fills it from the mode and the data); ``config()`` builds
-the TrainConfig, which validates everything.
+the TrainConfig, which validates everything. The few-shot mode trains nothing, so choosing it
+greys out every setting but the backbone.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QLabel, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -15,7 +16,10 @@ MODES = {
     "probe": "Keeps the backbone frozen and trains only a new last layer: seconds, and best with little data.",
     "finetune": "Trains the last layer, then also the top blocks of the backbone at a gentler rate.",
     "full": "Trains every layer (deeper layers more gently): the most accurate with lots of data, the slowest.",
+    "fewshot": "No training: each class becomes the average of its labelled examples. Ready in seconds, "
+               "from one example per class.",
 }
+FEWSHOT = "fewshot"
 
 
 def spin(low, high, value, special: str | None = None, step=1) -> QSpinBox:
@@ -37,14 +41,15 @@ def choice(items: list[tuple[str, str]], current: str) -> QComboBox:
 
 
 class TrainSettings(QWidget):
+    mode_changed = Signal(str)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.mode = choice([("Auto", "auto"), ("Linear probe", "probe"), ("Fine-tune", "finetune"),
-                            ("Full training", "full")], "auto")
+                            ("Full training", "full"), ("Few-shot (instant, no training)", FEWSHOT)], "auto")
         self.mode_hint = QLabel()
         self.mode_hint.setProperty("role", "muted")
         self.mode_hint.setWordWrap(True)
-        self.mode.currentIndexChanged.connect(lambda _i: self.mode_hint.setText(MODES[self.mode.currentData()]))
         self.mode_hint.setText(MODES["auto"])
         self.epochs = spin(0, 1000, 0, "Auto")
         self.batch_size = spin(1, 4096, 32)
@@ -110,6 +115,20 @@ class TrainSettings(QWidget):
         layout.addLayout(basic)
         layout.addWidget(self.advanced_toggle, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.advanced)
+        self.mode.currentIndexChanged.connect(lambda _i: self._mode_changed())
+
+    def is_fewshot(self) -> bool:
+        return self.mode.currentData() == FEWSHOT
+
+    def _mode_changed(self) -> None:
+        self.mode_hint.setText(MODES[self.mode.currentData()])
+        training = not self.is_fewshot()
+        for widget in (self.epochs, self.batch_size, self.lr, self.augment, self.device, self.advanced_toggle,
+                       self.advanced):
+            widget.setEnabled(training)
+        if not training:
+            self.advanced_toggle.setChecked(False)
+        self.mode_changed.emit(self.mode.currentData())
 
     def _fold(self, open_: bool) -> None:
         self.advanced.setVisible(open_)
