@@ -45,19 +45,28 @@ class Classifier(nn.Module):
         """Centre the features and scale them to unit spread, measured on ``features``.
 
         ``per_feature=True`` (a probe: the backbone is frozen, so the statistics stay true) scales
-        each feature on its own, its spread floored at 1 % of the median feature's so a (nearly)
-        constant feature is not blown up. ``per_feature=False`` (the backbone will learn, and its
-        features move) uses one overall scale: features dead now but alive in training, divided by
-        their tiny spread, gave logits of thousands and diverging runs (EfficientNet-Lite0, full
-        mode, small flat pictures: 56 % validation accuracy per feature, 89 % with one scale)."""
-        std = features.std(dim=0, unbiased=False)
+        each feature by its own spread, shrunk towards the overall one: a spread measured on n
+        samples counts as n observations against PRIOR_SAMPLES of the overall scale. With a few
+        shots, features that happen to be nearly constant among them would otherwise be blown up
+        and dominate on new samples (measured, EfficientNet-Lite0, 5 shape classes: a probe on 1
+        and 5 shots per class reached 23.8% and 54.5% with per-feature spreads, 45.3% and 76.7% with
+        one overall scale); with thousands of samples the features' own spreads take over.
+        ``per_feature=False`` (the backbone will learn, and its features move) uses one overall
+        scale: features dead now but alive in training, divided by their tiny spread, gave logits
+        of thousands and diverging runs (full mode, small flat pictures: 56% per feature, 89% with
+        one scale)."""
+        n = features.shape[0]
+        var = features.var(dim=0, unbiased=False)
         self.feature_mean.copy_(features.mean(dim=0))
+        overall = float(var.mean()) if var.numel() else 1.0
         if per_feature:
-            floor = max(1e-4, 0.01 * float(std.median())) if std.numel() else 1e-4
-            self.feature_std.copy_(std.clamp(min=floor))
+            shrunk = (n * var + PRIOR_SAMPLES * overall) / (n + PRIOR_SAMPLES)
+            self.feature_std.copy_(shrunk.sqrt().clamp(min=1e-4))
         else:
-            overall = float(std.pow(2).mean().sqrt()) if std.numel() else 1.0
-            self.feature_std.fill_(max(overall, 1e-4))
+            self.feature_std.fill_(max(overall ** 0.5, 1e-4))
+
+
+PRIOR_SAMPLES = 100  # weight of the overall scale against each feature's own, in samples
 
 
 def parameter_groups(model: Classifier, config) -> list[dict]:

@@ -85,7 +85,10 @@ def _probe_sources(trainer, data, spec, model, device):
         return FeatureSource(feats, targets_of(data, kept), device)
 
     train = source(data.train)
-    if len(train):
+    if len(train) and (trainer._init is None or trainer._resume_state is not None):
+        # A probe started from an earlier run keeps that run's standardisation: the head rows it
+        # carries over were trained on it (re-measured on a few new samples, the carried classes
+        # fell from the earlier model's 81% to 49% after training on 2 labels per class).
         with torch.no_grad():
             model.standardise_features(train.features)
     return train, (source(data.val) if data.val else train)

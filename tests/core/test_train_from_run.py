@@ -70,3 +70,21 @@ def test_a_wrong_backbone_or_missing_run_is_a_sentence(domains):
         Trainer(target, TrainConfig(mode="probe", backbone="resnet18", from_run=source_run.run_dir)).fit()
     with pytest.raises(TransferLabError, match="no run 'nope'"):
         Trainer(target, TrainConfig(mode="probe", from_run="nope")).fit()
+
+
+def test_a_probe_from_a_run_keeps_the_scaling_its_classes_were_trained_on(domains):
+    """Re-measuring the feature scaling on a few new samples moved every input of the carried head
+    rows: a from-run probe ended far below the earlier model it started from."""
+    import torch
+
+    from core.train.checkpoint import load
+
+    source, source_run, target = domains
+    ours = Trainer(target, TrainConfig(mode="probe", from_run=source_run.run_dir, **SIZE)).fit()
+    before = load(source_run.best_path)["model"]
+    after = load(ours.best_path)["model"]
+    for name in ("feature_mean", "feature_std"):
+        assert torch.equal(before[name], after[name])
+    report = before_and_after(target, source_run.run_dir, ours.run_id)
+    print(f"\nprobe from own run: before {report['before']:.1%}, after {report['after']:.1%}")
+    assert report["after"] >= report["before"] - 0.1
