@@ -33,6 +33,8 @@ def add_arguments(p) -> None:
     p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run from its last.pt")
     p.add_argument("--from-run", metavar="RUN", help="start from an earlier run's weights instead of ImageNet: "
                    "its id in this project, or its folder (runs/<id>) in any project; reports before and after")
+    p.add_argument("--map-class", metavar="OLD=NEW", action="append", default=[],
+                   help="with --from-run: the earlier run's class OLD is this project's NEW (repeat for more)")
     p.add_argument("--label-sets", metavar="SETS", help="multi-task: the extra label sets to learn with the main one "
                    "(one head each on a shared backbone): all (default), none, or names separated by commas")
     p.add_argument("--json", action="store_true", help="print one JSON object with the result")
@@ -45,13 +47,25 @@ def _config(args) -> TrainConfig:
 
         base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
     given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size,
-             "from_run": args.from_run, "label_sets": args.label_sets}
+             "from_run": args.from_run, "label_sets": args.label_sets, "class_map": _class_map(args.map_class)}
     changes = {k: v for k, v in given.items() if v is not None}
     for key, default in (("mode", "auto"), ("batch_size", 32), ("augment", "light"), ("device", "auto"), ("seed", 0)):
         value = getattr(args, key)
         if value != default or not args.config:
             changes[key] = value
     return base.replace(**changes)
+
+
+def _class_map(pairs: list[str]) -> dict | None:
+    from core.errors import UsageError
+
+    out = {}
+    for pair in pairs:
+        old, sep, new = pair.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise UsageError(f"--map-class takes OLD=NEW (the earlier run's class, then this project's), not '{pair}'.")
+        out[" ".join(old.split())] = " ".join(new.split())
+    return out or None
 
 
 class TerminalReport:
@@ -125,6 +139,7 @@ def _run(args) -> int:
     from core.train import TrainControl, Trainer  # torch loads here, not when the CLI starts
     from core.train.distributed import DistContext
 
+    config = None if args.resume else _config(args)  # a wrong flag is a sentence before anything opens
     dist = DistContext.from_environment()  # joins the process group under torchrun
     control = TrainControl()
     report = TerminalReport(quiet=args.json or not dist.is_main)
@@ -134,13 +149,14 @@ def _run(args) -> int:
             if args.resume:
                 trainer = Trainer.resume(project, args.resume, callbacks=[report], control=control)
             else:
-                trainer = Trainer(project, _config(args), callbacks=[report], control=control)
+                trainer = Trainer(project, config, callbacks=[report], control=control)
             result = trainer.fit()
             transfer = None
             if args.from_run and dist.is_main and result.best_path:
                 from core.train.transfer import before_and_after
 
-                transfer = before_and_after(project, args.from_run, result.run_id)
+                transfer = before_and_after(project, args.from_run, result.run_id,
+                                            class_map=trainer.config.class_map)
         # Leave together: a rank that tears its process group down while the other still talks
         # to it aborts at exit ("terminate called without an active exception", seen 2 in 6 runs).
         dist.barrier()

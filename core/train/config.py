@@ -65,6 +65,7 @@ class TrainConfig:
     noise_snr_min: float = 5.0  # audio: the project's background class is mixed into training clips
     noise_snr_max: float = 20.0  # at a signal-to-noise ratio (dB) drawn from this range
     label_sets: str = "all"  # multi-task: extra label sets learnt too: "all", "none", or names separated by commas
+    class_map: dict | None = None  # with from_run: {earlier run's class: this project's class} for renamed classes
 
     def __post_init__(self):
         problems = []
@@ -105,6 +106,9 @@ class TrainConfig:
             problems.append("noise_snr_min must be a number no larger than noise_snr_max")
         if self.from_run is not None and (not isinstance(self.from_run, str) or not self.from_run.strip()):
             problems.append(f"from_run must be a run id or a run folder, not {self.from_run!r}")
+        if self.class_map is not None and not (isinstance(self.class_map, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in self.class_map.items())):
+            problems.append(f"class_map must map class names to class names, not {self.class_map!r}")
         if not isinstance(self.label_sets, str):
             problems.append(f"label_sets must be 'all', 'none' or label set names separated by commas, not {self.label_sets!r}")
         if problems:

@@ -117,7 +117,7 @@ class Trainer:
             reason += f"; multi-task: one head per label set ({', '.join(self.layout.names)}) on a shared backbone"
         model = Classifier(backbone, spec.feature_dim, self.layout.width, config.dropout)
         if init is not None and self._resume_state is None:
-            carried = apply_init(model, init, data.class_names)
+            carried = apply_init(model, init, data.class_names, config.class_map)
             reason += (f"; starting from run {init.run_id} ({len(carried)} of {len(data.class_names)} classes "
                        f"carried over{': ' + ', '.join(carried) if carried else ''})")
         if config.unfreeze_blocks is None:

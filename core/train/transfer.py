@@ -1,7 +1,8 @@
 """Starting a run from one of your own earlier runs instead of ImageNet weights (domain adaptation).
 
-The backbone takes the earlier run's weights; classes with the same name keep their row of the head
-(and so start out recognised); new classes start from scratch. Works across projects: the earlier
+The backbone takes the earlier run's weights; classes with the same name, or mapped onto each other
+(``class_map``: earlier name -> new name, for classes that are called differently now), keep their
+row of the head (and so start out recognised); new classes start from scratch. Works across projects: the earlier
 run is named by its id in this project or by its folder anywhere.
 """
 
@@ -22,8 +23,27 @@ class InitFromRun:
     preprocessing: dict
     checkpoint: dict
 
-    def carried(self, class_names: list[str]) -> list[str]:
-        return [c for c in class_names if c in self.class_names]
+    def sources(self, class_names: list[str], class_map: dict | None = None) -> dict[str, str]:
+        """{new class: the earlier run's class whose head row it takes}."""
+        renamed = {new: old for old, new in (class_map or {}).items()}
+        out = {}
+        for c in class_names:
+            old = renamed.get(c, c)
+            if old in self.class_names:
+                out[c] = old
+        return out
+
+    def carried(self, class_names: list[str], class_map: dict | None = None) -> list[str]:
+        return list(self.sources(class_names, class_map))
+
+    def check_map(self, class_map: dict | None, class_names: list[str]) -> None:
+        for old, new in (class_map or {}).items():
+            if old not in self.class_names:
+                raise TransferLabError(f"Run {self.run_id} has no class '{old}' to map (its classes: "
+                                       f"{', '.join(self.class_names)}).")
+            if new not in class_names:
+                raise TransferLabError(f"This project has no labelled class '{new}' to map '{old}' onto "
+                                       f"(its classes: {', '.join(class_names)}).")
 
 
 def read_init_run(project, ref: str) -> InitFromRun:
@@ -45,49 +65,55 @@ def read_init_run(project, ref: str) -> InitFromRun:
     return InitFromRun(info.id, ckpt["backbone"], list(ckpt["class_names"]), dict(ckpt.get("preprocessing") or {}), ckpt)
 
 
-def apply_init(model, init: InitFromRun, class_names: list[str]) -> list[str]:
-    """Load the earlier run's backbone (strictly) and the head rows of classes it shares; returns
-    the classes carried over."""
+def apply_init(model, init: InitFromRun, class_names: list[str], class_map: dict | None = None) -> list[str]:
+    """Load the earlier run's backbone (strictly) and the head rows of classes it shares (by name,
+    or through ``class_map``); returns the classes carried over, as "new" or "old -> new"."""
     state = init.checkpoint["model"]
     backbone_state = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
     try:
         model.backbone.load_state_dict(backbone_state)
     except RuntimeError as exc:
         raise TransferLabError(f"Run {init.run_id}'s backbone does not fit this one ({str(exc)[:160]}).") from None
-    carried = init.carried(class_names)
+    init.check_map(class_map, class_names)
+    sources = init.sources(class_names, class_map)
     with torch.no_grad():
         for name in ("feature_mean", "feature_std"):
             if name in state:
                 getattr(model, name).copy_(state[name])
         old = {c: k for k, c in enumerate(init.class_names)}
         for k, c in enumerate(class_names):
-            if c in old:
-                model.head.weight[k].copy_(state["head.weight"][old[c]])
-                model.head.bias[k].copy_(state["head.bias"][old[c]])
-    return carried
+            if c in sources:
+                model.head.weight[k].copy_(state["head.weight"][old[sources[c]]])
+                model.head.bias[k].copy_(state["head.bias"][old[sources[c]]])
+    return [c if sources[c] == c else f"{sources[c]} -> {c}" for c in class_names if c in sources]
 
 
-def before_and_after(project, from_run: str, new_run: str, split: str = "val") -> dict:
-    """Accuracy on this project's ``split`` samples of the earlier model (on the classes it knows)
-    and of the new one (on all of them, and on the same known-class samples), for the report."""
+def before_and_after(project, from_run: str, new_run: str, split: str = "val", class_map: dict | None = None) -> dict:
+    """Accuracy on this project's ``split`` samples of the earlier model (on the classes it knows,
+    renamed through ``class_map``) and of the new one (on all of them, and on the same known-class
+    samples), for the report."""
     import numpy as np
 
     from core.evaluate.run_eval import predict_samples
     from core.runs import load_run
 
-    def accuracy(loaded, samples):
+    rename = dict(class_map or {})
+
+    def accuracy(loaded, samples, renamed=False):
         if not samples:
             return None
         probs, kept, _ = predict_samples(loaded, project, samples)
         if not kept:
             return None
-        return float(np.mean([loaded.class_names[int(p.argmax())] == samples[i].label for p, i in zip(probs, kept)]))
+        names = [rename.get(c, c) if renamed else c for c in loaded.class_names]
+        return float(np.mean([names[int(p.argmax())] == samples[i].label for p, i in zip(probs, kept)]))
 
     old, new = load_run(project, from_run), load_run(project, new_run)
     samples = [s for s in project.samples(status="ok", split=split) if s.label is not None]
-    known = [s for s in samples if s.label in old.class_names]
+    known_names = {rename.get(c, c) for c in old.class_names}
+    known = [s for s in samples if s.label in known_names]
     return {
         "from_run": old.info.id, "split": split, "samples": len(samples), "known_class_samples": len(known),
-        "before": accuracy(old, known), "after_on_known_classes": accuracy(new, known),
+        "before": accuracy(old, known, renamed=True), "after_on_known_classes": accuracy(new, known),
         "after": accuracy(new, samples),
     }

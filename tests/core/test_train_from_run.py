@@ -88,3 +88,24 @@ def test_a_probe_from_a_run_keeps_the_scaling_its_classes_were_trained_on(domain
     report = before_and_after(target, source_run.run_dir, ours.run_id)
     print(f"\nprobe from own run: before {report['before']:.1%}, after {report['after']:.1%}")
     assert report["after"] >= report["before"] - 0.1
+
+
+def test_classes_called_differently_now_are_mapped(domains, capsys):
+    from core.cli import main
+    from core.train import events
+
+    source, source_run, target = domains
+    target.rename_class("circle", "round")
+    try:
+        starts = []
+        run = Trainer(target, TrainConfig(mode="probe", from_run=source_run.run_dir, class_map={"circle": "round"}, **SIZE),
+                      callbacks=[lambda e: starts.append(e) if isinstance(e, events.FitStart) else None]).fit()
+        assert "3 of 3 classes carried over" in starts[0].mode_reason and "circle -> round" in starts[0].mode_reason
+        report = before_and_after(target, source_run.run_dir, run.run_id, class_map={"circle": "round"})
+        assert report["known_class_samples"] == report["samples"] and report["before"] >= 0.5
+        with pytest.raises(TransferLabError, match="no class 'oval' to map"):
+            Trainer(target, TrainConfig(mode="probe", from_run=source_run.run_dir, class_map={"oval": "round"})).fit()
+        assert main(["train", str(target.root), "--from-run", source_run.run_dir, "--map-class", "circle"]) == 2
+        assert "--map-class takes OLD=NEW" in capsys.readouterr().err
+    finally:
+        target.rename_class("round", "circle")
