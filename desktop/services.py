@@ -56,6 +56,7 @@ def make_services(settings: AppSettings | None = None) -> Services:
     runs = RunsController(session)
     training.finished.connect(runs.run_finished)
     labels.labels_changed.connect(lambda _labels: runs.labels_changed())
+    labels.set_labels_changed.connect(lambda _set, _labels: runs.labels_changed())  # a multi-task model learns them too
     suggestions = SuggestionController(session, runs, labels, notifier)
     return Services(settings, session, notifier, imports, projects, ThemeController(settings), labels, thumbnails,
                     training, runs, suggestions)

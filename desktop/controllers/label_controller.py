@@ -1,9 +1,14 @@
 """Labels and classes of the open project: every edit saved at once, label edits undoable.
 
-A label edit is one QUndoCommand holding the labels before and after; redo and undo each write
-them with one ``project.set_labels`` call (one committed transaction). Class renames, deletions
-and merges are not undoable (they are confirmed first) and clear the undo history, because an
-older edit could otherwise bring a renamed or deleted class back.
+A label edit is one QUndoCommand holding the labels before and after, and the label set it was
+made in (None: the main set); redo and undo each write them with one ``project.set_labels`` (or
+``set_set_labels``) call, one committed transaction. Class renames, deletions and merges are not
+undoable (they are confirmed first) and clear the undo history, because an older edit could
+otherwise bring a renamed or deleted class back.
+
+Multi-task projects have extra label sets. ``active_set`` is the set the Label page works in
+(None: the main one); ``classes()``, ``label()`` and ``labels_changed`` stay the main set's, which
+every other page uses, and ``active_classes()`` / ``set_labels_changed`` serve the active set.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.errors import TransferLabError
+from core.project.labels import PALETTE
+from core.project.models import ClassInfo
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.workers import describe_error
@@ -19,28 +26,44 @@ from desktop.workers import describe_error
 
 class LabelCommand(QUndoCommand):
     def __init__(self, controller: "LabelController", before: dict[int, str | None], after: dict[int, str | None],
-                 text: str):
+                 text: str, label_set: str | None = None):
         super().__init__(text)
         self._controller = controller
         self.before, self.after = before, after
+        self.label_set = label_set  # the extra label set the edit was made in; None: the main set
+        self._pushed = False
 
     def redo(self) -> None:
-        self._controller._write(self.after)
+        self._controller._write(self.after, self.label_set)
+        if self._pushed:  # a redo, not the edit itself: views in another set go to it
+            self._controller.redone.emit(list(self.after), self.label_set)
+        self._pushed = True
 
     def undo(self) -> None:
-        self._controller._write(self.before)
-        self._controller.undone.emit(list(self.before))
+        self._controller._write(self.before, self.label_set)
+        self._controller.undone.emit(list(self.before), self.label_set)
 
 
-def describe_edit(ids: list[int], name: str | None) -> str:
+def describe_edit(ids: list[int], name: str | None, label_set: str | None = None) -> str:
     what = "1 sample" if len(ids) == 1 else f"{len(ids):,} samples"
-    return f"label {what} '{name}'" if name else f"clear the label of {what}"
+    where = f" in '{label_set}'" if label_set else ""
+    return f"label {what} '{name}'{where}" if name else f"clear the label of {what}{where}"
+
+
+def set_class_infos(counts: dict[str, int]) -> list[ClassInfo]:
+    """An extra set's classes as ClassInfo (keys 1-9 by order; colours from the main palette)."""
+    return [ClassInfo(id=0, name=name, position=k, color=PALETTE[k % len(PALETTE)], count=n)
+            for k, (name, n) in enumerate(counts.items())]
 
 
 class LabelController(QObject):
     labels_changed = Signal(object)  # {sample_id: class name or None}
     classes_changed = Signal()  # added, renamed, recoloured, deleted, merged or counts changed
-    undone = Signal(object)  # [sample ids] an undo gave their old labels back (views go there)
+    undone = Signal(object, object)  # [sample ids], label set or None: an undo gave their old labels back
+    redone = Signal(object, object)  # [sample ids], label set or None: a redo (not the edit itself)
+    set_labels_changed = Signal(str, object)  # an extra label set, {sample_id: class name or None}
+    label_sets_changed = Signal()  # an extra label set added, or the main one renamed
+    active_set_changed = Signal(object)  # the extra label set the Label page works in, or None
 
     def __init__(self, session: ProjectSession, notifier: Notifier, parent: QObject | None = None):
         super().__init__(parent)
@@ -48,6 +71,10 @@ class LabelController(QObject):
         self._notifier = notifier
         self.undo_stack = QUndoStack(self)
         self._classes = []
+        self._set_classes = []  # ClassInfo of the active extra set
+        self._sets: list[str] = []  # the extra label sets
+        self.main_set = "class"
+        self.active_set: str | None = None
         session.opened.connect(self._project_opened)
         session.closed.connect(self._project_opened)
         session.changed.connect(self.refresh_classes)
@@ -71,11 +98,83 @@ class LabelController(QObject):
             self._classes = project.classes() if project is not None else []
         except TransferLabError:
             self._classes = []
+        self._refresh_sets(project)
         self.classes_changed.emit()
 
     def _project_opened(self, _project=None) -> None:
         self.undo_stack.clear()
+        self.active_set = None
         self.refresh_classes()
+        self.active_set_changed.emit(None)
+
+    # ------------------------------------------------------------ label sets (multi-task)
+
+    def label_sets(self) -> list[str]:
+        """The project's extra label sets (the main one is ``main_set``)."""
+        return list(self._sets)
+
+    def active_classes(self):
+        """The classes of the set the Label page works in (the main set's when none is chosen)."""
+        return list(self._set_classes) if self.active_set else list(self._classes)
+
+    def active_class_colors(self) -> dict[str, str]:
+        return {c.name: c.color for c in self.active_classes() if c.color}
+
+    def active_class_for_key(self, key: int):
+        return next((c for c in self.active_classes() if c.shortcut == str(key)), None)
+
+    def _refresh_sets(self, project) -> None:
+        sets, main = [], "class"
+        if project is not None:
+            try:
+                sets, main = project.label_sets(), project.main_label_set
+            except TransferLabError:
+                pass
+        changed = (sets, main) != (self._sets, self.main_set)
+        self._sets, self.main_set = sets, main
+        lost = self.active_set is not None and self.active_set not in sets
+        if lost:  # deleted from the command line, or a project without it
+            self.active_set = None
+        self._set_classes = []
+        if self.active_set:
+            try:
+                self._set_classes = set_class_infos(project.set_class_counts(self.active_set))
+            except TransferLabError:
+                pass
+        if changed:
+            self.label_sets_changed.emit()
+        if lost:
+            self.active_set_changed.emit(None)
+
+    def set_active_set(self, name: str | None) -> None:
+        """Work in the extra label set ``name`` on the Label page (None or the main set's name: the main set)."""
+        name = None if not name or name == self.main_set else name
+        if name == self.active_set or (name is not None and name not in self._sets):
+            return
+        self.active_set = name
+        self.refresh_classes()
+        self.active_set_changed.emit(name)
+
+    def add_label_set(self, name: str) -> str | None:
+        """Add an extra label set and work in it; its name, or None (the person was told why)."""
+        project = self._session.project
+        added = self._class_edit("adding a label set", project.add_label_set, name) if project else None
+        if added:
+            self.set_active_set(added)
+            self._notifier.post(f"Added the label set '{added}': give it classes on the left, then label with "
+                                "the number keys.", "success")
+        return added
+
+    def rename_main_set(self, name: str) -> bool:
+        project = self._session.project
+        return bool(self._class_edit("renaming the main label set", project.rename_main_label_set, name)) if project else False
+
+    def add_active_class(self, name: str):
+        """Add a class to the set the Label page works in."""
+        if self.active_set is None:
+            return self.add_class(name)
+        project = self._session.project
+        return self._class_edit("adding a class", project.add_set_class, self.active_set, name) if project else None
 
     # ------------------------------------------------------------ labels
 
@@ -88,20 +187,26 @@ class LabelController(QObject):
             return False
         return True
 
-    def label(self, ids, name: str | None) -> bool:
-        """Label (or with None clear) samples as one undoable edit; False when nothing was done."""
+    def label(self, ids, name: str | None, label_set: str | None = None) -> bool:
+        """Label (or with None clear) samples as one undoable edit, in the main set or the extra
+        set ``label_set``; False when nothing was done."""
         ids = [int(i) for i in ids]
         if not ids or not self.writable():
             return False
+        project = self._session.project
         try:
-            before = self._session.project.labels_of(ids)
+            if label_set is None:
+                before = project.labels_of(ids)
+            else:
+                known = project.set_labels_of(label_set)
+                before = {i: known.get(i) for i in ids}
         except TransferLabError as exc:
             self._notifier.post(exc.message, "error", exc.detail)
             return False
         after = {i: name for i in before}
         if all(before[i] == name for i in before):
             return True  # already so: nothing to save, nothing to undo
-        self.undo_stack.push(LabelCommand(self, before, after, describe_edit(ids, name)))
+        self.undo_stack.push(LabelCommand(self, before, after, describe_edit(ids, name, label_set), label_set))
         return True
 
     def label_many(self, labels: dict[int, str | None], text: str) -> bool:
@@ -119,16 +224,25 @@ class LabelController(QObject):
         self.undo_stack.push(LabelCommand(self, before, labels, text))
         return True
 
-    def _write(self, labels: dict[int, str | None]) -> None:
+    def _write(self, labels: dict[int, str | None], label_set: str | None = None) -> None:
         project = self._session.project
         if project is None:
             return
         try:
-            project.set_labels(labels.items())
+            if label_set is None:
+                project.set_labels(labels.items())
+            else:
+                project.set_set_labels(label_set, labels.items())
+        except TransferLabError as exc:  # e.g. the set was deleted from the command line meanwhile
+            self._notifier.post(exc.message, "error", exc.detail)
+            return
         except Exception as exc:  # noqa: BLE001 - the person hears why; the stack stays usable
             self._notifier.error(describe_error(exc, "saving labels"))
             return
-        self.labels_changed.emit(dict(labels))
+        if label_set is None:
+            self.labels_changed.emit(dict(labels))
+        else:
+            self.set_labels_changed.emit(label_set, dict(labels))
         self.refresh_classes()  # counts, and any class the edit created
 
     # ------------------------------------------------------------ class edits

@@ -8,6 +8,10 @@ label): Enter accepts it, "Accept all at or above" takes every confident one at 
 uncertain first" puts the samples the model is least sure about first. Every edit is saved at once;
 the page remembers, per project, the sample it was on, and goes back there when the project is
 opened again.
+
+Multi-task: with extra label sets the header's "Label set" picker chooses the set the page works
+in. In an extra set the class list, the number keys, the strip and "next unlabelled" are that
+set's, and undo knows which set an edit was in; suggestions are the main set's and wait meanwhile.
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from desktop.controllers.label_controller import LabelController
 from desktop.notifier import Notifier
+from desktop.pages.label_suggestions import LabelSuggestions
 from desktop.qtmodels.sample_grid import SampleGridModel
 from desktop.qtmodels.sample_query import UNLABELLED_FILTER, SampleFilter, unlabelled_after
 from desktop.session import ProjectSession
 from desktop.settings import AppSettings
 from desktop.thumbnails.loader import ThumbnailLoader
+from core.errors import TransferLabError
 from desktop.widgets.classes_panel import ClassesPanel
+from desktop.widgets.label_set_bar import LabelSetBar
 from desktop.widgets.sample_detail import SampleDetail
 from desktop.widgets.sample_grid_view import SampleGridView
 from desktop.widgets.section import card, page_header
@@ -31,11 +38,12 @@ from desktop.widgets.suggestion_bar import SuggestionBar
 
 MOVES = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
          Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
+SUGGESTION_HINT = "  ·  Enter accept the suggestion"
 KEYS_HINT = "1–9 label and go on  ·  Enter accept the suggestion  ·  0 clear  ·  ← → move  ·  Shift+← → select  ·  Ctrl+Z undo"
 PLAY_HINT = "  ·  Space play"
 
 
-class LabelPage(QWidget):
+class LabelPage(LabelSuggestions, QWidget):
     def __init__(self, session: ProjectSession, labels: LabelController, settings: AppSettings,
                  thumbnails: ThumbnailLoader, notifier: Notifier, suggestions=None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,7 +77,8 @@ class LabelPage(QWidget):
         for button in (self.undo_button, self.redo_button):
             button.setEnabled(False)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        head = page_header(title, self.progress_label,
+        self.set_bar = LabelSetBar(labels)
+        head = page_header(title, self.progress_label, self.set_bar,
                            self.show_combo, self.sort_combo, self.undo_button, self.redo_button)
 
         self.classes = ClassesPanel(labels)
@@ -94,6 +103,10 @@ class LabelPage(QWidget):
         self.suggestion_bar = SuggestionBar()
         self.suggestion_bar.accept_all_requested.connect(self.accept_all)
         right.addWidget(self.suggestion_bar)
+        self.sets_note = QLabel()  # in an extra label set: why there are no suggestions
+        self.sets_note.setProperty("role", "muted")
+        self.sets_note.hide()
+        right.addWidget(self.sets_note)
         right.addWidget(self.strip)
         right.addWidget(self.keys_label)
         body = QHBoxLayout()
@@ -115,8 +128,11 @@ class LabelPage(QWidget):
         session.closed.connect(self._project_opened)
         session.changed.connect(self._changed)
         labels.labels_changed.connect(self._labels_changed)
+        labels.set_labels_changed.connect(lambda name, changed: self._labels_changed(changed, name))
         labels.classes_changed.connect(self._classes_changed)
         labels.undone.connect(self._go_to_undone)
+        labels.redone.connect(self._go_to_redone)
+        labels.active_set_changed.connect(lambda _name: self._active_set_changed())
         if suggestions is not None:
             suggestions.changed.connect(self._suggestions_changed)
             suggestions.state_changed.connect(lambda _t: self._update_suggestion())
@@ -152,7 +168,7 @@ class LabelPage(QWidget):
             self._reload()
         self.strip.setFocus()  # keys work straight away
         if self._suggestions is not None:
-            self._suggestions.set_active(True)
+            self._suggestions.set_active(self._labels.active_set is None)
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
@@ -164,8 +180,8 @@ class LabelPage(QWidget):
     def _project_opened(self, _project=None) -> None:
         project = self._session.project
         self._fill_show_combo()
+        self._show_label_set(project)
         self.model.set_project(project)
-        self.model.set_class_colors(self._labels.class_colors())
         target = self._settings.current_sample(project.root) if project is not None else None
         self._place(target)
         self._refresh_counts()
@@ -174,7 +190,53 @@ class LabelPage(QWidget):
     def _update_keys_hint(self) -> None:
         project = self._session.project
         audio = project is not None and project.task == "audio" and self._can_play
-        self.keys_label.setText(KEYS_HINT + (PLAY_HINT if audio else ""))
+        hint = KEYS_HINT if self._labels.active_set is None else KEYS_HINT.replace(SUGGESTION_HINT, "")
+        self.keys_label.setText(hint + (PLAY_HINT if audio else ""))
+
+    # ------------------------------------------------------------ label sets (multi-task)
+
+    def _show_label_set(self, project) -> None:
+        """The strip, the detail and their colours show the active label set's labels."""
+        name = self._labels.active_set
+        labels = None
+        if name is not None and project is not None:
+            try:
+                labels = project.set_labels_of(name)
+            except TransferLabError:
+                labels = {}
+        self.model.set_label_view(name, labels)
+        colors = self._labels.active_class_colors()
+        self.model.set_class_colors(colors)
+        self.detail.set_label_set(name, colors, self.model.set_label_of)
+        in_set = name is not None
+        self._update_sets_note()
+        self.sort_combo.setVisible(self._suggestions is not None and not in_set)
+        if self._suggestions is not None:
+            self._suggestions.set_active(self.isVisible() and not in_set)
+
+    def _update_sets_note(self) -> None:
+        in_set = self._labels.active_set is not None
+        self.sets_note.setText(f"Suggestions and 'Most uncertain first' are for the main label set "
+                               f"'{self._labels.main_set}' only." if in_set else "")
+        self.sets_note.setVisible(in_set and self._suggestions is not None)
+
+    def _active_set_changed(self) -> None:
+        project = self._session.project
+        if project is None or self.model.project is not project:
+            return  # a project is opening: _project_opened shows it
+        current = self.current_id()
+        self._fill_show_combo()
+        self._show_label_set(project)
+        self.model.set_order(self._sort_key() if self._sorted() else None)
+        self.model.set_filter(self._filter())
+        self._place(current)
+        self._refresh_counts()
+        self._update_keys_hint()
+        self._update_suggestion()
+        self.strip.setFocus()
+
+    def _filter(self) -> SampleFilter:
+        return SampleFilter(label=self.show_combo.currentData(), label_set=self._labels.active_set)
 
     def _changed(self) -> None:
         """Samples or classes changed (an import finished): read them now if shown, else when shown,
@@ -187,6 +249,8 @@ class LabelPage(QWidget):
     def _reload(self) -> None:
         self._stale = False
         current = self.current_id()
+        if self._labels.active_set is not None:
+            self._show_label_set(self._session.project)  # an import may have brought set labels
         self.model.reload()
         self._place(current)
         self._refresh_counts()
@@ -197,14 +261,14 @@ class LabelPage(QWidget):
         self.show_combo.clear()
         self.show_combo.addItem("All samples", None)
         self.show_combo.addItem("Unlabelled", UNLABELLED_FILTER)
-        for info in self._labels.classes():
+        for info in self._labels.active_classes():
             self.show_combo.addItem(f"Only '{info.name}'", info.name)
         self.show_combo.setCurrentIndex(max(self.show_combo.findData(keep), 0))
         self.show_combo.blockSignals(False)
 
     def _show_changed(self) -> None:
         current = self.current_id()
-        self.model.set_filter(SampleFilter(label=self.show_combo.currentData()))
+        self.model.set_filter(self._filter())
         self._place(current)
 
     def _place(self, sample_id: int | None) -> None:
@@ -229,7 +293,13 @@ class LabelPage(QWidget):
             self.progress_label.setText("")
             return
         status = project.status()
-        if status.samples == 0:
+        name = self._labels.active_set
+        if name is not None and status.samples:
+            labelled = sum(c.count for c in self._labels.active_classes())
+            left = status.samples - labelled
+            text = (f"All {status.samples:,} samples are labelled in '{name}'" if not left else
+                    f"In '{name}': {labelled:,} of {status.samples:,} labelled · {left:,} to go")
+        elif status.samples == 0:
             text = "No samples yet"
         elif status.unlabelled == 0:
             text = f"All {status.samples:,} samples are labelled"
@@ -273,7 +343,7 @@ class LabelPage(QWidget):
         start_id = self.model.id_at(after_row) if after_row >= 0 else 0
         for after in (start_id, 0):
             while True:
-                batch = unlabelled_after(project, after)
+                batch = unlabelled_after(project, after, label_set=self._labels.active_set)
                 for sample_id in batch:
                     row = self.model.row_of(sample_id)
                     if row is not None and row != after_row:
@@ -293,9 +363,10 @@ class LabelPage(QWidget):
         return [self.model.id_at(r) for r in rows]
 
     def label_with_key(self, key: int) -> None:
-        info = self._labels.class_for_key(key)
+        info = self._labels.active_class_for_key(key)
         if info is None:
-            self._notifier.post(f"No class has the key {key} yet. Add classes in the panel on the left: "
+            where = f" in the label set '{self._labels.active_set}'" if self._labels.active_set else ""
+            self._notifier.post(f"No class{where} has the key {key} yet. Add classes in the panel on the left: "
                                 "the first nine get the keys 1 to 9.", "info")
             return
         self.label_selection(info.name)
@@ -304,7 +375,7 @@ class LabelPage(QWidget):
         self._label_ids(self.selected_ids(), name)
 
     def _label_ids(self, ids: list[int], name: str | None) -> None:
-        if not ids or not self._labels.label(ids, name):
+        if not ids or not self._labels.label(ids, name, label_set=self._labels.active_set):
             return
         if name is None:
             return  # a cleared sample is the one to label next: stay
@@ -316,8 +387,10 @@ class LabelPage(QWidget):
         else:
             self.go_to_row(row)
 
-    def _labels_changed(self, labels: dict) -> None:
-        self.model.apply_labels(labels)
+    def _labels_changed(self, labels: dict, label_set: str | None = None) -> None:
+        if label_set != self._labels.active_set:
+            return  # another set's labels: not what the strip shows
+        self.model.apply_labels(labels, label_set)
         index = self.strip.currentIndex()
         if index.isValid() and self.model.id_at(index.row()) in labels:
             self.detail.show_sample(self.model.sample_at(index.row()))
@@ -326,82 +399,21 @@ class LabelPage(QWidget):
             self.detail.refresh_spans()  # another segment of this recording changed colour
         self._counts_timer.start()
 
-    def _go_to_undone(self, ids: list[int]) -> None:
+    def _go_to_undone(self, ids: list[int], label_set: str | None = None) -> None:
+        self._labels.set_active_set(label_set)  # an edit in another label set: show that set
         rows = [r for r in (self.model.row_of(i) for i in ids) if r is not None]
         if rows:
             self.go_to_row(min(rows))
 
+    def _go_to_redone(self, ids: list[int], label_set: str | None) -> None:
+        if label_set != self._labels.active_set:
+            self._go_to_undone(ids, label_set)
+
     def _classes_changed(self) -> None:
-        self.model.set_class_colors(self._labels.class_colors())
+        colors = self._labels.active_class_colors()
+        self.model.set_class_colors(colors)
+        if self._labels.active_set is not None:
+            self.detail.set_label_set(self._labels.active_set, colors, self.model.set_label_of)
+            self._update_sets_note()  # the main set may have been renamed
         self._fill_show_combo()
         self._counts_timer.start()
-
-    # ------------------------------------------------------------ model-assisted labelling
-
-    def current_suggestion(self):
-        """The suggestion for the current sample while it has no label, else None."""
-        if self._suggestions is None:
-            return None
-        index = self.strip.currentIndex()
-        sample = self.model.sample_at(index.row()) if index.isValid() else None
-        if sample is None or sample.label is not None:
-            return None
-        return self._suggestions.get(sample.id)
-
-    def accept_suggestion(self) -> None:
-        """Enter: label the current sample with its suggestion and go on to the next unlabelled one."""
-        suggestion = self.current_suggestion()
-        if suggestion is None:
-            return
-        self._label_ids([self.current_id()], suggestion.label)
-
-    def accept_all(self, threshold: float) -> None:
-        if self._suggestions is not None:
-            self._suggestions.accept_all(threshold)
-
-    def _update_suggestion(self) -> None:
-        if self._suggestions is None:
-            self.suggestion_bar.hide()
-            return
-        suggestion = self.current_suggestion()
-        colors = self._labels.class_colors()
-        self.suggestion_bar.show_suggestion(suggestion, colors.get(suggestion.label) if suggestion else None)
-        self.suggestion_bar.set_state(self._suggestions.state, bool(self._suggestions.suggestions))
-
-    def _suggestions_changed(self) -> None:
-        if self._sorted():
-            # New guesses (after every label edit with the quick model) reorder the strip, but the
-            # sample on screen stays: a number key pressed just then labels what the person sees.
-            shown = self.detail.sample
-            self._resort(keep=shown.id if shown is not None and shown.label is None else None)
-        self._update_suggestion()
-
-    def _sorted(self) -> bool:
-        return self._suggestions is not None and self.sort_combo.currentData() == "uncertain"
-
-    def _sort_key(self):
-        suggestions = self._suggestions.suggestions
-
-        def key(sample_id: int):
-            s = suggestions.get(sample_id)
-            return (0, s.confidence, sample_id) if s is not None else (1, 0.0, sample_id)
-        return key
-
-    def _resort(self, keep: int | None = None) -> None:
-        current = self.current_id()
-        self.model.set_order(self._sort_key() if self._sorted() else None)
-        self._place(current if not self._sorted() else keep)
-
-    def _sort_changed(self) -> None:
-        self._resort()
-
-    def _next_unlabelled_in_order(self, project, after_row: int) -> int | None:
-        """In a sorted strip: the next row (after ``after_row``, then from the top) with no label yet."""
-        from desktop.qtmodels.sample_query import sample_ids
-
-        unlabelled = set(sample_ids(project, SampleFilter(label=UNLABELLED_FILTER)))
-        ids = self.model.ids()
-        for row in list(range(after_row + 1, len(ids))) + list(range(0, max(after_row, 0))):
-            if ids[row] in unlabelled:
-                return row
-        return None

@@ -25,7 +25,7 @@ from desktop.widgets.fewshot_summary import FewshotSummary
 from desktop.widgets.run_history import RunHistory, read_metrics
 from desktop.widgets.section import card, page_header
 from desktop.widgets.train_plots import TrainPlots
-from desktop.widgets.train_progress import TrainProgress
+from desktop.widgets.train_progress import TrainProgress, set_accuracies
 from desktop.workers.jobs import Jobs
 
 
@@ -226,6 +226,8 @@ class TrainPage(QWidget):
     # ------------------------------------------------------------ events from the run
 
     def _fit_start(self, e) -> None:
+        project = self._session.project
+        self.plots.main_set = project.main_label_set if project is not None else "main set"
         self._epochs = int(e.config.get("epochs") or 0)
         self._t0 = None
         self.progress.start(e)
@@ -252,13 +254,16 @@ class TrainPage(QWidget):
         self.plots.add_epoch(e)
         self.progress.epoch(e)
         stage = f" [{e.stage}]" if e.stage else ""
+        sets = f" ({set_accuracies(e.label_sets_val_acc)})" if e.label_sets_val_acc else ""
         self.log.add(f"Epoch {e.epoch}/{e.epochs}{stage}: train loss {e.train_loss:.3f}, val loss {e.val_loss:.3f}, "
-                     f"val acc {100 * e.val_acc:.1f}%{'  ★ best' if e.is_best else ''} ({e.seconds:.1f} s)")
+                     f"val acc {100 * e.val_acc:.1f}%{sets}{'  ★ best' if e.is_best else ''} ({e.seconds:.1f} s)")
 
     def _fit_end(self, e) -> None:
         words = {"completed": "Finished", "early_stopped": "Stopped early (no more improvement)", "cancelled": "Stopped"}
         acc = e.metrics.get("val_acc")
         best = f"; best epoch {e.best_epoch} with {100 * acc:.1f}% validation accuracy" if acc is not None and e.best_epoch else ""
+        if best and e.metrics.get("label_sets_val_acc"):
+            best += f" ({set_accuracies(e.metrics['label_sets_val_acc'])})"
         text = f"{words.get(e.status, e.status)} after {e.epochs_done} epochs in {e.seconds:.0f} s{best}."
         if e.skipped_files:
             text += f" {e.skipped_files} unreadable files were skipped."
@@ -300,5 +305,7 @@ class TrainPage(QWidget):
             return
         if not runs:
             return
+        project = self._session.project
+        self.plots.main_set = project.main_label_set if project is not None else "main set"
         self.plots.set_history(read_metrics(runs[0].dir))
         self.plots.set_comparison(read_metrics(runs[1].dir) if len(runs) > 1 else None)

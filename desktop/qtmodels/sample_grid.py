@@ -3,6 +3,9 @@
 On a filter change only the ids are read (a few milliseconds for 20,000); a row's Sample is read
 when a view first asks for it, in pages, and its thumbnail when a view first paints it. Label
 edits update rows in place and never reorder or drop them, so the person's place stays put.
+
+With an extra label set chosen (multi-task, ``set_label_view``) a row's Sample carries its label in
+that set instead of the main one, so every view and delegate shows that set's labels unchanged.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class SampleGridModel(QAbstractListModel):
         self._rows_of_hash: dict[str, int] = {}
         self._order = None  # a sort key over sample ids, or None for import order
         self._row_index: dict[int, int] | None = None
+        self._label_set: str | None = None  # rows show this extra set's labels (None: the main set's)
+        self._set_labels: dict[int, str] = {}
         self.page_loads = 0  # for tests: rows are read lazily
         loader.ready.connect(self._thumbnail_ready)
 
@@ -57,6 +62,25 @@ class SampleGridModel(QAbstractListModel):
         """Rows sorted by ``key(sample_id)`` (None: import order); read again now."""
         self._order = key
         self.reload()
+
+    @property
+    def project(self):
+        return self._project
+
+    @property
+    def label_set(self) -> str | None:
+        return self._label_set
+
+    def set_label_of(self, sample_id: int) -> str | None:
+        """A sample's label in the extra set shown (None: unlabelled there, or the main set is shown)."""
+        return self._set_labels.get(sample_id)
+
+    def set_label_view(self, label_set: str | None, labels: dict[int, str] | None = None) -> None:
+        """Rows show their label in the extra set ``label_set`` (``labels``: {sample id: class}),
+        or with None the main label; rows are read again when next painted."""
+        self._label_set = label_set
+        self._set_labels = dict(labels or {}) if label_set is not None else {}
+        self.invalidate_rows()
 
     def set_class_colors(self, colors: dict[str, str]) -> None:
         self._colors = dict(colors)
@@ -121,6 +145,8 @@ class SampleGridModel(QAbstractListModel):
                 sample = self._project.sample(sample_id)
             except ProjectError:  # deleted meanwhile: keep the row, show it as missing
                 sample = None
+            if sample is not None and self._label_set is not None:
+                sample = replace(sample, label=self._set_labels.get(sample_id))
             page.append(sample)
             if sample is not None:
                 self._rows_of_hash[sample.hash] = first + offset
@@ -163,8 +189,17 @@ class SampleGridModel(QAbstractListModel):
 
     # ------------------------------------------------------------ updates
 
-    def apply_labels(self, labels: dict[int, str | None]) -> None:
-        """Labels changed (an edit, an undo): update the rows that are loaded, keep every row."""
+    def apply_labels(self, labels: dict[int, str | None], label_set: str | None = None) -> None:
+        """Labels changed (an edit, an undo) in the main set or the extra set ``label_set``: update
+        the rows that are loaded if that is the set shown, keep every row."""
+        if label_set != self._label_set:
+            return
+        if label_set is not None:
+            for sample_id, name in labels.items():
+                if name is None:
+                    self._set_labels.pop(sample_id, None)
+                else:
+                    self._set_labels[sample_id] = name
         changed = []
         for sample_id, name in labels.items():
             row = self.row_of(sample_id)

@@ -2,8 +2,8 @@
 
 core.Project answers pages by offset; a grid that keeps its rows stable while labels change
 (labelling in the "Unlabelled" view must not make rows jump) needs the ids of a filter once,
-then rows by id. These two small queries read the documented schema (samples, classes) and
-never write.
+then rows by id. These two small queries read the documented schema (samples, classes, and for
+an extra label set label_sets, set_classes, set_labels) and never write.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class SampleFilter:
     split: str | None = None  # 'train' | 'val' | 'test' | 'none' | None
     status: str | None = "ok"  # 'ok' | 'broken' | None
     search: str = ""  # substring of the original file path
+    label_set: str | None = None  # ``label`` is a class of this extra label set (None: the main set)
 
     def with_changes(self, **changes) -> "SampleFilter":
         return replace(self, **changes)
@@ -40,9 +41,20 @@ class SampleFilter:
         return ", ".join(bits)
 
 
+IN_SET = ("SELECT l.sample_id FROM set_labels l JOIN label_sets ls ON ls.id = l.set_id "
+          "JOIN set_classes sc ON sc.id = l.class_id WHERE ls.name = ?")
+
+
 def _where(f: SampleFilter) -> tuple[str, list]:
     clauses, params = [], []
-    if f.label == UNLABELLED_FILTER:
+    if f.label_set is not None and f.label:
+        if f.label == UNLABELLED_FILTER:
+            clauses.append(f"s.id NOT IN ({IN_SET})")
+            params.append(f.label_set)
+        else:
+            clauses.append(f"s.id IN ({IN_SET} AND sc.name = ?)")
+            params += [f.label_set, f.label]
+    elif f.label == UNLABELLED_FILTER:
         clauses.append("s.label_id IS NULL")
     elif f.label:
         clauses.append("c.name = ?")
@@ -69,8 +81,14 @@ def sample_ids(project, f: SampleFilter) -> list[int]:
     return [i for (i,) in project.conn.execute(sql, params)]
 
 
-def unlabelled_after(project, after_id: int, limit: int = 256) -> list[int]:
-    """Ids of unlabelled, usable samples after ``after_id``, in order (a batch, for "next unlabelled")."""
+def unlabelled_after(project, after_id: int, limit: int = 256, label_set: str | None = None) -> list[int]:
+    """Ids of unlabelled, usable samples after ``after_id``, in order (a batch, for "next unlabelled");
+    with ``label_set``, those without a label in that extra set."""
+    if label_set is not None:
+        rows = project.conn.execute(
+            f"SELECT s.id FROM samples s WHERE s.id NOT IN ({IN_SET}) AND s.status = 'ok' AND s.id > ? "
+            "ORDER BY s.id LIMIT ?", (label_set, int(after_id), int(limit)))
+        return [i for (i,) in rows]
     rows = project.conn.execute(
         "SELECT id FROM samples WHERE label_id IS NULL AND status = 'ok' AND id > ? ORDER BY id LIMIT ?",
         (int(after_id), int(limit)),

@@ -1,5 +1,8 @@
 """The classes panel: every class with its number key, colour and live count; add, rename,
-recolour, merge and delete (deleting says first what happens to the class's samples)."""
+recolour, merge and delete (deleting says first what happens to the class's samples).
+
+In an extra label set (multi-task) it lists that set's classes and adds to that set; renaming,
+recolouring, merging and deleting are for the main set's classes."""
 
 from __future__ import annotations
 
@@ -22,6 +25,10 @@ def delete_question(name: str, count: int) -> str:
     return f"Delete the class '{name}'? {samples} unlabelled. Labelled files stay in the project."
 
 
+HINT = "Number keys label, 0 clears.\nDouble-click a class to use it."
+EMPTY = "No classes yet. Add one below, or import folders: each folder becomes a class."
+
+
 class ClassesPanel(QFrame):
     label_requested = Signal(str)  # a class was double-clicked: label the selection with it
 
@@ -30,9 +37,9 @@ class ClassesPanel(QFrame):
         self.setProperty("role", "card")
         self._labels = labels
 
-        title = QLabel("Classes")
+        self.title = title = QLabel("Classes")
         title.setProperty("role", "section")
-        self.hint = QLabel("Number keys label, 0 clears.\nDouble-click a class to use it.")
+        self.hint = QLabel(HINT)
         self.hint.setProperty("role", "muted")
         self.hint.setWordWrap(True)
 
@@ -49,7 +56,7 @@ class ClassesPanel(QFrame):
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.doubleClicked.connect(lambda index: self.label_requested.emit(self.model.class_at(index.row()).name))
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
-        self.empty = QLabel("No classes yet. Add one below, or import folders: each folder becomes a class.")
+        self.empty = QLabel(EMPTY)
         self.empty.setProperty("role", "muted")
         self.empty.setWordWrap(True)
 
@@ -75,6 +82,7 @@ class ClassesPanel(QFrame):
         edits.setSpacing(6)
         for i, button in enumerate((self.rename_button, self.color_button, self.merge_button, self.delete_button)):
             edits.addWidget(button, i // 2, i % 2)
+        self._edit_buttons = (self.rename_button, self.color_button, self.merge_button, self.delete_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 14, 14, 14)
@@ -90,7 +98,14 @@ class ClassesPanel(QFrame):
         self.refresh()
 
     def refresh(self) -> None:
-        self.model.set_classes(self._labels.classes())
+        self.model.set_classes(self._labels.active_classes())
+        label_set = self._labels.active_set
+        self.title.setText(f"Classes of '{label_set}'" if label_set else "Classes")
+        self.add_edit.setPlaceholderText(f"New class in '{label_set}'" if label_set else "New class name")
+        self.empty.setText(f"No classes in '{label_set}' yet. Type one below and press Add (for example "
+                           "'yes' and 'no')." if label_set else EMPTY)
+        for button in self._edit_buttons:
+            button.setVisible(label_set is None)  # the main set's classes only
         has = self.model.rowCount() > 0
         self.view.setVisible(has)
         self.empty.setVisible(not has)
@@ -111,7 +126,7 @@ class ClassesPanel(QFrame):
 
     def _add(self) -> None:
         name = self.add_edit.text().strip()
-        if name and self._labels.add_class(name):
+        if name and self._labels.add_active_class(name):
             self.add_edit.clear()
 
     def _selected_info(self):

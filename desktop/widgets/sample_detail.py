@@ -57,6 +57,7 @@ class SampleDetail(QWidget):
         self._waiting = None
         self._recording = None  # (path, AudioPicture) of the last audio file read
         self.sample = None
+        self._label_set = None  # (name, {class: colour}, label_of(sample id)) of an extra label set shown
 
         self.name_label = QLabel()
         self.name_label.setProperty("role", "strong")
@@ -163,6 +164,14 @@ class SampleDetail(QWidget):
             self.wave_view.set_message("Loading…")
         self._start_load(sample)
 
+    def set_label_set(self, name: str | None, colors: dict[str, str] | None = None, label_of=None) -> None:
+        """Show labels of the extra label set ``name`` (the sample's ``label`` is already that set's;
+        ``label_of(sample_id)`` gives other segments' labels), or with None the main set's."""
+        self._label_set = (name, dict(colors or {}), label_of) if name else None
+        if self.sample is not None:
+            self._show_text(self.sample)
+            self.refresh_spans()
+
     def _show_text(self, sample) -> None:
         self.name_label.setText(sample.display_name)
         self.name_label.setToolTip(sample.original_path or sample.media_path)
@@ -170,6 +179,9 @@ class SampleDetail(QWidget):
         name = theme.current_theme()
         color = QColor(self._class_color(sample.label) or theme.COLORS[name]["muted"])
         text = sample.label or "Unlabelled"
+        if self._label_set is not None:
+            where = self._label_set[0]
+            text = f"{where}: {sample.label}" if sample.label else f"Unlabelled in {where}"
         self.label_chip.setText(f"<span style='color:{color.name()}'>●</span>&nbsp; {text}")
         self.label_chip.show()
 
@@ -184,8 +196,12 @@ class SampleDetail(QWidget):
             colors = {c.name: c.color for c in project.classes()}
         except Exception:  # noqa: BLE001 - the project closed under us: no marks, nothing else lost
             segments, colors = [], {}
+        label_of = lambda s: s.label  # noqa: E731
+        if self._label_set is not None:
+            _, colors, in_set = self._label_set
+            label_of = lambda s: in_set(s.id)  # noqa: E731
         self.wave_view.set_spans([
-            Span(s.start or 0.0, s.end or 0.0, colors.get(s.label) if s.label else None, s.id == sample.id, s.id)
+            Span(s.start or 0.0, s.end or 0.0, colors.get(label_of(s)) if label_of(s) else None, s.id == sample.id, s.id)
             for s in segments])
         number = next((k for k, s in enumerate(segments, 1) if s.id == sample.id), None)
         if number is not None:
@@ -195,6 +211,8 @@ class SampleDetail(QWidget):
         project = self._session.project
         if not label or project is None:
             return None
+        if self._label_set is not None:
+            return self._label_set[1].get(label)
         return next((c.color for c in project.classes() if c.name == label), None)
 
     def _start_load(self, sample) -> None:

@@ -2,6 +2,7 @@
 
 A second run's epoch curves can be laid over the first as dashed lines (comparing two runs).
 Batch points are plotted against fractional epochs, so every plot shares the same x axis.
+A multi-task run adds a validation accuracy curve per extra label set, named in a legend.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from desktop import theme
 pg.setConfigOptions(antialias=True)
 SMOOTHING = 0.9  # exponential moving average of the batch loss
 SECOND = "#e8833a"  # validation curves (orange reads well on both themes)
+SET_COLOURS = ("#8e6bd8", "#2a9d8f", "#d6456b", "#b8860b", "#5b8def")  # extra label sets' curves
 
 
 def _finite(v: float) -> float:
@@ -30,11 +32,13 @@ class TrainPlots(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(10)
         self.plots: dict[str, pg.PlotWidget] = {}
+        self._titles: dict[str, str] = {}
         for i, (key, title, unit) in enumerate((("loss", "Loss per epoch", ""), ("acc", "Accuracy per epoch", "%"),
                                                  ("batch", "Batch loss (smoothed, live)", ""), ("lr", "Learning rate", ""))):
             plot = pg.PlotWidget()
             plot.setObjectName(f"plot_{key}")
             plot.setTitle(title)
+            self._titles[key] = title
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -47,7 +51,9 @@ class TrainPlots(QWidget):
             grid.addWidget(plot, i // 2, i % 2)
         self.plots["lr"].getPlotItem().getAxis("left").enableAutoSIPrefix(True)
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self._legend = self.plots["loss"].addLegend(offset=(-8, 8))
+        self._sets_legend = None  # the accuracy plot's, made for the first extra label set
+        self.main_set = "main set"  # the main label set's name, for that legend
+        self.set_curves: dict[str, pg.PlotDataItem] = {}  # extra label set -> its validation accuracy
         self._make_curves()
         self.reset()
         self._apply_theme()
@@ -74,6 +80,13 @@ class TrainPlots(QWidget):
         self._ema = None
         for curve in self.curves.values():
             curve.setData([], [])
+        self.set_acc: dict[str, list[float]] = {}
+        for curve in self.set_curves.values():
+            self.plots["acc"].removeItem(curve)
+        self.set_curves.clear()
+        if self._sets_legend is not None:
+            self._sets_legend.clear()
+            self._sets_legend.setVisible(False)
 
     def add_epoch(self, e) -> None:
         """An events.EpochEnd."""
@@ -82,7 +95,19 @@ class TrainPlots(QWidget):
         self.epochs["val_loss"].append(_finite(e.val_loss))
         self.epochs["train_acc"].append(100 * _finite(e.train_acc))
         self.epochs["val_acc"].append(100 * _finite(e.val_acc))
+        self._add_set_values(len(self.epochs["epoch"]), getattr(e, "label_sets_val_acc", None) or {})
         self._draw_epochs()
+
+    def _add_set_values(self, n: int, values: dict[str, float]) -> None:
+        """The extra label sets' validation accuracy of epoch ``n`` (a set first seen now gets NaN before)."""
+        for name, acc in values.items():
+            self.set_acc.setdefault(name, [])
+        for name, series in self.set_acc.items():
+            series.extend([float("nan")] * (n - 1 - len(series)))
+            series.append(100 * _finite(values.get(name, float("nan"))))
+
+    def set_names(self) -> list[str]:
+        return list(self.set_acc)
 
     def add_batch(self, b) -> None:
         """An events.BatchEnd."""
@@ -98,10 +123,12 @@ class TrainPlots(QWidget):
     def set_history(self, rows: list[dict]) -> None:
         """Show a finished run: its metrics.jsonl rows (one per epoch)."""
         self.reset()
-        for row in rows:
+        for n, row in enumerate(rows, 1):
             for key in self.epochs:
                 value = float(row.get(key, float("nan")) or 0.0)
                 self.epochs[key].append(100 * value if key.endswith("acc") else value)
+            sets = row.get("label_sets") or {}
+            self._add_set_values(n, {name: m.get("val_acc", float("nan")) for name, m in sets.items()})
         self.curves["lr"].setData([r.get("epoch", i + 1) for i, r in enumerate(rows)], [r.get("lr", 0.0) for r in rows])
         self._draw_epochs()
 
@@ -117,9 +144,31 @@ class TrainPlots(QWidget):
         x = self.epochs["epoch"]
         for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
             self.curves[key].setData(x, self.epochs[key])
+        for name, series in self.set_acc.items():
+            curve = self.set_curves.get(name) or self._add_set_curve(name)
+            curve.setData(x[:len(series)], series)
+
+    def _add_set_curve(self, name: str) -> pg.PlotDataItem:
+        if self._sets_legend is None:
+            # one row along the bottom, right: accuracy curves rise, so that corner stays free
+            self._sets_legend = self.plots["acc"].addLegend(offset=(-4, -4), labelTextSize="8pt",
+                                                            verSpacing=-4, horSpacing=10)
+            self._style_legend(self._sets_legend)
+        if not self.set_curves:  # validation accuracy of the main set (orange, as in the loss legend)
+            self._sets_legend.addItem(self.curves["val_acc"], self.main_set)
+        self._sets_legend.setVisible(True)
+        colour = SET_COLOURS[len(self.set_curves) % len(SET_COLOURS)]
+        curve = self.plots["acc"].plot([], [], name=name, pen=pg.mkPen(colour, width=2),
+                                       symbol="t", symbolSize=6, symbolBrush=colour, symbolPen=None)
+        self.set_curves[name] = curve
+        self._sets_legend.setColumnCount(len(self.set_curves) + 1)
+        return curve
 
     def point_counts(self) -> dict[str, int]:
-        return {key: len(curve.xData) if curve.xData is not None else 0 for key, curve in self.curves.items()}
+        counts = {key: len(curve.xData) if curve.xData is not None else 0 for key, curve in self.curves.items()}
+        counts.update({f"set:{name}": len(curve.xData) if curve.xData is not None else 0
+                       for name, curve in self.set_curves.items()})
+        return counts
 
     # ------------------------------------------------------------ theme
 
@@ -132,10 +181,14 @@ class TrainPlots(QWidget):
         name = theme.current_theme()
         c = lambda k: theme.color(name, k)  # noqa: E731
         accent, muted, text = c("accent"), c("muted"), c("text")
-        for plot in self.plots.values():
+        # the loss plot's key is in its title: a legend inside the plot hid the end of the train curve
+        loss_key = "&nbsp;&nbsp;<span style='font-size:9pt'><span style='color:{}'>●</span>&nbsp;train&nbsp;&nbsp;" \
+              "<span style='color:{}'>●</span>&nbsp;validation</span>"
+        for which, plot in self.plots.items():
             plot.setBackground(c("base"))
             item = plot.getPlotItem()
-            item.titleLabel.setText(item.titleLabel.text, color=text.name(), size="10pt")
+            title = self._titles[which] + (loss_key.format(accent.name(), SECOND) if which == "loss" else "")
+            item.setTitle(title, color=text.name(), size="10pt")
             for side in ("left", "bottom"):
                 axis = item.getAxis(side)
                 axis.setPen(pg.mkPen(c("border")))
@@ -160,5 +213,10 @@ class TrainPlots(QWidget):
             if "symbolBrush" in style:
                 curve.setSymbolBrush(style["symbolBrush"])
                 curve.setSymbolPen(style["symbolPen"])
-        self._legend.setLabelTextColor(text)
-        self._legend.setBrush(pg.mkBrush(c("base")))
+        if self._sets_legend is not None:
+            self._style_legend(self._sets_legend)
+
+    def _style_legend(self, legend) -> None:
+        name = theme.current_theme()
+        legend.setLabelTextColor(theme.color(name, "text"))
+        legend.setBrush(pg.mkBrush(theme.color(name, "base")))

@@ -25,7 +25,9 @@ SHOTS = [("light", "home"), ("light", "data"), ("dark", "home"), ("dark", "data"
 
 
 def shots_from_env() -> list[tuple[str, str]]:
-    """TOUR_SHOTS="light:data,dark:label" picks the shots; TOUR_ROW=N makes row N current on the Data page."""
+    """TOUR_SHOTS="light:data,dark:label" picks the shots; TOUR_ROW=N makes row N current on the Data page;
+    TOUR_LABEL_SET=NAME works in that extra label set on the Label page; TOUR_RUN=1 selects the newest
+    run in the Train page's history (its curves)."""
     spec = os.environ.get("TOUR_SHOTS")
     return [tuple(item.split(":", 1)) for item in spec.split(",")] if spec else list(SHOTS)
 
@@ -58,6 +60,11 @@ def main() -> int:
         theme, page = queue.pop(0)
         window.services.themes.set_choice(theme)
         window.show_page(page)
+        if page == "label" and os.environ.get("TOUR_LABEL_SET"):
+            window.services.labels.set_active_set(os.environ["TOUR_LABEL_SET"])
+        history = window.pages["train"].history.tree
+        if page == "train" and os.environ.get("TOUR_RUN") and history.topLevelItemCount():
+            history.topLevelItem(0).setSelected(True)
         QTimer.singleShot(900, lambda: capture(theme, page))
 
     def capture(theme: str, page: str) -> None:
