@@ -50,6 +50,13 @@ def describe_edit(ids: list[int], name: str | None, label_set: str | None = None
     return f"label {what} '{name}'{where}" if name else f"clear the label of {what}{where}"
 
 
+def parse_attributes(text: str) -> list[str]:
+    """Attributes as typed: comma-separated when there is a comma (so "dark green, square" keeps
+    "dark green"), otherwise one per word."""
+    parts = text.split(",") if "," in text else text.split()
+    return [" ".join(p.split()) for p in parts if p.strip()]
+
+
 def set_class_infos(counts: dict[str, int]) -> list[ClassInfo]:
     """An extra set's classes as ClassInfo (keys 1-9 by order; colours from the main palette)."""
     return [ClassInfo(id=0, name=name, position=k, color=PALETTE[k % len(PALETTE)], count=n)
@@ -71,6 +78,7 @@ class LabelController(QObject):
         self._notifier = notifier
         self.undo_stack = QUndoStack(self)
         self._classes = []
+        self._attributes: dict[str, list[str]] = {}  # the main set's described classes (zero-shot)
         self._set_classes = []  # ClassInfo of the active extra set
         self._sets: list[str] = []  # the extra label sets
         self.main_set = "class"
@@ -96,8 +104,9 @@ class LabelController(QObject):
         project = self._session.project
         try:
             self._classes = project.classes() if project is not None else []
+            self._attributes = project.class_attributes() if project is not None else {}
         except TransferLabError:
-            self._classes = []
+            self._classes, self._attributes = [], {}
         self._refresh_sets(project)
         self.classes_changed.emit()
 
@@ -266,6 +275,29 @@ class LabelController(QObject):
 
     def set_color(self, name: str, color: str):
         return self._class_edit("changing a colour", self._session.project.set_class_color, name, color)
+
+    def class_attributes(self) -> dict[str, list[str]]:
+        """{class: [attributes]} for the main set's classes described by attributes."""
+        return {name: list(attrs) for name, attrs in self._attributes.items()}
+
+    def describe_class(self, name: str, attributes) -> list[str] | None:
+        """Describe a main-set class by attributes (a list, or text as typed), creating it if new:
+        a class can exist by its description alone. The cleaned list, or None (the person was told why)."""
+        if isinstance(attributes, str):
+            attributes = parse_attributes(attributes)
+        name = " ".join(name.split())
+        project = self._session.project
+        if project is None:
+            return None
+        new = name not in {c.name for c in self._classes}
+        cleaned = self._class_edit("describing a class", project.set_class_attributes, name, attributes)
+        if cleaned is None:
+            return None
+        what = ", ".join(cleaned) or "no attributes"
+        self._notifier.post(f"Added the class '{name}', described as {what}: the zero-shot mode on the Train "
+                            "page can recognise it without examples." if new else
+                            f"Described '{name}' as {what}.", "success")
+        return cleaned
 
     def reorder(self, names: list[str]):
         return self._class_edit("reordering classes", self._session.project.reorder_classes, names)

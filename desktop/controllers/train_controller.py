@@ -1,6 +1,6 @@
 """Starts, pauses, resumes and stops training runs: one QThread per run with a TrainWorker on it
 (or a FewshotWorker, for a few-shot run: no training, so no pausing, but the same thread, states,
-stop and ``finished``).
+stop and ``finished``; or a ZeroshotWorker, attribute detectors in seconds, with no stop once begun).
 
 The page only talks to this controller; the controller re-emits the worker's signals so a page
 never holds a thread. Closing the window cancels the run and waits for its thread.
@@ -14,6 +14,7 @@ from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.workers.fewshot_worker import FewshotWorker
 from desktop.workers.train_worker import TrainWorker
+from desktop.workers.zeroshot_worker import ZeroshotWorker
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 
@@ -28,6 +29,7 @@ class TrainController(QObject):
     failed = Signal(object)  # UserError
     fewshot_progress = Signal(object)  # (samples embedded, samples in all)
     fewshot_end = Signal(object)  # workers.fewshot_worker.FewshotEnd
+    zeroshot_end = Signal(object)  # workers.zeroshot_worker.ZeroshotEnd
     finished = Signal()  # the thread is gone; runs on disk may have changed
 
     def __init__(self, session: ProjectSession, notifier: Notifier, parent: QObject | None = None):
@@ -38,7 +40,7 @@ class TrainController(QObject):
         self._worker: TrainWorker | None = None
         self._control = None
         self.state = IDLE
-        self.kind: str | None = None  # "train" or "fewshot" while a run is going
+        self.kind: str | None = None  # "train", "fewshot" or "zeroshot" while a run is going
         self.spec = None  # a BackboneSpec overriding the registry (tests and benchmarks)
         session.about_to_close.connect(self.shutdown)
 
@@ -49,6 +51,10 @@ class TrainController(QObject):
     @property
     def can_pause(self) -> bool:
         return self.kind == "train"
+
+    @property
+    def can_stop(self) -> bool:
+        return self.kind in ("train", "fewshot")  # core's zero-shot run has no stop hook
 
     def _writable_project(self):
         project = self._session.project
@@ -83,6 +89,19 @@ class TrainController(QObject):
         worker = FewshotWorker(project, self._control, spec=self.spec or spec)
         self._launch(worker, "fewshot", {"progress": "fewshot_progress", "fewshot_end": "fewshot_end",
                                          "failed": "failed"})
+        return True
+
+    def start_zeroshot(self, spec=None) -> bool:
+        """Train attribute detectors on the described classes' examples and save a model that also
+        recognises the classes known only by their description; ``spec`` as for ``start_fewshot``."""
+        project = self._writable_project()
+        if project is None:
+            return False
+        from core.train import TrainControl
+
+        self._control = TrainControl()
+        worker = ZeroshotWorker(project, self._control, spec=self.spec or spec)
+        self._launch(worker, "zeroshot", {"zeroshot_end": "zeroshot_end", "failed": "failed"})
         return True
 
     def _launch(self, worker, kind: str, signals: dict[str, str]) -> None:

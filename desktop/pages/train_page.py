@@ -3,7 +3,8 @@
 The page lays out and glues; the TrainController owns the training thread, and core's Trainer
 does all of the work. Past runs are listed below the plots, and two can be compared. The few-shot
 mode builds a prototype model instead (core.fewshot: seconds, no training) on the same thread,
-and its run lands in the history like any other.
+and its run lands in the history like any other; so does the zero-shot mode's (core.zeroshot:
+attribute detectors that also know classes described but never shown).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from desktop.widgets.run_history import RunHistory, read_metrics
 from desktop.widgets.section import card, page_header
 from desktop.widgets.train_plots import TrainPlots
 from desktop.widgets.train_progress import TrainProgress, set_accuracies
+from desktop.widgets.zeroshot_summary import ZeroshotSummary
 from desktop.workers.jobs import Jobs
 
 
@@ -46,6 +48,7 @@ def detect_devices(_progress) -> list[tuple[str, str]]:
 
 PROMPT = "Pick a backbone and press Start."
 FEWSHOT_PROMPT = "Label an example or more of each class, then press Build."
+ZEROSHOT_PROMPT = "Describe classes by attributes on the Label page, then press Build."
 
 
 class TrainPage(QWidget):
@@ -94,6 +97,8 @@ class TrainPage(QWidget):
         self.plot_stack = QStackedWidget()  # curves, or in the few-shot mode what there is instead
         self.plot_stack.addWidget(self.plots)
         self.plot_stack.addWidget(self.fewshot)
+        self.zeroshot = ZeroshotSummary()
+        self.plot_stack.addWidget(self.zeroshot)
         self.log = EventLog()
         self.history = RunHistory()
         self.history.selection_changed.connect(self._history_selected)
@@ -127,6 +132,7 @@ class TrainPage(QWidget):
         training.failed.connect(self._failed)
         training.fewshot_progress.connect(lambda p: self.progress.fewshot_progress(*p))
         training.fewshot_end.connect(self._fewshot_end)
+        training.zeroshot_end.connect(self._zeroshot_end)
         runs.runs_changed.connect(lambda: self.history.set_runs(runs.runs()))
         session.opened.connect(lambda _p: self._project_changed())
         session.closed.connect(self._project_changed)
@@ -147,6 +153,7 @@ class TrainPage(QWidget):
         super().showEvent(event)
         if self._stale:
             self._load_backbones()
+        self._show_described()
 
     def _load_backbones(self) -> None:
         project = self._session.project
@@ -160,22 +167,43 @@ class TrainPage(QWidget):
 
     # ------------------------------------------------------------ buttons
 
+    def _mode_view(self):
+        """(start button text, prompt, what stands in place of the curves) for the chosen mode."""
+        if self.settings.is_fewshot():
+            return "Build few-shot model", FEWSHOT_PROMPT, self.fewshot
+        if self.settings.is_zeroshot():
+            return "Build zero-shot model", ZEROSHOT_PROMPT, self.zeroshot
+        return "Start training", PROMPT, self.plots
+
     def _mode_changed(self, _mode: str = "") -> None:
-        fewshot = self.settings.is_fewshot()
-        self.start_button.setText("Build few-shot model" if fewshot else "Start training")
-        self.plot_stack.setCurrentWidget(self.fewshot if fewshot else self.plots)
-        prompts = (PROMPT, FEWSHOT_PROMPT)
-        if self.status_label.text() in prompts:
-            self.status_label.setText(prompts[fewshot])
+        text, prompt, view = self._mode_view()
+        self.start_button.setText(text)
+        self.plot_stack.setCurrentWidget(view)
+        if self.status_label.text() in (PROMPT, FEWSHOT_PROMPT, ZEROSHOT_PROMPT):
+            self.status_label.setText(prompt)
+        self._show_described()
+
+    def _show_described(self) -> None:
+        project = self._session.project
+        if project is None or not self.settings.is_zeroshot():
+            return
+        try:
+            described = project.class_attributes()
+            counts = {c.name: c.count for c in project.classes()}
+        except TransferLabError:
+            return
+        self.zeroshot.set_described(described, counts)
 
     def start(self) -> bool:
-        self.plot_stack.setCurrentWidget(self.fewshot if self.settings.is_fewshot() else self.plots)
+        self.plot_stack.setCurrentWidget(self._mode_view()[2])
         spec = self.picker.current_spec()
         if spec is None and self._training.spec is None:
             self._notifier.post("Pick a backbone first (the list is still loading).", "info")
             return False
         if self.settings.is_fewshot():
             return self._start_fewshot(spec)
+        if self.settings.is_zeroshot():
+            return self._start_zeroshot(spec)
         try:
             config = self.settings.config(spec.name if spec is not None else None)
         except TransferLabError as exc:
@@ -201,6 +229,18 @@ class TrainPage(QWidget):
                      "training and validation examples (nothing is trained)…")
         return self._training.start_fewshot(spec)
 
+    def _start_zeroshot(self, spec) -> bool:
+        self.zeroshot.clear()
+        self._show_described()
+        self.history.tree.clearSelection()
+        self.progress.clear()
+        self.log.clear()
+        chosen = self._training.spec or spec
+        name = chosen.name if chosen is not None else "the default backbone"
+        self.log.add(f"Building a zero-shot model on {name}: a detector per attribute, learnt from the described "
+                     "classes that have labelled examples…")
+        return self._training.start_zeroshot(spec)
+
     def _pause_or_resume(self) -> None:
         if self._training.state == PAUSED:
             self._training.resume()
@@ -212,11 +252,11 @@ class TrainPage(QWidget):
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(state in (RUNNING, PAUSED) and self._training.can_pause)
         self.pause_button.setText("Resume" if state == PAUSED else "Pause")
-        self.stop_button.setEnabled(state in (RUNNING, PAUSED))
+        self.stop_button.setEnabled(state in (RUNNING, PAUSED) and self._training.can_stop)
         self.picker.setEnabled(not running)
         self.settings.setEnabled(not running)
-        building = self._training.kind == "fewshot"
-        texts = {RUNNING: "Building the few-shot model…" if building else "Training…",
+        building = {"fewshot": "Building the few-shot model…", "zeroshot": "Building the zero-shot model…"}
+        texts = {RUNNING: building.get(self._training.kind, "Training…"),
                  PAUSED: "Paused: press Resume to go on.", "stopping": "Stopping after this batch…"}
         if state in texts:
             self.status_label.setText(texts[state])
@@ -288,17 +328,34 @@ class TrainPage(QWidget):
         self.log.add(text + " Evaluate, Play and Export can use it now.", "success")
         self.progress.fewshot_finish(e)
 
+    def _zeroshot_end(self, e) -> None:
+        if e.status != "completed":
+            self.status_label.setText("Stopped: no zero-shot model was saved.")
+            self.log.add("Stopped before the model was built.", "info")
+            return
+        unseen = ", ".join(e.classes_by_description_only) or "none"
+        text = (f"Zero-shot model ready in {e.seconds:.1f} s: {len(e.class_names)} classes, "
+                f"{len(e.classes_by_description_only)} known by description alone.")
+        self.status_label.setText(text)
+        self.zeroshot.show_end(e)
+        self.log.add(f"Run {e.run_id} ({e.backbone}): learnt from {', '.join(e.classes_with_examples)}; "
+                     f"by description alone: {unseen}.")
+        if e.attributes_never_varied:
+            self.log.add(f"Could not learn {', '.join(e.attributes_never_varied)}: the same in every class with "
+                         "examples.", "warning")
+        self.log.add(text + " Evaluate, Play and Export can use it now.", "success")
+        self.progress.fewshot_finish(e)
+
     def _failed(self, error) -> None:
-        building = self._training.kind == "fewshot"
-        self.status_label.setText("The few-shot model could not be built." if building
-                                  else "Training stopped with an error.")
+        words = {"fewshot": "The few-shot model could not be built.", "zeroshot": "The zero-shot model could not be built."}
+        self.status_label.setText(words.get(self._training.kind, "Training stopped with an error."))
         self.log.add(error.message, "error")
         self._notifier.error(error)
 
     # ------------------------------------------------------------ history
 
     def _history_selected(self, runs) -> None:
-        if runs and runs[0].mode != "fewshot":
+        if runs and runs[0].mode not in ("fewshot", "zeroshot"):
             self.plot_stack.setCurrentWidget(self.plots)  # its curves, even while the few-shot mode is chosen
         if self._training.busy:
             self.plots.set_comparison(read_metrics(runs[0].dir) if runs else None)

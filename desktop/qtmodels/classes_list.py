@@ -1,19 +1,22 @@
-"""The project's classes in shortcut order, each with its colour, key and live count."""
+"""The project's classes in shortcut order, each with its colour, key, live count and attributes."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
 CLASS_ROLE = Qt.ItemDataRole.UserRole + 1  # core ClassInfo
+ATTRIBUTES_ROLE = Qt.ItemDataRole.UserRole + 2  # [attributes] the class is described by (zero-shot), or []
 
 
 class ClassListModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._classes = []
+        self._attributes: dict[str, list[str]] = {}
 
-    def set_classes(self, classes) -> None:
+    def set_classes(self, classes, attributes: dict[str, list[str]] | None = None) -> None:
         classes = list(classes)
+        self._attributes = dict(attributes or {})
         if [c.name for c in classes] == [c.name for c in self._classes]:
             self._classes = classes  # same classes, new counts or colours: no reset, selection stays
             if classes:
@@ -40,7 +43,12 @@ class ClassListModel(QAbstractListModel):
             return info.name
         if role == CLASS_ROLE:
             return info
+        if role == ATTRIBUTES_ROLE:
+            return list(self._attributes.get(info.name, []))
         if role == Qt.ItemDataRole.ToolTipRole:
             key = f"press {info.shortcut} or double-click" if info.shortcut else "double-click"
-            return f"{info.name}: {info.count:,} samples — {key} to label the selected samples"
+            tip = f"{info.name}: {info.count:,} samples — {key} to label the selected samples"
+            if info.name in self._attributes:
+                tip += f"\nDescribed as: {', '.join(self._attributes[info.name]) or 'no attributes'}"
+            return tip
         return None

@@ -1,4 +1,5 @@
-"""A row of the classes panel: shortcut key, colour, name and count."""
+"""A row of the classes panel: shortcut key, colour, name and count, and under the name in a muted
+smaller line the attributes the class is described by (zero-shot), when it has any."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from desktop import theme
-from desktop.qtmodels.classes_list import CLASS_ROLE
+from desktop.qtmodels.classes_list import ATTRIBUTES_ROLE, CLASS_ROLE
 
 
 class ClassDelegate(QStyledItemDelegate):
@@ -58,7 +59,18 @@ class ClassDelegate(QStyledItemDelegate):
         painter.drawText(count_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, count)
         text_left = key_box.right() + 28
         text_rect = QRect(text_left, r.top(), count_rect.left() - 8 - text_left, r.height())
+        attributes = index.data(ATTRIBUTES_ROLE)
+        if attributes:  # name in the upper half, attributes in the lower
+            text_rect = QRect(text_left, r.top() + 2, text_rect.width(), r.height() // 2)
         painter.setPen(c("text"))
         text = metrics.elidedText(info.name, Qt.TextElideMode.ElideRight, text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        if attributes:
+            small = QFont(option.font)
+            small.setPointSizeF(max(option.font.pointSizeF() - 1.5, 7))
+            painter.setFont(small)
+            painter.setPen(c("muted"))
+            below = QRect(text_left, r.center().y(), text_rect.width(), r.height() // 2 - 2)
+            line = painter.fontMetrics().elidedText(", ".join(attributes), Qt.TextElideMode.ElideRight, below.width())
+            painter.drawText(below, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, line)
         painter.restore()

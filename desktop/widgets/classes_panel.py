@@ -1,8 +1,9 @@
-"""The classes panel: every class with its number key, colour and live count; add, rename,
-recolour, merge and delete (deleting says first what happens to the class's samples).
+"""The classes panel: every class with its number key, colour, live count and attributes; add, rename,
+recolour, describe, merge and delete (deleting says first what happens to the class's samples).
+Describing (zero-shot) types a class's attributes; "Describe new…" adds a class known only by them.
 
 In an extra label set (multi-task) it lists that set's classes and adds to that set; renaming,
-recolouring, merging and deleting are for the main set's classes."""
+recolouring, describing, merging and deleting are for the main set's classes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.controllers.label_controller import LabelController
 from desktop.qtmodels.classes_list import ClassListModel
 from desktop.widgets.class_delegate import ClassDelegate
+from desktop.widgets.describe_dialog import DescribeDialog
 
 
 def delete_question(name: str, count: int) -> str:
@@ -78,11 +80,19 @@ class ClassesPanel(QFrame):
         self.merge_button.clicked.connect(self._merge)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self._delete)
+        self.describe_button = QPushButton("Describe…")
+        self.describe_button.setToolTip("Type what the class looks like (e.g. 'green, square'), for the zero-shot mode")
+        self.describe_button.clicked.connect(lambda: self.open_describe(self._selected_info()))
+        self.new_described_button = QPushButton("Describe new…")
+        self.new_described_button.setToolTip("Add a class defined only by its attributes, without examples")
+        self.new_described_button.clicked.connect(lambda: self.open_describe(None))
+        self.dialog: DescribeDialog | None = None  # the open Describe dialog
         edits = QGridLayout()
         edits.setSpacing(6)
-        for i, button in enumerate((self.rename_button, self.color_button, self.merge_button, self.delete_button)):
+        self._edit_buttons = (self.rename_button, self.color_button, self.merge_button, self.delete_button,
+                              self.describe_button, self.new_described_button)
+        for i, button in enumerate(self._edit_buttons):
             edits.addWidget(button, i // 2, i % 2)
-        self._edit_buttons = (self.rename_button, self.color_button, self.merge_button, self.delete_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 14, 14, 14)
@@ -98,7 +108,8 @@ class ClassesPanel(QFrame):
         self.refresh()
 
     def refresh(self) -> None:
-        self.model.set_classes(self._labels.active_classes())
+        self.model.set_classes(self._labels.active_classes(),
+                               self._labels.class_attributes() if self._labels.active_set is None else {})
         label_set = self._labels.active_set
         self.title.setText(f"Classes of '{label_set}'" if label_set else "Classes")
         self.add_edit.setPlaceholderText(f"New class in '{label_set}'" if label_set else "New class name")
@@ -120,6 +131,7 @@ class ClassesPanel(QFrame):
         self.rename_button.setEnabled(n == 1)
         self.color_button.setEnabled(n == 1)
         self.delete_button.setEnabled(n == 1)
+        self.describe_button.setEnabled(n == 1)
         self.merge_button.setEnabled(n >= 1 and self.model.rowCount() >= 2)
 
     # ------------------------------------------------------------ edits
@@ -148,6 +160,22 @@ class ClassesPanel(QFrame):
         color = QColorDialog.getColor(QColor(info.color or "#888888"), self, f"Colour of '{info.name}'")
         if color.isValid():
             self._labels.set_color(info.name, color.name())
+
+    def open_describe(self, info) -> DescribeDialog:
+        """The Describe dialog for the class ``info`` (a ClassInfo), or for a new class when None;
+        opened without blocking, saved when the person presses Save."""
+        name = info.name if info is not None else None
+        self.dialog = dialog = DescribeDialog(name, self._labels.class_attributes().get(name, []), self,
+                                              new_name=self.add_edit.text().strip())
+        dialog.accepted.connect(lambda: self._described(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _described(self, dialog: DescribeDialog) -> None:
+        name = dialog.class_name()
+        if self._labels.describe_class(name, dialog.attributes()) is not None and name == " ".join(self.add_edit.text().split()):
+            self.add_edit.clear()  # its name was typed there first
 
     def _merge(self) -> None:
         sources = self.selected_names()

@@ -1,8 +1,8 @@
 """The settings of a training run: the mode (one sentence each), the basics up front, the rest folded.
 
 Empty means "choose for me" (the engine fills it from the mode and the data); ``config()`` builds
-the TrainConfig, which validates everything. The few-shot mode trains nothing, so choosing it
-greys out every setting but the backbone.
+the TrainConfig, which validates everything. The few-shot and zero-shot modes take none of these
+settings, so choosing one greys out every setting but the backbone.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ MODES = {
     "full": "Trains every layer (deeper layers more gently): the most accurate with lots of data, the slowest.",
     "fewshot": "No training: each class becomes the average of its labelled examples. Ready in seconds, "
                "from one example per class.",
+    "zeroshot": "Learns attribute detectors from the classes described on the Label page (Describe…), so a "
+                "class described but never shown is recognised too. Seconds.",
 }
-FEWSHOT = "fewshot"
+FEWSHOT, ZEROSHOT = "fewshot", "zeroshot"
 
 
 def spin(low, high, value, special: str | None = None, step=1) -> QSpinBox:
@@ -46,7 +48,8 @@ class TrainSettings(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.mode = choice([("Auto", "auto"), ("Linear probe", "probe"), ("Fine-tune", "finetune"),
-                            ("Full training", "full"), ("Few-shot (instant, no training)", FEWSHOT)], "auto")
+                            ("Full training", "full"), ("Few-shot (instant, no training)", FEWSHOT),
+                            ("Zero-shot (by attributes)", ZEROSHOT)], "auto")
         self.mode_hint = QLabel()
         self.mode_hint.setProperty("role", "muted")
         self.mode_hint.setWordWrap(True)
@@ -120,9 +123,12 @@ class TrainSettings(QWidget):
     def is_fewshot(self) -> bool:
         return self.mode.currentData() == FEWSHOT
 
+    def is_zeroshot(self) -> bool:
+        return self.mode.currentData() == ZEROSHOT
+
     def _mode_changed(self) -> None:
         self.mode_hint.setText(MODES[self.mode.currentData()])
-        training = not self.is_fewshot()
+        training = not (self.is_fewshot() or self.is_zeroshot())
         for widget in (self.epochs, self.batch_size, self.lr, self.augment, self.device, self.advanced_toggle,
                        self.advanced):
             widget.setEnabled(training)

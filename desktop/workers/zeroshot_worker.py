@@ -1,0 +1,81 @@
+"""The zero-shot worker: trains attribute detectors (core.zeroshot) on the training thread, as a run.
+
+Like FewshotWorker it holds no logic of its own: ``zeroshot_run`` learns a detector per attribute
+from the classes that have examples and saves a model that scores every described class, those
+known by their description alone included. core's run has no progress or stop hooks (it takes
+seconds), so a Stop pressed meanwhile is honoured only before it begins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from desktop.workers.errors import UserError, describe_error
+
+TOO_FEW = ("Describe at least two classes by their attributes first: on the Label page select a class, press "
+           "Describe… and type what it looks like (for example 'green, square'). {described}")
+
+
+def too_few_sentence(described: dict[str, list[str]]) -> str:
+    if not described:
+        return TOO_FEW.format(described="No class is described yet.")
+    (name, attrs), = described.items()
+    return TOO_FEW.format(described=f"Only '{name}' is described ({', '.join(attrs) or 'no attributes'}).")
+
+
+@dataclass(frozen=True)
+class ZeroshotEnd:
+    status: str  # "completed" or "cancelled"
+    run_id: str | None = None
+    backbone: str | None = None
+    class_names: tuple[str, ...] = ()
+    classes_with_examples: tuple[str, ...] = ()
+    classes_by_description_only: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
+    attributes_never_varied: tuple[str, ...] = ()
+    class_attributes: dict = field(default_factory=dict)  # {class: [attributes]}
+    train_acc: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def val_acc(self) -> None:
+        return None  # no validation score: the progress card shows none (as for a few-shot model of one example each)
+
+
+class ZeroshotWorker(QObject):
+    zeroshot_end = Signal(object)  # ZeroshotEnd
+    failed = Signal(object)  # UserError
+    done = Signal()  # always last
+
+    def __init__(self, project, control, *, spec=None):
+        super().__init__()
+        self._project, self._control, self._spec = project, control, spec
+
+    @Slot()
+    def run(self) -> None:
+        import time
+
+        from core import backbones
+        from core.zeroshot import zeroshot_run
+
+        started = time.perf_counter()
+        try:
+            spec = self._spec or backbones.default_for(self._project.task)
+            described = self._project.class_attributes()
+            if len(described) < 2:
+                self.failed.emit(UserError(too_few_sentence(described)))
+                return
+            if self._control.cancelled:
+                self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
+                return
+            r = zeroshot_run(self._project, spec)
+            self.zeroshot_end.emit(ZeroshotEnd(
+                "completed", r["run_id"], spec.name, tuple(r["class_names"]), tuple(r["classes_with_examples"]),
+                tuple(r["classes_by_description_only"]), tuple(r["attributes"]), tuple(r["attributes_never_varied"]),
+                dict(described), r["metrics"].get("train_acc"), time.perf_counter() - started))
+        except BaseException as exc:  # noqa: BLE001 - every failure reaches the person as a sentence
+            self.failed.emit(describe_error(exc, "training the attribute detectors"))
+        finally:
+            self.done.emit()
