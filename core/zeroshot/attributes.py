@@ -69,10 +69,11 @@ def _matrix(classes: list[str], attributes: list[str], described: dict[str, list
 
 
 def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, weight_decay: float = 0.5,
-                 all_levels: bool = True) -> dict:
+                 all_levels: bool = True, progress=None, should_stop=None) -> dict | None:
     """Train attribute detectors on the labelled samples of described classes; save a model that
     scores every described class, those without examples included. ``all_levels=False`` reads the
-    final features only (the benchmark's reference)."""
+    final features only (the benchmark's reference). ``progress(done, total)`` follows the feature
+    extraction; when ``should_stop()`` turns true there, nothing is saved and None is returned."""
     from core import backbones, features
     from core.train import checkpoint as ckpt_io
     from core.train.trainer import new_run_id
@@ -97,7 +98,10 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
     backbone = (MultiLevelFeatures.probe(backbone, spec.preprocessing.example_batch()) if all_levels
                 else MultiLevelFeatures(backbone, [], [spec.feature_dim]))
     # Not cached: the embedding cache holds final features only, and these are extracted once per run.
-    found = features.extract(spec, [(s.hash, str(project.path_of(s))) for s in samples], model=backbone)
+    found = features.extract(spec, [(s.hash, str(project.path_of(s))) for s in samples], model=backbone,
+                             progress=progress, should_stop=should_stop)
+    if should_stop is not None and should_stop():
+        return None
     row = {h: i for i, h in enumerate(found.hashes)}
     kept = [s for s in samples if s.hash in row]
     x = torch.from_numpy(found.vectors[[row[s.hash] for s in kept]])

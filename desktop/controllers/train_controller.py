@@ -1,6 +1,6 @@
 """Starts, pauses, resumes and stops training runs: one QThread per run with a TrainWorker on it
 (or a FewshotWorker, for a few-shot run: no training, so no pausing, but the same thread, states,
-stop and ``finished``; or a ZeroshotWorker, attribute detectors in seconds, with no stop once begun).
+stop and ``finished``; or a ZeroshotWorker, attribute detectors in seconds, stopped between batches of its feature extraction).
 
 The page only talks to this controller; the controller re-emits the worker's signals so a page
 never holds a thread. Closing the window cancels the run and waits for its thread.
@@ -54,7 +54,7 @@ class TrainController(QObject):
 
     @property
     def can_stop(self) -> bool:
-        return self.kind in ("train", "fewshot")  # core's zero-shot run has no stop hook
+        return self.kind in ("train", "fewshot", "zeroshot")
 
     def _writable_project(self):
         project = self._session.project

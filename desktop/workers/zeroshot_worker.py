@@ -2,8 +2,8 @@
 
 Like FewshotWorker it holds no logic of its own: ``zeroshot_run`` learns a detector per attribute
 from the classes that have examples and saves a model that scores every described class, those
-known by their description alone included. core's run has no progress or stop hooks (it takes
-seconds), so a Stop pressed meanwhile is honoured only before it begins.
+known by their description alone included. Stop is honoured between batches of the feature
+extraction (nothing is saved then).
 """
 
 from __future__ import annotations
@@ -70,7 +70,10 @@ class ZeroshotWorker(QObject):
             if self._control.cancelled:
                 self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
                 return
-            r = zeroshot_run(self._project, spec)
+            r = zeroshot_run(self._project, spec, should_stop=lambda: self._control.cancelled)
+            if r is None:
+                self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
+                return
             self.zeroshot_end.emit(ZeroshotEnd(
                 "completed", r["run_id"], spec.name, tuple(r["class_names"]), tuple(r["classes_with_examples"]),
                 tuple(r["classes_by_description_only"]), tuple(r["attributes"]), tuple(r["attributes_never_varied"]),

@@ -114,7 +114,7 @@ def test_the_zeroshot_mode_builds_a_current_run_that_knows_a_class_by_descriptio
 
     with qtbot.waitSignal(training.finished, timeout=120000):
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
-        assert not page.start_button.isEnabled() and not page.stop_button.isEnabled()
+        assert not page.start_button.isEnabled() and page.stop_button.isEnabled()  # Stop works while it embeds
         assert page.status_label.text() == "Building the zero-shot model…"
     assert page.status_label.text().startswith("Zero-shot model ready in "), page.log.lines
     assert "6 classes, 1 known by description alone" in page.status_label.text()
@@ -145,3 +145,18 @@ def test_the_zeroshot_mode_says_so_when_fewer_than_two_classes_are_described(mak
     assert any("Describe at least two classes" in line and "Only 'red circle' is described" in line
                for line in page.log.lines)
     assert window.services.runs.runs() == []
+
+
+def test_a_stopped_zeroshot_build_saves_nothing(tmp_path):
+    """core's side of Stop: the feature extraction checks should_stop between batches."""
+    from core.runs import list_runs
+    from core.zeroshot import zeroshot_run
+    from tests.core.test_zeroshot import _zoo
+
+    project, held = _zoo(tmp_path, "green square")
+    try:
+        assert zeroshot_run(project, should_stop=lambda: True) is None
+        assert list_runs(project) == []
+    finally:
+        project.close()
+        held.close()
