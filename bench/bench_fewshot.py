@@ -25,7 +25,6 @@ Writes bench/results/fewshot.json (--quick: fewshot-quick.json).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -42,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine  # noqa: E402
-from bench.shape_domains import CLASSES, write_set  # noqa: E402
+from bench.shape_domains import CLASSES, probe_standardisation, write_set  # noqa: E402
 from core import backbones  # noqa: E402
 from core.evaluate.run_eval import predict_samples  # noqa: E402
 from core.fewshot import fewshot_run  # noqa: E402
@@ -50,7 +49,6 @@ from core.importer import import_files  # noqa: E402
 from core.project import Project  # noqa: E402
 from core.runs import load_run  # noqa: E402
 from core.train import TrainConfig, Trainer  # noqa: E402
-from core.train.model import Classifier  # noqa: E402
 
 DOMAIN = "cluttered"
 METHODS = ("prototypes", "probe", "finetune")
@@ -85,21 +83,6 @@ def build(method: str, project: Project, args, seed: int) -> tuple[str, float, d
     end = Trainer(project, config).fit()
     return end.run_id, time.perf_counter() - start, {"status": end.status, "epochs_done": end.epochs_done,
                                                      "best_epoch": end.best_epoch}
-
-
-@contextlib.contextmanager
-def probe_standardisation(how: str):
-    """``code``: as core does it. ``overall`` (a diagnostic): every standardisation of the head's
-    input uses one overall scale (per_feature=False), as fine-tuning's calibration already does."""
-    if how == "code":
-        yield
-        return
-    original = Classifier.standardise_features
-    Classifier.standardise_features = lambda self, f, per_feature=True: original(self, f, per_feature=False)
-    try:
-        yield
-    finally:
-        Classifier.standardise_features = original
 
 
 def summarise(rows: list[dict], shots: list[int]) -> dict:

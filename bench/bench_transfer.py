@@ -41,7 +41,6 @@ Writes bench/results/transfer.json (--quick: transfer-quick.json).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -58,13 +57,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine  # noqa: E402
-from bench.shape_domains import CLASSES, write_set  # noqa: E402
+from bench.shape_domains import CLASSES, probe_standardisation, write_set  # noqa: E402
 from core.evaluate.run_eval import predict_samples  # noqa: E402
 from core.importer import import_files  # noqa: E402
 from core.project import Project  # noqa: E402
 from core.runs import load_run  # noqa: E402
 from core.train import TrainConfig, Trainer, events  # noqa: E402
-from core.train.model import Classifier  # noqa: E402
 
 SOURCE_DOMAIN, TARGET_DOMAIN = "cluttered", "outline"
 HELDOUT_SEED0 = 1_000_000
@@ -120,21 +118,6 @@ def train(project, mode: str, start: str, source_dir: str, args, seed: int):
             for c in CLASSES:
                 project.rename_class(RENAMED.format(c), c)
     return end, secs, reasons[0]
-
-
-@contextlib.contextmanager
-def probe_standardisation(how: str):
-    """``code``: as core does it. ``overall`` (a diagnostic): every standardisation of the head's
-    input uses one overall scale (per_feature=False), as fine-tuning's calibration already does."""
-    if how == "code":
-        yield
-        return
-    original = Classifier.standardise_features
-    Classifier.standardise_features = lambda self, f, per_feature=True: original(self, f, per_feature=False)
-    try:
-        yield
-    finally:
-        Classifier.standardise_features = original
 
 
 def summarise(rows: list[dict], modes, labels) -> dict:

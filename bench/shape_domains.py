@@ -16,6 +16,8 @@ Every picture is a pure function of (class, domain, size, seed).
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import random
 from pathlib import Path
@@ -165,3 +167,20 @@ def contact_sheet(path: Path, domain: str, per_class: int = 8, size: int = 96) -
         for col in range(per_class):
             sheet.paste(render(shape, domain, size, col), (col * size, row * size))
     sheet.save(path)
+
+
+@contextlib.contextmanager
+def probe_standardisation(how: str):
+    """``code``: as core does it. ``overall`` (a diagnostic): every standardisation of the head's
+    input uses one overall scale (per_feature=False), as fine-tuning's calibration already does."""
+    if how == "code":
+        yield
+        return
+    from core.train.model import Classifier
+
+    original = Classifier.standardise_features
+    Classifier.standardise_features = lambda self, f, per_feature=True: original(self, f, per_feature=False)
+    try:
+        yield
+    finally:
+        Classifier.standardise_features = original

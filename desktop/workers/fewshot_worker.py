@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal
 
-from desktop.workers.errors import describe_error
+from desktop.workers.run_builder import RunBuilderWorker
 
 
 @dataclass(frozen=True)
@@ -25,39 +25,24 @@ class FewshotEnd:
     seconds: float = 0.0
 
 
-class FewshotWorker(QObject):
+class FewshotWorker(RunBuilderWorker):
     progress = Signal(object)  # (samples embedded, samples in all)
     fewshot_end = Signal(object)  # FewshotEnd
-    failed = Signal(object)  # UserError
-    done = Signal()  # always last
 
-    def __init__(self, project, control, *, spec=None):
-        super().__init__()
-        self._project, self._control, self._spec = project, control, spec
+    doing = "building the few-shot model"
 
-    @Slot()
-    def run(self) -> None:
+    def build(self, spec, started: float) -> None:
         import time
 
-        from core import backbones
         from core.fewshot import fewshot_run
         from core.fewshot.quick import prepare_fewshot
 
-        started = time.perf_counter()
-        try:
-            spec = self._spec or backbones.default_for(self._project.task)
-            prepare_fewshot(self._project, spec, progress=lambda done, total: self.progress.emit((done, total)),
-                            should_stop=lambda: self._control.cancelled)
-            if self._control.cancelled:
-                self.fewshot_end.emit(FewshotEnd("cancelled", backbone=spec.name,
-                                                 seconds=time.perf_counter() - started))
-                return
-            result = fewshot_run(self._project, spec)
-            self.fewshot_end.emit(FewshotEnd(
-                "completed", result["run_id"], spec.name, tuple(result["class_names"]),
-                tuple(result["examples_per_class"]), result["metrics"].get("val_acc"),
-                time.perf_counter() - started))
-        except BaseException as exc:  # noqa: BLE001 - every failure reaches the person as a sentence
-            self.failed.emit(describe_error(exc, "building the few-shot model"))
-        finally:
-            self.done.emit()
+        prepare_fewshot(self._project, spec, progress=lambda done, total: self.progress.emit((done, total)),
+                        should_stop=lambda: self._control.cancelled)
+        if self._control.cancelled:
+            self.fewshot_end.emit(FewshotEnd("cancelled", backbone=spec.name, seconds=time.perf_counter() - started))
+            return
+        result = fewshot_run(self._project, spec)
+        self.fewshot_end.emit(FewshotEnd(
+            "completed", result["run_id"], spec.name, tuple(result["class_names"]),
+            tuple(result["examples_per_class"]), result["metrics"].get("val_acc"), time.perf_counter() - started))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal
 
-from desktop.workers.errors import UserError, describe_error
+from desktop.workers.errors import UserError
+from desktop.workers.run_builder import RunBuilderWorker
 
 TOO_FEW = ("Describe at least two classes by their attributes first: on the Label page select a class, press "
            "Describe… and type what it looks like (for example 'green, square'). {described}")
@@ -44,41 +45,28 @@ class ZeroshotEnd:
         return None  # no validation score: the progress card shows none (as for a few-shot model of one example each)
 
 
-class ZeroshotWorker(QObject):
+class ZeroshotWorker(RunBuilderWorker):
     zeroshot_end = Signal(object)  # ZeroshotEnd
-    failed = Signal(object)  # UserError
-    done = Signal()  # always last
 
-    def __init__(self, project, control, *, spec=None):
-        super().__init__()
-        self._project, self._control, self._spec = project, control, spec
+    doing = "training the attribute detectors"
 
-    @Slot()
-    def run(self) -> None:
+    def build(self, spec, started: float) -> None:
         import time
 
-        from core import backbones
         from core.zeroshot import zeroshot_run
 
-        started = time.perf_counter()
-        try:
-            spec = self._spec or backbones.default_for(self._project.task)
-            described = self._project.class_attributes()
-            if len(described) < 2:
-                self.failed.emit(UserError(too_few_sentence(described)))
-                return
-            if self._control.cancelled:
-                self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
-                return
-            r = zeroshot_run(self._project, spec, should_stop=lambda: self._control.cancelled)
-            if r is None:
-                self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
-                return
-            self.zeroshot_end.emit(ZeroshotEnd(
-                "completed", r["run_id"], spec.name, tuple(r["class_names"]), tuple(r["classes_with_examples"]),
-                tuple(r["classes_by_description_only"]), tuple(r["attributes"]), tuple(r["attributes_never_varied"]),
-                dict(described), r["metrics"].get("train_acc"), time.perf_counter() - started))
-        except BaseException as exc:  # noqa: BLE001 - every failure reaches the person as a sentence
-            self.failed.emit(describe_error(exc, "training the attribute detectors"))
-        finally:
-            self.done.emit()
+        described = self._project.class_attributes()
+        if len(described) < 2:
+            self.failed.emit(UserError(too_few_sentence(described)))
+            return
+        if self._control.cancelled:
+            self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
+            return
+        r = zeroshot_run(self._project, spec, should_stop=lambda: self._control.cancelled)
+        if r is None:
+            self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
+            return
+        self.zeroshot_end.emit(ZeroshotEnd(
+            "completed", r["run_id"], spec.name, tuple(r["class_names"]), tuple(r["classes_with_examples"]),
+            tuple(r["classes_by_description_only"]), tuple(r["attributes"]), tuple(r["attributes_never_varied"]),
+            dict(described), r["metrics"].get("train_acc"), time.perf_counter() - started))
