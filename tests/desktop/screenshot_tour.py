@@ -27,7 +27,8 @@ SHOTS = [("light", "home"), ("light", "data"), ("dark", "home"), ("dark", "data"
 def shots_from_env() -> list[tuple[str, str]]:
     """TOUR_SHOTS="light:data,dark:label" picks the shots; TOUR_ROW=N makes row N current on the Data page;
     TOUR_LABEL_SET=NAME works in that extra label set on the Label page; TOUR_RUN=1 selects the newest
-    run in the Train page's history (its curves)."""
+    run in the Train page's history (its curves); TOUR_WAIT_MS=N waits N ms before each capture
+    (background work such as an evaluation, 900 by default)."""
     spec = os.environ.get("TOUR_SHOTS")
     return [tuple(item.split(":", 1)) for item in spec.split(",")] if spec else list(SHOTS)
 
@@ -65,7 +66,7 @@ def main() -> int:
         history = window.pages["train"].history.tree
         if page == "train" and os.environ.get("TOUR_RUN") and history.topLevelItemCount():
             history.topLevelItem(0).setSelected(True)
-        QTimer.singleShot(900, lambda: capture(theme, page))
+        QTimer.singleShot(int(os.environ.get("TOUR_WAIT_MS", "900")), lambda: capture(theme, page))
 
     def capture(theme: str, page: str) -> None:
         name = f"{page}{'-dark' if theme == 'dark' else ''}.png"
