@@ -138,3 +138,32 @@ def test_export_and_eval_without_a_trained_run_say_so(image_project, tmp_path, c
     image_project.close()
     assert main(["export", str(image_project.root), str(tmp_path / "m.onnx")]) == 1
     assert "no trained model yet" in capsys.readouterr().err
+
+
+def test_exports_from_two_threads_of_one_process_do_not_crash(tmp_path):
+    """An export on one thread and then one on another crashed torch (a segmentation fault entering
+    FakeTensorMode): the app exports on its engine thread, tests and scripts on the main one. Run in
+    a subprocess, so that a crash is a failure here rather than the end of the test session."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = textwrap.dedent(f"""
+        import threading
+        from pathlib import Path
+        from core.export.exporter import export_run
+        from core.train import TrainConfig, Trainer
+        from tests.core.test_train_support import make_colour_project, tiny_spec
+        tmp = Path({str(tmp_path)!r})
+        spec = tiny_spec(tmp / "weights")
+        project = make_colour_project(tmp, per_class=6)
+        run = Trainer(project, TrainConfig(mode="probe", epochs=2, batch_size=8), spec=spec).fit()
+        worker = threading.Thread(target=lambda: export_run(project, tmp / "a.onnx", run.run_id, spec=spec))
+        worker.start(); worker.join()
+        export_run(project, tmp / "b.onnx", run.run_id, spec=spec)
+        print("both exported", (tmp / "a.onnx").is_file() and (tmp / "b.onnx").is_file())
+    """)
+    r = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "both exported True" in r.stdout, r.stderr[-2000:]
