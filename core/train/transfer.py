@@ -22,6 +22,7 @@ class InitFromRun:
     class_names: list[str]
     preprocessing: dict
     checkpoint: dict
+    identity: str = ""  # names these backbone weights in the embedding cache (run id, file size and time)
 
     def sources(self, class_names: list[str], class_map: dict | None = None) -> dict[str, str]:
         """{new class: the earlier run's class whose head row it takes}."""
@@ -62,7 +63,10 @@ def read_init_run(project, ref: str) -> InitFromRun:
     if ckpt.get("head") == "prototype":
         raise TransferLabError(f"Run {info.id} is a few-shot model (no trained weights to start from); "
                                "choose a probe, finetune or full run.")
-    return InitFromRun(info.id, ckpt["backbone"], list(ckpt["class_names"]), dict(ckpt.get("preprocessing") or {}), ckpt)
+    stat = (info.dir / "best.pt").stat()
+    identity = f"run:{info.id}:{stat.st_size}:{stat.st_mtime_ns}"
+    return InitFromRun(info.id, ckpt["backbone"], list(ckpt["class_names"]), dict(ckpt.get("preprocessing") or {}),
+                       ckpt, identity)
 
 
 def apply_init(model, init: InitFromRun, class_names: list[str], class_map: dict | None = None) -> list[str]:
@@ -74,6 +78,9 @@ def apply_init(model, init: InitFromRun, class_names: list[str], class_map: dict
         model.backbone.load_state_dict(backbone_state)
     except RuntimeError as exc:
         raise TransferLabError(f"Run {init.run_id}'s backbone does not fit this one ({str(exc)[:160]}).") from None
+    # A probe keeps this backbone frozen: its embeddings can be cached under the run's identity, so a
+    # retrain after a label edit embeds only the new samples (as a probe from ImageNet weights does).
+    model.backbone.weights_identity = init.identity
     init.check_map(class_map, class_names)
     sources = init.sources(class_names, class_map)
     with torch.no_grad():

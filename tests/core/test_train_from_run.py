@@ -109,3 +109,24 @@ def test_classes_called_differently_now_are_mapped(domains, capsys):
         assert "--map-class takes OLD=NEW" in capsys.readouterr().err
     finally:
         target.rename_class("round", "circle")
+
+
+def test_a_probe_from_a_run_caches_its_embeddings(domains):
+    """The earlier run's backbone is named in the embedding cache, so a second probe from it embeds
+    nothing again (before, every from-run probe recomputed every embedding)."""
+    from core.features import EmbeddingCache
+    from core.train.transfer import read_init_run
+
+    source, source_run, target = domains
+    init = read_init_run(target, source_run.run_dir)
+    from core.runs import load_run
+
+    first = Trainer(target, TrainConfig(mode="probe", from_run=source_run.run_dir, **SIZE)).fit()
+    assert first.best_path
+    spec = load_run(target, first.run_id).spec  # the backbone with the run's preprocessing
+    cache = EmbeddingCache(target.cache_dir, spec, init.identity)
+    try:
+        labelled = [s for s in target.samples() if s.label is not None and s.split in ("train", "val")]
+        assert len(cache) == len(labelled) > 0
+    finally:
+        cache.close()
