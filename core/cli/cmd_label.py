@@ -40,9 +40,11 @@ def add_arguments(p) -> None:
     a = action("rename", "Rename a class; its samples keep their label under the new name.")
     a.add_argument("old", metavar="OLD")
     a.add_argument("new", metavar="NEW")
+    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
     a = action("delete", "Delete a class; its samples become unlabelled (or move with --move-to).")
     a.add_argument("name", metavar="NAME")
     a.add_argument("--move-to", metavar="CLASS", help="relabel the class's samples to CLASS instead")
+    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
     a = action("merge", "Merge classes into one: transferlab label merge DIR SRC... --into TARGET")
     a.add_argument("sources", metavar="SRC", nargs="+")
     a.add_argument("--into", required=True, metavar="TARGET")
@@ -148,12 +150,24 @@ def _add(project, args):
 
 
 def _rename(project, args):
+    if args.label_set:
+        project.rename_set_class(args.label_set, args.old, args.new)
+        print(f"Renamed '{args.old}' to '{args.new}' in the label set '{args.label_set}'; its samples keep their label.")
+        return 0
     project.rename_class(args.old, args.new)
     print(f"Renamed '{args.old}' to '{args.new}'; its samples keep their label.")
     return 0
 
 
 def _delete(project, args):
+    if args.label_set:
+        if args.move_to:
+            raise UsageError("--move-to works in the main label set only; relabel with "
+                             "`label set DIR CLASS SAMPLE... --set NAME` first.")
+        n = project.delete_set_class(args.label_set, args.name)
+        print(f"Deleted class '{args.name}' of the label set '{args.label_set}'; its {n} sample(s) are now "
+              "unlabelled there.")
+        return 0
     n = project.delete_class(args.name, move_to=args.move_to)
     if args.move_to:
         print(f"Deleted class '{args.name}'; its {n} sample(s) are now labelled '{args.move_to}'.")

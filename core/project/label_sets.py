@@ -86,6 +86,34 @@ class LabelSetOps:
             self._ensure_set_class(conn, set_id, clean_class_name(name))
         return clean_class_name(name)
 
+    def rename_set_class(self, label_set: str, old: str, new: str) -> None:
+        """Rename a class of an extra set; its samples keep their label under the new name."""
+        new = clean_class_name(new)
+        with self.transaction() as conn:
+            set_id = self._set_id(conn, label_set)
+            class_id = self._require_set_class(conn, set_id, label_set, old)
+            if new != old and conn.execute("SELECT 1 FROM set_classes WHERE set_id = ? AND name = ?",
+                                           (set_id, new)).fetchone():
+                raise LabelError(f"The label set '{label_set}' already has a class named '{new}'.")
+            conn.execute("UPDATE set_classes SET name = ? WHERE id = ?", (new, class_id))
+
+    def delete_set_class(self, label_set: str, name: str) -> int:
+        """Delete a class of an extra set; its samples become unlabelled in that set. Returns how many."""
+        with self.transaction() as conn:
+            set_id = self._set_id(conn, label_set)
+            class_id = self._require_set_class(conn, set_id, label_set, name)
+            n = conn.execute("SELECT COUNT(*) FROM set_labels WHERE class_id = ?", (class_id,)).fetchone()[0]
+            conn.execute("DELETE FROM set_classes WHERE id = ?", (class_id,))  # its labels go with it
+        return int(n)
+
+    def _require_set_class(self, conn, set_id: int, label_set: str, name: str) -> int:
+        row = conn.execute("SELECT id FROM set_classes WHERE set_id = ? AND name = ?", (set_id, name)).fetchone()
+        if row is None:
+            known = ", ".join(n for (n,) in conn.execute(
+                "SELECT name FROM set_classes WHERE set_id = ? ORDER BY position, id", (set_id,))) or "none yet"
+            raise LabelError(f"The label set '{label_set}' has no class named '{name}' (its classes: {known}).")
+        return int(row[0])
+
     @staticmethod
     def _ensure_set_class(conn, set_id: int, name: str) -> int:
         row = conn.execute("SELECT id FROM set_classes WHERE set_id = ? AND name = ?", (set_id, name)).fetchone()

@@ -188,3 +188,25 @@ def test_label_sets_travel_through_csv(project, tmp_path):
     sample = project.samples()[0]
     only.write_text(f"hash,label:size\n{sample.hash},big\n")
     assert import_labels(project, only).applied == 1 and project.set_labels_of("size") == {sample.id: "big"}
+
+
+def test_classes_of_a_label_set_are_renamed_and_deleted(project, tmp_path, capsys):
+    from core.cli import main
+
+    marks = project.set_labels_of("mark")
+    project.rename_set_class("mark", "dark", "black")
+    assert sorted(project.set_class_names("mark")) == ["black", "light"]
+    assert {i: ("dark" if c == "black" else c) for i, c in project.set_labels_of("mark").items()} == marks
+    with pytest.raises(LabelError, match="already has a class named 'light'"):
+        project.rename_set_class("mark", "black", "light")
+    with pytest.raises(LabelError, match="no class named 'grey'"):
+        project.delete_set_class("mark", "grey")
+    dark = sum(1 for c in marks.values() if c == "dark")
+    assert project.delete_set_class("mark", "black") == dark
+    assert project.set_class_names("mark") == ["light"] and len(project.set_labels_of("mark")) == len(marks) - dark
+    assert project.labels_of([s.id for s in project.samples()])  # the main set is untouched
+    root = str(project.root)
+    project.close()
+    assert main(["label", "rename", root, "light", "white", "--set", "mark"]) == 0
+    assert main(["label", "delete", root, "white", "--set", "mark"]) == 0
+    assert "now unlabelled there" in capsys.readouterr().out
