@@ -9,6 +9,8 @@ otherwise bring a renamed or deleted class back.
 Multi-task projects have extra label sets. ``active_set`` is the set the Label page works in
 (None: the main one); ``classes()``, ``label()`` and ``labels_changed`` stay the main set's, which
 every other page uses, and ``active_classes()`` / ``set_labels_changed`` serve the active set.
+Renaming or deleting an extra set's class, and deleting an extra set, are like the main set's class
+edits: confirmed first, not undoable, and they clear the undo history.
 """
 
 from __future__ import annotations
@@ -174,6 +176,24 @@ class LabelController(QObject):
                                 "the number keys.", "success")
         return added
 
+    def delete_label_set(self, name: str) -> int | None:
+        """Delete an extra label set with its classes and labels (the page goes back to the main set
+        if it was working in it); how many labels went with it, or None (the person was told why)."""
+        project = self._session.project
+        gone = self._class_edit("deleting a label set", project.delete_label_set, name) if project else None
+        if gone is not None:
+            labels = "1 label" if gone == 1 else f"{gone:,} labels"
+            self._history_rewritten(f"Deleted the label set '{name}' and its {labels}.")
+        return gone
+
+    def set_label_count(self, name: str) -> int:
+        """How many samples have a label in the extra set ``name`` (0 when it cannot be read)."""
+        project = self._session.project
+        try:
+            return len(project.set_labels_of(name)) if project is not None else 0
+        except TransferLabError:
+            return 0
+
     def rename_main_set(self, name: str) -> bool:
         project = self._session.project
         return bool(self._class_edit("renaming the main label set", project.rename_main_label_set, name)) if project else False
@@ -315,6 +335,24 @@ class LabelController(QObject):
             count = "1 sample" if moved == 1 else f"{moved:,} samples"
             self._history_rewritten(f"Deleted the class '{name}'; {count} {'is' if moved == 1 else 'are'} {where}.")
         return moved
+
+    def rename_set_class(self, label_set: str, old: str, new: str):
+        """Rename a class of the extra set ``label_set``; its samples keep their label there."""
+        project = self._session.project
+        done = self._class_edit("renaming a class", project.rename_set_class, label_set, old, new) if project else None
+        if done:
+            self._history_rewritten(f"Renamed '{old}' to '{' '.join(new.split())}' in the label set '{label_set}'.")
+        return done
+
+    def delete_set_class(self, label_set: str, name: str):
+        """Delete a class of the extra set ``label_set``; its samples become unlabelled in that set
+        only. How many, or None (the person was told why)."""
+        project = self._session.project
+        gone = self._class_edit("deleting a class", project.delete_set_class, label_set, name) if project else None
+        if gone is not None:
+            count = "1 sample is" if gone == 1 else f"{gone:,} samples are"
+            self._history_rewritten(f"Deleted the class '{name}' of '{label_set}'; {count} now unlabelled there.")
+        return gone
 
     def merge_classes(self, sources: list[str], into: str):
         moved = self._class_edit("merging classes", self._session.project.merge_classes, sources, into)

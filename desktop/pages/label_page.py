@@ -415,5 +415,8 @@ class LabelPage(LabelSuggestions, QWidget):
         if self._labels.active_set is not None:
             self.detail.set_label_set(self._labels.active_set, colors, self.model.set_label_of)
             self._update_sets_note()  # the main set may have been renamed
+        shown = self.show_combo.currentData()
         self._fill_show_combo()
+        if self.show_combo.currentData() != shown:  # the class shown was renamed or deleted: show all
+            self._show_changed()
         self._counts_timer.start()

@@ -2,8 +2,9 @@
 recolour, describe, merge and delete (deleting says first what happens to the class's samples).
 Describing (zero-shot) types a class's attributes; "Describe new…" adds a class known only by them.
 
-In an extra label set (multi-task) it lists that set's classes and adds to that set; renaming,
-recolouring, describing, merging and deleting are for the main set's classes."""
+In an extra label set (multi-task) it lists that set's classes, adds to that set, and renames and
+deletes that set's classes (deleting unlabels their samples in that set only); recolouring,
+describing and merging are for the main set's classes."""
 
 from __future__ import annotations
 
@@ -20,11 +21,16 @@ from desktop.widgets.class_delegate import ClassDelegate
 from desktop.widgets.describe_dialog import DescribeDialog
 
 
-def delete_question(name: str, count: int) -> str:
+def delete_question(name: str, count: int, label_set: str | None = None) -> str:
+    """The confirmation for deleting a class of the main set, or of the extra set ``label_set``."""
+    what = f"the class '{name}' of the label set '{label_set}'" if label_set else f"the class '{name}'"
     if count == 0:
-        return f"Delete the class '{name}'? No samples have this label."
+        return f"Delete {what}? No samples have this label."
     samples = "Its 1 sample becomes" if count == 1 else f"Its {count:,} samples become"
-    return f"Delete the class '{name}'? {samples} unlabelled. Labelled files stay in the project."
+    if label_set:
+        return (f"Delete {what}? {samples} unlabelled in '{label_set}'; their labels in other sets stay, "
+                "and so do the files.")
+    return f"Delete {what}? {samples} unlabelled. Labelled files stay in the project."
 
 
 HINT = "Number keys label, 0 clears.\nDouble-click a class to use it."
@@ -87,12 +93,12 @@ class ClassesPanel(QFrame):
         self.new_described_button.setToolTip("Add a class defined only by its attributes, without examples")
         self.new_described_button.clicked.connect(lambda: self.open_describe(None))
         self.dialog: DescribeDialog | None = None  # the open Describe dialog
-        edits = QGridLayout()
+        self._edits = edits = QGridLayout()
         edits.setSpacing(6)
         self._edit_buttons = (self.rename_button, self.color_button, self.merge_button, self.delete_button,
                               self.describe_button, self.new_described_button)
-        for i, button in enumerate(self._edit_buttons):
-            edits.addWidget(button, i // 2, i % 2)
+        self._set_buttons = (self.rename_button, self.delete_button)  # what an extra set's classes offer
+        self._place_buttons(self._edit_buttons)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 14, 14, 14)
@@ -115,12 +121,21 @@ class ClassesPanel(QFrame):
         self.add_edit.setPlaceholderText(f"New class in '{label_set}'" if label_set else "New class name")
         self.empty.setText(f"No classes in '{label_set}' yet. Type one below and press Add (for example "
                            "'yes' and 'no')." if label_set else EMPTY)
+        shown = self._edit_buttons if label_set is None else self._set_buttons
         for button in self._edit_buttons:
-            button.setVisible(label_set is None)  # the main set's classes only
+            button.setVisible(button in shown)
+        self._place_buttons(shown)
         has = self.model.rowCount() > 0
         self.view.setVisible(has)
         self.empty.setVisible(not has)
         self._update_buttons()
+
+    def _place_buttons(self, shown) -> None:
+        """The shown edit buttons two to a row, in order (so an extra set's Rename and Delete sit side by side)."""
+        for button in self._edit_buttons:
+            self._edits.removeWidget(button)
+        for i, button in enumerate(shown):
+            self._edits.addWidget(button, i // 2, i % 2)
 
     def selected_names(self) -> list[str]:
         rows = sorted(i.row() for i in self.view.selectionModel().selectedRows())
@@ -149,9 +164,15 @@ class ClassesPanel(QFrame):
         info = self._selected_info()
         if info is None:
             return
-        new, ok = QInputDialog.getText(self, "Rename class", f"New name for '{info.name}':", text=info.name)
-        if ok and new.strip() and new.strip() != info.name:
+        label_set = self._labels.active_set
+        where = f" in the label set '{label_set}'" if label_set else ""
+        new, ok = QInputDialog.getText(self, "Rename class", f"New name for '{info.name}'{where}:", text=info.name)
+        if not ok or not new.strip() or new.strip() == info.name:
+            return
+        if label_set is None:
             self._labels.rename_class(info.name, new)
+        else:
+            self._labels.rename_set_class(label_set, info.name, new)
 
     def _recolor(self) -> None:
         info = self._selected_info()
@@ -191,10 +212,15 @@ class ClassesPanel(QFrame):
         info = self._selected_info()
         if info is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete class", delete_question(info.name, info.count),
+        label_set = self._labels.active_set
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete class", delete_question(info.name, info.count, label_set),
                           QMessageBox.StandardButton.Cancel, self)
         delete = box.addButton("Delete class", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
-        if box.clickedButton() is delete:
+        if box.clickedButton() is not delete:
+            return
+        if label_set is None:
             self._labels.delete_class(info.name)
+        else:
+            self._labels.delete_set_class(label_set, info.name)

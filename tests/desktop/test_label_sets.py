@@ -4,7 +4,8 @@ the GUI, and each set's validation accuracy on the Train page."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from tests.core.test_multitask import make_project
 from tests.core.test_train_support import tiny_spec
@@ -132,6 +133,151 @@ def test_a_label_set_is_added_from_the_label_page(make_window, tmp_path, qtbot):
     bar.dialog.accept()
     assert "already a label set named 'has spots'" in window.banner.text_label.text()
     assert project.label_sets() == ["has spots"]
+
+
+def _answer_modal(qtbot, answer) -> list:
+    """Answer the next modal dialog (a QInputDialog or QMessageBox run with exec) with ``answer(dialog)``
+    once it is up; the list gets each dialog answered, so a test can check what it asked."""
+    seen = []
+
+    def poll(tries: int = 300) -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None or not dialog.isVisible():
+            if tries:  # no dialog within 3 s: give up, so no later test's dialog is answered
+                QTimer.singleShot(10, lambda: poll(tries - 1))
+            return
+        seen.append(dialog.labelText() if isinstance(dialog, QInputDialog) else dialog.text())
+        answer(dialog)
+
+    QTimer.singleShot(0, poll)
+    return seen
+
+
+def _rename_to(name: str):
+    def answer(dialog: QInputDialog) -> None:
+        dialog.setTextValue(name)
+        dialog.accept()
+    return answer
+
+
+def _click(text: str):
+    def answer(box: QMessageBox) -> None:
+        next(b for b in box.buttons() if b.text() == text).click()
+    return answer
+
+
+def _select_class(panel, name: str) -> None:
+    row = panel.model.names().index(name)
+    panel.view.selectionModel().select(panel.model.index(row, 0),
+                                       QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+
+def test_a_set_class_is_renamed_from_the_panel_and_keeps_its_labels(sets_window, qtbot):
+    window = sets_window
+    project = window.services.session.project
+    page = window.pages["label"]
+    window.show_page("label")
+    panel = page.classes
+    assert panel.rename_button.isVisible() and panel.delete_button.isVisible()  # the main set: every edit
+    page.set_bar.combo.setCurrentIndex(1)  # "mark"
+    assert panel.rename_button.isVisible() and panel.delete_button.isVisible()
+    for button in (panel.color_button, panel.merge_button, panel.describe_button, panel.new_described_button):
+        assert not button.isVisible()
+    marks_before = project.set_labels_of("mark")
+    main_before = project.labels_of(page.model.ids())
+    dark = sorted(i for i, name in marks_before.items() if name == "dark")
+
+    _select_class(panel, "dark")
+    assert panel.rename_button.isEnabled()
+    asked = _answer_modal(qtbot, _rename_to("spotted"))
+    qtbot.mouseClick(panel.rename_button, Qt.MouseButton.LeftButton)
+    assert asked == ["New name for 'dark' in the label set 'mark':"]
+    assert project.set_class_names("mark") == ["light", "spotted"]
+    marks = project.set_labels_of("mark")
+    assert sorted(i for i, name in marks.items() if name == "spotted") == dark
+    assert {i: n for i, n in marks.items() if n != "spotted"} == {i: n for i, n in marks_before.items() if n != "dark"}
+    assert project.labels_of(page.model.ids()) == main_before
+    assert [c.name for c in project.classes()] == ["blue", "green", "red"]  # no main class was renamed
+    assert panel.model.names() == ["light", "spotted"] and panel.model.class_at(1).count == 15
+    row = page.model.row_of(dark[0])
+    assert page.model.sample_at(row).label == "spotted"  # the strip's caption
+    assert "Renamed 'dark' to 'spotted' in the label set 'mark'" in window.banner.text_label.text()
+    assert page.show_combo.findData("spotted") >= 0 and page.show_combo.findData("dark") < 0
+
+    _select_class(panel, "light")  # a name the set already has is a sentence, and nothing changes
+    _answer_modal(qtbot, _rename_to("spotted"))
+    qtbot.mouseClick(panel.rename_button, Qt.MouseButton.LeftButton)
+    assert "already has a class named 'spotted'" in window.banner.text_label.text()
+    assert project.set_class_names("mark") == ["light", "spotted"]
+
+
+def test_deleting_a_set_class_unlabels_its_samples_in_that_set_only(sets_window, qtbot):
+    window = sets_window
+    project = window.services.session.project
+    labels = window.services.labels
+    page = window.pages["label"]
+    window.show_page("label")
+    panel = page.classes
+    page.set_bar.combo.setCurrentIndex(1)  # "mark"
+    ids = page.model.ids()
+    marks_before = project.set_labels_of("mark")
+    main_before = project.labels_of(ids)
+    light = sorted(i for i, name in marks_before.items() if name == "light")
+    page.strip.setFocus()
+    _key(qtbot, page.strip, 2)  # one labelling edit, to see the history cleared
+    assert labels.undo_stack.canUndo()
+    marks_before = project.set_labels_of("mark")
+
+    _select_class(panel, "light")
+    asked = _answer_modal(qtbot, _click("Cancel"))
+    qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
+    assert asked == ["Delete the class 'light' of the label set 'mark'? Its 15 samples become unlabelled in "
+                     "'mark'; their labels in other sets stay, and so do the files."]
+    assert project.set_class_names("mark") == ["light", "dark"]  # cancelled: nothing changed
+
+    _answer_modal(qtbot, _click("Delete class"))
+    qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
+    assert project.set_class_names("mark") == ["dark"]
+    marks = project.set_labels_of("mark")
+    assert not set(light) & set(marks)  # unlabelled in "mark"
+    assert marks == {i: n for i, n in marks_before.items() if n != "light"}
+    assert project.labels_of(ids) == main_before  # the main set is untouched
+    assert "15 samples are now unlabelled there" in window.banner.text_label.text()
+    assert not labels.undo_stack.canUndo()  # not undoable, like deleting a main class
+    assert panel.model.names() == ["dark"]
+    assert page.model.sample_at(page.model.row_of(light[0])).label is None  # the strip's caption
+    qtbot.waitUntil(lambda: page.progress_label.text() ==
+                    f"In 'mark': {len(marks)} of 36 labelled · {36 - len(marks)} to go", timeout=2000)
+
+
+def test_deleting_the_active_label_set_goes_back_to_the_main_set(sets_window, qtbot):
+    window = sets_window
+    project = window.services.session.project
+    labels = window.services.labels
+    page = window.pages["label"]
+    window.show_page("label")
+    bar = page.set_bar
+    assert not bar.delete_action.isVisible()  # the main set cannot be deleted
+    main_before = project.labels_of(page.model.ids())
+    bar.combo.setCurrentIndex(1)  # "mark"
+    assert bar.delete_action.isVisible() and bar.delete_action.text() == "Delete label set 'mark'…"
+
+    bar.delete_action.trigger()
+    box = bar.dialog
+    assert box is not None and box.isVisible()
+    assert box.text().startswith("Delete the label set 'mark' and its classes? Its 30 labels go with it.")
+    next(b for b in box.buttons() if b.text() == "Cancel").click()
+    assert project.label_sets() == ["mark"] and labels.active_set == "mark"
+
+    bar.delete_action.trigger()
+    next(b for b in bar.dialog.buttons() if b.text() == "Delete label set").click()
+    assert project.label_sets() == []
+    assert labels.active_set is None and labels.label_sets() == []
+    assert not bar.combo.isVisible() and not bar.delete_action.isVisible()
+    assert page.classes.title.text() == "Classes" and page.classes.model.names() == ["blue", "green", "red"]
+    assert page.classes.color_button.isVisible()
+    assert project.labels_of(page.model.ids()) == main_before
+    assert "Deleted the label set 'mark' and its 30 labels" in window.banner.text_label.text()
 
 
 def test_the_train_page_shows_each_label_sets_accuracy(make_window, tmp_path, qtbot):
