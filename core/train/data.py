@@ -107,7 +107,8 @@ def _extra_sets(project, rows, wanted: str) -> tuple[list[tuple[str, list[str], 
     sets, warnings = [], []
     for name in names:
         labels = {i: c for i, c in project.set_labels_of(name).items() if i in ids}
-        classes = [c for c in project.set_class_names(name) if c in set(labels.values())]
+        used = set(labels.values())
+        classes = [c for c in project.set_class_names(name) if c in used]
         if len(classes) < 2:
             text = (f"The label set '{name}' has {'one class' if classes else 'no labels'} on the samples "
                     "labelled in the main set; it needs two classes to learn, so it is left out of this run.")

@@ -57,12 +57,17 @@ class MultiTaskLoss(nn.Module):
         self.label_smoothing = label_smoothing
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Each set's mean is its summed loss over the total weight of its labelled samples (what
+        reduction="mean" divides by), computed on the device: asking whether a batch has labels
+        in a set would wait for the device every batch. A set with none adds 0."""
         total = logits.new_zeros(())
         for t, (part, weight) in enumerate(zip(self.layout.split(logits), self.weights)):
             target = targets[:, t]
-            if bool((target != MISSING).any()):
-                total = total + F.cross_entropy(part, target, weight=weight, ignore_index=MISSING,
-                                                label_smoothing=self.label_smoothing)
+            labelled = target != MISSING
+            summed = F.cross_entropy(part, target, weight=weight, ignore_index=MISSING,
+                                     label_smoothing=self.label_smoothing, reduction="sum")
+            w = labelled.float() if weight is None else weight[target.clamp(min=0)] * labelled
+            total = total + summed / w.sum().clamp(min=torch.finfo(w.dtype).tiny)
         return total
 
     def main(self, logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -227,7 +227,7 @@ class Trainer:
                 status = "cancelled"
                 break
             train_loss, train_acc = self.dist.average(stats.mean_loss, stats.accuracy, stats.seen)
-            tasks = {name: m for name, m in val.get("tasks", {}).items()}
+            tasks = val.get("tasks", {})
             score = _mean_acc(val["acc"], tasks)  # multi-task: the mean over the label sets
             is_best = (score, -val["loss"]) > (best.get("score", best["val_acc"]), -best["val_loss"])
             best["bad_epochs"] = 0 if is_best else best["bad_epochs"] + 1
