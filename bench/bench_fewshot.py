@@ -34,41 +34,22 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine  # noqa: E402
-from bench.shape_domains import CLASSES, probe_standardisation, write_set  # noqa: E402
+from bench.shape_domains import CLASSES, heldout_accuracy, labelled_project, probe_standardisation, write_set  # noqa: E402
 from core import backbones  # noqa: E402
-from core.evaluate.run_eval import predict_samples  # noqa: E402
 from core.fewshot import fewshot_run  # noqa: E402
 from core.importer import import_files  # noqa: E402
 from core.project import Project  # noqa: E402
-from core.runs import load_run  # noqa: E402
 from core.train import TrainConfig, Trainer  # noqa: E402
 
 DOMAIN = "cluttered"
 METHODS = ("prototypes", "probe", "finetune")
 HELDOUT_SEED0 = 1_000_000  # held-out picture seeds start here; shot seeds are far below
-
-
-def accuracy(project, run_id: str, heldout, samples) -> float:
-    loaded = load_run(project, run_id)
-    probs, kept, skipped = predict_samples(loaded, heldout, samples)
-    assert not skipped and len(kept) == len(samples), skipped
-    return float(np.mean([loaded.class_names[int(p.argmax())] == samples[i].label for p, i in zip(probs, kept)]))
-
-
-def shots_project(root: Path, shots: int, seed: int, size: int) -> Project:
-    write_set(root / "src", DOMAIN, shots, seed0=10_000 * (seed + 1), size=size)
-    project = Project.create(root / "p", "image", f"{shots}-shot seed {seed}")
-    import_files(project, [root / "src"])
-    project.reset_splits(val=0.0, test=0.0)  # every shot is for learning
-    assert project.count(split="train") == shots * len(CLASSES)
-    return project
 
 
 def build(method: str, project: Project, args, seed: int) -> tuple[str, float, dict]:
@@ -149,12 +130,12 @@ def main() -> int:
         assert len(samples) == args.heldout * len(CLASSES)
         for seed in range(args.seeds):
             for k in shots:
-                project = shots_project(tmp / f"s{seed}-k{k}", k, seed, args.size)
+                project = labelled_project(tmp / f"s{seed}-k{k}", DOMAIN, k, seed, args.size, f"{k}-shot seed {seed}")
                 try:
                     for method in methods:
                         run_id, secs, details = build(method, project, args, seed)
                         t0 = time.perf_counter()
-                        acc = accuracy(project, run_id, heldout, samples)
+                        acc = heldout_accuracy(project, run_id, heldout, samples)
                         row = {"seed": seed, "shots": k, "method": method, "acc": round(acc, 4),
                                "build_s": round(secs, 3), "eval_s": round(time.perf_counter() - t0, 2), **details}
                         rows.append(row)

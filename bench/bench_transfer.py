@@ -50,18 +50,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine  # noqa: E402
-from bench.shape_domains import CLASSES, probe_standardisation, write_set  # noqa: E402
-from core.evaluate.run_eval import predict_samples  # noqa: E402
+from bench.shape_domains import CLASSES, heldout_accuracy, labelled_project, probe_standardisation, write_set  # noqa: E402
 from core.importer import import_files  # noqa: E402
 from core.project import Project  # noqa: E402
-from core.runs import load_run  # noqa: E402
 from core.train import TrainConfig, Trainer, events  # noqa: E402
 
 SOURCE_DOMAIN, TARGET_DOMAIN = "cluttered", "outline"
@@ -71,12 +68,7 @@ RENAMED = "{}-new"  # from_run_new_head: the target classes under other names fo
 
 
 def accuracy(project, run, heldout, samples) -> float:
-    loaded = load_run(project, run)
-    probs, kept, skipped = predict_samples(loaded, heldout, samples)
-    assert not skipped and len(kept) == len(samples), skipped
-    original = {RENAMED.format(c): c for c in CLASSES}
-    names = [original.get(c, c) for c in loaded.class_names]
-    return float(np.mean([names[int(p.argmax())] == samples[i].label for p, i in zip(probs, kept)]))
+    return heldout_accuracy(project, run, heldout, samples, rename={RENAMED.format(c): c for c in CLASSES})
 
 
 def source_run(root: Path, args) -> tuple[Project, events.FitEnd, float]:
@@ -88,15 +80,6 @@ def source_run(root: Path, args) -> tuple[Project, events.FitEnd, float]:
     start = time.perf_counter()
     end = Trainer(project, config).fit()
     return project, end, time.perf_counter() - start
-
-
-def target_project(root: Path, labels: int, seed: int, size: int) -> Project:
-    write_set(root / "src", TARGET_DOMAIN, labels, seed0=10_000 * (seed + 1), size=size)
-    project = Project.create(root / "p", "image", f"target {labels} labels seed {seed}")
-    import_files(project, [root / "src"])
-    project.reset_splits(val=0.0, test=0.0)  # every label is for learning
-    assert project.count(split="train") == labels * len(CLASSES)
-    return project
 
 
 def train(project, mode: str, start: str, source_dir: str, args, seed: int):
@@ -218,7 +201,8 @@ def main() -> int:
 
         for seed in range(args.seeds):
             for k in labels:
-                project = target_project(tmp / f"s{seed}-k{k}", k, seed, args.picture)
+                project = labelled_project(tmp / f"s{seed}-k{k}", TARGET_DOMAIN, k, seed, args.picture,
+                                           f"target {k} labels seed {seed}")
                 try:
                     for mode in modes:
                         for start in STARTS if mode in new_head_modes else STARTS[:2]:

@@ -184,3 +184,32 @@ def probe_standardisation(how: str):
         yield
     finally:
         Classifier.standardise_features = original
+
+
+def labelled_project(root: Path, domain: str, per_class: int, seed: int, size: int, name: str):
+    """A project of ``per_class`` pictures of each class in ``domain``, every one in the training
+    split (the few labels a person has are all for learning)."""
+    from core.importer import import_files
+    from core.project import Project
+
+    write_set(root / "src", domain, per_class, seed0=10_000 * (seed + 1), size=size)
+    project = Project.create(root / "p", "image", name)
+    import_files(project, [root / "src"])
+    project.reset_splits(val=0.0, test=0.0)
+    assert project.count(split="train") == per_class * len(CLASSES)
+    return project
+
+
+def heldout_accuracy(project, run, heldout, samples, rename: dict | None = None) -> float:
+    """Accuracy of ``run`` of ``project`` on the held-out project's ``samples``; ``rename`` maps
+    the run's class names back to the held-out labels."""
+    import numpy as np
+
+    from core.evaluate.run_eval import predict_samples
+    from core.runs import load_run
+
+    loaded = load_run(project, run)
+    probs, kept, skipped = predict_samples(loaded, heldout, samples)
+    assert not skipped and len(kept) == len(samples), skipped
+    names = [(rename or {}).get(c, c) for c in loaded.class_names]
+    return float(np.mean([names[int(p.argmax())] == samples[i].label for p, i in zip(probs, kept)]))
