@@ -200,15 +200,25 @@ def _run(args) -> int:
     return 130 if result.status == "cancelled" else 0
 
 
-def _fewshot(args) -> int:
+def _build(args, build) -> dict | None:
+    """Run ``build(project, spec)`` (a few-shot or zero-shot run: no training loop); print its JSON
+    and return None with --json, else return it for a summary."""
     from core import backbones
-    from core.fewshot import fewshot_run
 
     with open_for_writing(args.dir) as project:
         spec = backbones.get(args.backbone) if args.backbone else None
-        result = fewshot_run(project, spec)
+        result = build(project, spec)
     if args.json:
         print_json(result)
+        return None
+    return result
+
+
+def _fewshot(args) -> int:
+    from core.fewshot import fewshot_run
+
+    result = _build(args, fewshot_run)
+    if result is None:
         return 0
     counts = ", ".join(f"{c} {n}" for c, n in zip(result["class_names"], result["examples_per_class"]))
     acc = result["metrics"].get("val_acc")
@@ -219,14 +229,10 @@ def _fewshot(args) -> int:
 
 
 def _zeroshot(args) -> int:
-    from core import backbones
     from core.zeroshot import zeroshot_run
 
-    with open_for_writing(args.dir) as project:
-        spec = backbones.get(args.backbone) if args.backbone else None
-        result = zeroshot_run(project, spec)
-    if args.json:
-        print_json(result)
+    result = _build(args, zeroshot_run)
+    if result is None:
         return 0
     print(f"Zero-shot model {result['run_id']}: {len(result['attributes'])} attribute detectors trained on "
           f"{', '.join(result['classes_with_examples'])} in {result['seconds']:.1f}s.")

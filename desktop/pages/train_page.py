@@ -220,26 +220,25 @@ class TrainPage(QWidget):
 
     def _start_fewshot(self, spec) -> bool:
         self.fewshot.clear()
-        self.history.tree.clearSelection()
-        self.progress.clear()
-        self.log.clear()
-        chosen = self._training.spec or spec
-        name = chosen.name if chosen is not None else "the default backbone"
-        self.log.add(f"Building a few-shot model on {name}: each class becomes the average of its labelled "
-                     "training and validation examples (nothing is trained)…")
+        self._clear_for_build(spec, "a few-shot model", "each class becomes the average of its labelled "
+                              "training and validation examples (nothing is trained)")
         return self._training.start_fewshot(spec)
 
     def _start_zeroshot(self, spec) -> bool:
         self.zeroshot.clear()
         self._show_described()
+        self._clear_for_build(spec, "a zero-shot model", "a detector per attribute, learnt from the described "
+                              "classes that have labelled examples")
+        return self._training.start_zeroshot(spec)
+
+    def _clear_for_build(self, spec, what: str, how: str) -> None:
+        """Before a few-shot or zero-shot build: a clean progress card and log that say what happens."""
         self.history.tree.clearSelection()
         self.progress.clear()
         self.log.clear()
         chosen = self._training.spec or spec
         name = chosen.name if chosen is not None else "the default backbone"
-        self.log.add(f"Building a zero-shot model on {name}: a detector per attribute, learnt from the described "
-                     "classes that have labelled examples…")
-        return self._training.start_zeroshot(spec)
+        self.log.add(f"Building {what} on {name}: {how}…")
 
     def _pause_or_resume(self) -> None:
         if self._training.state == PAUSED:
