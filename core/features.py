@@ -80,6 +80,14 @@ class EmbeddingCache:
         self._db.close()
 
 
+def sample_source(project, spec, sample):
+    """What ``extract`` reads for a project's sample: its media file, or, for a segment of a long
+    recording, a function reading just its time span."""
+    if sample.is_segment:
+        return lambda: project.read_audio(sample, spec.preprocessing.sample_rate)
+    return str(project.path_of(sample))
+
+
 def extract(
     spec_or_name: str | BackboneSpec,
     items: Iterable[Item],

@@ -48,8 +48,11 @@ class Prototypes:
     leave_one_out_accuracy: float | None  # None when no class has two examples
 
 
-def build_prototypes(project, spec=None, *, model=None, splits=("train", "val")) -> tuple[Prototypes, object, object]:
-    """(prototypes, spec, backbone) from the labelled samples of ``splits`` (cached embeddings)."""
+def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"), min_classes: int = 1,
+                     progress=None, should_stop=None) -> tuple[Prototypes, object, object] | None:
+    """(prototypes, spec, backbone) from the labelled samples of ``splits`` (cached embeddings);
+    None when ``should_stop()`` turned true while samples were embedded. ``min_classes``: fewer
+    classes with an example is a sentence (the app asks for two; the command line takes one)."""
     from core import backbones, features
     from core.weights import load_pretrained
 
@@ -58,15 +61,16 @@ def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"))
     class_names = [c for c in project.class_names() if any(s.label == c for s in samples)]
     if not class_names:
         raise TransferLabError("Label at least one example of a class to build a few-shot model.")
+    if len(class_names) < min_classes:
+        raise TransferLabError("A few-shot model needs labelled examples of at least two classes "
+                               "(among the training and validation samples).")
     index = {c: k for k, c in enumerate(class_names)}
     backbone = model or load_pretrained(spec)
 
-    def source(s):
-        if s.is_segment:
-            return lambda: project.read_audio(s, spec.preprocessing.sample_rate)
-        return str(project.path_of(s))
-
-    found = features.extract(spec, [(s.hash, source(s)) for s in samples], cache_dir=project.cache_dir, model=backbone)
+    found = features.extract(spec, [(s.hash, features.sample_source(project, spec, s)) for s in samples],
+                             cache_dir=project.cache_dir, model=backbone, progress=progress, should_stop=should_stop)
+    if should_stop is not None and should_stop():
+        return None
     row = {h: i for i, h in enumerate(found.hashes)}
     kept = [s for s in samples if s.hash in row]
     if not kept:
@@ -78,13 +82,18 @@ def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"))
     return Prototypes(class_names, protos, counts, leave_one_out(emb, labels, len(class_names))), spec, backbone
 
 
-def fewshot_run(project, spec=None, *, scale: float = DEFAULT_SCALE) -> dict:
-    """Build the prototype model from every labelled train/val sample and save it as a run."""
+def fewshot_run(project, spec=None, *, scale: float = DEFAULT_SCALE, min_classes: int = 1,
+                progress=None, should_stop=None) -> dict | None:
+    """Build the prototype model from every labelled train/val sample and save it as a run; None
+    (nothing saved) when ``should_stop()`` turned true while samples were embedded."""
     from core.train import checkpoint as ckpt_io
     from core.train.trainer import new_run_id
 
     started = time.perf_counter()
-    protos, spec, backbone = build_prototypes(project, spec)
+    built = build_prototypes(project, spec, min_classes=min_classes, progress=progress, should_stop=should_stop)
+    if built is None:
+        return None
+    protos, spec, backbone = built
     model = PrototypeClassifier(backbone, torch.from_numpy(protos.vectors), scale)
     run_id = new_run_id()
     files = ckpt_io.RunFiles(project.runs_dir / run_id)

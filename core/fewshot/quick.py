@@ -120,7 +120,7 @@ class QuickModel:
         from core import features
 
         found = features.extract(
-            spec, [(h, media_source(project, spec, s)) for h, s in wanted.items()], cache_dir=project.cache_dir,
+            spec, [(h, features.sample_source(project, spec, s)) for h, s in wanted.items()], cache_dir=project.cache_dir,
             progress=progress, should_stop=should_stop)
         self._failed.update(found.failed)
         self._append(found.hashes, found.vectors)
@@ -141,31 +141,7 @@ class QuickModel:
         self._rows.update({h: used + i for i, h in enumerate(hashes)})
 
 
-def media_source(project, spec, sample):
-    """What core.features.extract reads for a sample: its media file, or its cut of a recording."""
-    if sample.is_segment:
-        return lambda: project.read_audio(sample, spec.preprocessing.sample_rate)
-    return str(project.path_of(sample))
-
-
 def quick_suggestions(project, samples=None, *, spec=None, model: QuickModel | None = None, progress=None,
                       should_stop=None) -> QuickSuggestions | None:
     """One answer of the quick model (``model`` keeps embeddings in memory for the next one)."""
     return (model or QuickModel(spec)).suggest(project, samples, progress=progress, should_stop=should_stop)
-
-
-def prepare_fewshot(project, spec=None, *, splits=("train", "val"), progress=None, should_stop=None) -> int:
-    """Embed, into the project's cache, the labelled samples a few-shot run is built from, with
-    progress and a way to stop (``fewshot_run`` itself then finds every embedding cached). Raises
-    TransferLabError when fewer than two classes have an example. Returns how many were embedded."""
-    from core import backbones, features
-    from core.errors import TransferLabError
-
-    spec = backbones.get(spec) if spec is not None else backbones.default_for(project.task)
-    samples = [s for s in project.samples(status="ok") if s.label is not None and s.split in splits]
-    if len({s.label for s in samples}) < MIN_CLASSES:
-        raise TransferLabError("A few-shot model needs labelled examples of at least two classes "
-                               "(among the training and validation samples).")
-    found = features.extract(spec, [(s.hash, media_source(project, spec, s)) for s in samples],
-                             cache_dir=project.cache_dir, progress=progress, should_stop=should_stop)
-    return found.computed

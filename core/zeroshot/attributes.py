@@ -98,7 +98,7 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
     backbone = (MultiLevelFeatures.probe(backbone, spec.preprocessing.example_batch()) if all_levels
                 else MultiLevelFeatures(backbone, [], [spec.feature_dim]))
     # Not cached: the embedding cache holds final features only, and these are extracted once per run.
-    found = features.extract(spec, [(s.hash, str(project.path_of(s))) for s in samples], model=backbone,
+    found = features.extract(spec, [(s.hash, features.sample_source(project, spec, s)) for s in samples], model=backbone,
                              progress=progress, should_stop=should_stop)
     if should_stop is not None and should_stop():
         return None

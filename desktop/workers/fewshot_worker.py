@@ -1,7 +1,7 @@
 """The few-shot worker: builds a prototype model (core.fewshot) on the training thread, as a run.
 
-Like TrainWorker it holds no logic of its own: core embeds the labelled samples (with progress and
-a way to stop), then ``fewshot_run`` saves the run; the worker re-emits what happened as signals
+Like TrainWorker it holds no logic of its own: ``fewshot_run`` embeds the labelled samples (with
+progress and a way to stop) and saves the run; the worker re-emits what happened as signals
 carrying plain values.
 """
 
@@ -35,14 +35,13 @@ class FewshotWorker(RunBuilderWorker):
         import time
 
         from core.fewshot import fewshot_run
-        from core.fewshot.quick import prepare_fewshot
 
-        prepare_fewshot(self._project, spec, progress=lambda done, total: self.progress.emit((done, total)),
-                        should_stop=lambda: self._control.cancelled)
-        if self._control.cancelled:
+        result = fewshot_run(self._project, spec, min_classes=2,
+                             progress=lambda done, total: self.progress.emit((done, total)),
+                             should_stop=lambda: self._control.cancelled)
+        if result is None:
             self.fewshot_end.emit(FewshotEnd("cancelled", backbone=spec.name, seconds=time.perf_counter() - started))
             return
-        result = fewshot_run(self._project, spec)
         self.fewshot_end.emit(FewshotEnd(
             "completed", result["run_id"], spec.name, tuple(result["class_names"]),
             tuple(result["examples_per_class"]), result["metrics"].get("val_acc"), time.perf_counter() - started))

@@ -94,3 +94,19 @@ def test_train_mode_fewshot_from_the_command_line(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["mode"] == "fewshot" and out["examples_per_class"] == [2, 2, 2]
     assert (tmp_path / "p" / "runs" / out["run_id"] / "best.pt").is_file()
+
+
+def test_a_stopped_fewshot_build_saves_nothing_and_two_classes_can_be_required(tmp_path):
+    from core.errors import TransferLabError
+    from core.runs import list_runs
+
+    project = _shots(tmp_path, 1)
+    try:
+        assert fewshot_run(project, should_stop=lambda: True) is None and list_runs(project) == []
+        for s in project.samples(label="square") + project.samples(label="triangle"):
+            project.clear_label([s.id])
+        with pytest.raises(TransferLabError, match="at least two classes"):
+            fewshot_run(project, min_classes=2)
+        assert fewshot_run(project)["class_names"] == ["circle"]  # the command line takes one class
+    finally:
+        project.close()
