@@ -37,12 +37,7 @@ class RunInfo:
 
 def list_runs(project) -> list[RunInfo]:
     """Newest first. Runs recorded in the project and run folders present on disk."""
-    rows = {
-        rid: (status, created, json.loads(cfg or "{}"), json.loads(metrics) if metrics else {})
-        for rid, status, created, cfg, metrics in project.conn.execute(
-            "SELECT id, status, created_at, config, metrics FROM runs"
-        )
-    }
+    rows = {r.id: (r.status, r.created_at, r.config, r.metrics) for r in project.run_records().values()}
     out = []
     runs_dir = Path(project.runs_dir)
     names = set(rows) | ({p.name for p in runs_dir.iterdir() if p.is_dir()} if runs_dir.is_dir() else set())

@@ -139,19 +139,11 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
             y_set = np.array([set_classes.index(labels[sample_ids[r]]) for r in rows], dtype=np.int64)
             result.label_sets[name] = evaluate(extra[name][rows], y_set, set_classes)
     if not project.read_only:
-        _store_predictions(project, loaded.info.id, classes, sample_ids, probs)
+        project.store_predictions(loaded.info.id, [(sid, classes[int(p.argmax())], float(p.max()))
+                                                   for sid, p in zip(sample_ids, probs)])
     if write_report:
         _write_reports(project, loaded, result, {sid: samples[i] for sid, i in zip(sample_ids, kept)})
     return result
-
-
-def _store_predictions(project, run_id, classes, sample_ids, probs) -> None:
-    with project.transaction() as conn:
-        ids = {name: cid for cid, name in conn.execute("SELECT id, name FROM classes")}
-        conn.executemany(
-            "INSERT OR REPLACE INTO predictions (sample_id, run_id, label_id, confidence) VALUES (?, ?, ?, ?)",
-            [(sid, run_id, ids.get(classes[int(p.argmax())]), float(p.max())) for sid, p in zip(sample_ids, probs)],
-        )
 
 
 def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:

@@ -22,11 +22,12 @@ from core.project.label_sets import LabelSetOps
 from core.project.labels import LabelOps
 from core.project.lock import ProjectLock
 from core.project.models import SPLITS, ClassCounts, ProjectStatus, Sample
+from core.project.run_records import RunRecordOps
+from core.project.sample_queries import SampleQueryOps, where_clause
 from core.project.schema import SCHEMA_VERSION, db_version, migrate
 from core.project.splits import SplitOps
 
 SUBFOLDERS = ("media", "cache", "runs")
-UNLABELLED = object()  # filter value: samples without a label
 
 _SAMPLE_COLUMNS = (
     "s.id, s.hash, s.kind, s.media_path, s.original_path, c.name, s.split, s.status, s.status_reason, "
@@ -39,7 +40,7 @@ def _row_to_sample(row) -> Sample:
     return Sample(*row)
 
 
-class Project(LabelOps, LabelSetOps, SplitOps):
+class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps):
     """An open project. Use as a context manager, or call close()."""
 
     def __init__(self, root: Path, config: ProjectConfig, *, read_only: bool, lock: ProjectLock | None):
@@ -258,28 +259,6 @@ class Project(LabelOps, LabelSetOps, SplitOps):
 
     # ------------------------------------------------------------ samples
 
-    def _where(self, label, split, status, search, kind) -> tuple[str, list]:
-        clauses, params = [], []
-        if label is UNLABELLED:
-            clauses.append("s.label_id IS NULL")
-        elif label is not None:
-            clauses.append("c.name = ?")
-            params.append(label)
-        if split is not None:
-            clauses.append("s.split = ?" if split in SPLITS else "s.split IS NULL")
-            if split in SPLITS:
-                params.append(split)
-        if status is not None:
-            clauses.append("s.status = ?")
-            params.append(status)
-        if kind is not None:
-            clauses.append("s.kind = ?")
-            params.append(kind)
-        if search:
-            clauses.append("s.original_path LIKE ? ESCAPE '\\'")
-            params.append("%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def samples(
         self,
         *,
@@ -293,7 +272,7 @@ class Project(LabelOps, LabelSetOps, SplitOps):
     ) -> list[Sample]:
         """Samples in import order. ``label=UNLABELLED`` selects unlabelled ones; ``split='none'``
         selects samples without a split."""
-        where, params = self._where(label, split, status, search, kind)
+        where, params = where_clause(label, split, status, search, kind)
         sql = f"SELECT {_SAMPLE_COLUMNS} FROM samples s LEFT JOIN classes c ON c.id = s.label_id{where} ORDER BY s.id"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
@@ -301,7 +280,7 @@ class Project(LabelOps, LabelSetOps, SplitOps):
         return [_row_to_sample(r) for r in self.conn.execute(sql, params)]
 
     def count(self, *, label=None, split=None, status=None, search=None, kind=None) -> int:
-        where, params = self._where(label, split, status, search, kind)
+        where, params = where_clause(label, split, status, search, kind)
         sql = f"SELECT COUNT(*) FROM samples s LEFT JOIN classes c ON c.id = s.label_id{where}"
         return int(self.conn.execute(sql, params).fetchone()[0])
 

@@ -108,11 +108,4 @@ def record_run(project, run_id: str, status: str, config: dict, metrics: dict | 
     """Insert or update the project's runs table (skipped for read-only projects or plain data)."""
     if project is None or getattr(project, "read_only", True):
         return
-    import time
-
-    with project.transaction() as conn:
-        conn.execute(
-            "INSERT INTO runs (id, created_at, status, config, metrics) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET status = excluded.status, metrics = excluded.metrics",
-            (run_id, time.time(), status, json.dumps(config), json.dumps(metrics) if metrics else None),
-        )
+    project.record_run(run_id, status, config, metrics)

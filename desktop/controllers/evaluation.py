@@ -31,12 +31,9 @@ def evaluate(_progress, project, run_id: str, spec=None) -> EvaluationView:
         if s.id in wanted:
             view.samples[s.id] = s
             view.truth[s.id] = s.label
-    rows = project.conn.execute(
-        "SELECT p.sample_id, c.name, p.confidence FROM predictions p LEFT JOIN classes c ON c.id = p.label_id "
-        "WHERE p.run_id = ?", (result.run_id,))
-    for sid, name, confidence in rows:
+    for sid, (name, confidence) in project.predictions_of(result.run_id).items():
         if sid in wanted and name in classes:
-            view.predicted[sid] = (name, float(confidence))
+            view.predicted[sid] = (name, confidence)
     for m in result.evaluation.mistakes:  # read-only projects store no predictions: mistakes still show
         sid = result.sample_ids[m.index]
         view.predicted.setdefault(sid, (m.predicted_label, m.confidence))

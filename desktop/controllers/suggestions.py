@@ -178,7 +178,7 @@ class SuggestionController(QObject):
         if run_id is None:
             self._refresh_quick(project, generation)
             return
-        from core.project.project import UNLABELLED
+        from core.project import UNLABELLED
 
         samples = project.samples(label=UNLABELLED, status="ok")
         if not samples:

@@ -125,8 +125,10 @@ def test_eval_writes_reports_and_predictions(tmp_path):
         assert data["run_id"] == result.run_id and "per_class" in data
         html = Path(result.report_html).read_text()
         assert "Confusion matrix" in html and "Worst mistakes" in html
-        stored = project.conn.execute("SELECT COUNT(*) FROM predictions WHERE run_id = ?", (result.run_id,)).fetchone()[0]
-        assert stored == 6
+        stored = project.predictions_of(result.run_id)
+        assert sorted(stored) == sorted(result.sample_ids)
+        for m in ev.mistakes:  # what was stored is what the evaluation predicted
+            assert stored[result.sample_ids[m.index]] == (m.predicted_label, pytest.approx(m.confidence))
     finally:
         project.close()
 

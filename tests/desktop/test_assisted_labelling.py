@@ -11,7 +11,7 @@ from tests.core.test_train_support import make_colour_project, tiny_spec
 
 @pytest.fixture
 def assisted(make_window, tmp_path):
-    from core.project.project import UNLABELLED
+    from core.project import UNLABELLED
     from core.train import TrainConfig, Trainer
 
     spec = tiny_spec(tmp_path / "weights")
