@@ -58,7 +58,7 @@ def build(method: str, project: Project, args, seed: int) -> tuple[str, float, d
     start = time.perf_counter()
     if method == "prototypes":
         run = fewshot_run(project)
-        return run["run_id"], time.perf_counter() - start, {"leave_one_out_acc": run["metrics"].get("val_acc")}
+        return run.run_id, time.perf_counter() - start, {"leave_one_out_acc": run.metrics.get("val_acc")}
     config = TrainConfig(mode=method, batch_size=args.batch, seed=seed, device="cpu",
                          epochs=args.epochs if method == "finetune" else args.probe_epochs)
     end = Trainer(project, config).fit()

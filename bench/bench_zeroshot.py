@@ -81,7 +81,7 @@ def one_split(root: Path, held: list[tuple[str, str]], per_class: int, seed: int
             started = time.perf_counter()
             run = zeroshot_run(project, all_levels=all_levels)
             seconds = time.perf_counter() - started
-            loaded = load_run(project, run["run_id"])
+            loaded = load_run(project, run.run_id)
             probs, kept, _ = predict_samples(loaded, held_project, samples)
             predicted = [loaded.class_names[int(p.argmax())] for p in probs]
             truth = [samples[i].label for i in kept]
@@ -89,7 +89,7 @@ def one_split(root: Path, held: list[tuple[str, str]], per_class: int, seed: int
                          for c in sorted(set(truth))}
             out[name] = {"accuracy": float(np.mean([p == t for p, t in zip(predicted, truth)])),
                          "per_class": per_class, "seconds": round(seconds, 2),
-                         "train_acc": run["metrics"]["train_acc"]}
+                         "train_acc": run.metrics["train_acc"]}
         return out
     finally:
         project.close()

@@ -31,6 +31,7 @@ import torch
 from core.atomic import atomic_write_text
 from core.backbones import BackboneSpec, FeatureModel, get
 from core.errors import TransferLabError
+from core.user_data import data_dir
 
 
 class WeightsError(TransferLabError):
@@ -46,16 +47,6 @@ class ResolvedWeights:
 
 
 # ------------------------------------------------------------------ places
-
-
-def data_dir() -> Path:
-    """TransferLab's per-user data folder (imported weights, latency measurements)."""
-    override = os.environ.get("TRANSFERLAB_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("TransferLab", appauthor=False))
 
 
 def imported_dir() -> Path:

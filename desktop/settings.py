@@ -1,4 +1,4 @@
-"""Settings kept between sessions (QSettings), and where TransferLab keeps its own data.
+"""Settings kept between sessions (QSettings), and where new projects go by default.
 
 A version key lets a later release migrate or reset settings it no longer understands.
 """
@@ -17,11 +17,6 @@ APP_NAME = "TransferLab"
 ORGANISATION = "TransferLab"
 SETTINGS_VERSION = 1
 MAX_RECENT = 12
-
-
-def data_dir() -> Path:
-    """Per-user application data (caches that are not tied to one project, downloaded weights)."""
-    return Path(platformdirs.user_data_dir(APP_NAME, ORGANISATION))
 
 
 def default_projects_dir() -> Path:

@@ -19,6 +19,7 @@ import torch
 
 from core.atomic import atomic_write_text
 from core.backbones.registry import get
+from core.user_data import data_dir
 
 RUNS = 5  # after two warm-up runs; the median is kept
 BUDGET_S = 1.0  # slow backbones stop after this much timing (at least 3 runs)
@@ -40,8 +41,6 @@ def cpu_model() -> str:
 
 
 def _store_path():
-    from core.weights import data_dir
-
     return data_dir() / "latency.json"
 
 

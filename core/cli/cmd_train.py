@@ -153,7 +153,7 @@ def _run(args) -> int:
             result = trainer.fit()
             transfer = None
             if args.from_run and dist.is_main and result.best_path:
-                from core.train.transfer import before_and_after
+                from core.evaluate.before_after import before_and_after
 
                 transfer = before_and_after(project, args.from_run, result.run_id,
                                             class_map=trainer.config.class_map)
@@ -200,16 +200,19 @@ def _run(args) -> int:
     return 130 if result.status == "cancelled" else 0
 
 
-def _build(args, build) -> dict | None:
+def _build(args, build):
     """Run ``build(project, spec)`` (a few-shot or zero-shot run: no training loop); print its JSON
-    and return None with --json, else return it for a summary."""
+    and return None with --json, else return its result (a FitEnd) for a summary."""
     from core import backbones
 
     with open_for_writing(args.dir) as project:
         spec = backbones.get(args.backbone) if args.backbone else None
         result = build(project, spec)
     if args.json:
-        print_json(result)
+        details = dict(result.details)
+        print_json({"run_id": result.run_id, "mode": args.mode, "device": details.pop("device", "cpu"),
+                    "metrics": result.metrics, **details, "run_dir": result.run_dir,
+                    "seconds": round(result.seconds, 3)})
         return None
     return result
 
@@ -220,11 +223,12 @@ def _fewshot(args) -> int:
     result = _build(args, fewshot_run)
     if result is None:
         return 0
-    counts = ", ".join(f"{c} {n}" for c, n in zip(result["class_names"], result["examples_per_class"]))
-    acc = result["metrics"].get("val_acc")
+    d = result.details
+    counts = ", ".join(f"{c} {n}" for c, n in zip(d["class_names"], d["examples_per_class"]))
+    acc = result.metrics.get("val_acc")
     score = f"; leave-one-out accuracy {acc:.1%}" if acc is not None else ""
-    print(f"Few-shot model {result['run_id']} from {counts} example(s) in {result['seconds']:.1f}s{score}.")
-    print(f"  export it: transferlab export {args.dir} model.onnx --run {result['run_id']}")
+    print(f"Few-shot model {result.run_id} from {counts} example(s) in {result.seconds:.1f}s{score}.")
+    print(f"  export it: transferlab export {args.dir} model.onnx --run {result.run_id}")
     return 0
 
 
@@ -234,12 +238,13 @@ def _zeroshot(args) -> int:
     result = _build(args, zeroshot_run)
     if result is None:
         return 0
-    print(f"Zero-shot model {result['run_id']}: {len(result['attributes'])} attribute detectors trained on "
-          f"{', '.join(result['classes_with_examples'])} in {result['seconds']:.1f}s.")
-    if result["classes_by_description_only"]:
-        print(f"  recognises by description alone: {', '.join(result['classes_by_description_only'])}")
-    if result["attributes_never_varied"]:
+    d = result.details
+    print(f"Zero-shot model {result.run_id}: {len(d['attributes'])} attribute detectors trained on "
+          f"{', '.join(d['classes_with_examples'])} in {result.seconds:.1f}s.")
+    if d["classes_by_description_only"]:
+        print(f"  recognises by description alone: {', '.join(d['classes_by_description_only'])}")
+    if d["attributes_never_varied"]:
         print(f"  cannot learn (every class with examples has it, or none does): "
-              f"{', '.join(result['attributes_never_varied'])}")
-    print(f"  export it: transferlab export {args.dir} model.onnx --run {result['run_id']}")
+              f"{', '.join(d['attributes_never_varied'])}")
+    print(f"  export it: transferlab export {args.dir} model.onnx --run {result.run_id}")
     return 0

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import torch
 
 from core.atomic import atomic_write_text
 from core.errors import TransferLabError
 from core.evaluate import report_html
 from core.evaluate.metrics import Evaluation, evaluate
 from core.media import MediaError, decode_image, fit_length
+from core.runs import load_run
 
 
 @dataclass
@@ -64,8 +66,6 @@ def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress:
 
     Multi-task runs: the probabilities are the main label set's; pass a dict as ``label_sets`` to
     get {extra label set: probabilities [N, C_set]} too."""
-    import torch
-
     sizes = loaded.head_sizes
     extra: list[list[np.ndarray]] = [[] for _ in sizes[1:]]
     pre = loaded.spec.preprocessing
@@ -109,8 +109,6 @@ def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress:
 
 def evaluate_run(project, run=None, *, split: str | None = None, progress: Callable | None = None,
                  write_report: bool = True, spec=None) -> RunEvaluation:
-    from core.runs import load_run
-
     loaded = load_run(project, run, spec=spec)
     classes = loaded.class_names
     index = {c: k for k, c in enumerate(classes)}

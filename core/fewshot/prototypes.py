@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -11,8 +10,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from core import backbones, features
 from core.errors import TransferLabError
 from core.fewshot.maths import DEFAULT_SCALE, leave_one_out, prototypes_from  # noqa: F401 - part of this API
+from core.run_kinds import RunKind, register
+from core.train.built_runs import cancelled_build, save_built_run
+from core.train.events import FitEnd
+from core.weights import load_pretrained
 
 
 class PrototypeHead(nn.Module):
@@ -53,9 +57,6 @@ def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"),
     """(prototypes, spec, backbone) from the labelled samples of ``splits`` (cached embeddings);
     None when ``should_stop()`` turned true while samples were embedded. ``min_classes``: fewer
     classes with an example is a sentence (the app asks for two; the command line takes one)."""
-    from core import backbones, features
-    from core.weights import load_pretrained
-
     spec = spec or backbones.default_for(project.task)
     samples = [s for s in project.samples(status="ok") if s.label is not None and s.split in splits]
     class_names = [c for c in project.class_names() if any(s.label == c for s in samples)]
@@ -83,33 +84,31 @@ def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"),
 
 
 def fewshot_run(project, spec=None, *, scale: float = DEFAULT_SCALE, min_classes: int = 1,
-                progress=None, should_stop=None) -> dict | None:
-    """Build the prototype model from every labelled train/val sample and save it as a run; None
-    (nothing saved) when ``should_stop()`` turned true while samples were embedded."""
-    from core.train import checkpoint as ckpt_io
-    from core.train.trainer import new_run_id
-
+                progress=None, should_stop=None) -> FitEnd:
+    """Build the prototype model from every labelled train/val sample and save it as a run; a
+    cancelled result (nothing saved) when ``should_stop()`` turned true while samples were embedded.
+    ``metrics["val_acc"]`` is the leave-one-out accuracy (absent when no class has two examples)."""
     started = time.perf_counter()
     built = build_prototypes(project, spec, min_classes=min_classes, progress=progress, should_stop=should_stop)
     if built is None:
-        return None
+        return cancelled_build(started)
     protos, spec, backbone = built
     model = PrototypeClassifier(backbone, torch.from_numpy(protos.vectors), scale)
-    run_id = new_run_id()
-    files = ckpt_io.RunFiles(project.runs_dir / run_id)
     metrics = {"val_acc": protos.leave_one_out_accuracy} if protos.leave_one_out_accuracy is not None else {}
-    config = {"backbone": spec.name, "mode": "fewshot", "scale": scale}
-    files.create(config, {"run_id": run_id, "backbone": spec.name, "class_names": protos.class_names,
-                          "examples_per_class": protos.counts, "preprocessing": spec.preprocessing.settings()})
-    ckpt_io.save(files.best, {
-        "model": model.state_dict(), "head": "prototype", "epoch": 0, "config": config,
-        "run_id": run_id, "backbone": spec.name, "class_names": protos.class_names, "mode": "fewshot",
-        "mode_reason": "prototypes of the labelled examples (no training)",
-        "preprocessing": spec.preprocessing.settings(), "modality": spec.modality,
-        "sample_rate": int(project.config.sample_rate), "best": {"epoch": 0, **metrics},
-    })
-    files.append_metrics({"epoch": 0, **metrics, "examples_per_class": protos.counts})
-    ckpt_io.record_run(project, run_id, "completed", config, metrics)
-    return {"run_id": run_id, "mode": "fewshot", "device": "cpu", "metrics": metrics,
-            "class_names": protos.class_names, "examples_per_class": protos.counts,
-            "run_dir": str(files.dir), "seconds": round(time.perf_counter() - started, 3)}
+    return save_built_run(
+        project, PROTOTYPES, model, spec, config={"backbone": spec.name, "mode": "fewshot", "scale": scale},
+        class_names=protos.class_names, mode_reason="prototypes of the labelled examples (no training)",
+        metrics=metrics, started=started, info={"examples_per_class": protos.counts},
+        row={"examples_per_class": protos.counts},
+        details={"device": "cpu", "class_names": protos.class_names, "examples_per_class": protos.counts})
+
+
+def _write(model: PrototypeClassifier) -> dict:
+    return {"model": model.state_dict()}
+
+
+def _read(checkpoint: dict, spec) -> PrototypeClassifier:
+    return PrototypeClassifier(spec.build(), torch.zeros(len(checkpoint["class_names"]), spec.feature_dim))
+
+
+PROTOTYPES = register(RunKind("prototype", _write, _read))

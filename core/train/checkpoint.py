@@ -1,4 +1,4 @@
-"""Checkpoints (last.pt, best.pt) and the other files of runs/<id>/.
+"""Checkpoints (last.pt, best.pt) of runs/<id>/ (the run's other files: core.run_catalogue).
 
 A checkpoint holds only tensors and plain Python values, so ``torch.load(weights_only=True)`` reads
 it: model, optimizer and schedule state, epoch, config, class names, RNG states (as tensors), the
@@ -9,7 +9,6 @@ saving leaves the previous file intact.
 from __future__ import annotations
 
 import io
-import json
 import os
 import random
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.atomic import atomic_write_bytes, atomic_write_text
+from core.atomic import atomic_write_bytes
 from core.errors import TransferLabError
 
 SCHEMA_VERSION = 1
@@ -73,39 +72,3 @@ def load(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path} is not a checkpoint this TransferLab can read "
                               f"(format {found}, expected {SCHEMA_VERSION}).")
     return ckpt
-
-
-class RunFiles:
-    """runs/<id>/: config.json once, metrics.jsonl one line per epoch, the checkpoints."""
-
-    def __init__(self, run_dir: Path):
-        self.dir = Path(run_dir)
-        self.last = self.dir / "last.pt"
-        self.best = self.dir / "best.pt"
-        self.metrics = self.dir / "metrics.jsonl"
-        self.config = self.dir / "config.json"
-
-    def create(self, config: dict, extra: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.config, json.dumps({**extra, "config": config}, indent=1))
-
-    def append_metrics(self, row: dict) -> None:
-        # One short line appended and fsynced: a crash loses at most the line being written.
-        with open(self.metrics, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    def truncate_metrics(self, epochs: int) -> None:
-        """Keep the first ``epochs`` lines (a resumed run rewrites epochs after its checkpoint)."""
-        if not self.metrics.exists():
-            return
-        lines = self.metrics.read_text(encoding="utf-8").splitlines()[:epochs]
-        atomic_write_text(self.metrics, "".join(line + "\n" for line in lines))
-
-
-def record_run(project, run_id: str, status: str, config: dict, metrics: dict | None) -> None:
-    """Insert or update the project's runs table (skipped for read-only projects or plain data)."""
-    if project is None or getattr(project, "read_only", True):
-        return
-    project.record_run(run_id, status, config, metrics)

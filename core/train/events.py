@@ -78,6 +78,7 @@ class FitEnd:
     seconds: float
     skipped_files: int = 0
     batch_size: int = 0  # at the end (smaller than asked after an out-of-memory backoff)
+    details: dict[str, Any] = field(default_factory=dict)  # what a run built without epochs adds (core.train.built_runs)
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,11 @@ import torch
 
 from core import backbones
 from core.errors import TransferLabError
+from core.run_catalogue import RunFiles, new_run_id, record_run
 from core.train import checkpoint as ckpt_io
 from core.train import events
 from core.train.auto_mode import choose_mode
+from core.train.classifier_kind import TRAINED
 from core.train.config import TrainConfig
 from core.train.control import TrainControl
 from core.train.data import LabelledData, check, from_project
@@ -130,7 +132,7 @@ class Trainer:
         model.to(device)
         if device.type == "cuda" and spec.modality == "image":
             model.to(memory_format=torch.channels_last)
-        self.files = ckpt_io.RunFiles(data.runs_dir / self.run_id)
+        self.files = RunFiles(data.runs_dir / self.run_id)
         start_epoch = int(self._resume_state["epoch"]) if self._resume_state else 0
         if self.dist.is_main:
             self.files.create(config.to_dict(), {"run_id": self.run_id, "backbone": spec.name,
@@ -336,10 +338,11 @@ class Trainer:
                 model.standardise_features(torch.cat(feats), per_feature=False)
 
     def _payload(self, model, optimizer, state, epochs_done, config, history, best) -> dict:
-        return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": {"schedule": state.schedule, "step": state.step, "progress": state.progress},
-                "epoch": epochs_done, "config": config.to_dict(), "batch_size": state.batch_size,
-                "history": history, "best": best, "rng": ckpt_io.rng_state(), **self.meta}
+        return TRAINED.payload(model, {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": {"schedule": state.schedule, "step": state.step, "progress": state.progress},
+            "epoch": epochs_done, "config": config.to_dict(), "batch_size": state.batch_size,
+            "history": history, "best": best, "rng": ckpt_io.rng_state(), **self.meta})
 
     def _broken(self, item, reason: str, announce: bool = True) -> None:
         self.skipped += 1
@@ -364,7 +367,7 @@ class Trainer:
     def _record(self, status: str, metrics) -> None:
         if self.dist.is_main:
             try:
-                ckpt_io.record_run(self.project, self.run_id, status, self.config.to_dict(), metrics)
+                record_run(self.project, self.run_id, status, self.config.to_dict(), metrics)
             except Exception:  # the runs table is a convenience; never hide the real outcome
                 pass
 
@@ -412,7 +415,3 @@ def seed_epoch(seed: int, epoch: int) -> torch.Generator:
     np.random.seed(value)
     random.seed(value)
     return torch.Generator().manual_seed(value + 1)
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import torch
 
+from core import run_kinds
 from core.errors import TransferLabError
+from core.run_catalogue import find_run, run_from_folder
+from core.train import checkpoint as ckpt_io
 
 
 @dataclass(frozen=True)
@@ -48,21 +51,16 @@ class InitFromRun:
 
 
 def read_init_run(project, ref: str) -> InitFromRun:
-    from core.runs import find_run
-    from core.train import checkpoint as ckpt_io
-
     if project is None:
-        from core.runs import run_from_folder
-
         info = run_from_folder(ref)
         if info is None:
             raise TransferLabError(f"'{ref}' is not a run folder with a trained model (best.pt).")
     else:
         info = find_run(project, ref)
     ckpt = ckpt_io.load(info.dir / "best.pt")
-    if ckpt.get("head") == "prototype":
-        raise TransferLabError(f"Run {info.id} is a few-shot model (no trained weights to start from); "
-                               "choose a probe, finetune or full run.")
+    if run_kinds.name_of(ckpt) != run_kinds.CLASSIFIER:
+        raise TransferLabError(f"Run {info.id} is a {ckpt.get('mode', 'different')} model, not a trained classifier (no "
+                               "trained weights to start from); choose a probe, finetune or full run.")
     stat = (info.dir / "best.pt").stat()
     identity = f"run:{info.id}:{stat.st_size}:{stat.st_mtime_ns}"
     return InitFromRun(info.id, ckpt["backbone"], list(ckpt["class_names"]), dict(ckpt.get("preprocessing") or {}),
@@ -93,34 +91,3 @@ def apply_init(model, init: InitFromRun, class_names: list[str], class_map: dict
                 model.head.weight[k].copy_(state["head.weight"][old[sources[c]]])
                 model.head.bias[k].copy_(state["head.bias"][old[sources[c]]])
     return [c if sources[c] == c else f"{sources[c]} -> {c}" for c in class_names if c in sources]
-
-
-def before_and_after(project, from_run: str, new_run: str, split: str = "val", class_map: dict | None = None) -> dict:
-    """Accuracy on this project's ``split`` samples of the earlier model (on the classes it knows,
-    renamed through ``class_map``) and of the new one (on all of them, and on the same known-class
-    samples), for the report."""
-    import numpy as np
-
-    from core.evaluate.run_eval import predict_samples
-    from core.runs import load_run
-
-    rename = dict(class_map or {})
-
-    def accuracy(loaded, samples, renamed=False):
-        if not samples:
-            return None
-        probs, kept, _ = predict_samples(loaded, project, samples)
-        if not kept:
-            return None
-        names = [rename.get(c, c) if renamed else c for c in loaded.class_names]
-        return float(np.mean([names[int(p.argmax())] == samples[i].label for p, i in zip(probs, kept)]))
-
-    old, new = load_run(project, from_run), load_run(project, new_run)
-    samples = [s for s in project.samples(status="ok", split=split) if s.label is not None]
-    known_names = {rename.get(c, c) for c in old.class_names}
-    known = [s for s in samples if s.label in known_names]
-    return {
-        "from_run": old.info.id, "split": split, "samples": len(samples), "known_class_samples": len(known),
-        "before": accuracy(old, known, renamed=True), "after_on_known_classes": accuracy(new, known),
-        "after": accuracy(new, samples),
-    }

@@ -18,7 +18,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from core import backbones, features
 from core.errors import TransferLabError
+from core.run_kinds import RunKind, register
+from core.train.built_runs import cancelled_build, save_built_run
+from core.train.events import FitEnd
+from core.weights import load_pretrained
 from core.zeroshot.levels import MultiLevelFeatures, level_scales
 
 
@@ -69,16 +74,13 @@ def _matrix(classes: list[str], attributes: list[str], described: dict[str, list
 
 
 def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, weight_decay: float = 0.5,
-                 all_levels: bool = True, progress=None, should_stop=None) -> dict | None:
+                 all_levels: bool = True, progress=None, should_stop=None) -> FitEnd:
     """Train attribute detectors on the labelled samples of described classes; save a model that
     scores every described class, those without examples included. ``all_levels=False`` reads the
     final features only (the benchmark's reference). ``progress(done, total)`` follows the feature
-    extraction; when ``should_stop()`` turns true there, nothing is saved and None is returned."""
-    from core import backbones, features
-    from core.train import checkpoint as ckpt_io
-    from core.train.trainer import new_run_id
-    from core.weights import load_pretrained
-
+    extraction; when ``should_stop()`` turns true there, nothing is saved and the result is cancelled.
+    ``details`` names the classes with examples, those known by description alone, and the
+    attributes that never varied among the classes with examples (nothing to learn them from)."""
     started = time.perf_counter()
     described = project.class_attributes()
     if len(described) < 2:
@@ -101,7 +103,7 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
     found = features.extract(spec, [(s.hash, features.sample_source(project, spec, s)) for s in samples], model=backbone,
                              progress=progress, should_stop=should_stop)
     if should_stop is not None and should_stop():
-        return None
+        return cancelled_build(started)
     row = {h: i for i, h in enumerate(found.hashes)}
     kept = [s for s in samples if s.hash in row]
     x = torch.from_numpy(found.vectors[[row[s.hash] for s in kept]])
@@ -129,26 +131,31 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
                                "try fewer epochs or a lower learning rate.")
     with torch.no_grad():
         train_acc = float((head(x).argmax(1) == torch.tensor([classes.index(s.label) for s in kept])).float().mean())
-    run_id = new_run_id()
-    files = ckpt_io.RunFiles(project.runs_dir / run_id)
     config = {"backbone": spec.name, "mode": "zeroshot", "attributes": attributes, "levels": backbone.levels,
               "level_dims": backbone.dims}
-    metrics = {"train_acc": train_acc}
-    files.create(config, {"run_id": run_id, "backbone": spec.name, "class_names": classes,
-                          "class_attributes": described, "unseen_classes": unseen,
-                          "preprocessing": spec.preprocessing.settings()})
-    ckpt_io.save(files.best, {
-        "model": model.state_dict(), "head": "attributes", "attributes": attributes, "levels": backbone.levels,
-        "level_dims": backbone.dims, "epoch": 0, "config": config,
-        "run_id": run_id, "backbone": spec.name, "class_names": classes, "mode": "zeroshot",
-        "mode_reason": f"attribute detectors trained on {', '.join(seen)}; recognises {', '.join(unseen) or 'no'} "
-                       "class(es) by description alone",
-        "preprocessing": spec.preprocessing.settings(), "modality": spec.modality,
-        "sample_rate": int(project.config.sample_rate), "best": {"epoch": 0, **metrics},
-    })
-    files.append_metrics({"epoch": 0, **metrics})
-    ckpt_io.record_run(project, run_id, "completed", config, metrics)
-    return {"run_id": run_id, "mode": "zeroshot", "device": "cpu", "metrics": metrics, "class_names": classes,
-            "attributes": attributes, "classes_with_examples": seen, "classes_by_description_only": unseen,
-            "attributes_never_varied": flat, "run_dir": str(files.dir),
-            "seconds": round(time.perf_counter() - started, 3)}
+    return save_built_run(
+        project, ATTRIBUTES, model, spec, config=config, class_names=classes,
+        mode_reason=f"attribute detectors trained on {', '.join(seen)}; recognises {', '.join(unseen) or 'no'} "
+                    "class(es) by description alone",
+        metrics={"train_acc": train_acc}, started=started,
+        info={"class_attributes": described, "unseen_classes": unseen}, skipped=len(samples) - len(kept),
+        details={"device": "cpu", "class_names": classes, "attributes": attributes, "classes_with_examples": seen,
+                 "classes_by_description_only": unseen, "attributes_never_varied": flat},
+        attributes=attributes)
+
+
+def _write(model: AttributeClassifier, *, attributes: list[str]) -> dict:
+    return {"model": model.state_dict(), "attributes": list(attributes), "levels": model.backbone.levels,
+            "level_dims": model.backbone.dims}
+
+
+def _read(checkpoint: dict, spec) -> AttributeClassifier:
+    n = len(checkpoint["attributes"])
+    backbone, dim = spec.build(), spec.feature_dim
+    if checkpoint.get("levels") is not None:  # detectors reading every level (runs since format 4)
+        backbone = MultiLevelFeatures(backbone, checkpoint["levels"], checkpoint["level_dims"])
+        dim = backbone.feature_dim
+    return AttributeClassifier(backbone, dim, n, torch.zeros(len(checkpoint["class_names"]), n))
+
+
+ATTRIBUTES = register(RunKind("attributes", _write, _read))

@@ -26,7 +26,7 @@ class PlayResult:
 
 def cached_model(project, run_id: str, spec=None) -> Path:
     """runs/<id> as an ONNX file in cache/play/ (exported now if missing or older than the run)."""
-    from core.runs import find_run
+    from core.run_catalogue import find_run
 
     info = find_run(project, run_id)
     path = Path(project.cache_dir) / "play" / f"{info.id}.onnx"

@@ -28,7 +28,7 @@ class RunsController(QObject):
         session.closed.connect(lambda: self.refresh(select_newest=True))
 
     def runs(self):
-        """core.runs.RunInfo list, newest first."""
+        """core.run_catalogue.RunInfo list, newest first."""
         return list(self._runs)
 
     def usable(self):
@@ -39,7 +39,7 @@ class RunsController(QObject):
         return next((r for r in self._runs if r.id == run_id), None)
 
     def refresh(self, select_newest: bool = False) -> None:
-        from core.runs import list_runs
+        from core.run_catalogue import list_runs
 
         project = self._session.project
         try:

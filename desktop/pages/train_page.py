@@ -314,7 +314,7 @@ class TrainPage(QWidget):
         if e.status != "completed":
             self.status_label.setText("Stopped: no few-shot model was saved.")
             self.log.add("Stopped before the model was built.", "info")
-            self.progress.fewshot_finish(e)
+            self.progress.built_finish(e.status, e.val_acc)
             return
         n = sum(e.examples_per_class)
         score = f"; leave-one-out accuracy {100 * e.val_acc:.1f}%" if e.val_acc is not None else ""
@@ -325,7 +325,7 @@ class TrainPage(QWidget):
         counts = ", ".join(f"{c} {k}" for c, k in zip(e.class_names, e.examples_per_class))
         self.log.add(f"Run {e.run_id} ({e.backbone}): examples per class: {counts}.")
         self.log.add(text + " Evaluate, Play and Export can use it now.", "success")
-        self.progress.fewshot_finish(e)
+        self.progress.built_finish(e.status, e.val_acc)
 
     def _zeroshot_end(self, e) -> None:
         if e.status != "completed":
@@ -343,7 +343,7 @@ class TrainPage(QWidget):
             self.log.add(f"Could not learn {', '.join(e.attributes_never_varied)}: the same in every class with "
                          "examples.", "warning")
         self.log.add(text + " Evaluate, Play and Export can use it now.", "success")
-        self.progress.fewshot_finish(e)
+        self.progress.built_finish(e.status)
 
     def _failed(self, error) -> None:
         words = {"fewshot": "The few-shot model could not be built.", "zeroshot": "The zero-shot model could not be built."}

@@ -96,14 +96,15 @@ class TrainProgress(QFrame):
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
 
-    def fewshot_finish(self, end) -> None:
-        """A workers.fewshot_worker.FewshotEnd."""
+    def built_finish(self, status: str, leave_one_out: float | None = None) -> None:
+        """A model built without epochs (few-shot, zero-shot) is saved (or was stopped); a few-shot
+        model's leave-one-out accuracy, where it has one, is its score."""
         self.values["device"].setText("CPU")
-        self.values["eta"].setText("done" if end.status == "completed" else "stopped")
-        if end.val_acc is not None:
-            self.values["best"].setText(f"{100 * end.val_acc:.1f}%")
+        self.values["eta"].setText("done" if status == "completed" else "stopped")
+        if leave_one_out is not None:
+            self.values["best"].setText(f"{100 * leave_one_out:.1f}%")
             self.values["best"].setToolTip("Leave-one-out: each example classified by the others")
-        if end.status == "completed":
+        if status == "completed":
             self.bar.setRange(0, 1)
             self.bar.setValue(1)
 

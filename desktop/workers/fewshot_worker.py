@@ -39,9 +39,9 @@ class FewshotWorker(RunBuilderWorker):
         result = fewshot_run(self._project, spec, min_classes=2,
                              progress=lambda done, total: self.progress.emit((done, total)),
                              should_stop=lambda: self._control.cancelled)
-        if result is None:
+        if result.status == "cancelled":
             self.fewshot_end.emit(FewshotEnd("cancelled", backbone=spec.name, seconds=time.perf_counter() - started))
             return
         self.fewshot_end.emit(FewshotEnd(
-            "completed", result["run_id"], spec.name, tuple(result["class_names"]),
-            tuple(result["examples_per_class"]), result["metrics"].get("val_acc"), time.perf_counter() - started))
+            "completed", result.run_id, spec.name, tuple(result.details["class_names"]),
+            tuple(result.details["examples_per_class"]), result.metrics.get("val_acc"), time.perf_counter() - started))

@@ -40,10 +40,6 @@ class ZeroshotEnd:
     train_acc: float | None = None
     seconds: float = 0.0
 
-    @property
-    def val_acc(self) -> None:
-        return None  # no validation score: the progress card shows none (as for a few-shot model of one example each)
-
 
 class ZeroshotWorker(RunBuilderWorker):
     zeroshot_end = Signal(object)  # ZeroshotEnd
@@ -63,10 +59,11 @@ class ZeroshotWorker(RunBuilderWorker):
             self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
             return
         r = zeroshot_run(self._project, spec, should_stop=lambda: self._control.cancelled)
-        if r is None:
+        if r.status == "cancelled":
             self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))
             return
+        d = r.details
         self.zeroshot_end.emit(ZeroshotEnd(
-            "completed", r["run_id"], spec.name, tuple(r["class_names"]), tuple(r["classes_with_examples"]),
-            tuple(r["classes_by_description_only"]), tuple(r["attributes"]), tuple(r["attributes_never_varied"]),
-            dict(described), r["metrics"].get("train_acc"), time.perf_counter() - started))
+            "completed", r.run_id, spec.name, tuple(d["class_names"]), tuple(d["classes_with_examples"]),
+            tuple(d["classes_by_description_only"]), tuple(d["attributes"]), tuple(d["attributes_never_varied"]),
+            dict(described), r.metrics.get("train_acc"), time.perf_counter() - started))

@@ -49,7 +49,7 @@ def _accuracy(project, run_id, heldout) -> float:
 def test_prototypes_from_few_shots_beat_fine_tuning_on_them(tmp_path, heldout, shots):
     project = _shots(tmp_path, shots)
     try:
-        fewshot = _accuracy(project, fewshot_run(project)["run_id"], heldout)
+        fewshot = _accuracy(project, fewshot_run(project).run_id, heldout)
         tuned = _accuracy(project, Trainer(project, TrainConfig(mode="finetune", epochs=6, batch_size=8)).fit().run_id, heldout)
         print(f"\n{shots} shot(s) per class: prototypes {fewshot:.1%}, fine-tuning {tuned:.1%}")
         assert fewshot >= (0.7 if shots == 1 else 0.85)
@@ -62,8 +62,8 @@ def test_fewshot_run_exports_with_prototypes_inside(tmp_path):
     project = _shots(tmp_path, 3)
     try:
         run = fewshot_run(project)
-        assert run["examples_per_class"] == [3, 3, 3] and run["metrics"]["val_acc"] >= 0.5
-        report = export_run(project, tmp_path / "fewshot.onnx", run["run_id"])
+        assert run.details["examples_per_class"] == [3, 3, 3] and run.metrics["val_acc"] >= 0.5
+        report = export_run(project, tmp_path / "fewshot.onnx", run.run_id)
         assert report.parity_max_diff < 1e-4
         p = Predictor(report.path)
         assert p.metadata["mode"] == "fewshot"
@@ -98,15 +98,15 @@ def test_train_mode_fewshot_from_the_command_line(tmp_path, capsys):
 
 def test_a_stopped_fewshot_build_saves_nothing_and_two_classes_can_be_required(tmp_path):
     from core.errors import TransferLabError
-    from core.runs import list_runs
+    from core.run_catalogue import list_runs
 
     project = _shots(tmp_path, 1)
     try:
-        assert fewshot_run(project, should_stop=lambda: True) is None and list_runs(project) == []
+        assert fewshot_run(project, should_stop=lambda: True).status == "cancelled" and list_runs(project) == []
         for s in project.samples(label="square") + project.samples(label="triangle"):
             project.clear_label([s.id])
         with pytest.raises(TransferLabError, match="at least two classes"):
             fewshot_run(project, min_classes=2)
-        assert fewshot_run(project)["class_names"] == ["circle"]  # the command line takes one class
+        assert fewshot_run(project).details["class_names"] == ["circle"]  # the command line takes one class
     finally:
         project.close()

@@ -7,10 +7,10 @@ import pytest
 from PIL import Image, ImageFilter
 
 from core.errors import TransferLabError
+from core.evaluate.before_after import before_and_after
 from core.importer import import_files
 from core.project import Project
 from core.train import TrainConfig, Trainer
-from core.train.transfer import before_and_after
 from tests.helpers.media_factory import SHAPES, shape_image, write_image
 
 SIZE = dict(image_size=64, batch_size=16)

@@ -61,8 +61,8 @@ def zoo(tmp_path_factory):
 
 def _recognised(project, held, unseen) -> float:
     run = zeroshot_run(project)
-    assert run["classes_by_description_only"] == [unseen]
-    loaded = load_run(project, run["run_id"])
+    assert run.details["classes_by_description_only"] == [unseen]
+    loaded = load_run(project, run.run_id)
     samples = held.samples()
     probs, kept, _ = predict_samples(loaded, held, samples)
     predicted = [loaded.class_names[int(p.argmax())] for p in probs]
@@ -92,7 +92,7 @@ def test_any_held_out_combination_is_recognised(tmp_path, unseen):
 def test_zeroshot_model_exports_and_describes_its_classes(zoo, tmp_path):
     project, held, unseen = zoo
     run = zeroshot_run(project)
-    report = export_run(project, tmp_path / "zeroshot.onnx", run["run_id"])
+    report = export_run(project, tmp_path / "zeroshot.onnx", run.run_id)
     assert report.parity_max_diff < 1e-3
     p = Predictor(report.path)
     assert unseen in p.labels and p.metadata["mode"] == "zeroshot"

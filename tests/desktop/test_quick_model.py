@@ -240,7 +240,7 @@ def test_the_quick_model_suggests_what_a_saved_fewshot_run_predicts(tmp_path):
     try:
         quick = QuickModel().suggest(project)
         assert quick.class_names == ("circle", "square", "triangle") and quick.counts == (2, 1, 2)
-        run = load_run(project, fewshot_run(project)["run_id"])
+        run = load_run(project, fewshot_run(project).run_id)
         targets = [s for s in project.samples() if s.id in set(quick.sample_ids)]
         probs, kept, _ = predict_samples(run, project, targets)
         assert [targets[i].id for i in kept] == list(quick.sample_ids)

@@ -149,13 +149,13 @@ def test_the_zeroshot_mode_says_so_when_fewer_than_two_classes_are_described(mak
 
 def test_a_stopped_zeroshot_build_saves_nothing(tmp_path):
     """core's side of Stop: the feature extraction checks should_stop between batches."""
-    from core.runs import list_runs
+    from core.run_catalogue import list_runs
     from core.zeroshot import zeroshot_run
     from tests.core.test_zeroshot import _zoo
 
     project, held = _zoo(tmp_path, "green square")
     try:
-        assert zeroshot_run(project, should_stop=lambda: True) is None
+        assert zeroshot_run(project, should_stop=lambda: True).status == "cancelled"
         assert list_runs(project) == []
     finally:
         project.close()

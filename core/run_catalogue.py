@@ -1,0 +1,138 @@
+"""The runs of a project as files and rows: ids, the files of runs/<id>/, the project's record of
+each run, listing and finding them. Plain Python (no torch): the app lists runs and the command
+line names them without loading a model; core.runs loads one.
+
+runs/<id>/ holds config.json (written once), metrics.jsonl (a line per epoch), last.pt and best.pt
+(checkpoints, core.train.checkpoint), report.json/report.html (core.evaluate) and export.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.atomic import atomic_write_text
+from core.errors import TransferLabError
+from core.project.run_records import RunRecord
+
+
+class RunError(TransferLabError):
+    pass
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
+
+
+class RunFiles:
+    """runs/<id>/: config.json once, metrics.jsonl one line per epoch, the checkpoints."""
+
+    def __init__(self, run_dir: Path):
+        self.dir = Path(run_dir)
+        self.last = self.dir / "last.pt"
+        self.best = self.dir / "best.pt"
+        self.metrics = self.dir / "metrics.jsonl"
+        self.config = self.dir / "config.json"
+
+    def create(self, config: dict, extra: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.config, json.dumps({**extra, "config": config}, indent=1))
+
+    def append_metrics(self, row: dict) -> None:
+        # One short line appended and fsynced: a crash loses at most the line being written.
+        with open(self.metrics, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def truncate_metrics(self, epochs: int) -> None:
+        """Keep the first ``epochs`` lines (a resumed run rewrites epochs after its checkpoint)."""
+        if not self.metrics.exists():
+            return
+        lines = self.metrics.read_text(encoding="utf-8").splitlines()[:epochs]
+        atomic_write_text(self.metrics, "".join(line + "\n" for line in lines))
+
+
+def record_run(project, run_id: str, status: str, config: dict, metrics: dict | None) -> None:
+    """Insert or update the project's row of a run (skipped for read-only projects or plain data)."""
+    if project is None or getattr(project, "read_only", True):
+        return
+    project.record_run(run_id, status, config, metrics)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    dir: Path
+    status: str
+    created_at: float
+    metrics: dict
+    backbone: str | None
+    mode: str | None
+
+    @property
+    def has_model(self) -> bool:
+        return (self.dir / "best.pt").exists()
+
+
+def list_runs(project) -> list[RunInfo]:
+    """Newest first. Runs recorded in the project and run folders present on disk."""
+    rows = project.run_records()
+    out = []
+    runs_dir = Path(project.runs_dir)
+    names = set(rows) | ({p.name for p in runs_dir.iterdir() if p.is_dir()} if runs_dir.is_dir() else set())
+    for rid in names:
+        row = rows.get(rid) or RunRecord(rid, "unknown", 0.0, {}, {})  # a folder the project has no row of
+        d = runs_dir / rid
+        created = row.created_at or (d.stat().st_mtime if d.exists() else 0.0)
+        out.append(RunInfo(rid, d, row.status, float(created), row.metrics, row.config.get("backbone"),
+                           row.config.get("mode")))
+    return sorted(out, key=lambda r: (r.created_at, r.id), reverse=True)
+
+
+def run_from_folder(folder: str | os.PathLike) -> RunInfo | None:
+    """A run given by its folder (runs/<id>/ of this or any other project), or None."""
+    d = Path(folder).expanduser()
+    if not (d / "best.pt").is_file():
+        return None
+    d = d.resolve()
+    metrics = {}
+    try:
+        lines = (d / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.strip()]
+        scored = [r for r in rows if r.get("val_acc") is not None]
+        if scored:
+            best = max(scored, key=lambda r: r["val_acc"])
+            metrics = {k: best[k] for k in ("val_acc", "val_loss") if k in best}
+    except (OSError, ValueError):
+        pass
+    return RunInfo(d.name, d, "unknown", d.stat().st_mtime, metrics, None, None)
+
+
+def find_run(project, run: str | os.PathLike | None = None) -> RunInfo:
+    """The run named by id or folder, or the newest run that has a trained model."""
+    if run is not None and (os.sep in str(run) or Path(str(run)).is_absolute()):
+        info = run_from_folder(run)
+        if info is None:
+            raise RunError(f"'{run}' is not a run folder with a trained model (best.pt).")
+        return info
+    runs = list_runs(project)
+    if run is None:
+        usable = [r for r in runs if r.has_model]
+        if not usable:
+            raise RunError(
+                f"The project '{project.name}' has no trained model yet. Train one first: "
+                f"transferlab train {project.root}"
+            )
+        return usable[0]
+    wanted = Path(run).name if os.sep in str(run) else str(run)
+    for r in runs:
+        if r.id == wanted or r.id.startswith(wanted):
+            if not r.has_model:
+                raise RunError(f"The run {r.id} has no trained model (best.pt); it may have stopped before an epoch ended.")
+            return r
+    known = ", ".join(r.id for r in runs[:5]) or "none"
+    raise RunError(f"There is no run '{run}' in this project (recent runs: {known}).")
