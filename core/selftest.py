@@ -121,6 +121,8 @@ def run_self_test(*, quick: bool = False, device: str = "auto", workdir: str | o
     tmp = Path(tempfile.mkdtemp(prefix="transferlab-selftest-", dir=workdir))
     state: dict = {}
 
+    # Each step imports what it checks inside itself: a package missing from an installation (a
+    # frozen app without onnxruntime, say) then fails its own step with a reason, not the whole test.
     def sample_data() -> str:
         from core.resources import sample_dir
 

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser(commands)
         args = parser.parse_args(argv)
         if args.self_test:
-            from core.selftest import main as self_test
+            from core.selftest import main as self_test  # rarely used: not loaded for the other commands
 
             return self_test()
         if args.command is None:

@@ -19,6 +19,7 @@ def add_arguments(parser) -> None:
 
 def rows(modality: str | None = None, *, measure: bool = True, refresh: bool = False, notify=None) -> list[dict]:
     """Plain-value rows for the CLI and the GUI's backbone picker."""
+    # torch loads here, not when the CLI starts (every command's module is imported to build the help)
     from core.backbones import all_specs
     from core.backbones.latency import cached_latency_ms, latency_ms
     from core.weights import locate

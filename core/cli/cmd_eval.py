@@ -14,6 +14,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    # torch loads here, not when the CLI starts (every command's module is imported to build the help)
     from core.evaluate.run_eval import evaluate_run
 
     with open_for_reading(args.dir) as project:

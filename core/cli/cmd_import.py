@@ -34,7 +34,7 @@ def run(args) -> int:
         raise UsageError("Name at least one folder, file or --csv listing to import.")
     segment = None
     if args.segment:
-        from core.audio.segment import SegmentSettings
+        from core.audio.segment import SegmentSettings  # numpy: only when cutting recordings
 
         segment = SegmentSettings.parse(args.segment)
     bar = ProgressBar("Importing")

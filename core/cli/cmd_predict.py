@@ -17,6 +17,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    # onnxruntime and the decoders load here, not when the CLI starts (it imports every command's module)
     from core.predict import Predictor
 
     predictor = Predictor(args.model)

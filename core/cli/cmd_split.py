@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from core.cli.output import open_for_writing, print_json
+from core.errors import UsageError
 
 NAME = "split"
 HELP = "Assign train/validation/test splits (stable), or redraw them all with --reset."
@@ -21,8 +22,6 @@ def run(args) -> int:
             n = project.reset_splits(seed=args.seed, val=args.val, test=args.test)
         else:
             if any(v is not None for v in (args.seed, args.val, args.test)):
-                from core.errors import UsageError
-
                 raise UsageError("--seed, --val and --test change existing splits; add --reset to do that.")
             n = project.assign_splits()
         status = project.status()

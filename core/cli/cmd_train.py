@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 from core.cli.output import ProgressBar, open_for_writing, print_json
+from core.errors import UsageError
+from core.project import Project
 from core.train import events
 from core.train.config import AUGMENTS, MODES, TrainConfig
 
@@ -43,8 +46,6 @@ def add_arguments(p) -> None:
 def _config(args) -> TrainConfig:
     base = TrainConfig()
     if args.config:
-        from pathlib import Path
-
         base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
     given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size,
              "from_run": args.from_run, "label_sets": args.label_sets, "class_map": _class_map(args.map_class)}
@@ -57,8 +58,6 @@ def _config(args) -> TrainConfig:
 
 
 def _class_map(pairs: list[str]) -> dict | None:
-    from core.errors import UsageError
-
     out = {}
     for pair in pairs:
         old, sep, new = pair.partition("=")
@@ -114,8 +113,6 @@ def _open(path, dist):
         dist.barrier()
         return project
     dist.barrier()
-    from core.project import Project
-
     return Project.open(path, read_only=True)
 
 
@@ -136,7 +133,8 @@ def _run(args) -> int:
         return _fewshot(args)
     if args.mode == "zeroshot":
         return _zeroshot(args)
-    from core.train import TrainControl, Trainer  # torch loads here, not when the CLI starts
+    # torch loads here, not when the CLI starts (every command's module is imported to build the help)
+    from core.train import TrainControl, Trainer
     from core.train.distributed import DistContext
 
     config = None if args.resume else _config(args)  # a wrong flag is a sentence before anything opens
@@ -153,7 +151,7 @@ def _run(args) -> int:
             result = trainer.fit()
             transfer = None
             if args.from_run and dist.is_main and result.best_path:
-                from core.evaluate.before_after import before_and_after
+                from core.evaluate.before_after import before_and_after  # torch: here, as above
 
                 transfer = before_and_after(project, args.from_run, result.run_id,
                                             class_map=trainer.config.class_map)
@@ -203,7 +201,7 @@ def _run(args) -> int:
 def _build(args, build):
     """Run ``build(project, spec)`` (a few-shot or zero-shot run: no training loop); print its JSON
     and return None with --json, else return its result (a FitEnd) for a summary."""
-    from core import backbones
+    from core import backbones  # torch loads here, not when the CLI starts
 
     with open_for_writing(args.dir) as project:
         spec = backbones.get(args.backbone) if args.backbone else None
@@ -218,7 +216,7 @@ def _build(args, build):
 
 
 def _fewshot(args) -> int:
-    from core.fewshot import fewshot_run
+    from core.fewshot import fewshot_run  # torch: here, not when the CLI starts
 
     result = _build(args, fewshot_run)
     if result is None:
@@ -233,7 +231,7 @@ def _fewshot(args) -> int:
 
 
 def _zeroshot(args) -> int:
-    from core.zeroshot import zeroshot_run
+    from core.zeroshot import zeroshot_run  # torch: here, not when the CLI starts
 
     result = _build(args, zeroshot_run)
     if result is None:

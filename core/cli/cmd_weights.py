@@ -20,6 +20,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    # torch loads here, not when the CLI starts (every command's module is imported to build the help)
     from core import weights
     from core.backbones import all_specs, get
 

@@ -6,10 +6,12 @@ relabelling its samples happen together or not at all.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Iterable
 
 from core.errors import LabelError
+from core.project.models import ClassInfo
 
 # Distinct, colour-blind-friendly defaults (Okabe-Ito, then Tol's muted set).
 PALETTE = (
@@ -34,8 +36,6 @@ class LabelOps:
     # ------------------------------------------------------------ classes
 
     def classes(self):
-        from core.project.models import ClassInfo
-
         rows = self.conn.execute(
             "SELECT c.id, c.name, c.position, c.color, "
             "(SELECT COUNT(*) FROM samples s WHERE s.label_id = c.id AND s.status = 'ok') "
@@ -145,8 +145,6 @@ class LabelOps:
     def set_class_attributes(self, name: str, attributes) -> list[str]:
         """Describe a class by attributes (e.g. "yellow", "spotted"); the class is created if new, so a
         class can exist by its description alone (zero-shot). Returns the cleaned attribute list."""
-        import json
-
         cleaned = sorted({" ".join(str(a).split()).lower() for a in attributes if str(a).strip()})
         with self.transaction() as conn:
             class_id = self._ensure_class(conn, name)
@@ -155,8 +153,6 @@ class LabelOps:
 
     def class_attributes(self) -> dict[str, list[str]]:
         """Classes that have attributes, in class order."""
-        import json
-
         return {
             name: json.loads(attrs)
             for name, attrs in self.conn.execute(

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from core.errors import ProjectError, ReadOnlyProjectError
+from core.errors import ProjectError, ProjectLockedError, ReadOnlyProjectError
 from core.project import config as config_io
 from core.project.config import TASKS, ProjectConfig, SplitSettings
 from core.project.label_sets import LabelSetOps
@@ -128,8 +128,6 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps):
     @classmethod
     def open_or_read_only(cls, root: str | os.PathLike) -> "Project":
         """Open for writing, or read-only when another process holds the project."""
-        from core.errors import ProjectLockedError
-
         try:
             return cls.open(root)
         except ProjectLockedError:
@@ -239,6 +237,8 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps):
 
     def read_audio(self, sample: Sample, sample_rate: int | None = None):
         """A sample's waveform (float32 mono), only its time span for a segment."""
+        # Here, not at the top: core.media loads numpy and Pillow (0.2 s), which opening a project
+        # for the command line's quick commands (label, split, status) never needs.
         from core.media import read_audio
 
         return read_audio(self.path_of(sample), sample_rate, start=sample.start, end=sample.end)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
+from core.project.config import SplitSettings
 from core.project.models import SPLITS
 
 
@@ -33,8 +34,6 @@ class SplitOps:
 
     def reset_splits(self, *, seed: int | None = None, val: float | None = None, test: float | None = None) -> int:
         """Deliberately redraw every split (the one operation that moves samples between splits)."""
-        from core.project.config import SplitSettings
-
         current = self.config.splits
         settings = SplitSettings(
             seed=current.seed if seed is None else int(seed),
