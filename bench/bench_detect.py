@@ -29,7 +29,7 @@ def main() -> None:
     from core.predict import Predictor
     from core.predict.detect import DetectSettings, detect_file, window_probabilities
     from core.train import TrainConfig, Trainer
-    from tests.core.test_train_support import make_tone_project
+    from tests.helpers.training import make_tone_project
     from tests.helpers.media_factory import write_audio
 
     threads = torch.get_num_threads()

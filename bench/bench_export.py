@@ -41,7 +41,7 @@ def main() -> None:
     from core.predict import Predictor
     from core.runs import load_run
     from core.train import TrainConfig, Trainer
-    from tests.core.test_train_support import make_colour_project
+    from tests.helpers.training import make_colour_project
 
     threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory() as tmp:

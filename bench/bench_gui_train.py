@@ -42,7 +42,7 @@ def main() -> int:
 
     from desktop.app import create_application, create_main_window
     from desktop.settings import AppSettings
-    from tests.core.test_train_support import make_colour_project
+    from tests.helpers.training import make_colour_project
 
     work = Path(tempfile.mkdtemp(prefix="bench_gui_train_"))
     project = make_colour_project(work, per_class=args.per_class)

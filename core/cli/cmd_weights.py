@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import time
+from core.cli.output import ProgressBar
 
 NAME = "weights"
 HELP = "Pretrained weights: list where they are, import a file, or download the official file."
@@ -36,27 +35,10 @@ def run(args) -> int:
         print(f"Imported {args.file} as the {spec.name} weights ({found.path}).")
         return 0
     spec = get(args.name)
-    found = weights.download(spec, progress=ProgressBar(spec.weights.file_name))
+    bar = ProgressBar(spec.weights.file_name, unit="bytes")
+    try:
+        found = weights.download(spec, progress=bar)
+    finally:
+        bar.close()
     print(f"Downloaded {spec.weights.file_name} to {found.path}.")
     return 0
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr, redrawn at most ten times a second."""
-
-    def __init__(self, label: str, width: int = 30):
-        self.label, self.width, self._last = label, width, 0.0
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        finished = total is not None and done >= total
-        if now - self._last < 0.1 and not finished:
-            return
-        self._last = now
-        if total:
-            filled = int(self.width * done / total)
-            bar = "#" * filled + "-" * (self.width - filled)
-            text = f"\r{self.label} [{bar}] {done / 1e6:.1f}/{total / 1e6:.1f} MB"
-        else:
-            text = f"\r{self.label} {done / 1e6:.1f} MB"
-        print(text, end="\n" if finished else "", file=sys.stderr, flush=True)

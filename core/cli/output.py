@@ -17,28 +17,47 @@ def print_json(obj) -> None:
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal (a log file or a pipe
+    gets no carriage-return lines) and redrawn at most ten times a second. Pass the bar itself as a
+    ``progress(done, total)`` callback, or call ``update``; ``total`` may be None (size unknown);
+    ``unit="bytes"`` counts in megabytes."""
 
-    def __init__(self, label: str, *, stream=None, enabled: bool | None = None):
+    def __init__(self, label: str, *, stream=None, enabled: bool | None = None, unit: str = ""):
         self.label = label
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.unit = unit
         self.started = time.perf_counter()
+        self._last = 0.0
         self._drawn = False
 
-    def update(self, done: int, total: int, note: str = "") -> None:
+    def update(self, done: int, total: int | None, note: str = "") -> None:
         if not self.enabled:
             return
-        width = max(10, min(40, shutil.get_terminal_size((80, 20)).columns - 50))
-        frac = done / total if total else 1.0
-        filled = int(frac * width)
-        elapsed = time.perf_counter() - self.started
+        now = time.perf_counter()
+        if self._drawn and now - self._last < 0.1 and not (total is not None and done >= total):
+            return
+        self._last = now
+        columns = shutil.get_terminal_size((80, 20)).columns
+        elapsed = now - self.started
         rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else 0.0
-        line = f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {rate:,.0f}/s ETA {eta:,.0f}s {note}"
-        self.stream.write(line[: shutil.get_terminal_size((80, 20)).columns + 1].ljust(20))
+        amount = self._amount(done) + (f"/{self._amount(total)}" if total else "")
+        line = f"\r{self.label} "
+        if total:
+            width = max(10, min(40, columns - 50))
+            filled = int(min(done / total, 1.0) * width)
+            eta = (total - done) / rate if rate > 0 else 0.0
+            line += f"[{'#' * filled}{'.' * (width - filled)}] {amount} {self._amount(rate)}/s ETA {eta:,.0f}s {note}"
+        else:
+            line += f"{amount} {self._amount(rate)}/s {note}"
+        self.stream.write(line[: columns + 1].ljust(20))
         self.stream.flush()
         self._drawn = True
+
+    __call__ = update
+
+    def _amount(self, n: float) -> str:
+        return f"{n / 1e6:,.1f} MB" if self.unit == "bytes" else f"{n:,.0f}"
 
     def close(self) -> None:
         if self.enabled and self._drawn:

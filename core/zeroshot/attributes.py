@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -24,6 +23,7 @@ from core.run_kinds import RunKind, register
 from core.train.built_runs import cancelled_build, save_built_run
 from core.train.events import FitEnd
 from core.weights import load_pretrained
+from core.zeroshot.described import too_few_described
 from core.zeroshot.levels import MultiLevelFeatures, level_scales
 
 
@@ -83,9 +83,8 @@ def zeroshot_run(project, spec=None, *, epochs: int = 100, lr: float = 0.01, wei
     attributes that never varied among the classes with examples (nothing to learn them from)."""
     started = time.perf_counter()
     described = project.class_attributes()
-    if len(described) < 2:
-        raise TransferLabError("Describe at least two classes by attributes first: "
-                               "transferlab label attributes DIR CLASS ATTRIBUTE...")
+    if too_few := too_few_described(described):
+        raise TransferLabError(f"{too_few} On the command line: transferlab label attributes DIR CLASS ATTRIBUTE...")
     classes = list(described)
     attributes = sorted({a for attrs in described.values() for a in attrs})
     spec = spec or backbones.default_for(project.task)

@@ -4,7 +4,9 @@ and, once one is built, its examples per class and its leave-one-out accuracy.""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
+
+from desktop.widgets.mode_card import ModeCard
 
 HOW = ("Nothing is trained, so there are no curves to watch. Each class becomes the average of its labelled "
        "examples' features (its prototype), and a sample goes to the class whose prototype it is closest to. "
@@ -12,34 +14,17 @@ HOW = ("Nothing is trained, so there are no curves to watch. Each class becomes 
        "Evaluate, Play and Export pages like any other, with the prototypes inside the exported model.")
 
 
-class FewshotSummary(QFrame):
+class FewshotSummary(ModeCard):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setProperty("role", "card")
-        heading = QLabel("Few-shot model")
-        heading.setProperty("role", "section")
-        self.how = QLabel(HOW)
-        self.how.setWordWrap(True)
-        self.how.setProperty("role", "muted")
+        super().__init__("Few-shot model", HOW, parent)
         self.result = QLabel()
         self.result.setWordWrap(True)
         self.rows = QGridLayout()
         self.rows.setHorizontalSpacing(12)
         self.rows.setVerticalSpacing(6)
         self.rows.setColumnStretch(1, 1)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.note.setProperty("role", "muted")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 16)
-        layout.setSpacing(10)
-        layout.addWidget(heading)
-        layout.addWidget(self.how)
-        layout.addSpacing(6)
-        layout.addWidget(self.result)
-        layout.addLayout(self.rows)
-        layout.addWidget(self.note)
-        layout.addStretch(1)
+        self.content.addWidget(self.result)
+        self.content.addLayout(self.rows)
         self.clear()
 
     def clear(self) -> None:

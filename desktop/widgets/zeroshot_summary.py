@@ -6,28 +6,23 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
+
+from desktop.widgets.mode_card import ModeCard
+from desktop.workers.zeroshot_worker import too_few_sentence
 
 HOW = ("Each class is described by attributes (on the Label page: select a class, Describe…). A detector per "
        "attribute learns from the classes that have labelled examples, and a picture goes to the class whose "
        "description its attributes fit best, so a class described but never shown can be recognised too.")
-TOO_FEW = ("Describe at least two classes by their attributes first (Label page, select a class, Describe…), "
-           "and label examples of some of them.")
 
 
 def _names(names) -> str:
     return ", ".join(f"<b>{escape(n)}</b>" for n in names)
 
 
-class ZeroshotSummary(QFrame):
+class ZeroshotSummary(ModeCard):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setProperty("role", "card")
-        heading = QLabel("Zero-shot model (by attributes)")
-        heading.setProperty("role", "section")
-        self.how = QLabel(HOW)
-        self.how.setWordWrap(True)
-        self.how.setProperty("role", "muted")
+        super().__init__("Zero-shot model (by attributes)", HOW, parent)
         self.described = QLabel()  # the classes described now, before a model is built
         self.described.setWordWrap(True)
         self.result = QLabel()
@@ -37,22 +32,8 @@ class ZeroshotSummary(QFrame):
         self.flat = QLabel()
         for label in (self.learnt, self.by_description, self.flat):
             label.setWordWrap(True)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.note.setProperty("role", "muted")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 16)
-        layout.setSpacing(10)
-        layout.addWidget(heading)
-        layout.addWidget(self.how)
-        layout.addSpacing(6)
-        layout.addWidget(self.described)
-        layout.addWidget(self.result)
-        layout.addWidget(self.learnt)
-        layout.addWidget(self.by_description)
-        layout.addWidget(self.flat)
-        layout.addWidget(self.note)
-        layout.addStretch(1)
+        for label in (self.described, self.result, self.learnt, self.by_description, self.flat):
+            self.content.addWidget(label)
         self.clear()
 
     def clear(self) -> None:
@@ -63,9 +44,8 @@ class ZeroshotSummary(QFrame):
 
     def set_described(self, described: dict[str, list[str]], counts: dict[str, int]) -> None:
         """The project's described classes now ({class: [attributes]}) and labelled samples per class."""
-        if len(described) < 2:
-            what = "No class is described yet." if not described else f"Only '{escape(next(iter(described)))}' is described."
-            self.described.setText(f"{what} {TOO_FEW}")
+        if too_few := too_few_sentence(described):
+            self.described.setText(escape(too_few, quote=False))
             return
         rows = "".join(f"<li><b>{escape(c)}</b>: {escape(', '.join(a)) or '(no attributes)'} "
                        f"<span style='color:gray'>· {self._examples(counts.get(c, 0))}</span></li>"

@@ -12,18 +12,18 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import Signal
 
+from core.zeroshot.described import too_few_described
 from desktop.workers.errors import UserError
 from desktop.workers.run_builder import RunBuilderWorker
 
-TOO_FEW = ("Describe at least two classes by their attributes first: on the Label page select a class, press "
-           "Describe… and type what it looks like (for example 'green, square'). {described}")
+WHERE = ("On the Label page select a class, press Describe… and type what it looks like (for example "
+         "'green, square'); label examples of some of the classes.")
 
 
-def too_few_sentence(described: dict[str, list[str]]) -> str:
-    if not described:
-        return TOO_FEW.format(described="No class is described yet.")
-    (name, attrs), = described.items()
-    return TOO_FEW.format(described=f"Only '{name}' is described ({', '.join(attrs) or 'no attributes'}).")
+def too_few_sentence(described: dict[str, list[str]]) -> str | None:
+    """None when enough classes are described; otherwise core's sentence and where, in the app."""
+    too_few = too_few_described(described)
+    return f"{too_few} {WHERE}" if too_few else None
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class ZeroshotWorker(RunBuilderWorker):
         from core.zeroshot import zeroshot_run
 
         described = self._project.class_attributes()
-        if len(described) < 2:
-            self.failed.emit(UserError(too_few_sentence(described)))
+        if too_few := too_few_sentence(described):
+            self.failed.emit(UserError(too_few))
             return
         if self._control.cancelled:
             self.zeroshot_end.emit(ZeroshotEnd("cancelled", backbone=spec.name))

@@ -19,7 +19,7 @@ from core.train import TrainConfig, Trainer
 from core.train.events import FitEnd
 from core.train.model import Classifier
 from core.zeroshot import AttributeClassifier, zeroshot_run
-from tests.core.test_train_support import make_colour_project, tiny_spec
+from tests.helpers.training import make_colour_project, tiny_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from core.errors import TransferLabError
 from core.train import DataError, TrainConfig, TrainControl, Trainer, events
 from core.train.checkpoint import load as load_checkpoint
 from core.train.model import Classifier
-from tests.core.test_train_support import make_colour_project, make_tone_project, tiny_spec
+from tests.helpers.training import make_colour_project, make_tone_project, tiny_spec
 
 
 pytestmark = pytest.mark.usefixtures("two_torch_threads")
@@ -213,7 +213,7 @@ def test_epoch_two_does_not_decode_files_again(project, spec):
 def test_no_labelled_samples_is_a_sentence(tmp_path, spec):
     from core.importer import import_files
     from core.project import Project
-    from tests.core.test_train_support import colour_image
+    from tests.helpers.training import colour_image
 
     for i in range(4):
         colour_image("red", i).save(tmp_path / f"{i}.png")
@@ -233,7 +233,7 @@ def test_one_class_is_a_sentence(tmp_path, spec):
 
 def test_single_sample_class_warns_and_trains(project, spec):
     from core.importer import import_files
-    from tests.core.test_train_support import colour_image
+    from tests.helpers.training import colour_image
 
     path = project.root.parent / "lonely.png"
     colour_image("blue", 999).save(path)

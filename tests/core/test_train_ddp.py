@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.core.test_train_support import make_colour_project
+from tests.helpers.training import make_colour_project
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,59 +1,21 @@
 """Zero-shot by attributes: a class described only by its attributes ("green", "square") should be
 recognised without a single example, from detectors trained on other classes."""
 
-import random
-
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from core.evaluate.run_eval import predict_samples
 from core.export.exporter import export_run
-from core.importer import import_files
 from core.predict import Predictor
-from core.project import Project
 from core.runs import load_run
 from core.zeroshot import zeroshot_run
-
-COLOURS = {"red": (210, 40, 40), "blue": (40, 70, 210), "green": (40, 170, 60)}
-SHAPES = ("circle", "square")
-
-
-def picture(colour, shape, seed):
-    rng = random.Random(seed)
-    grey = rng.randint(150, 235)
-    im = Image.new("RGB", (96, 96), (grey, grey, grey))
-    d = ImageDraw.Draw(im)
-    r = rng.randint(16, 30)
-    cx, cy = rng.randint(r, 96 - r), rng.randint(r, 96 - r)
-    fill = tuple(max(0, min(255, c + rng.randint(-25, 25))) for c in COLOURS[colour])
-    (d.ellipse if shape == "circle" else d.rectangle)([cx - r, cy - r, cx + r, cy + r], fill=fill)
-    return im
-
-
-def _zoo(root, unseen: str):
-    for colour in COLOURS:
-        for shape in SHAPES:
-            name = f"{colour} {shape}"
-            folder = root / ("held" if name == unseen else "train") / name
-            folder.mkdir(parents=True)
-            for i in range(12 if name == unseen else 10):
-                picture(colour, shape, seed=1000 * (list(COLOURS).index(colour) * 2 + SHAPES.index(shape)) + i).save(folder / f"{i}.png")
-    project = Project.create(root / "p", "image", "Coloured shapes")
-    import_files(project, [root / "train"])
-    project.reset_splits(val=0.0, test=0.0)
-    for colour in COLOURS:
-        for shape in SHAPES:
-            project.set_class_attributes(f"{colour} {shape}", [colour, shape])  # the unseen one: no examples
-    held = Project.create(root / "h", "image")
-    import_files(held, [root / "held"])
-    return project, held
+from tests.helpers.coloured_shapes import zoo_projects
 
 
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory):
     unseen = "green square"
-    project, held = _zoo(tmp_path_factory.mktemp("zoo"), unseen)
+    project, held = zoo_projects(tmp_path_factory.mktemp("zoo"), unseen)
     yield project, held, unseen
     project.close()
     held.close()
@@ -81,7 +43,7 @@ def test_a_class_known_only_by_its_attributes_is_recognised(zoo):
 
 @pytest.mark.parametrize("unseen", ["red circle", "blue square"])
 def test_any_held_out_combination_is_recognised(tmp_path, unseen):
-    project, held = _zoo(tmp_path, unseen)
+    project, held = zoo_projects(tmp_path, unseen)
     try:
         assert _recognised(project, held, unseen) >= 0.75
     finally:
@@ -116,7 +78,7 @@ def test_train_zeroshot_from_the_command_line(tmp_path, capsys):
 
     from core.cli import main
 
-    project, held = _zoo(tmp_path, "green square")
+    project, held = zoo_projects(tmp_path, "green square")
     root = str(project.root)
     project.close()
     held.close()
@@ -125,3 +87,15 @@ def test_train_zeroshot_from_the_command_line(tmp_path, capsys):
     assert out["mode"] == "zeroshot" and out["classes_by_description_only"] == ["green square"]
     assert main(["train", root, "--mode", "zeroshot"]) == 0
     assert "recognises by description alone: green square" in capsys.readouterr().out
+
+
+def test_too_few_described_classes_is_one_sentence_with_the_command_to_describe_them(image_project):
+    from core.errors import TransferLabError
+
+    for described, state in (({}, "No class is described yet."), ({"cat": ["furry"]}, "Only 'cat' is described.")):
+        for name, attrs in described.items():
+            image_project.set_class_attributes(name, attrs)
+        with pytest.raises(TransferLabError) as caught:
+            zeroshot_run(image_project)
+        assert caught.value.message == (f"Describe at least two classes by their attributes first. {state} "
+                                        "On the command line: transferlab label attributes DIR CLASS ATTRIBUTE...")

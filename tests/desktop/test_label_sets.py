@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
-from tests.core.test_multitask import make_project
-from tests.core.test_train_support import tiny_spec
+from tests.helpers.multitask import make_project
+from tests.helpers.training import tiny_spec
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_number_keys_label_in_the_extra_set_and_undo_reverts_there(sets_window, 
 
 
 def test_a_label_set_is_added_from_the_label_page(make_window, tmp_path, qtbot):
-    from tests.core.test_train_support import make_colour_project
+    from tests.helpers.training import make_colour_project
 
     project = make_colour_project(tmp_path, per_class=3)
     root = project.root

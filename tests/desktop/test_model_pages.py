@@ -7,7 +7,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.core.test_train_support import colour_image, make_colour_project, tiny_spec
+from tests.helpers.training import colour_image, make_colour_project, tiny_spec
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_play_shows_predictions_and_the_export_is_read_by_the_cli(model_window, 
 
 def test_evaluate_shows_every_label_set_of_a_multi_task_model(make_window, qtbot, tmp_path):
     from core.train import TrainConfig, Trainer
-    from tests.core.test_multitask import make_project
+    from tests.helpers.multitask import make_project
 
     spec = tiny_spec(tmp_path / "weights")
     project, _ = make_project(tmp_path, per_class=10)

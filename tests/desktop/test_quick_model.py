@@ -130,7 +130,7 @@ def test_most_uncertain_first_keeps_the_sample_on_screen_when_the_quick_model_an
 
 def test_a_trained_run_still_wins_over_the_quick_model(make_window, tmp_path, qtbot):
     from core.train import TrainConfig, Trainer
-    from tests.core.test_train_support import tiny_spec
+    from tests.helpers.training import tiny_spec
 
     project, _truth = make_shapes_project(tmp_path, per_class=4, labelled={"circle": 2, "square": 2}, val=0.0)
     spec = tiny_spec(tmp_path / "weights")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.test_train_support import make_colour_project, tiny_spec
+from tests.helpers.training import make_colour_project, tiny_spec
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from tests.core.test_zeroshot import COLOURS, SHAPES, picture
+from tests.helpers.coloured_shapes import COLOURS, SHAPES, picture
 
 UNSEEN = "green square"
 
@@ -151,9 +151,9 @@ def test_a_stopped_zeroshot_build_saves_nothing(tmp_path):
     """core's side of Stop: the feature extraction checks should_stop between batches."""
     from core.run_catalogue import list_runs
     from core.zeroshot import zeroshot_run
-    from tests.core.test_zeroshot import _zoo
+    from tests.helpers.coloured_shapes import zoo_projects
 
-    project, held = _zoo(tmp_path, "green square")
+    project, held = zoo_projects(tmp_path, "green square")
     try:
         assert zeroshot_run(project, should_stop=lambda: True).status == "cancelled"
         assert list_runs(project) == []

@@ -1,23 +1,10 @@
 """The command line exactly as a person types it (the installed `transferlab` script)."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
+from tests.helpers.cli import tl
 from tests.helpers.media_factory import make_messy_folder, shape_image, write_image
-
-BIN = Path(sys.executable).parent / ("transferlab.exe" if os.name == "nt" else "transferlab")
-
-
-def tl(*args, check=True):
-    result = subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True, timeout=120)
-    if check and result.returncode != 0:
-        raise AssertionError(f"transferlab {' '.join(map(str, args))} -> {result.returncode}\n{result.stderr}")
-    return result
 
 
 def test_help_lists_the_subcommands():

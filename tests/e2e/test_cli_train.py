@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from tests.e2e.test_cli_foundation import tl
+from tests.helpers.cli import tl
 from tests.helpers.media_factory import shape_image
 
 
