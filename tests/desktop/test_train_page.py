@@ -27,8 +27,9 @@ def test_training_runs_live_and_lands_in_the_history(trained_window, qtbot):
     page.settings.mode.setCurrentIndex(page.settings.mode.findData("finetune"))
     page.settings.epochs.setValue(3)
     page.settings.batch_size.setValue(8)
-    epochs = []
+    epochs, ends = [], []
     window.services.training.epoch_end.connect(epochs.append)
+    window.services.training.fit_end.connect(ends.append)
     with qtbot.waitSignal(window.services.training.finished, timeout=40000):
         assert page.start()
         assert not page.start_button.isEnabled()
@@ -38,7 +39,8 @@ def test_training_runs_live_and_lands_in_the_history(trained_window, qtbot):
     assert counts["batch_smooth"] > 0 and counts["lr"] > 0
     assert any("Run " in line for line in page.log.lines)
     assert page.history.tree.topLevelItemCount() == 1
-    assert window.services.runs.current is not None
+    [end] = ends
+    assert window.services.runs.current == end.run_id  # the run just trained is the one the pages use
     assert page.start_button.isEnabled()
 
 
