@@ -51,7 +51,9 @@ def build_parser(commands=None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"TransferLab {__version__}")
     parser.add_argument("--self-test", action="store_true",
                         help="check offline that this installation works (sample project, train, export, predict)")
-    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", title="subcommands")
+    # prog: argparse would otherwise build each subcommand's usage from the custom one above
+    # ("usage: transferlab [PROJECT_DIR] | transferlab SUBCOMMAND ... train")
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", title="subcommands", prog="transferlab")
     for module in commands:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)

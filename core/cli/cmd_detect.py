@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.cli.output import print_json
+from core.cli.output import ProgressBar, print_json
 
 NAME = "detect"
 HELP = "Run an exported audio model over a long recording and report detections with times."
@@ -18,7 +18,8 @@ def add_arguments(p) -> None:
                    help="a class never reported (default: background, noise, silence, unknown, other)")
     p.add_argument("--truth", metavar="CSV", help="the true events (label,start,end): report hit rate, "
                    "false triggers per hour and a threshold sweep")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object: detections, and with --truth the "
+                   "score and the threshold sweep")
 
 
 def run(args) -> int:
@@ -30,7 +31,11 @@ def run(args) -> int:
     settings = DetectSettings(threshold=args.threshold, smooth_windows=args.smooth, refractory=args.refractory,
                               hop=args.hop, ignore=tuple(args.ignore))
     truth = read_truth(args.truth) if args.truth else None
-    result = detect_file(predictor, args.recording, settings, truth)
+    bar = ProgressBar("Listening")
+    try:
+        result = detect_file(predictor, args.recording, settings, truth, progress=bar)
+    finally:
+        bar.close()
     if args.json:
         print_json(result.to_json())
         return 0

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.cli.output import open_for_reading, print_json
+from core.cli.output import ProgressBar, open_for_reading, print_json
 
 NAME = "eval"
 HELP = "Evaluate a trained run on the test split: metrics, confusion matrix, worst mistakes, HTML report."
@@ -10,15 +10,21 @@ def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="the project folder")
     p.add_argument("--run", metavar="ID", help="which run (default: the newest trained one)")
     p.add_argument("--split", choices=["test", "val"], help="default: test, or val when there is no test split")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object: metrics, confusion matrix, mistakes, "
+                   "report paths")
 
 
 def run(args) -> int:
     # torch loads here, not when the CLI starts (every command's module is imported to build the help)
     from core.evaluate.run_eval import evaluate_run
 
+    bar = ProgressBar("Evaluating")
     with open_for_reading(args.dir) as project:
-        result = evaluate_run(project, args.run, split=args.split)
+        try:
+            result = evaluate_run(project, args.run, split=args.split, progress=bar)
+        finally:
+            bar.close()
+        read_only = project.read_only
     if args.json:
         print_json(result.to_json())
         return 0
@@ -35,5 +41,8 @@ def run(args) -> int:
             print(f"  sample {sid}: {m.true_label} called {m.predicted_label} ({m.confidence:.0%})")
     for path, reason in result.skipped:
         print(f"  skipped {path}: {reason}")
-    print(f"\nReport: {result.report_html}")
+    if read_only:
+        print("\nNo report written: the project is open for writing elsewhere, so it was opened read-only.")
+    else:
+        print(f"\nReport: {result.report_html}")
     return 0

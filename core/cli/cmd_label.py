@@ -13,52 +13,52 @@ HELP = "Set or clear labels; list, add, rename, delete or merge classes; labels 
 def add_arguments(p) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    def action(name, help_text):
+    set_help = "an extra label set (multi-task, see `label sets`) instead of the main one"
+
+    def action(name, help_text, *, label_set: bool = False, json_help: str | None = None):
         a = sub.add_parser(name, help=help_text, description=help_text)
         a.add_argument("dir", metavar="DIR", help="the project folder")
+        if label_set:
+            a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
+        if json_help:
+            a.add_argument("--json", action="store_true", help=json_help)
         return a
 
-    set_help = "an extra label set (multi-task, see `label sets`) instead of the main one"
-    a = action("set", "Label samples: transferlab label set DIR CLASS SAMPLE... (id, hash prefix, path or file name)")
+    a = action("set", "Label samples: transferlab label set DIR CLASS SAMPLE... (id, hash prefix, path or file name)",
+               label_set=True)
     a.add_argument("cls", metavar="CLASS")
     a.add_argument("samples", metavar="SAMPLE", nargs="+")
-    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
-    a = action("clear", "Remove the label of samples.")
+    a = action("clear", "Remove the label of samples.", label_set=True)
     a.add_argument("samples", metavar="SAMPLE", nargs="+")
-    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
-    a = action("classes", "List the classes with their sample counts and shortcut keys.")
-    a.add_argument("--json", action="store_true")
-    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
+    action("classes", "List the classes with their sample counts and shortcut keys.", label_set=True,
+           json_help="print a JSON list of {name, count, shortcut, color} ({name, count} for an extra set)")
     a = action("sets", "Label sets (multi-task: e.g. 'species' and 'has spots', a head each in one model): "
-               "list them, or --add / --delete an extra set, or --rename-main.")
+               "list them, or --add / --delete an extra set, or --rename-main.",
+               json_help="print a JSON list of {name, main, classes: {class: count}}, the main set first")
     a.add_argument("--add", metavar="NAME")
     a.add_argument("--delete", metavar="NAME")
     a.add_argument("--rename-main", metavar="NAME", help="name the main label set (default 'class')")
-    a.add_argument("--json", action="store_true")
     a = action("add", "Add classes.")
     a.add_argument("names", metavar="NAME", nargs="+")
-    a = action("rename", "Rename a class; its samples keep their label under the new name.")
+    a = action("rename", "Rename a class; its samples keep their label under the new name.", label_set=True)
     a.add_argument("old", metavar="OLD")
     a.add_argument("new", metavar="NEW")
-    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
-    a = action("delete", "Delete a class; its samples become unlabelled (or move with --move-to).")
+    a = action("delete", "Delete a class; its samples become unlabelled (or move with --move-to).", label_set=True)
     a.add_argument("name", metavar="NAME")
     a.add_argument("--move-to", metavar="CLASS", help="relabel the class's samples to CLASS instead")
-    a.add_argument("--set", dest="label_set", metavar="LABEL_SET", help=set_help)
     a = action("merge", "Merge classes into one: transferlab label merge DIR SRC... --into TARGET")
     a.add_argument("sources", metavar="SRC", nargs="+")
     a.add_argument("--into", required=True, metavar="TARGET")
     a = action("attributes", "Describe a class by attributes (zero-shot): label attributes DIR CLASS ATTR...; "
-               "without CLASS, list the described classes.")
+               "without CLASS, list the described classes.", json_help="print a JSON object: {class: [attributes]}")
     a.add_argument("cls", metavar="CLASS", nargs="?")
     a.add_argument("attributes", metavar="ATTR", nargs="*")
-    a.add_argument("--json", action="store_true")
     a = action("export", "Write labels to a CSV (path,label,split,hash,original_path).")
     a.add_argument("csv", metavar="FILE.csv")
     a.add_argument("--labelled-only", action="store_true")
-    a = action("import", "Apply labels from a CSV with a label column and a hash, path, original_path or file column.")
+    a = action("import", "Apply labels from a CSV with a label column and a hash, path, original_path or file column.",
+               json_help="print a JSON object: rows applied, unchanged, unmatched")
     a.add_argument("csv", metavar="FILE.csv")
-    a.add_argument("--json", action="store_true")
 
 
 def run(args) -> int:

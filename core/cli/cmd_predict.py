@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import sys
 
-from core.cli.output import print_json
+from core.cli.output import ProgressBar, print_json
 
 NAME = "predict"
 HELP = "Predict files or folders with an exported .onnx model (onnxruntime only, no torch)."
@@ -21,7 +21,11 @@ def run(args) -> int:
     from core.predict import Predictor
 
     predictor = Predictor(args.model)
-    results = predictor.predict(args.paths, top=args.top)
+    bar = ProgressBar("Predicting")
+    try:
+        results = predictor.predict(args.paths, top=args.top, progress=bar)
+    finally:
+        bar.close()
     if args.json:
         print_json([r.to_json() for r in results])
     else:

@@ -13,7 +13,8 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, help="seed for the draw (with --reset)")
     p.add_argument("--val", type=float, help="validation fraction (with --reset; default 0.1)")
     p.add_argument("--test", type=float, help="test fraction (with --reset; default 0.1)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object: samples assigned, split counts, "
+                   "split settings")
 
 
 def run(args) -> int:

@@ -14,7 +14,8 @@ from core.train import events
 from core.train.config import AUGMENTS, MODES, TrainConfig
 
 NAME = "train"
-HELP = "Train a classifier on the project's labelled samples (probe, finetune or full)."
+HELP = ("Train a model on the project's labelled samples: probe, finetune or full training, or a few-shot "
+        "(prototypes) or zero-shot (attributes) model built without epochs.")
 
 
 def add_arguments(p) -> None:
@@ -40,7 +41,8 @@ def add_arguments(p) -> None:
                    help="with --from-run: the earlier run's class OLD is this project's NEW (repeat for more)")
     p.add_argument("--label-sets", metavar="SETS", help="multi-task: the extra label sets to learn with the main one "
                    "(one head each on a shared backbone): all (default), none, or names separated by commas")
-    p.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the result (run id, mode, "
+                   "device, metrics, paths)")
 
 
 def _config(args) -> TrainConfig:
@@ -203,9 +205,13 @@ def _build(args, build):
     and return None with --json, else return its result (a FitEnd) for a summary."""
     from core import backbones  # torch loads here, not when the CLI starts
 
+    bar = ProgressBar("Embedding")
     with open_for_writing(args.dir) as project:
         spec = backbones.get(args.backbone) if args.backbone else None
-        result = build(project, spec)
+        try:
+            result = build(project, spec, progress=bar)
+        finally:
+            bar.close()
     if args.json:
         details = dict(result.details)
         print_json({"run_id": result.run_id, "mode": args.mode, "device": details.pop("device", "cpu"),

@@ -109,6 +109,9 @@ def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress:
 
 def evaluate_run(project, run=None, *, split: str | None = None, progress: Callable | None = None,
                  write_report: bool = True, spec=None) -> RunEvaluation:
+    """Evaluate a run; its predictions are stored and report.json/report.html written into its
+    folder, except in a project opened read-only, where nothing is written (``report_json`` and
+    ``report_html`` stay empty). ``progress(samples done, samples)`` as batches are predicted."""
     loaded = load_run(project, run, spec=spec)
     classes = loaded.class_names
     index = {c: k for k, c in enumerate(classes)}
@@ -139,7 +142,7 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
     if not project.read_only:
         project.store_predictions(loaded.info.id, [(sid, classes[int(p.argmax())], float(p.max()))
                                                    for sid, p in zip(sample_ids, probs)])
-    if write_report:
+    if write_report and not project.read_only:
         _write_reports(project, loaded, result, {sid: samples[i] for sid, i in zip(sample_ids, kept)})
     return result
 

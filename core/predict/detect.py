@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,8 +71,10 @@ class Score:
         }
 
 
-def window_probabilities(predictor, wave: np.ndarray, hop_seconds: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
-    """(window centre times [W], probabilities [W, C], window seconds)."""
+def window_probabilities(predictor, wave: np.ndarray, hop_seconds: float | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """(window centre times [W], probabilities [W, C], window seconds); ``progress(windows done,
+    windows)`` after each batch."""
     sr = predictor.sample_rate
     window = max(1, int(round(predictor.window_seconds * sr)))
     hop = max(1, int(round((hop_seconds or predictor.window_seconds / 4) * sr)))
@@ -82,6 +85,8 @@ def window_probabilities(predictor, wave: np.ndarray, hop_seconds: float | None 
     for i in range(0, len(starts), 64):
         batch = np.stack([wave[s : s + window] for s in starts[i : i + 64]]).astype(np.float32)
         probs.append(predictor.probabilities(batch))
+        if progress is not None:
+            progress(min(i + 64, len(starts)), len(starts))
     return (starts + window / 2) / sr, np.concatenate(probs), window / sr
 
 
@@ -178,12 +183,13 @@ class DetectionResult:
 
 
 def detect_file(predictor, path, settings: DetectSettings = DetectSettings(), truth: list[TruthEvent] | None = None,
-                sweep_thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> DetectionResult:
+                sweep_thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                progress: Callable[[int, int], None] | None = None) -> DetectionResult:
     if predictor.task != "audio":
         raise TransferLabError("Detection runs audio models over recordings; this model takes images.")
     wave = read_audio(path, predictor.sample_rate)
     duration = wave.shape[0] / predictor.sample_rate
-    times, probs, window = window_probabilities(predictor, wave, settings.hop)
+    times, probs, window = window_probabilities(predictor, wave, settings.hop, progress)
     detections = events_from(times, probs, predictor.labels, settings, window)
     result = DetectionResult(os.fspath(path), round(duration, 3), detections)
     if truth is not None:

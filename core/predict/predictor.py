@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -114,9 +114,17 @@ class Predictor:
 
     # ------------------------------------------------------------ files
 
-    def predict(self, paths: Iterable[str | os.PathLike], *, top: int = 3) -> list[Prediction]:
-        """One Prediction per file, in order; an unreadable file gets ``error`` and the rest go on."""
-        return [self.predict_file(p, top=top) for p in expand_paths(paths, self.task)]
+    def predict(self, paths: Iterable[str | os.PathLike], *, top: int = 3,
+                progress: Callable[[int, int], None] | None = None) -> list[Prediction]:
+        """One Prediction per file, in order; an unreadable file gets ``error`` and the rest go on.
+        ``progress(done, total)`` after each file."""
+        files = expand_paths(paths, self.task)
+        out = []
+        for done, path in enumerate(files, 1):
+            out.append(self.predict_file(path, top=top))
+            if progress is not None:
+                progress(done, len(files))
+        return out
 
     def predict_file(self, path: str | os.PathLike, *, top: int = 3) -> Prediction:
         path = os.fspath(path)

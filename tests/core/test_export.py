@@ -15,6 +15,7 @@ from core.errors import TransferLabError
 from core.evaluate.run_eval import evaluate_run, predict_samples
 from core.export.exporter import export_run
 from core.predict import Predictor
+from core.project import Project
 from core.runs import load_run
 from core.train import TrainConfig, Trainer
 from tests.helpers.training import colour_image, make_colour_project, make_tone_project, tiny_spec
@@ -129,6 +130,16 @@ def test_eval_writes_reports_and_predictions(tmp_path):
         assert sorted(stored) == sorted(result.sample_ids)
         for m in ev.mistakes:  # what was stored is what the evaluation predicted
             assert stored[result.sample_ids[m.index]] == (m.predicted_label, pytest.approx(m.confidence))
+
+        # opened read-only (the app has it open for writing, say): evaluated, but nothing is written
+        run_dir = Path(result.report_json).parent
+        for name in ("report.json", "report.html"):
+            (run_dir / name).unlink()
+        before = sorted(p.name for p in run_dir.iterdir())
+        with Project.open(project.root, read_only=True) as viewer:
+            again = evaluate_run(viewer, result.run_id, spec=spec)
+        assert again.evaluation.accuracy == ev.accuracy and (again.report_json, again.report_html) == ("", "")
+        assert sorted(p.name for p in run_dir.iterdir()) == before
     finally:
         project.close()
 

@@ -84,16 +84,27 @@ def test_prototype_maths():
     assert leave_one_out(emb[[0, 2]], np.array([0, 1]), 2) is None  # one example each: nothing to hold out
 
 
-def test_train_mode_fewshot_from_the_command_line(tmp_path, capsys):
+def test_train_mode_fewshot_from_the_command_line(tmp_path, capsys, monkeypatch):
+    import io
     import json
+    import sys
 
     from core.cli import main
 
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
     _shots(tmp_path, 2).close()
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
     assert main(["train", str(tmp_path / "p"), "--mode", "fewshot", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["mode"] == "fewshot" and out["examples_per_class"] == [2, 2, 2]
+    assert sorted(out) == ["class_names", "device", "examples_per_class", "metrics", "mode", "run_dir", "run_id",
+                           "seconds"]
     assert (tmp_path / "p" / "runs" / out["run_id"] / "best.pt").is_file()
+    assert "\rEmbedding [" in term.getvalue() and "6/6" in term.getvalue()  # progress, on a terminal
 
 
 def test_a_stopped_fewshot_build_saves_nothing_and_two_classes_can_be_required(tmp_path):

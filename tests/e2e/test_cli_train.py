@@ -5,6 +5,7 @@ from pathlib import Path
 
 import torch
 
+from core.project import Project
 from tests.helpers.cli import tl
 from tests.helpers.media_factory import shape_image
 
@@ -34,6 +35,15 @@ def test_train_json_reports_the_run(tmp_path):
 
     human = tl("train", proj, "--mode", "probe", "--image-size", "64", "--epochs", "3").stdout
     assert "mode: probe" in human and "epoch   3/3" in human and "best epoch" in human
+
+    # eval while the project is open for writing elsewhere: read-only, so it evaluates and writes nothing
+    with Project.open(proj):
+        r = tl("eval", proj, "--run", out["run_id"], "--split", "val")
+    assert "accuracy" in r.stdout and "No report written: the project is open for writing elsewhere" in r.stdout
+    assert not {"report.json", "report.html"} & {p.name for p in run_dir.iterdir()}
+    assert "\r" not in r.stderr  # not a terminal: no progress bar
+    report = json.loads(tl("eval", proj, "--run", out["run_id"], "--split", "val", "--json").stdout)
+    assert Path(report["report_html"]).is_file() and Path(report["report_json"]).parent == run_dir
 
 
 def test_train_errors_are_sentences(tmp_path):
