@@ -8,7 +8,6 @@ saving leaves the previous file intact.
 
 from __future__ import annotations
 
-import io
 import os
 import random
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.atomic import atomic_write_bytes
+from core.atomic import atomic_writer
 from core.errors import TransferLabError
 
 SCHEMA_VERSION = 1
@@ -53,9 +52,9 @@ def set_rng_state(state: dict[str, torch.Tensor]) -> None:
 
 
 def save(path: Path, payload: dict) -> None:
-    buffer = io.BytesIO()
-    torch.save({"schema": SCHEMA_VERSION, **payload}, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    # Straight into the temporary file: a copy in memory first would double the peak for a big model.
+    with atomic_writer(path) as fh:
+        torch.save({"schema": SCHEMA_VERSION, **payload}, fh)
 
 
 def load(path: str | os.PathLike) -> dict:
