@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -203,6 +203,4 @@ def detect_file(predictor, path, settings: DetectSettings = DetectSettings(), tr
 
 
 def _with(settings: DetectSettings, **changes) -> DetectSettings:
-    from dataclasses import replace
-
     return replace(settings, **changes)

@@ -60,6 +60,7 @@ class Predictor:
     """``Predictor("model.onnx").predict(["a.jpg", "b.png"])``."""
 
     def __init__(self, model_path: str | os.PathLike, *, threads: int | None = None):
+        # onnxruntime loads when a model is opened: core.export reads this package's contract only
         import onnxruntime as ort
 
         self.path = Path(model_path)
