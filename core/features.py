@@ -129,7 +129,7 @@ def extract(
 
                 model = load_pretrained(spec, device=device)
             computed = _compute(spec, model, todo, failed, batch_size, device, load_workers,
-                                progress, should_stop, cache, len(known))
+                                progress, should_stop, cache, len(known), identity)
         found = {**known, **computed}
         order = [h for h in hashes if h in found]
         vectors = np.stack([found[h] for h in order]) if order else np.zeros((0, spec.feature_dim), np.float32)
@@ -139,38 +139,63 @@ def extract(
             cache.close()
 
 
-def _compute(spec, model, todo, failed, batch_size, device, load_workers, progress, should_stop, cache, done0):
+def _compute(spec, model, todo, failed, batch_size, device, load_workers, progress, should_stop, cache, done0,
+             identity=None):
     """Prepare and embed ``todo`` in chunks; batches hold equal-length items only (no padding, so a
-    sample's features never depend on its batch mates)."""
+    sample's features never depend on its batch mates).
+
+    Decoding runs in ``load_workers`` threads one chunk ahead of the network (Pillow, soundfile,
+    torch and onnxruntime release the interpreter lock), so the network is kept fed; at most two
+    chunks are held at once, so memory stays bounded whatever the number of samples. On the CPU
+    the network runs in onnxruntime where it can (core.features_onnx)."""
     pre = spec.preprocessing
     model.eval()
+    runner = None
+    if torch.device(device).type == "cpu":
+        from core import features_onnx
+
+        runner = features_onnx.for_model(spec, model, identity, len(todo))
+
+    def embed(batch) -> np.ndarray:
+        if runner is not None:
+            return runner(*batch)
+        batch = tuple(b.to(device, non_blocking=True) if isinstance(b, torch.Tensor) else b for b in batch)
+        with torch.inference_mode():
+            return model(*batch).float().cpu().numpy()
+
     out: dict[str, np.ndarray] = {}
     total = done0 + len(todo)
     chunk = batch_size * (4 if pre.variable_length else 1)
+    parts = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+    done = done0
     with ThreadPoolExecutor(max_workers=max(1, load_workers)) as pool:
-        for start in range(0, len(todo), chunk):
+        def submit(part):
+            return [pool.submit(_prepare, pre, item) for item in part]
+
+        ahead = submit(parts[0]) if parts else []
+        for k, part in enumerate(parts):
             if should_stop is not None and should_stop():
+                for f in ahead:
+                    f.cancel()
                 break
-            part = todo[start:start + chunk]
-            prepared = list(pool.map(lambda item: _prepare(pre, item), part))
+            current, ahead = ahead, (submit(parts[k + 1]) if k + 1 < len(parts) else [])
             ready = []
-            for (h, _), (tensor, error) in zip(part, prepared):
+            for (h, _), fut in zip(part, current):
+                tensor, error = fut.result()
                 if error is None:
                     ready.append((h, tensor))
                 else:
                     failed[h] = error
             new = {}
             for group in _batches(ready, pre, batch_size):
-                batch = pre.collate([t for _, t in group])
-                batch = tuple(b.to(device, non_blocking=True) if isinstance(b, torch.Tensor) else b for b in batch)
-                with torch.inference_mode():
-                    feats = model(*batch).float().cpu().numpy()
+                feats = embed(pre.collate([t for _, t in group]))
                 new.update({h: feats[i] for i, (h, _) in enumerate(group)})
             if cache is not None and new:
                 cache.put_many(new)
             out.update(new)
+            done += len(part)
             if progress is not None:
-                progress(done0 + start + len(part), total)
+                progress(done, total)
     return out
 
 

@@ -1,11 +1,15 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 # Qt must never need a display in tests; the desktop tests rely on this being set before import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One cache folder for the whole test session (subprocesses inherit it): the feature networks
+# exported for onnxruntime (core.features_onnx) are built once, not once per test.
+os.environ.setdefault("TRANSFERLAB_CACHE_DIR", tempfile.mkdtemp(prefix="transferlab-test-cache-"))
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -92,10 +92,25 @@ class TerminalReport:
         self.bar.label = f"Epoch {e.epoch}"
         self.bar.update(e.batch, e.batches, f"loss {e.loss:.3f}")
 
+    def on_embed_progress(self, e: events.EmbedProgress) -> None:
+        if self.bar is None:
+            self.bar = ProgressBar("Embedding")
+        self.bar.update(e.done, e.total)  # the bar shows the rate and the time left
+        if e.done >= e.total:
+            self.bar.close()
+            self.bar = None
+            if not self.quiet and e.per_second:
+                print(f"Embedded {e.total} samples ({e.per_second:.0f} a second).")
+
     def on_epoch_end(self, e: events.EpochEnd) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        if not self.quiet and e.stage.startswith("linear probe"):
+            estimate = (f"estimated accuracy {e.val_acc:.3f} ({e.stage.split('chosen by ')[-1]})"
+                        if e.val_acc == e.val_acc else "no accuracy estimate (a class has a single example)")
+            print(f"Probe solved in {e.seconds:.1f}s: {estimate}; accuracy on its own training samples {e.train_acc:.3f}.")
+            return
         if not self.quiet:
             mark = " *" if e.is_best else ""
             sets = "".join(f"  {name} {acc:.3f}" for name, acc in e.label_sets_val_acc.items())
@@ -180,8 +195,12 @@ def _run(args) -> int:
         })
     else:
         m = result.metrics
-        best = (f"best epoch {result.best_epoch}: val acc {m['val_acc']:.3f}, val loss {m['val_loss']:.4f}"
-                if m else "no epoch finished")
+        if m.get("val_estimate"):  # a solved probe: no epochs, an estimate by cross-validation
+            best = (f"estimated accuracy {m['val_acc']:.3f} by {m['val_estimate']}" if "val_acc" in m
+                    else "no accuracy estimate (a class has a single example)")
+        else:
+            best = (f"best epoch {result.best_epoch}: val acc {m['val_acc']:.3f}, val loss {m['val_loss']:.4f}"
+                    if m else "no epoch finished")
         for name, acc in (m.get("label_sets_val_acc") or {}).items():  # multi-task
             best += f"; {name}: val acc {acc:.3f}"
         print(f"Run {result.run_id} {result.status.replace('_', ' ')} in {result.seconds:.1f}s; {best}.")

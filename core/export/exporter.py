@@ -92,20 +92,12 @@ def _min_samples(loaded) -> int:
     return int(getattr(pre, "n_fft", 0) or getattr(pre, "min_samples", 0) or 1)
 
 
-_EXPORT_THREAD = None
-
-
 def _torch_export(wrapper, loaded, path: Path) -> None:
-    """torch.onnx.export, always on one thread of its own. After an export on one thread, an export
-    on another thread of the same process crashed inside torch (a segmentation fault entering
-    FakeTensorMode; seen with an export from the app's engine thread, then one from the main thread):
-    so every export of a process runs on the same thread, whoever asks."""
-    global _EXPORT_THREAD
-    import concurrent.futures
+    """torch.onnx.export on the process's one export thread (see core.onnx_thread: exports from two
+    threads crashed torch)."""
+    from core.onnx_thread import on_export_thread
 
-    if _EXPORT_THREAD is None:
-        _EXPORT_THREAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnx-export")
-    _EXPORT_THREAD.submit(_torch_export_here, wrapper, loaded, path).result()
+    on_export_thread(_torch_export_here, wrapper, loaded, path)
 
 
 def _torch_export_here(wrapper, loaded, path: Path) -> None:

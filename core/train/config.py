@@ -22,10 +22,10 @@ BALANCES = ("none", "loss", "sampler")
 PRECISIONS = ("auto", "fp32", "bf16")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
-# Per-mode defaults where the config says None: a linear head on cached features converges in many
-# cheap epochs at a higher rate; a network being fine-tuned needs few epochs at a gentler one.
+# Per-mode defaults where the config says None: a network being fine-tuned needs few epochs at a
+# gentle rate. A probe is solved, not trained by epochs (core.probe): one "epoch", no rate.
 MODE_DEFAULTS = {
-    "probe": {"epochs": 60, "lr": 3e-3, "patience": 15},
+    "probe": {"epochs": 1, "lr": 1e-3, "patience": 0},
     "finetune": {"epochs": 12, "lr": 1e-3, "patience": 4},
     "full": {"epochs": 20, "lr": 1e-3, "patience": 5},
 }

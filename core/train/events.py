@@ -43,6 +43,16 @@ class BatchEnd:
 
 
 @dataclass(frozen=True)
+class EmbedProgress:
+    """Frozen-backbone embeddings being computed (probe mode): throttled to a few a second."""
+
+    done: int  # samples embedded or read from the cache so far
+    total: int
+    per_second: float  # samples computed per second (cache reads excluded)
+    seconds_left: float | None  # None until a rate is known
+
+
+@dataclass(frozen=True)
 class EpochEnd:
     epoch: int  # 1-based
     epochs: int
@@ -93,11 +103,12 @@ class Failure:
     detail: str = ""  # traceback or technical detail, for a "details" button / --debug
 
 
-Event = FitStart | BatchEnd | EpochEnd | CheckpointSaved | FitEnd | Warning | Failure
+Event = FitStart | BatchEnd | EmbedProgress | EpochEnd | CheckpointSaved | FitEnd | Warning | Failure
 
 HOOKS = {
     FitStart: "on_fit_start",
     BatchEnd: "on_batch_end",
+    EmbedProgress: "on_embed_progress",
     EpochEnd: "on_epoch_end",
     CheckpointSaved: "on_checkpoint_saved",
     FitEnd: "on_fit_end",

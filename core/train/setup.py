@@ -68,7 +68,8 @@ def _probe_sources(trainer, data, spec, model, device):
         dist.barrier()  # under DDP rank 0 fills the embedding cache first; the others then read it
     found = features.extract(
         spec, items, cache_dir=data.cache_dir, model=model.backbone, batch_size=max(config.batch_size, 32),
-        device=device, load_workers=config.num_workers, should_stop=lambda: trainer.control.cancelled)
+        device=device, load_workers=config.num_workers, should_stop=lambda: trainer.control.cancelled,
+        progress=EmbedRate(trainer.emit))
     if dist.is_main:
         dist.barrier()
     if trainer.control.cancelled:
@@ -92,6 +93,32 @@ def _probe_sources(trainer, data, spec, model, device):
         with torch.no_grad():
             model.standardise_features(train.features)
     return train, (source(data.val) if data.val else train)
+
+
+class EmbedRate:
+    """``progress(done, total)`` of feature extraction -> EmbedProgress events with a rate and the
+    time left, at most five a second (and always the last)."""
+
+    def __init__(self, emit, interval: float = 0.2):
+        import time
+
+        self.emit, self.interval, self.clock = emit, interval, time.perf_counter
+        self.first: tuple[float, int] | None = None
+        self.last_sent = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        from core.train.events import EmbedProgress
+
+        now = self.clock()
+        if self.first is None:  # the first call comes after the cached ones and one chunk
+            self.first = (now, done)
+            return
+        if now - self.last_sent < self.interval and done < total:
+            return
+        self.last_sent = now
+        elapsed, computed = now - self.first[0], done - self.first[1]
+        rate = computed / elapsed if elapsed > 0 and computed > 0 else 0.0
+        self.emit(EmbedProgress(done, total, rate, (total - done) / rate if rate else None))
 
 
 def targets_of(data: LabelledData, items) -> list:

@@ -156,16 +156,16 @@ class Trainer:
         train_src, val_src = build_sources(self, data, spec, model, device, precision)
         if train_src is None:  # cancelled while computing embeddings
             return self._finish("cancelled", [], None, started, config)
-        threads = torch.get_num_threads()
-        if config.mode == "probe" and device.type == "cpu":
-            # A linear head on [32, feature_dim] batches: each op is microseconds of work, and handing
-            # it to a second thread costs more than it saves (and milliseconds when the cores are
-            # shared): measured 1.6x faster retrains on 2 cores with one thread.
-            torch.set_num_threads(1)
+        if config.mode == "probe":
+            try:
+                return self._solve_probe(model, config, train_src, val_src, started)
+            finally:
+                train_src.close()
+                if val_src is not train_src:
+                    val_src.close()
         try:
             return self._epochs(model, config, train_src, val_src, device, precision, start_epoch, started)
         finally:
-            torch.set_num_threads(threads)
             train_src.close()
             if val_src is not train_src:
                 val_src.close()
@@ -285,6 +285,70 @@ class Trainer:
                 self.emit(events.CheckpointSaved(best["epoch"], str(self.files.best), "best"))
         return self._finish(status, history, best, started, config, state.batch_size)
 
+    def _solve_probe(self, model, config, train_src, val_src, started) -> events.FitEnd:
+        """Probe mode: a logistic-regression head solved on the cached embeddings of every labelled
+        training and validation sample, its regularisation chosen by cross-validation
+        (core.probe.solve). No epochs: the solution is the same however it is reached."""
+        import numpy as np
+
+        from core.probe.solve import solve_head
+
+        t0 = time.perf_counter()
+        parts = [train_src] if val_src is train_src else [train_src, val_src]
+        feats = torch.cat([p.features.float().cpu() for p in parts])
+        targets = torch.cat([p.targets.cpu() for p in parts])
+        holdout = np.concatenate([np.zeros(len(train_src), bool)] + ([np.ones(len(val_src), bool)] if len(parts) > 1 else []))
+        if self._init is None:  # a probe from an earlier run keeps that run's standardisation
+            with torch.no_grad():
+                model.standardise_features(feats)
+        x = ((feats - model.feature_mean) / model.feature_std).double()
+        layout = self.layout
+        results, start = [], 0
+        for t, size in enumerate(layout.sizes):
+            y = (targets[:, t] if targets.dim() > 1 else targets).numpy()
+            rows = y >= 0
+            prior = None
+            if self._init is not None and t == 0:  # carried class rows pull the new head towards them
+                prior = model.head.weight[start:start + size].detach().T.double()
+            results.append(solve_head(x[torch.from_numpy(rows)], y[rows], size, holdout=holdout[rows],
+                                      balance=config.balance != "none", prior=prior, seed=config.seed))
+            start += size
+            if self.control.cancelled:
+                return self._finish("cancelled", [], None, started, config)
+        with torch.no_grad():
+            model.head.weight.copy_(torch.cat([r.weight.T for r in results]))
+            model.head.bias.copy_(torch.cat([r.bias for r in results]))
+        main = results[0]
+        stage = f"linear probe, regularisation chosen by {main.how}"
+        nan = float("nan")
+        row = {"epoch": 1, "stage": stage, "train_acc": main.train_acc, "train_loss": nan,
+               "val_acc": main.estimate if main.estimate is not None else nan,
+               "val_loss": main.estimate_loss if main.estimate_loss is not None else nan,
+               "val_estimate": main.how, "strength": main.strength,
+               "strength_scores": {str(c): acc for c, (acc, _) in main.scores.items()},
+               "samples": len(x), "seconds": time.perf_counter() - t0, "lr": 0.0, "batch_size": config.batch_size,
+               "per_class_val_acc": {}}
+        best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0}
+        if main.estimate is not None:
+            best.update(val_acc=main.estimate, val_loss=main.estimate_loss)
+        if layout.multi:
+            sets = {n: r.estimate for n, r in zip(layout.names[1:], results[1:]) if r.estimate is not None}
+            row["label_sets"] = {n: {"val_acc": a} for n, a in sets.items()}
+            best["label_sets_val_acc"] = sets
+        history = [row]
+        if self.dist.is_main:
+            self.files.append_metrics(_json_safe(row))
+            ckpt_io.save(self.files.best, TRAINED.payload(model, {
+                "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
+                "history": [_json_safe(row)], "best": best, **self.meta}))
+        self.emit(events.EpochEnd(
+            epoch=1, epochs=1, train_loss=nan, train_acc=main.train_acc, val_loss=row["val_loss"],
+            val_acc=row["val_acc"], per_class_val_acc={}, seconds=row["seconds"], lr=0.0, is_best=True,
+            stage=stage, label_sets_val_acc=best.get("label_sets_val_acc", {})))
+        if self.dist.is_main:
+            self.emit(events.CheckpointSaved(1, str(self.files.best), "best"))
+        return self._finish("completed", history, best, started, config)
+
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
@@ -374,7 +438,8 @@ class Trainer:
     def _finish(self, status, history, best, started, config, batch_size=0) -> events.FitEnd:
         metrics = {}
         if best and best["epoch"]:
-            metrics = {k: best[k] for k in ("val_acc", "val_loss", "train_acc", "train_loss", "label_sets_val_acc")
+            metrics = {k: best[k] for k in ("val_acc", "val_loss", "train_acc", "train_loss", "label_sets_val_acc",
+                                            "val_estimate")
                        if k in best}
         files = getattr(self, "files", None)
         result = events.FitEnd(
@@ -387,6 +452,11 @@ class Trainer:
         self._record(status, metrics)
         self.emit(result)
         return result
+
+
+def _json_safe(row: dict) -> dict:
+    """NaN (no estimate) as None, so metrics.jsonl stays standard JSON."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
 
 
 def _mean_acc(main: float, tasks: dict) -> float:

@@ -1,0 +1,96 @@
+"""The linear probe, solved: a multinomial logistic regression on frozen embeddings whose
+regularisation is chosen by cross-validation on the labelled samples, then refit on all of them.
+
+    result = solve_head(x, y, classes)     # x: standardised embeddings [N, D], y: class per row
+    result.weight, result.bias             # the head, [D, K] and [K]
+    result.estimate                        # cross-validated accuracy (None: too few to validate)
+
+Small data spends no samples on a fixed validation split: below LARGE samples in its smallest
+class, the regularisation is chosen by k-fold cross-validation and the reported accuracy is the
+cross-validated one; above it a held-out split is big enough to judge by and much cheaper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from core.probe.crossval import STRENGTHS, Choice, choose_strength
+from core.probe.logistic import fit, reduce
+
+LARGE = 300  # samples in the smallest class from which a held-out validation split decides
+DEFAULT_STRENGTH = 0.1  # where nothing can be validated (a class with one example)
+
+
+@dataclass
+class HeadResult:
+    weight: torch.Tensor  # [D, K]
+    bias: torch.Tensor  # [K]
+    strength: float
+    estimate: float | None  # accuracy on samples the deciding models had not seen
+    estimate_loss: float | None
+    how: str  # "5-fold cross-validation", "the validation split", "none"
+    train_acc: float
+    scores: dict = field(default_factory=dict)  # strength -> (accuracy, log loss)
+
+
+def balanced_weights(y: np.ndarray, classes: int) -> np.ndarray:
+    """Per-row weights making every class weigh the same in total (scikit-learn's 'balanced')."""
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    present = counts > 0
+    w = np.zeros(classes)
+    w[present] = len(y) / (present.sum() * counts[present])
+    return w[y]
+
+
+def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndarray | None = None,
+               balance: bool = True, prior: torch.Tensor | None = None, seed: int = 0,
+               groups: np.ndarray | None = None, scored: np.ndarray | None = None) -> HeadResult:
+    """Choose the strength (k-fold CV, or ``holdout`` rows as the validation split for large data),
+    then fit on every row. ``prior`` [D, K]: weights the head is pulled towards instead of zero (a
+    probe continuing an earlier run's head). ``groups``/``scored``: rows that are views of one
+    sample stay in one fold, and only ``scored`` rows are judged."""
+    x = x.to(torch.float64)
+    y = np.asarray(y, dtype=np.int64)
+    weight = balanced_weights(y, classes) if balance else None
+    offset = None if prior is None else x @ prior.to(torch.float64)
+    red = reduce(x)
+    smallest = int(np.bincount(y, minlength=classes)[np.unique(y)].min())
+    if holdout is not None and holdout.any() and smallest >= LARGE:
+        choice = _choose_on_holdout(red.z, y, classes, holdout, weight, offset)
+        how = "the validation split"
+    else:
+        choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
+                                 default=DEFAULT_STRENGTH, eval_mask=scored, offset=offset)
+        how = f"{choice.folds}-fold cross-validation" if choice.folds else "none (a class has one example)"
+    yt = torch.from_numpy(y)
+    sol = fit(red.z, yt, classes, choice.strength, None if weight is None else torch.from_numpy(weight),
+              offset=offset, tol=1e-5)
+    w = sol.weight if red.basis is None else red.basis @ sol.weight
+    if prior is not None:
+        w = w + prior.to(torch.float64)
+    b = sol.bias
+    with torch.no_grad():
+        rows = torch.from_numpy(scored) if scored is not None else slice(None)
+        train_acc = float(((x @ w + b).argmax(1) == yt)[rows].double().mean())
+    best = choice.scores.get(choice.strength, (None, None))
+    return HeadResult(w.float(), b.float(), choice.strength, best[0], best[1], how, train_acc, choice.scores)
+
+
+def _choose_on_holdout(x, y, classes, holdout, weight, offset) -> Choice:
+    train, rows = torch.from_numpy(~holdout), torch.from_numpy(holdout)
+    yt = torch.from_numpy(y)
+    w = None if weight is None else torch.from_numpy(weight)[train]
+    scores, start = {}, None
+    for c in sorted(STRENGTHS):
+        start = fit(x[train], yt[train], classes, c, w, offset=None if offset is None else offset[train],
+                    start=start, tol=1e-4, max_iter=200)
+        with torch.no_grad():
+            logits = x[rows] @ start.weight + start.bias + (0 if offset is None else offset[rows])
+            logp = torch.log_softmax(logits, -1)
+            scores[c] = (float((logp.argmax(1) == yt[rows]).double().mean()),
+                         float(-logp.gather(1, yt[rows][:, None]).mean()))
+    best = max(scores, key=lambda c: (scores[c][0], -scores[c][1]))
+    return Choice(best, scores[best][0], 0, scores)

@@ -1,0 +1,96 @@
+"""The solved probe (core.probe): the solver against scikit-learn, folds, model choice by
+cross-validation, and the pull towards an earlier head."""
+
+import numpy as np
+import pytest
+import torch
+
+from core.probe.crossval import choose_strength, fold_count, stratified_folds
+from core.probe.logistic import fit, predict_proba, reduce
+from core.probe.solve import balanced_weights, solve_head
+
+
+def blobs(n_per_class=30, classes=4, dims=40, informative=5, spread=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1.5, (classes, informative))
+    y = np.repeat(np.arange(classes), n_per_class)
+    x = rng.normal(0, 1, (len(y), dims))
+    x[:, :informative] += centres[y] / spread
+    return x, y
+
+
+def test_solver_matches_scikit_learn():
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    x, y = blobs()
+    for c in (0.05, 1.0):
+        ref = sklearn.LogisticRegression(C=c, max_iter=5000, tol=1e-10).fit(x, y)
+        sol = fit(torch.from_numpy(x), torch.from_numpy(y), 4, c, tol=1e-9, max_iter=2000)
+        ours = predict_proba(torch.from_numpy(x), sol.weight, sol.bias).numpy()
+        assert sol.converged
+        assert np.abs(ours - ref.predict_proba(x)).max() < 2e-3
+
+
+def test_solving_in_the_span_of_the_rows_is_exact():
+    x, y = blobs(n_per_class=6, dims=200, seed=1)  # 24 rows in 200 dimensions
+    xt = torch.from_numpy(x)
+    red = reduce(xt)
+    assert red.basis is not None and red.z.shape == (24, 24)
+    direct = fit(xt, torch.from_numpy(y), 4, 0.3, tol=1e-9, max_iter=3000)
+    small = fit(red.z, torch.from_numpy(y), 4, 0.3, tol=1e-9, max_iter=3000)
+    new = torch.from_numpy(blobs(n_per_class=5, dims=200, seed=9)[0])
+    a = predict_proba(new, direct.weight, direct.bias)
+    b = predict_proba(new, red.basis @ small.weight, small.bias)
+    assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_folds_are_stratified_and_keep_groups_together():
+    y = np.array([0] * 10 + [1] * 7 + [2] * 5)
+    folds = stratified_folds(y, 5, seed=3)
+    for f in range(5):
+        assert set(y[folds == f]) == {0, 1, 2}
+    groups = np.repeat(np.arange(11), 2)  # two views of each of 11 samples
+    yg = np.repeat(np.array([0] * 6 + [1] * 5), 2)
+    fg = stratified_folds(yg, fold_count(yg, groups), seed=0, groups=groups)
+    for g in range(11):
+        assert len(set(fg[groups == g])) == 1
+    assert fold_count(np.array([0, 0, 1])) == 0  # a class with one example cannot be left out
+    assert fold_count(np.array([0] * 30 + [1] * 30)) == 5
+
+
+def test_cross_validation_picks_a_strength_that_generalises():
+    # 5 informative of 300 dimensions, 12 per class: weak regularisation overfits the noise
+    x, y = blobs(n_per_class=12, dims=300, informative=5, spread=1.3, seed=4)
+    xt, yt = blobs(n_per_class=200, dims=300, informative=5, spread=1.3, seed=4)
+    strengths = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
+    choice = choose_strength(torch.from_numpy(x), y, 4, strengths=strengths)
+    held_out = {}
+    for c in strengths:
+        sol = fit(torch.from_numpy(x), torch.from_numpy(y), 4, c)
+        held_out[c] = float((predict_proba(torch.from_numpy(xt), sol.weight, sol.bias).argmax(1).numpy() == yt).mean())
+    assert choice.folds == 5
+    assert held_out[choice.strength] >= max(held_out.values()) - 0.05
+    assert held_out[choice.strength] > held_out[100.0]  # better than the weakest regularisation
+    assert abs(choice.accuracy - held_out[choice.strength]) < 0.15  # the estimate is honest
+
+
+def test_strong_regularisation_keeps_the_prior_head(monkeypatch):
+    from core.probe import crossval
+
+    x, y = blobs(seed=5)
+    prior = torch.randn(40, 4, dtype=torch.float64)
+    monkeypatch.setattr(crossval, "STRENGTHS", (1e-6,))
+    kept = solve_head(torch.from_numpy(x), y, 4, prior=prior, balance=False)
+    assert kept.strength == 1e-6
+    assert torch.allclose(kept.weight.double(), prior, atol=1e-3)
+    free = solve_head(torch.from_numpy(x), y, 4, balance=False)
+    assert not torch.allclose(free.weight.double(), prior, atol=0.1)
+
+
+def test_solve_head_reports_how_it_chose():
+    x, y = blobs(n_per_class=8)
+    result = solve_head(torch.from_numpy(x), y, 4)
+    assert result.how == "5-fold cross-validation" and result.estimate is not None
+    one_each = solve_head(torch.from_numpy(x[::8]), y[::8], 4)
+    assert one_each.estimate is None and one_each.how.startswith("none")
+    w = balanced_weights(np.array([0, 0, 0, 1]), 2)
+    assert np.allclose([w[0] * 3, w[3]], [2.0, 2.0])
