@@ -113,6 +113,8 @@ def extract(
     items = list(items)
     hashes = [h for h, _ in items]
     identity = weights_identity or (getattr(model, "weights_identity", None) if model is not None else None)
+    if identity is not None and model is not None:
+        identity += getattr(model, "feature_tag", "")  # e.g. features pooled from every level
     if model is None and identity is None:
         from core.weights import resolve
 

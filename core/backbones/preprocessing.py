@@ -164,9 +164,23 @@ class LogMelPreprocessing(_Base):
     f_max: float = 8000.0
     dynamic_range_db: float = 80.0
     silence_floor_db: float = -20.0
+    # 'peak_db': the loudest bin white, dynamic_range_db below it black; 'minmax_log': the natural
+    # log of the mel power (plus log_floor) scaled so the clip's quietest bin is black and its
+    # loudest white (what a per-clip standardisation followed by a [0, 1] scaling gives)
+    normalize: str = "peak_db"
+    log_floor: float = 1e-6
     image_size: int = 224
     mean: tuple[float, float, float] = INCEPTION_EDGE_MEAN
     std: tuple[float, float, float] = INCEPTION_EDGE_STD
+    low_at_bottom: bool = True  # low frequencies at the bottom of the picture (False: at the top)
+    antialias: bool = True  # of the resize to the square picture
+    # Every clip's centre ``clip_seconds`` (zero-padded on both sides when shorter), so a second is
+    # always as wide in the picture; None: each clip, long or short, is stretched to the picture.
+    clip_seconds: float | None = None
+
+    def __post_init__(self):
+        if self.normalize not in ("peak_db", "minmax_log"):
+            raise ValueError(f"normalize must be 'peak_db' or 'minmax_log', not {self.normalize!r}")
 
     def frontend(self) -> LogMelImage:
         """The same transform as an ``nn.Module`` on a batch [B, samples] (for export or GPU use)."""
@@ -208,14 +222,26 @@ class LogMelImage(nn.Module):
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         p = self.settings
+        if p.clip_seconds:  # the centre of the clip, as core.media.fit_length cuts it (export-friendly)
+            n = int(round(p.clip_seconds * p.sample_rate))
+            short = torch.sym_max(n - wave.shape[-1], 0)
+            wave = F.pad(wave, (short // 2, short - short // 2))
+            wave = wave.narrow(-1, (wave.shape[-1] - n) // 2, n)
         if wave.shape[-1] < p.n_fft:  # reflect padding needs at least n_fft/2 samples; empty clips too
             wave = F.pad(wave, (0, p.n_fft - wave.shape[-1]))
-        db = self.to_db(self.mel(wave))  # [B, n_mels, frames]
-        ref = db.amax(dim=(-2, -1), keepdim=True).clamp(min=p.silence_floor_db)
-        img = ((db - ref) / p.dynamic_range_db + 1.0).clamp(0.0, 1.0)
-        img = img.flip(-2).unsqueeze(1)  # low frequencies at the bottom, like a picture of a spectrogram
-        img = F.interpolate(img, size=(p.image_size, p.image_size), mode="bilinear",
-                            align_corners=False, antialias=True)
+        mel = self.mel(wave)  # [B, n_mels, frames]
+        if p.normalize == "minmax_log":
+            log = torch.log(mel + p.log_floor)
+            low = log.amin(dim=(-2, -1), keepdim=True)
+            img = (log - low) / (log.amax(dim=(-2, -1), keepdim=True) - low + 1e-6)
+        else:
+            db = self.to_db(mel)
+            ref = db.amax(dim=(-2, -1), keepdim=True).clamp(min=p.silence_floor_db)
+            img = ((db - ref) / p.dynamic_range_db + 1.0).clamp(0.0, 1.0)
+        if p.low_at_bottom:  # like a picture of a spectrogram
+            img = img.flip(-2)
+        img = F.interpolate(img.unsqueeze(1), size=(p.image_size, p.image_size), mode="bilinear",
+                            align_corners=False, antialias=p.antialias)
         return (img.expand(-1, 3, -1, -1) - self.mean) / self.std
 
 

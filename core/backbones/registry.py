@@ -16,9 +16,9 @@ class UnknownBackboneError(TransferLabError):
 def _registry() -> dict[str, BackboneSpec]:
     # Built on first use: reading torchvision/torchaudio metadata costs a moment at import time.
     from core.backbones.audio_entries import AUDIO_EFFICIENTNET_LITE0, speech_specs
-    from core.backbones.image_entries import EFFICIENTNET_LITE0, torchvision_specs
+    from core.backbones.image_entries import EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2, torchvision_specs
 
-    specs = (EFFICIENTNET_LITE0, *torchvision_specs(), AUDIO_EFFICIENTNET_LITE0, *speech_specs())
+    specs = (EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2, *torchvision_specs(), AUDIO_EFFICIENTNET_LITE0, *speech_specs())
     table: dict[str, BackboneSpec] = {}
     for spec in specs:
         if spec.name in table:

@@ -15,7 +15,10 @@ def _read(checkpoint: dict, spec) -> Classifier:
     # a multi-task model's head is one linear layer as wide as every label set's classes together
     width = len(checkpoint["class_names"]) + sum(len(d["class_names"]) for d in checkpoint.get("label_sets") or [])
     dropout = float((checkpoint.get("config") or {}).get("dropout", 0.0))
-    return Classifier(spec.build(), spec.feature_dim, width, dropout)
+    backbone = spec.build()
+    if checkpoint.get("levels"):  # a probe on features pooled from every level
+        backbone.pool_levels(levels=checkpoint["levels"], dims=checkpoint["level_dims"])
+    return Classifier(backbone, backbone.pooled_dim or spec.feature_dim, width, dropout)
 
 
 TRAINED = register(RunKind(CLASSIFIER, _write, _read))

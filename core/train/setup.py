@@ -121,6 +121,38 @@ class EmbedRate:
         self.emit(EmbedProgress(done, total, rate, (total - done) / rate if rate else None))
 
 
+def probe_clip(spec, data: LabelledData, setting: float | None, init=None):
+    """A log-mel probe cuts every clip to one length, so a second is equally wide in every picture:
+    the setting, the earlier run's length (a probe continuing it), or the length 90% of the
+    training clips fit in (at least 0.5 s, at most 10 s, in tenths of a second). Stretching each
+    clip to the picture made the time axis of short and long clips differ."""
+    import math
+
+    pre = spec.preprocessing
+    if not hasattr(pre, "clip_seconds") or pre.clip_seconds:
+        return spec
+    if init is not None:
+        seconds = (init.preprocessing or {}).get("clip_seconds")
+    elif setting is not None:
+        seconds = float(setting)
+    else:
+        lengths = sorted(_duration(it) for it in data.train[:2000])
+        lengths = [d for d in lengths if d > 0]
+        p90 = lengths[min(len(lengths) - 1, int(0.9 * len(lengths)))] if lengths else 1.0
+        seconds = min(max(math.ceil(p90 * 10 - 1e-6) / 10, 0.5), 10.0)
+    return spec.with_preprocessing(clip_seconds=float(seconds)) if seconds else spec
+
+
+def _duration(item) -> float:
+    from core import media
+
+    try:
+        whole = media.audio_info(item.path).duration
+    except (media.MediaError, OSError):
+        return 0.0
+    return (item.end if item.end is not None else whole) - (item.start or 0.0)
+
+
 def targets_of(data: LabelledData, items) -> list:
     """Each item's class, or (multi-task) its class in the main set and then in each extra set."""
     if data.label_sets:

@@ -34,7 +34,7 @@ from core.train.device import describe, resolve_device, resolve_precision
 from core.train.distributed import DistContext
 from core.train.loop import BatchThrottle, LoopState, evaluate, train_epoch
 from core.train.model import Classifier, default_unfreeze_blocks, parameter_groups, set_train_mode, unfreeze_for_epoch
-from core.train.setup import build_sources, load_backbone
+from core.train.setup import build_sources, load_backbone, probe_clip
 from core.train.transfer import apply_init, read_init_run
 from core.train.sources import epoch_order
 from core.train.tasks import MultiTaskLoss, TaskLayout, class_weights
@@ -113,11 +113,15 @@ class Trainer:
         backbone = load_backbone(spec, self.config.pretrained and init is None)
         mode, reason = self._mode(data, spec, device)
         config = self.config.with_mode_defaults(mode)
+        if mode == "probe":
+            spec = probe_clip(spec, data, config.clip_seconds, init)
         self.layout = TaskLayout((data.main_set, *(n for n, _ in data.label_sets)),
                                  (len(data.class_names), *(len(c) for _, c in data.label_sets)))
         if self.layout.multi:
             reason += f"; multi-task: one head per label set ({', '.join(self.layout.names)}) on a shared backbone"
-        model = Classifier(backbone, spec.feature_dim, self.layout.width, config.dropout)
+        if mode == "probe":
+            self._pool_levels(backbone, spec, config, init)
+        model = Classifier(backbone, backbone.pooled_dim or spec.feature_dim, self.layout.width, config.dropout)
         if init is not None and self._resume_state is None:
             carried = apply_init(model, init, data.class_names, config.class_map)
             reason += (f"; starting from run {init.run_id} ({len(carried)} of {len(data.class_names)} classes "
@@ -151,6 +155,11 @@ class Trainer:
                      "from_run": init.run_id if init is not None else None,
                      "mode": mode, "mode_reason": reason, "preprocessing": spec.preprocessing.settings(),
                      "modality": spec.modality, "sample_rate": int(data.sample_rate)}
+        clip = getattr(spec.preprocessing, "clip_seconds", None)
+        if clip:  # audio clips cut to one length (export and prediction cut them the same way)
+            self.meta["clip_samples"] = int(round(clip * spec.preprocessing.sample_rate))
+        if backbone.levels:  # a probe on features pooled from every level: the loader rebuilds them
+            self.meta.update(levels=list(backbone.levels), level_dims=list(backbone.level_dims))
         if data.label_sets:  # multi-task: the heads after the main one, in order
             self.meta.update(label_sets=self._sets_meta(data), main_label_set=data.main_set)
         train_src, val_src = build_sources(self, data, spec, model, device, precision)
@@ -378,6 +387,17 @@ class Trainer:
             pre = spec.preprocessing
             spec = spec.with_preprocessing(crop_size=size, resize_size=round(size * pre.resize_size / pre.crop_size))
         return spec
+
+    @staticmethod
+    def _pool_levels(backbone, spec, config, init) -> None:
+        """A probe reads features pooled from every level of the backbone (config.probe_features);
+        one continuing an earlier run reads what that run's head was trained on."""
+        if init is not None:
+            earlier = init.checkpoint
+            if earlier.get("levels"):
+                backbone.pool_levels(levels=earlier["levels"], dims=earlier["level_dims"])
+        elif config.probe_features == "levels":
+            backbone.pool_levels(spec.preprocessing.example_batch(1))
 
     def _mode(self, data: LabelledData, spec, device) -> tuple[str, str]:
         if self.config.mode != "auto":

@@ -1,0 +1,59 @@
+"""What a probe reads: features pooled from every level of the backbone, and audio clips of one
+length; both survive loading the run and exporting it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core.backbones import LogMelPreprocessing
+from core.media import fit_length
+from core.runs import load_run
+from core.train import Trainer, TrainConfig
+from tests.helpers.training import make_colour_project, make_tone_project, tiny_spec
+
+pytestmark = pytest.mark.usefixtures("two_torch_threads")
+
+
+def test_a_probe_reads_every_level_and_its_run_loads_them_back(tmp_path):
+    project = make_colour_project(tmp_path, per_class=6)
+    try:
+        spec = tiny_spec(tmp_path / "w")
+        result = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        loaded = load_run(project, result.run_id, spec=spec)
+        assert loaded.meta["levels"] == ["net.stem", "net.block1", "net.block2"]
+        assert loaded.meta["level_dims"] == [8, 16, 32, 32]
+        assert loaded.model.head.in_features == 8 + 16 + 32 + 32
+        x = torch.rand(3, 3, 32, 32)
+        with torch.inference_mode():
+            features = loaded.model.backbone(x)
+            plain = spec.build()
+            plain.load_state_dict(loaded.model.backbone.state_dict())  # same parameter names
+            assert torch.allclose(features[:, -32:], plain.eval()(x), atol=1e-6)
+        final = Trainer(project, TrainConfig(mode="probe", probe_features="final"), spec=spec).fit()
+        assert "levels" not in load_run(project, final.run_id, spec=spec).meta
+    finally:
+        project.close()
+
+
+def test_the_log_mel_front_end_cuts_clips_like_fit_length():
+    p = LogMelPreprocessing(image_size=32, n_mels=32, clip_seconds=0.5)
+    whole = LogMelPreprocessing(image_size=32, n_mels=32)
+    rng = np.random.default_rng(0)
+    for n in (3000, 8000, 13001):  # shorter, equal, longer than 0.5 s at 16 kHz
+        wave = rng.normal(0, 0.1, n).astype(np.float32)
+        assert torch.allclose(p.to_tensor(wave), whole.to_tensor(fit_length(wave, 8000)), atol=1e-6)
+
+
+def test_an_audio_probe_cuts_every_clip_to_one_length(tmp_path):
+    project = make_tone_project(tmp_path, per_class=8)  # 0.3 s clips
+    try:
+        spec = tiny_spec(tmp_path / "w", name="tiny_audio", modality="audio")
+        result = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        loaded = load_run(project, result.run_id, spec=spec)
+        assert loaded.spec.preprocessing.clip_seconds == 0.5  # 0.3 s clips, at least half a second
+        assert loaded.clip_samples == 8000
+        assert result.metrics["val_acc"] >= 0.9
+    finally:
+        project.close()
