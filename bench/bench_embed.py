@@ -1,0 +1,136 @@
+"""Time to a first model on the CPU: the end-to-end probe against the bare network loops, same files.
+
+On 5,000 96x96 JPEGs of 10 classes (drawn here), in one run:
+
+- bare torch: eager EfficientNet-Lite0 features, batch 32 at 224 px, on prepared tensors (the
+  network alone), with and without channels_last;
+- bare onnxruntime: the same network exported to ONNX, on the same prepared tensors;
+- end to end: ``transferlab train DIR --mode probe`` in a fresh process (decoding, resizing,
+  embedding, the probe's model choice and fit, the checkpoint), with the feature network already
+  built (its one-time export is timed separately), and its peak memory.
+
+The end-to-end embedding rate is the number of images over the time ``extract`` took (printed by
+the trainer's FitStart; measured here from the run's own timings). Targets (issue 21): at least 0.8
+of the bare onnxruntime rate, under 40 s for the whole probe, under 1 GiB peak.
+
+Run: .venv/bin/python bench/bench_embed.py [--images 5000]  ->  bench/results/embed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+from bench.machine import machine  # noqa: E402
+
+PEAK_WRAPPER = (
+    "import resource, sys, time; from core.cli import main; t = time.perf_counter(); code = main(sys.argv[1:]); "
+    "print('PEAK_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 'SECONDS', time.perf_counter() - t, "
+    "file=sys.stderr); sys.exit(code)"
+)
+
+
+def make_images(folder: Path, n: int, classes: int = 10, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    for k in range(classes):
+        (folder / f"c{k}").mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        k = i % classes
+        img = Image.new("RGB", (96, 96), tuple(int(v) for v in rng.integers(0, 256, 3)))
+        d = ImageDraw.Draw(img)
+        for _ in range(k + 1):
+            x, y = rng.integers(0, 80, 2)
+            d.ellipse([x, y, x + 16, y + 16], fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+        img.save(folder / f"c{k}" / f"{i:05d}.jpg", quality=90)
+
+
+def bare_loops(paths, threads: int, seconds: float = 20.0) -> dict:
+    from core import backbones, features_onnx
+    from core.weights import load_pretrained
+
+    torch.set_num_threads(threads)
+    spec = backbones.get("efficientnet_lite0")
+    model = load_pretrained(spec)
+    tensors = torch.stack([spec.preprocessing.load(p) for p in paths[:64]])
+    batches = [tensors[i:i + 32] for i in (0, 32)]
+
+    def rate(fn) -> float:
+        fn(batches[0])
+        done, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for b in batches:
+                fn(b)
+                done += len(b)
+        return done / (time.perf_counter() - start)
+
+    with torch.inference_mode():
+        eager = rate(lambda b: model(b))
+        cl_model = load_pretrained(spec).to(memory_format=torch.channels_last)
+        cl = rate(lambda b: cl_model(b.contiguous(memory_format=torch.channels_last)))
+    t0 = time.perf_counter()
+    runner = features_onnx.for_model(spec, model, model.weights_identity)
+    build = time.perf_counter() - t0
+    ort_rate = rate(lambda b: runner(b))
+    with torch.inference_mode():
+        diff = float(np.abs(runner(tensors[:32]) - model(tensors[:32]).numpy()).max())
+    return {"torch_eager_per_s": eager, "torch_channels_last_per_s": cl, "onnxruntime_per_s": ort_rate,
+            "onnx_network_build_s_first_use": build, "max_feature_diff_onnx_vs_torch": diff}
+
+
+def cli(args, env) -> tuple[float, float, str]:
+    """(seconds inside the command, peak MiB, stderr) of ``transferlab ARGS`` in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, *args], capture_output=True, text=True, env=env, cwd=ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    tail = out.stderr.rsplit("PEAK_KIB", 1)[1].split()
+    return float(tail[2]), int(tail[0]) / 1024, out.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    a = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-embed-"))
+    env = {**os.environ, "TRANSFERLAB_CACHE_DIR": str(work / "usercache"), "TRANSFERLAB_DATA_DIR": str(work / "userdata")}
+    os.environ.update({k: env[k] for k in ("TRANSFERLAB_CACHE_DIR", "TRANSFERLAB_DATA_DIR")})
+    try:
+        make_images(work / "imgs", a.images)
+        paths = sorted((work / "imgs").rglob("*.jpg"))
+        bare = bare_loops(paths, a.threads)
+        project = work / "proj"
+        cli(["new", str(project), "--task", "image"], env)
+        cli(["import", str(project), str(work / "imgs")], env)
+        shutil.rmtree(project / "cache", ignore_errors=True)
+        seconds, peak, log = cli(["train", str(project), "--mode", "probe", "--json"], env)
+        rate_line = [line for line in log.splitlines() if "embedded" in line.lower()]
+        result = {
+            "machine": machine(), "images": a.images, "threads": a.threads, **bare,
+            "probe_end_to_end_s": seconds, "probe_peak_mib": peak,
+            "end_to_end_images_per_s": a.images / seconds,
+            "end_to_end_vs_bare_onnxruntime": a.images / seconds / bare["onnxruntime_per_s"],
+            "notes": rate_line[-3:],
+        }
+        print(json.dumps(result, indent=1))
+        out = ROOT / "bench" / "results" / "embed.json"
+        out.write_text(json.dumps(result, indent=1) + "\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
