@@ -162,7 +162,8 @@ SOUNDS = ["rain", "wind", "engine", "birdsong", "dripping", "siren", "knocking"]
 
 
 def draw_environment():
-    """Seven kinds of everyday sound in a noisy place (pink or brown noise 0-15 dB below them),
+    """Seven kinds of everyday sound in a noisy place (pink or brown noise from 5 dB below to 5 dB
+    above them),
     synthesised with random parameters: rain (dense random
     clicks through a band filter), wind (slowly swelling low noise), an engine (a buzzing harmonic
     series with jitter), birdsong (fast chirps), dripping (sparse decaying tones), a siren (a slow
@@ -212,9 +213,9 @@ def draw_environment():
                 wave += np.where(tt >= 0, (np.sin(2 * np.pi * f * tt) + 0.5 * rng.normal(0, 1, n) * np.exp(-tt * 200)) * np.exp(-tt * 35), 0)
         wave = np.asarray(wave, dtype=np.float64)
         wave = wave / (np.sqrt(np.mean(wave ** 2)) + 1e-9)
-        # in a noisy place: pink or brown noise at 0-15 dB below the sound
+        # in a noisy place: pink or brown noise from 5 dB below to 5 dB above the sound
         noise = _coloured_noise(rng, n, float(rng.choice([1.0, 2.0])))
-        noise = noise / (np.sqrt(np.mean(noise ** 2)) + 1e-9) * 10 ** (-float(rng.uniform(0, 15)) / 20)
+        noise = noise / (np.sqrt(np.mean(noise ** 2)) + 1e-9) * 10 ** (float(rng.uniform(-5, 5)) / 20)
         wave = wave + noise
         return (wave / (np.abs(wave).max() + 1e-9) * float(rng.uniform(0.2, 0.9))).astype(np.float32)
 

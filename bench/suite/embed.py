@@ -206,3 +206,99 @@ def project_audio_features(task_dir: Path, *, clip_seconds: float | None = 1.0, 
         return run_session(session, [prepare(p) for p in paths])
 
     return cached(task_dir, name, compute)
+
+
+class GridLevels(torch.nn.Module):
+    """Every level's spatial mean, and for levels of at most ``max_channels`` channels also the means
+    of a ``grid`` x ``grid`` partition (where things are, not only what), then the final features."""
+
+    def __init__(self, backbone, levels, grid=2, max_channels=320):
+        super().__init__()
+        self.backbone, self.levels, self.grid, self.max_channels = backbone, list(levels), grid, max_channels
+        self._seen = []
+        for path in self.levels:
+            backbone.get_submodule(path).register_forward_hook(self._keep)
+
+    def _keep(self, _m, _i, out):
+        parts = [out.mean(dim=(2, 3))]
+        if out.shape[1] <= self.max_channels:
+            parts.append(F.adaptive_avg_pool2d(out, self.grid).flatten(1))
+        self._seen.append(torch.cat(parts, 1))
+
+    def forward(self, x):
+        self._seen = []
+        final = self.backbone(x)
+        seen, self._seen = self._seen, []
+        return torch.cat([*seen, final], 1)
+
+
+def grid_image_features(task_dir: Path, *, backbone: str = "efficientnet_lite0", resize: str = "center_crop",
+                        grid: int = 2) -> dict:
+    from core import backbones
+    from core.media import decode_image
+    from core.weights import load_pretrained
+
+    spec = backbones.get(backbone).with_preprocessing(resize=resize)
+    pre = spec.preprocessing
+
+    def compute(paths):
+        net = load_pretrained(spec).eval()
+        example = torch.zeros(2, 3, pre.crop_size, pre.crop_size)
+        levels, _ = net._find_levels((example[:1],))
+        session = onnx_session(GridLevels(net, levels, grid), example, f"{backbone}-{resize}-grid{grid}")
+        return run_session(session, [pre.to_tensor(decode_image(p)) for p in paths])
+
+    return cached(task_dir, f"{backbone}-{resize}-grid{grid}", compute)
+
+
+def augment_picture(img, rng):
+    """A mild random view: a crop of 75-100% of the picture, a small rotation, light and contrast."""
+    from PIL import Image, ImageEnhance
+
+    w, h = img.size
+    s = float(rng.uniform(0.75, 1.0))
+    cw, ch = max(8, int(w * s)), max(8, int(h * s))
+    x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    img = img.crop((x0, y0, x0 + cw, y0 + ch)).resize((w, h), Image.BILINEAR)
+    img = img.rotate(float(rng.uniform(-10, 10)), resample=Image.BILINEAR, fillcolor=img.getpixel((0, 0)))
+    img = ImageEnhance.Brightness(img).enhance(float(rng.uniform(0.8, 1.2)))
+    return ImageEnhance.Contrast(img).enhance(float(rng.uniform(0.8, 1.2)))
+
+
+def augmented_pool_features(task_dir: Path, views: int = 2, *, backbone: str = "efficientnet_lite0",
+                            resize: str = "center_crop") -> np.ndarray:
+    """[views, pool size, D] multi-level features of augmented views of every pool picture."""
+    from core import backbones
+    from core.media import decode_image
+    from core.weights import load_pretrained
+
+    path = task_dir / f"features-{backbone}-{resize}-ml-aug{views}.npy"
+    if path.exists():
+        return np.load(path)
+    spec = backbones.get(backbone).with_preprocessing(resize=resize)
+    pre = spec.preprocessing
+    net = load_pretrained(spec).eval()
+    example = torch.zeros(2, 3, pre.crop_size, pre.crop_size)
+    net.pool_levels((example[:1],))
+    session = onnx_session(net, example, f"{backbone}-{resize}-ml")
+    paths, _, _ = tasks.files(task_dir, "pool")
+    out = []
+    for v in range(views):
+        rng = np.random.default_rng(100 + v)
+        out.append(run_session(session, [pre.to_tensor(augment_picture(decode_image(p), rng)) for p in paths]))
+    arr = np.stack(out)
+    np.save(path, arr)
+    return arr
+
+
+def plain_ml_features(task_dir: Path) -> dict:
+    """The plain reference's preprocessing (whole picture, bilinear, ImageNet mean/std), features
+    pooled from every level."""
+    def compute(paths):
+        net = lite0()
+        example = torch.zeros(2, 3, 224, 224)
+        net.pool_levels((example[:1],))
+        session = onnx_session(net, example, "lite0-plain-ml")
+        return run_session(session, [plain_image(p) for p in paths])
+
+    return cached(task_dir, "plain-image-ml", compute)

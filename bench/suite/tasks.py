@@ -39,7 +39,7 @@ TASKS = {t.name: t for t in [
     Task("words", "audio", audio.draw_words, about="10 spoken words, unseen speakers in the test"),
     Task("words_noise", "audio", audio.draw_words_in_noise, about="5 words in loud noise, unseen speakers"),
     Task("chords", "audio", audio.draw_chords, about="6 chord qualities, any root and timbre"),
-    Task("environment", "audio", audio.draw_environment, about="7 synthetic everyday sounds in noise", version=2),
+    Task("environment", "audio", audio.draw_environment, about="7 synthetic everyday sounds in loud noise", version=3),
 ]}
 
 
