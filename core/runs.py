@@ -74,8 +74,28 @@ def run_from_folder(folder: str | os.PathLike) -> RunInfo | None:
     return RunInfo(d.name, d, "unknown", d.stat().st_mtime, metrics, None, None)
 
 
+FINISHED = ("completed", "early_stopped")
+
+
+def best_run(runs: list[RunInfo]) -> RunInfo | None:
+    """The run used when none is named (export, evaluation, label suggestions, the app's pages): the
+    finished run with the best validation estimate (``val_acc``), the newest among equals. The newest
+    run is often a stopped or worse experiment, and exporting it silently replaced a better model.
+    Runs that did not finish (cancelled, failed, still running) count only when no run finished."""
+    usable = [r for r in runs if r.has_model]
+    if not usable:
+        return None
+
+    def rank(r: RunInfo):
+        acc = r.metrics.get("val_acc") if isinstance(r.metrics, dict) else None
+        scored = isinstance(acc, (int, float)) and acc == acc  # NaN is no estimate
+        return (r.status in FINISHED, scored, float(acc) if scored else 0.0, r.created_at, r.id)
+
+    return max(usable, key=rank)
+
+
 def find_run(project, run: str | os.PathLike | None = None) -> RunInfo:
-    """The run named by id or folder, or the newest run that has a trained model."""
+    """The run named by id or folder, or (``run`` None) the best finished run: see ``best_run``."""
     if run is not None and (os.sep in str(run) or Path(str(run)).is_absolute()):
         info = run_from_folder(run)
         if info is None:
@@ -83,13 +103,13 @@ def find_run(project, run: str | os.PathLike | None = None) -> RunInfo:
         return info
     runs = list_runs(project)
     if run is None:
-        usable = [r for r in runs if r.has_model]
-        if not usable:
+        best = best_run(runs)
+        if best is None:
             raise RunError(
                 f"The project '{project.name}' has no trained model yet. Train one first: "
                 f"transferlab train {project.root}"
             )
-        return usable[0]
+        return best
     wanted = Path(run).name if os.sep in str(run) else str(run)
     for r in runs:
         if r.id == wanted or r.id.startswith(wanted):
