@@ -22,6 +22,17 @@ def supports_split(loaded) -> bool:
     return isinstance(loaded.spec.preprocessing, LogMelPreprocessing)
 
 
+def backbone_supports_split(backbone: str | None) -> bool:
+    """The same, by a run's backbone name (no model is built)."""
+    from core import backbones
+    from core.backbones import LogMelPreprocessing
+
+    try:
+        return isinstance(backbones.get(backbone).preprocessing, LogMelPreprocessing)
+    except Exception:  # an unknown name (a test backbone, a removed one): let the export say
+        return True
+
+
 def prepared_spec(wrapper, loaded) -> dict:
     """The classifier file's input: whatever shape the run's front end makes (its settings may change)."""
     import torch
