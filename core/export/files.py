@@ -152,6 +152,9 @@ def _runtime_lines(out: Path, task: str, report, input_spec: dict) -> list[str]:
     lines += ["", f"Input `{input_spec['name']}`: float32 `[N, samples]`, mono in [-1, 1], at "
                   f"{input_spec.get('sample_rate')} Hz, any length; the model computes its features itself"
                   + (" with the `STFT` operator (opset 17)." if stft else ".")]
+    if input_spec.get("fixed_length"):
+        lines += ["", f"It was trained on clips of {input_spec.get('window_seconds', 1.0):g} s: cut or pad a clip to "
+                      "that length, and slide that window over longer recordings (as `transferlab predict` does)."]
     if stft:
         split = (report.variants or {}).get("split") or {}
         if split.get("written"):

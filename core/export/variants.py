@@ -88,14 +88,34 @@ def write_fp16(src: Path, dst: Path, keep_float: Iterable[str]) -> None:
     onnx.save(topologically_sorted(model), str(dst))
 
 
+# onnxruntime.transformers modules that onnxruntime.quantization imports by bare name, in an order
+# where each one's own bare imports come before it (build.spec bundles them; tests check the list).
+ORT_BARE_MODULES = ("float16", "onnx_model", "fusion_utils")
+
+
+def _bare_names_importable() -> None:
+    """onnxruntime.quantization imports ``from fusion_utils import ...``: from site-packages, importing
+    onnxruntime.transformers puts that package's folder on sys.path, which makes the bare names work.
+    In a frozen app there is no such folder, so each module is registered under its bare name too."""
+    import importlib
+    import importlib.util
+    import sys
+
+    import onnxruntime.transformers  # noqa: F401 - adds its folder to sys.path where it is one
+
+    for name in ORT_BARE_MODULES:
+        if name in sys.modules or importlib.util.find_spec(name) is not None:
+            continue
+        sys.modules[name] = importlib.import_module(f"onnxruntime.transformers.{name}")
+
+
 def _quantization():
-    """onnxruntime.quantization, or a sentence. Its package imports onnxruntime.transformers modules
-    by bare name (``from fusion_utils import ...``), which works from site-packages (that package adds
-    its folder to sys.path) and in a frozen app only when build.spec bundles those modules."""
+    """onnxruntime.quantization, or a sentence saying why it cannot be loaded."""
     try:
+        _bare_names_importable()
         from onnxruntime import quantization
     except ImportError as exc:
-        raise VariantError(f"onnxruntime's quantisation tools cannot be loaded here ({type(exc).__name__}: {exc}).",
+        raise VariantError(f"onnxruntime's quantisation tools cannot be loaded here ({type(exc).__name__}: {exc})",
                            detail=repr(exc)) from None
     return quantization
 
