@@ -58,17 +58,18 @@ def accuracy_pass(sessions: dict, name: str, labelled: Iterable[tuple[int, np.nd
                    "max_diff_vs_fp32": diff[kind]} for kind in sessions}
 
 
-def latency(paths: dict, name: str, x: np.ndarray, threads: int = 1,
-            clock: Callable[[], float] = time.perf_counter) -> tuple[dict[str, float], int]:
+def latency(paths: dict, name: str, x: np.ndarray, threads: int = 1, budget_s: float = LATENCY_BUDGET_S,
+            max_runs: int = LATENCY_MAX_RUNS, clock: Callable[[], float] = time.perf_counter
+            ) -> tuple[dict[str, float], int]:
     """({variant: best milliseconds per run}, runs each) for one input at batch 1; the variants take
-    turns, round after round."""
+    turns, round after round, for about ``budget_s`` seconds each."""
     sessions = {kind: session(p, threads) for kind, p in paths.items()}
     feed = {name: x[None]}
     for s in sessions.values():  # the first run allocates; it is no measure
         s.run(None, feed)
     best = dict.fromkeys(sessions, float("inf"))
     spent, runs = 0.0, 0
-    while runs < LATENCY_MIN_RUNS or (spent < LATENCY_BUDGET_S * len(sessions) and runs < LATENCY_MAX_RUNS):
+    while runs < LATENCY_MIN_RUNS or (spent < budget_s * len(sessions) and runs < max_runs):
         for kind, s in sessions.items():
             t = clock()
             s.run(None, feed)

@@ -170,7 +170,7 @@ def test_the_model_cards_snippets_run_with_onnxruntime_and_numpy(two_models):
     from tests.helpers.media_factory import tone, write_audio
 
     out = two_models["out"]
-    images, tones = two_models["images"], two_models["tones"]
+    images = two_models["images"]
     sample = images.samples(label="red")[0]
     Image.open(images.path_of(sample)).convert("RGB").save(out / "photo.jpg", quality=95)
     printed = _run_card_snippet(out / "fimg.md", "torch,soundfile,cv2,core,desktop").split()
