@@ -113,7 +113,7 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
     if before and not overwrite:
         names = ", ".join(p.name for p in before)
         raise ExportExists(f"{names} already exist{'s' if len(before) == 1 else ''} in {out.parent}; nothing was "
-                           "written. Choose another name, or replace them (--force on the command line).", before)
+                           "written. Choose another name, or replace them (export --force).", before)
     out.parent.mkdir(parents=True, exist_ok=True)
     loaded = load_run(project, run, spec=spec)
     if split_frontend:
