@@ -96,11 +96,12 @@ def _metadata(loaded, project, input_spec: dict) -> dict[str, str]:
 
 
 def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = False, split_frontend: bool = False,
-               overwrite: bool = False, measure_fp32: bool = True, parity_samples: int = 8, spec=None,
-               progress: Callable[[str], None] | None = None) -> ExportReport:
+               overwrite: bool = False, measure_fp32: bool = True, record: bool = True, parity_samples: int = 8,
+               spec=None, progress: Callable[[str], None] | None = None) -> ExportReport:
     """Export run ``run`` (default: the best finished run, core.runs.best_run) to ``out_path``, check
-    it, and make, measure and judge the variants asked for. ``measure_fp32=False`` skips measuring
-    the fp32 model when no variant is asked for (a model for the app's own use)."""
+    it, and make, measure and judge the variants asked for. A model for the app's own use (the Play
+    page's) skips measuring fp32 (``measure_fp32=False``) and is not recorded as the run's export in
+    runs/<id>/export.json (``record=False``), which the Export page shows."""
     from core.export.graph import ExportedClassifier
     from core.runs import load_run
 
@@ -142,10 +143,11 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
     finally:
         staging.cleanup()
     report.seconds = round(time.perf_counter() - started, 2)
-    try:
-        (loaded.info.dir / "export.json").write_text(json.dumps(report.to_json(), indent=1))
-    except OSError:
-        pass
+    if record:
+        try:
+            (loaded.info.dir / "export.json").write_text(json.dumps(report.to_json(), indent=1))
+        except OSError:
+            pass
     return report
 
 

@@ -48,7 +48,11 @@ class ExportReport:
     @classmethod
     def from_json(cls, data: dict) -> ExportReport:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        report = cls(**{k: v for k, v in data.items() if k in known})
+        if "fp32" not in report.variants:  # written before variants were judged: every one listed was written
+            report.variants = {"fp32": {"path": report.path, "written": True, "size_bytes": report.size_bytes},
+                               **{k: {**v, "written": True} for k, v in report.variants.items()}}
+        return report
 
     @property
     def not_written(self) -> dict[str, str]:

@@ -270,3 +270,17 @@ def test_int8_without_the_quantisation_tools_is_a_sentence_and_no_file(tmp_path)
     int8 = report["variants"]["int8"]
     assert "quantised" in int8 and int8.get("accuracy") is not None, int8  # it was made and measured
     assert (tmp_path / "b.int8.onnx").exists() == int8["written"] and code == (0 if int8["written"] else 1)
+
+
+def test_an_export_recorded_before_variants_were_judged_still_reads(tmp_path):
+    """runs/<id>/export.json of an earlier version listed only the variants it wrote."""
+    from core.export.report import ExportReport
+
+    old = {"path": str(tmp_path / "m.onnx"), "run_id": "r", "size_bytes": 100, "parity_max_diff": 1e-7,
+           "parity_samples": 8, "preprocessing_max_diff": 0.0, "preprocessing_top1_agreement": 1.0,
+           "labels_path": str(tmp_path / "labels.txt"), "card_path": str(tmp_path / "m.md"),
+           "variants": {"fp16": {"path": str(tmp_path / "m.fp16.onnx"), "size_bytes": 50}}, "seconds": 3.0,
+           "metadata": {"task": "image"}, "a_key_from_elsewhere": 1}
+    report = ExportReport.from_json(old)
+    assert report.not_written == {} and list(report.variants) == ["fp32", "fp16"]
+    assert report.files()[:2] == [str(tmp_path / "m.onnx"), str(tmp_path / "m.fp16.onnx")]
