@@ -107,7 +107,7 @@ def run_from_folder(folder: str | os.PathLike) -> RunInfo | None:
         scored = [r for r in rows if r.get("val_acc") is not None]
         if scored:
             best = max(scored, key=lambda r: r["val_acc"])
-            metrics = {k: best[k] for k in ("val_acc", "val_loss") if k in best}
+            metrics = {k: best[k] for k in ("val_acc", "val_loss", "val_estimate") if k in best}
     except (OSError, ValueError):
         pass
     return RunInfo(d.name, d, "unknown", d.stat().st_mtime, metrics, None, None)
@@ -123,6 +123,14 @@ def val_acc(metrics) -> float | None:
     if isinstance(acc, bool) or not isinstance(acc, (int, float)) or acc != acc:
         return None
     return float(acc)
+
+
+def accuracy_name(metrics) -> str:
+    """What ``val_acc`` measured, for a screen or a model card: a solved probe's ``val_estimate`` says
+    when it is a cross-validated estimate (over the train and validation samples) rather than the
+    accuracy on the validation split."""
+    how = metrics.get("val_estimate") if isinstance(metrics, dict) else None
+    return "cross-validated accuracy" if isinstance(how, str) and "cross-validation" in how else "validation accuracy"
 
 
 def best_run(runs: list[RunInfo]) -> RunInfo | None:

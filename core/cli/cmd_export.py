@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from core.cli.output import open_for_reading, print_json
+from core.run_catalogue import accuracy_name, val_acc
 
 NAME = "export"
 HELP = "Export a trained run to a self-describing ONNX model, checked against PyTorch."
@@ -30,9 +31,10 @@ def add_arguments(p) -> None:
 
 
 def describe_run(run: dict) -> str:
-    acc = (run.get("metrics") or {}).get("val_acc")
+    metrics = run.get("metrics") or {}
+    acc, name = val_acc(metrics), accuracy_name(metrics)
     bits = [f"{run.get('mode') or '?'} on {run.get('backbone') or '?'}",
-            f"validation accuracy {acc:.1%}" if isinstance(acc, (int, float)) else "no validation accuracy",
+            f"{name} {acc:.1%}" if acc is not None else f"no {name}",
             run.get("status") or "", "the best finished run" if run.get("best") else "not the best finished run"]
     return ", ".join(b for b in bits if b)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.atomic import atomic_write_text
 from core.export.snippets import requirements, snippet
+from core.run_catalogue import accuracy_name, val_acc
 
 # role -> how its name ends, after the model's stem
 SUFFIXES = {
@@ -86,7 +87,7 @@ def model_card(out: Path, loaded, project, report) -> str:
     counts = "\n".join(
         f"| {name} | {c.train} | {c.val} | {c.test} |" for name, c in status.classes.items() if name in loaded.class_names
     )
-    acc = metrics.get("val_acc")
+    acc, acc_name = val_acc(metrics), accuracy_name(metrics)
     code = snippet(out.name, task, input_spec["name"], input_spec.get("sample_rate"))
     lines = [
         f"# {project.name}: {task} classifier",
@@ -113,7 +114,7 @@ def model_card(out: Path, loaded, project, report) -> str:
         "",
         "## Metrics",
         "",
-        f"- validation accuracy: {acc:.1%}" if isinstance(acc, (int, float)) else "- validation accuracy: n/a",
+        f"- {acc_name}: {acc:.1%}" if acc is not None else f"- {acc_name}: n/a",
         *(f"- validation accuracy, {name}: {v:.1%}" for name, v in (metrics.get("label_sets_val_acc") or {}).items()),
         f"- export check: onnxruntime within {report.parity_max_diff:.1e} of PyTorch on {report.parity_samples} project samples",
         "",

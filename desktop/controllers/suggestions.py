@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.cancel import CancelToken
+from core.run_catalogue import accuracy_name, val_acc
 from desktop.controllers.label_controller import LabelController
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
@@ -265,13 +266,13 @@ class SuggestionController(QObject):
         self.changed.emit()
 
     def _numbers(self, run_id: str) -> str:
-        """What the run is and how good: " (probe, 95.0% validation accuracy, the best finished run)"."""
+        """What the run is and how good: " (full, 95.0% validation accuracy, the best finished run)"."""
         info = self._runs.info(run_id)
         if info is None:
             return ""
-        acc = info.metrics.get("val_acc")
+        acc = val_acc(info.metrics)
         best = self._runs.best()
-        bits = [info.mode or "", f"{acc:.1%} validation accuracy" if isinstance(acc, (int, float)) else "",
+        bits = [info.mode or "", f"{acc:.1%} {accuracy_name(info.metrics)}" if acc is not None else "",
                 "the best finished run" if best is not None and best.id == run_id else ""]
         return f" ({', '.join(b for b in bits if b)})" if any(bits) else ""
 

@@ -8,6 +8,8 @@ import os
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from core.run_catalogue import accuracy_name, val_acc
+
 RULE = ("A variant is written only if it is smaller, within 1 point of fp32's accuracy and, for int8, faster "
         "on this computer.")
 TITLES = {"fp32": "fp32", "fp16": "fp16", "int8": "int8", "split": "split"}  # split: front end + classifier
@@ -17,14 +19,14 @@ def run_summary(info, best) -> str:
     """One line on the run the page exports (the picker names it): how good, and whether it is the best."""
     if info is None:
         return "No trained model yet: train one on the Train page."
-    acc = info.metrics.get("val_acc")
-    score = f"validation accuracy {acc:.1%}" if isinstance(acc, (int, float)) else "no validation accuracy"
+    acc, name = val_acc(info.metrics), accuracy_name(info.metrics)
+    score = f"{name} {acc:.1%}" if acc is not None else f"no {name}"
     if best is not None and best.id == info.id:
         return f"<b>The best finished run</b> · {score} · {info.status}"
     if best is None:
         return f"{score} · {info.status}"
-    best_acc = best.metrics.get("val_acc")
-    better = f" ({best_acc:.1%})" if isinstance(best_acc, (int, float)) else ""
+    best_acc = val_acc(best.metrics)
+    better = f" ({best_acc:.1%})" if best_acc is not None else ""
     return f"{score} · {info.status} · <span style='color:#d97706'>not the best: run {best.id}{better} is</span>"
 
 

@@ -65,6 +65,8 @@ def test_image_export_matches_pytorch_and_describes_itself(image_run, image_expo
     assert not (out.parent / "labels.txt").exists()  # nothing beside a model is shared with another
     card = (out.parent / "shapes.md").read_text()
     assert "onnxruntime" in card and "InferenceSession" in card and "labels.txt" not in card.split("```python")[1]
+    # a solved probe's val_acc is a cross-validated estimate, not an accuracy on the validation split
+    assert "- cross-validated accuracy: " in card and "- validation accuracy:" not in card
     model = onnx.load(report.path)
     assert not any(p.key == "pkg.torch.onnx.stack_trace" for n in model.graph.node for p in n.metadata_props)
 

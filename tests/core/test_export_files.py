@@ -20,7 +20,7 @@ from core.export.exporter import ExportExists, export_run
 from core.export.measure import judge
 from core.predict import Predictor
 from core.predict.predictor import ModelError
-from core.run_catalogue import RunInfo, best_run, find_run, list_runs
+from core.run_catalogue import RunInfo, accuracy_name, best_run, find_run, list_runs
 from core.train import TrainConfig, TrainControl, Trainer
 from tests.helpers.training import make_colour_project, make_tone_project, tiny_spec
 
@@ -58,6 +58,8 @@ def test_a_probe_without_an_estimate_ranks_below_every_estimated_run(tmp_path):
     stopped = _info("c-stopped", "cancelled", 1.0, 3.0, tmp=tmp_path)
     assert best_run([worse, probe, stopped]).id == "a-worse"
     assert best_run([probe, stopped]).id == "b-probe"
+    assert accuracy_name(probe.metrics) == "validation accuracy" == accuracy_name(worse.metrics)
+    assert accuracy_name({"val_acc": 0.9, "val_estimate": "5-fold cross-validation"}) == "cross-validated accuracy"
 
 
 @pytest.fixture
