@@ -1,6 +1,7 @@
 """The runs of a project as files and rows: ids, the files of runs/<id>/, the project's record of
-each run, listing and finding them. Plain Python (no torch): the app lists runs and the command
-line names them without loading a model; core.runs loads one.
+each run, listing and finding them, and the run used when none is named (best_run). Plain Python
+(no torch): the app lists runs and the command line names them without loading a model; core.runs
+loads one.
 
 runs/<id>/ holds config.json (written once), metrics.jsonl (a line per epoch), last.pt and best.pt
 (checkpoints, core.train.checkpoint), report.json/report.html (core.evaluate) and export.json.
@@ -106,14 +107,52 @@ def run_from_folder(folder: str | os.PathLike) -> RunInfo | None:
         scored = [r for r in rows if r.get("val_acc") is not None]
         if scored:
             best = max(scored, key=lambda r: r["val_acc"])
-            metrics = {k: best[k] for k in ("val_acc", "val_loss") if k in best}
+            metrics = {k: best[k] for k in ("val_acc", "val_loss", "val_estimate") if k in best}
     except (OSError, ValueError):
         pass
     return RunInfo(d.name, d, "unknown", d.stat().st_mtime, metrics, None, None)
 
 
+FINISHED = ("completed", "early_stopped")
+
+
+def val_acc(metrics) -> float | None:
+    """A run's validation estimate (``val_acc``), or None where it has none (missing, NaN: a probe
+    whose smallest class has a single example is not estimated)."""
+    acc = metrics.get("val_acc") if isinstance(metrics, dict) else None
+    if isinstance(acc, bool) or not isinstance(acc, (int, float)) or acc != acc:
+        return None
+    return float(acc)
+
+
+def accuracy_name(metrics) -> str:
+    """What ``val_acc`` measured, for a screen or a model card: a solved probe's ``val_estimate`` says
+    when it is a cross-validated estimate (over the train and validation samples) rather than the
+    accuracy on the validation split."""
+    how = metrics.get("val_estimate") if isinstance(metrics, dict) else None
+    return "cross-validated accuracy" if isinstance(how, str) and "cross-validation" in how else "validation accuracy"
+
+
+def best_run(runs: list[RunInfo]) -> RunInfo | None:
+    """The run used when none is named (export, evaluation, label suggestions, the app's pages): the
+    finished run with the best validation estimate (``val_acc``: accuracy on the validation split, or
+    a solved probe's cross-validated estimate), the newest among equals. The newest run is often a
+    stopped or worse experiment, and exporting it silently replaced a better model. A run without an
+    estimate (a probe whose smallest class has one example) ranks below every run with one; runs that
+    did not finish (cancelled, failed, still running) count only when no run finished."""
+    usable = [r for r in runs if r.has_model]
+    if not usable:
+        return None
+
+    def rank(r: RunInfo):
+        acc = val_acc(r.metrics)
+        return (r.status in FINISHED, acc is not None, acc or 0.0, r.created_at, r.id)
+
+    return max(usable, key=rank)
+
+
 def find_run(project, run: str | os.PathLike | None = None) -> RunInfo:
-    """The run named by id or folder, or the newest run that has a trained model."""
+    """The run named by id or folder, or (``run`` None) the best finished run: see ``best_run``."""
     if run is not None and (os.sep in str(run) or Path(str(run)).is_absolute()):
         info = run_from_folder(run)
         if info is None:
@@ -121,13 +160,13 @@ def find_run(project, run: str | os.PathLike | None = None) -> RunInfo:
         return info
     runs = list_runs(project)
     if run is None:
-        usable = [r for r in runs if r.has_model]
-        if not usable:
+        best = best_run(runs)
+        if best is None:
             raise RunError(
                 f"The project '{project.name}' has no trained model yet. Train one first: "
                 f"transferlab train {project.root}"
             )
-        return usable[0]
+        return best
     wanted = Path(run).name if os.sep in str(run) else str(run)
     for r in runs:
         if r.id == wanted or r.id.startswith(wanted):

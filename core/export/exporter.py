@@ -1,80 +1,39 @@
 """Export a trained run to a self-describing ONNX model, and prove it matches PyTorch.
 
 The graph takes raw input (see core.predict.contract) and carries its preprocessing, its labels and
-everything else needed to use it in metadata_props. Every export is checked: onnx.checker, then
-onnxruntime against PyTorch on real samples of the project; an fp32 export whose probabilities
-differ by more than 1e-3 fails loudly and leaves no file behind.
+everything else needed to use it in metadata_props. Every export is checked: every file it writes
+passes onnx.checker with full_check (strict shape inference too), and onnxruntime is compared with
+PyTorch on real samples of the project; an fp32 export whose probabilities differ by more than 1e-3
+fails loudly and writes nothing. Variants (fp16, int8, the audio front end as its own file) are
+measured on the project's labelled samples and written only when they pass (core.export.measure).
+
+Nothing an export writes appears before it has passed: every file is made under a hidden temporary
+name in the target folder and renamed at the end; on any failure the temporary files go. Files of an
+earlier export of the same NAME are replaced only with ``overwrite`` (the CLI's --force, the app's
+question), and then its variants this export does not write are removed with it, so no file beside
+NAME.onnx describes another model.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import io
 import json
-import os
 import time
-import warnings
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from core import __version__
-from core.errors import TransferLabError
-from core.media import MediaError, decode_image, fit_length
+from core.export import measure
+from core.export.build_variants import FP32_TOLERANCE, make_variants
+from core.export.files import existing_files, write_companions
+from core.export.report import ExportError, ExportExists, ExportReport
+from core.export.samples import pick_samples, raw_inputs
+from core.export.staging import Staging, check_file, finish_file
 from core.predict import contract as C
 
-FP32_TOLERANCE = 1e-3
-MAX_INT8_DROP = 0.02
-
-
-class ExportError(TransferLabError):
-    pass
-
-
-@dataclass
-class ExportReport:
-    path: str
-    run_id: str
-    size_bytes: int
-    parity_max_diff: float  # onnxruntime vs PyTorch, same raw input
-    parity_samples: int
-    preprocessing_max_diff: float | None  # onnxruntime on raw files vs the training-time transform
-    preprocessing_top1_agreement: float | None
-    labels_path: str = ""
-    card_path: str = ""
-    variants: dict = field(default_factory=dict)  # "fp16" / "int8": path, size, diff, accuracy change
-    seconds: float = 0.0
-    metadata: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        return dict(vars(self))
-
-
-def _raw_inputs(loaded, project, samples) -> list[tuple[object, np.ndarray]]:
-    """(sample, raw model input without batch dim) for the samples that can be read."""
-    out = []
-    for s in samples:
-        try:
-            if loaded.modality == "image":
-                out.append((s, np.asarray(decode_image(project.path_of(s)), dtype=np.uint8)))
-            else:
-                wave = project.read_audio(s, loaded.sample_rate)
-                out.append((s, fit_length(wave, loaded.clip_samples) if loaded.clip_samples else wave))
-        except (MediaError, OSError):
-            continue
-    return out
-
-
-def _pick_samples(project, classes, n: int):
-    index = set(classes)
-    picked = []
-    for split in ("test", "val", "train"):
-        picked += [s for s in project.samples(status="ok", split=split) if s.label in index]
-        if len(picked) >= n:
-            break
-    return picked[:n]
+__all__ = ["ExportError", "ExportExists", "ExportReport", "export_run", "FP32_TOLERANCE"]
 
 
 def _input_spec(loaded) -> dict:
@@ -92,16 +51,10 @@ def _min_samples(loaded) -> int:
     return int(getattr(pre, "n_fft", 0) or getattr(pre, "min_samples", 0) or 1)
 
 
-def _torch_export(wrapper, loaded, path: Path) -> None:
-    """torch.onnx.export on the process's one export thread (see core.onnx_thread: exports from two
-    threads crashed torch)."""
-    from core.onnx_thread import on_export_thread
-
-    on_export_thread(_torch_export_here, wrapper, loaded, path)
-
-
-def _torch_export_here(wrapper, loaded, path: Path) -> None:
+def _export_main(wrapper, loaded, path: Path) -> None:
     import torch
+
+    from core.export.torch_export import torch_export
 
     batch = torch.export.Dim("batch", min=1, max=4096)
     if loaded.modality == "image":
@@ -109,25 +62,11 @@ def _torch_export_here(wrapper, loaded, path: Path) -> None:
         dims = {0: batch, 1: torch.export.Dim("height", min=2, max=16384), 2: torch.export.Dim("width", min=2, max=16384)}
         name = C.IMAGE_INPUT
     else:
-        length = loaded.clip_samples or loaded.sample_rate
-        example = torch.zeros(2, length)
+        example = torch.zeros(2, loaded.clip_samples or loaded.sample_rate)
         dims = {0: batch, 1: torch.export.Dim("time", min=_min_samples(loaded), max=loaded.sample_rate * 3600)}
         name = C.AUDIO_INPUT
-    log = io.StringIO()
-    try:
-        # The exporter prints its progress (and, on failure, whole graphs) to stdout: keep it for details.
-        with warnings.catch_warnings(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                wrapper, (example,), str(path), input_names=[name], output_names=C.output_names(len(loaded.head_sizes)),
-                dynamic_shapes={"x": dims}, dynamo=True, external_data=False, verbose=False,
-            )
-    except Exception as exc:
-        raise ExportError(
-            f"PyTorch could not export the {loaded.spec.name} model to ONNX ({type(exc).__name__}). "
-            "Set TRANSFERLAB_DEBUG=1 for the details.",
-            detail=f"{exc}\n{log.getvalue()[-20000:]}",
-        ) from None
+    torch_export(wrapper, example, path, input_name=name, output_names=C.output_names(len(loaded.head_sizes)),
+                 dims=dims, what=f"{loaded.spec.name} model")
 
 
 def _metadata(loaded, project, input_spec: dict) -> dict[str, str]:
@@ -156,105 +95,127 @@ def _metadata(loaded, project, input_spec: dict) -> dict[str, str]:
     return meta
 
 
-def _write_metadata(path: Path, meta: dict[str, str]) -> None:
+def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = False, split_frontend: bool = False,
+               overwrite: bool = False, measure_fp32: bool = True, record: bool = True, parity_samples: int = 8,
+               spec=None, progress: Callable[[str], None] | None = None) -> ExportReport:
+    """Export run ``run`` (default: the best finished run, core.run_catalogue.best_run) to ``out_path``, check
+    it, and make, measure and judge the variants asked for. A model for the app's own use (the Play
+    page's) skips measuring fp32 (``measure_fp32=False``) and is not recorded as the run's export in
+    runs/<id>/export.json (``record=False``), which the Export page shows."""
+    from core.export.graph import ExportedClassifier
+    from core.runs import load_run
+
+    say = progress or (lambda _text: None)
+    started = time.perf_counter()
+    out = Path(out_path).expanduser().resolve()
+    if out.suffix.lower() != ".onnx":
+        raise ExportError(f"The output file should end in .onnx ('{out.name}' does not).")
+    before = existing_files(out)
+    if before and not overwrite:
+        names = ", ".join(p.name for p in before)
+        raise ExportExists(f"{names} already exist{'s' if len(before) == 1 else ''} in {out.parent}; nothing was "
+                           "written. Choose another name, or replace them (export --force).", before)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    loaded = load_run(project, run, spec=spec)
+    if split_frontend:
+        from core.export.split import supports_split
+
+        if not supports_split(loaded):
+            raise ExportError(f"Only an audio model with a log-mel front end can have its front end as a separate "
+                              f"file; run {loaded.info.id} ({loaded.spec.name}) has none.")
+    wrapper = ExportedClassifier(loaded.spec.preprocessing, loaded.model, speech=loaded.speech,
+                                 head_sizes=loaded.head_sizes).eval()
+    staging = Staging(out)
+    try:
+        say("Exporting the model to ONNX and checking it against PyTorch…")
+        report, ctx = _export_checked(project, loaded, wrapper, staging, out, parity_samples)
+        make_variants(project, loaded, wrapper, staging, report, ctx, fp16=fp16, int8=int8, split=split_frontend,
+                      measure_fp32=measure_fp32, say=say)
+        written = [k for k, v in report.variants.items() if v.get("written")]
+        roles = [r for k in written for r in (("frontend", "classifier") if k == "split" else (k,))]
+        staging.commit(roles)
+        report.labels_path, report.card_path = write_companions(out, loaded, project, report)
+        kept = {str(staging.files[r]) for r in roles} | {report.labels_path, report.card_path}
+        for stale in before:  # an earlier export's variants that this one did not write
+            if str(stale) not in kept and stale.exists():
+                stale.unlink()
+                report.removed.append(str(stale))
+    finally:
+        staging.cleanup()
+    report.seconds = round(time.perf_counter() - started, 2)
+    if record:
+        try:
+            (loaded.info.dir / "export.json").write_text(json.dumps(report.to_json(), indent=1))
+        except OSError:
+            pass
+    return report
+
+
+def _run_summary(project, loaded) -> dict:
+    from core.run_catalogue import best_run, list_runs
+
+    best = best_run(list_runs(project))
+    info = loaded.info
+    return {"id": info.id, "mode": loaded.meta.get("mode") or info.mode, "backbone": loaded.spec.name,
+            "status": info.status, "metrics": dict(info.metrics or {}), "best": best is not None and best.id == info.id}
+
+
+def _export_checked(project, loaded, wrapper, staging: Staging, out: Path, parity_samples: int):
+    """The fp32 model under its temporary name, checked; (report, what the variants need)."""
     import onnx
+    import torch
 
-    model = onnx.load(str(path))
-    del model.metadata_props[:]
-    for key, value in meta.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    model.doc_string = f"TransferLab {meta[C.KEY_TASK]} classifier: {', '.join(json.loads(meta[C.KEY_LABELS]))}"
-    onnx.save(model, str(path))
-    onnx.checker.check_model(str(path))
+    from core.export.variants import node_scopes, operators
 
-
-def _session(path: Path, threads: int | None = None):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    if threads:
-        options.intra_op_num_threads = threads
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def _run(session, name: str, x: np.ndarray) -> np.ndarray:
-    return session.run([C.PROBABILITIES], {name: x[None]})[0][0]
+    tmp = staging.path("fp32")
+    _export_main(wrapper, loaded, tmp)
+    input_spec = _input_spec(loaded)
+    meta = _metadata(loaded, project, input_spec)
+    model = onnx.load(str(tmp))
+    scopes = node_scopes(model)  # read before the per-node notes are trimmed
+    finish_file(tmp, meta, model)
+    try:
+        check_file(tmp)
+    except ExportError as exc:
+        raise ExportError(f"The exported model is not valid ONNX: {exc.message}. Nothing was written; please "
+                          "report this.", detail=exc.detail) from None
+    name = input_spec["name"]
+    samples = raw_inputs(loaded, project, pick_samples(project, loaded.class_names, parity_samples))
+    if not samples:
+        raise ExportError("No sample of the project could be read to check the export against PyTorch.")
+    session = measure.session(tmp)
+    diffs, pre_diffs, agree = [], [], []
+    with torch.inference_mode():
+        for _s, raw in samples:
+            got = _run_all(session, name, raw)
+            outs = wrapper(torch.from_numpy(np.array(raw))[None])
+            want = torch.cat([outs[0][0], *(o[0] for o in outs[2:])]).numpy()
+            diffs.append(float(np.abs(got - want).max()))
+            trained = _training_time_probs(loaded, raw)
+            pre_diffs.append(float(np.abs(got - trained).max()))
+            main = len(loaded.class_names)
+            agree.append(int(got[:main].argmax() == trained[:main].argmax()))
+    parity = max(diffs)
+    if not parity <= FP32_TOLERANCE:  # written so that NaN fails too
+        raise ExportError(
+            f"The exported model does not match PyTorch: probabilities differ by up to {parity:.2e} "
+            f"(allowed {FP32_TOLERANCE:.0e}). The file was not written; please report this."
+        )
+    opset, ops = operators(tmp)
+    report = ExportReport(
+        path=str(out), run_id=loaded.info.id, size_bytes=tmp.stat().st_size, parity_max_diff=parity,
+        parity_samples=len(samples), preprocessing_max_diff=max(pre_diffs),
+        preprocessing_top1_agreement=sum(agree) / len(agree), metadata=meta, operators={"opset": opset, "fp32": ops},
+        run=_run_summary(project, loaded),
+    )
+    report.variants["fp32"] = {"path": str(out), "written": True, "size_bytes": report.size_bytes}
+    return report, {"scopes": scopes, "input_spec": input_spec, "meta": meta, "samples": samples, "name": name}
 
 
 def _run_all(session, name: str, x: np.ndarray) -> np.ndarray:
     """Every probability output (the main label set's, then each extra set's), end to end."""
     outputs = [o.name for o in session.get_outputs() if o.name != C.LOGITS]
     return np.concatenate([p[0] for p in session.run(outputs, {name: x[None]})])
-
-
-def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = False,
-               parity_samples: int = 8, spec=None) -> ExportReport:
-    """Export run ``run`` (default: the newest trained one) to ``out_path`` and check it."""
-    import torch
-
-    from core.export.graph import ExportedClassifier
-    from core.runs import load_run
-
-    started = time.perf_counter()
-    out = Path(out_path).expanduser().resolve()
-    if out.suffix.lower() != ".onnx":
-        raise ExportError(f"The output file should end in .onnx ('{out.name}' does not).")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    loaded = load_run(project, run, spec=spec)
-    wrapper = ExportedClassifier(loaded.spec.preprocessing, loaded.model, speech=loaded.speech,
-                                 head_sizes=loaded.head_sizes).eval()
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        _torch_export(wrapper, loaded, tmp)
-        input_spec = _input_spec(loaded)
-        meta = _metadata(loaded, project, input_spec)
-        _write_metadata(tmp, meta)
-        name = input_spec["name"]
-        samples = _raw_inputs(loaded, project, _pick_samples(project, loaded.class_names, parity_samples))
-        if not samples:
-            raise ExportError("No sample of the project could be read to check the export against PyTorch.")
-        session = _session(tmp)
-        diffs, pre_diffs, agree = [], [], []
-        with torch.inference_mode():
-            for s, raw in samples:
-                got = _run_all(session, name, raw)
-                outs = wrapper(torch.from_numpy(np.array(raw))[None])
-                want = torch.cat([outs[0][0], *(o[0] for o in outs[2:])]).numpy()
-                diffs.append(float(np.abs(got - want).max()))
-                trained = _training_time_probs(loaded, raw)
-                pre_diffs.append(float(np.abs(got - trained).max()))
-                main = len(loaded.class_names)
-                agree.append(int(got[:main].argmax() == trained[:main].argmax()))
-        parity = max(diffs)
-        if not parity <= FP32_TOLERANCE:  # written so that NaN fails too
-            raise ExportError(
-                f"The exported model does not match PyTorch: probabilities differ by up to {parity:.2e} "
-                f"(allowed {FP32_TOLERANCE:.0e}). The file was not written; please report this."
-            )
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    report = ExportReport(
-        path=str(out), run_id=loaded.info.id, size_bytes=out.stat().st_size, parity_max_diff=parity,
-        parity_samples=len(samples), preprocessing_max_diff=max(pre_diffs),
-        preprocessing_top1_agreement=sum(agree) / len(agree), metadata=meta,
-    )
-    if fp16:
-        report.variants["fp16"] = _fp16_variant(out, name, samples, session)
-    if int8:
-        report.variants["int8"] = _int8_variant(project, loaded, out, name, session)
-    from core.export.files import write_companions
-
-    report.labels_path, report.card_path = write_companions(out, loaded, project, report)
-    report.seconds = round(time.perf_counter() - started, 2)
-    try:
-        (loaded.info.dir / "export.json").write_text(json.dumps(report.to_json(), indent=1))
-    except OSError:
-        pass
-    return report
 
 
 def _training_time_probs(loaded, raw: np.ndarray) -> np.ndarray:
@@ -267,59 +228,3 @@ def _training_time_probs(loaded, raw: np.ndarray) -> np.ndarray:
     logits = loaded.model(*pre.collate([item]))[0].float()
     parts = torch.split(logits, loaded.head_sizes) if len(loaded.head_sizes) > 1 else [logits]
     return torch.cat([torch.softmax(p, dim=-1) for p in parts]).numpy()
-
-
-def _fp16_variant(out: Path, name: str, samples, fp32_session) -> dict:
-    import onnx
-    from onnxruntime.transformers.float16 import convert_float_to_float16
-
-    path = out.with_name(out.stem + ".fp16.onnx")
-    model = convert_float_to_float16(onnx.load(str(out)), keep_io_types=True)
-    onnx.save(model, str(path))
-    session = _session(path)
-    pairs = [(_run(session, name, raw), _run(fp32_session, name, raw)) for _, raw in samples]
-    diff = max(float(np.abs(a - b).max()) for a, b in pairs)
-    agree = sum(int(a.argmax() == b.argmax()) for a, b in pairs) / len(pairs)
-    return {"path": str(path), "size_bytes": path.stat().st_size, "max_diff_vs_fp32": diff,
-            "top1_agreement_vs_fp32": agree, "samples": len(pairs)}
-
-
-def _quantize(src: Path, dst: Path, ops: list[str] | None) -> None:
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    logging.disable(logging.WARNING)  # onnxruntime logs whole tensor types to the root logger
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=ops)
-    finally:
-        logging.disable(logging.NOTSET)
-
-
-def _accuracy(session, name, samples, y) -> float:
-    return float((np.array([_run(session, name, raw).argmax() for _, raw in samples]) == y).mean())
-
-
-def _int8_variant(project, loaded, out: Path, name: str, fp32_session) -> dict:
-    """Dynamic quantisation, measured on labelled samples of the project. Quantising convolutions
-    this way can wreck a CNN (activations get one scale per tensor); when it costs more than
-    MAX_INT8_DROP of accuracy, only the matrix multiplications are quantised, and the report says so."""
-    path = out.with_name(out.stem + ".int8.onnx")
-    samples = _raw_inputs(loaded, project, _pick_samples(project, loaded.class_names, 200))
-    index = {c: k for k, c in enumerate(loaded.class_names)}
-    y = np.array([index[s.label] for s, _ in samples])
-    acc32 = _accuracy(fp32_session, name, samples, y)
-    _quantize(out, path, None)
-    acc8 = _accuracy(_session(path), name, samples, y)
-    quantised = "all supported layers (convolutions and matrix multiplications)"
-    tried = {"all_layers_accuracy": acc8}
-    if acc32 - acc8 > MAX_INT8_DROP:
-        _quantize(out, path, ["MatMul", "Gemm"])
-        acc8 = _accuracy(_session(path), name, samples, y)
-        quantised = "matrix multiplications only (quantising the convolutions lost too much accuracy)"
-    return {"path": str(path), "size_bytes": path.stat().st_size, "samples": len(samples),
-            "accuracy_fp32": acc32, "accuracy_int8": acc8, "accuracy_change": acc8 - acc32,
-            "quantised": quantised, **tried}

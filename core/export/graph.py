@@ -71,9 +71,24 @@ class ExportedClassifier(nn.Module):
         self.head_sizes = list(head_sizes or [])
 
     def forward(self, x: torch.Tensor):
-        prepared = self.prepare(x)
+        return self.classify(self.prepare(x))
+
+    def classify(self, prepared: torch.Tensor):
         logits = (self.classifier(prepared, None) if self.speech else self.classifier(prepared)).float()
         if len(self.head_sizes) < 2:
             return torch.softmax(logits, dim=-1), logits
         parts = torch.split(logits, self.head_sizes, dim=-1)
         return (torch.softmax(parts[0], dim=-1), parts[0], *(torch.softmax(p, dim=-1) for p in parts[1:]))
+
+
+class PreparedClassifier(nn.Module):
+    """An ExportedClassifier without its preprocessing: prepared input (an audio model's log-mel
+    picture) -> the same outputs. With ``exported.prepare`` as a file of its own, it serves runtimes
+    that lack an operator the preprocessing needs (STFT)."""
+
+    def __init__(self, exported: ExportedClassifier):
+        super().__init__()
+        self.exported = exported
+
+    def forward(self, x: torch.Tensor):
+        return self.exported.classify(x)

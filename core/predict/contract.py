@@ -18,6 +18,11 @@ metadata_props (all strings; JSON where noted):
   backbone, sample_rate (audio), app_version, created (ISO 8601), metrics (JSON), run_id
   label_sets          multi-task only: JSON list of {"name", "labels", "output"}, one per extra label set
   main_label_set      multi-task only: the name of the label set "labels" belongs to
+
+An audio model with a log-mel front end can also be exported as two files (for runtimes without the
+STFT operator): NAME.frontend.onnx (waveform -> log_mel, metadata "frontend_of": NAME.onnx) and
+NAME.classifier.onnx (log_mel float32 [N, 3, S, S] -> the outputs above, metadata "frontend": the
+front end's file name).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 FORMAT_VERSION = "1"
 IMAGE_INPUT = "image"
 AUDIO_INPUT = "waveform"
+LOG_MEL = "log_mel"  # the split export: the front end's output, the classifier's input
 PROBABILITIES = "probabilities"
 LOGITS = "logits"
 
@@ -40,6 +46,8 @@ KEY_METRICS = "metrics"
 KEY_RUN_ID = "run_id"
 KEY_LABEL_SETS = "label_sets"
 KEY_MAIN_LABEL_SET = "main_label_set"
+KEY_FRONTEND = "frontend"  # on NAME.classifier.onnx: the file that makes its input
+KEY_FRONTEND_OF = "frontend_of"  # on NAME.frontend.onnx: the model it belongs to
 
 REQUIRED_KEYS = (KEY_FORMAT, KEY_TASK, KEY_LABELS, KEY_INPUT_SPEC)
 

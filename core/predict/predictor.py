@@ -75,6 +75,9 @@ class Predictor:
         except Exception as exc:  # onnxruntime raises its own exception types for bad files
             raise ModelError(f"'{self.path.name}' cannot be loaded as an ONNX model ({_first_line(exc)}).") from None
         meta = self.session.get_modelmeta().custom_metadata_map
+        if C.KEY_FRONTEND_OF in meta:
+            raise ModelError(f"'{self.path.name}' is only the front end of '{meta[C.KEY_FRONTEND_OF]}' (it makes the "
+                             "log-mel picture); run the whole model (the .onnx file without .frontend in its name).")
         missing = [k for k in C.REQUIRED_KEYS if k not in meta]
         if missing:
             raise ModelError(
@@ -89,6 +92,10 @@ class Predictor:
         self.metadata = dict(meta)
         self.task = meta[C.KEY_TASK]
         self.input_name = self.input_spec["name"]
+        if self.input_name not in (C.IMAGE_INPUT, C.AUDIO_INPUT):  # half of a split export
+            raise ModelError(f"'{self.path.name}' takes the picture (input '{self.input_name}') that "
+                             f"'{meta.get(C.KEY_FRONTEND, 'its front end')}' makes, not a file: run the whole model "
+                             "(the .onnx file without .classifier in its name) instead.")
         outputs = [o.name for o in self.session.get_outputs()]
         self._prob_index = outputs.index(C.PROBABILITIES) if C.PROBABILITIES in outputs else 0
         try:  # multi-task: [(label set, its labels, index of its output)]

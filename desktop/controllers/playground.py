@@ -34,7 +34,8 @@ def cached_model(project, run_id: str, spec=None) -> Path:
     if not path.exists() or path.stat().st_mtime < best.stat().st_mtime:
         from core.export.exporter import export_run
 
-        export_run(project, path, info.id, spec=spec, parity_samples=2)
+        export_run(project, path, info.id, spec=spec, parity_samples=2, overwrite=True, measure_fp32=False,
+                   record=False)
     return path
 
 

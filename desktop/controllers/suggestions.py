@@ -1,10 +1,11 @@
 """Model-assisted labelling: guesses for the samples that have no label yet.
 
-They come from RunsController's current run (or the newest run with a model) when there is a
-trained one, and otherwise from the quick model (core.fewshot.quick): prototypes of the labelled
-samples' cached embeddings, ready as soon as two classes have an example each, and answered again
-after every label edit (a matrix product, since nothing is embedded twice). A few-shot run counts
-as "no trained run": the quick model is the same model, kept up to date.
+They come from RunsController's current run (the best finished run unless a person picked
+another) when there is a trained one, and otherwise from the quick model (core.fewshot.quick):
+prototypes of the labelled samples' cached embeddings, ready as soon as two classes have an
+example each, and answered again after every label edit (a matrix product, since nothing is
+embedded twice). A few-shot run counts as "no trained run": the quick model is the same model,
+kept up to date.
 
 Suggestions are computed on the engine thread (workers/jobs.py) when the Label page asks for them
 (``set_active``) and again after a run finishes, a run is picked, or an import adds samples (and,
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.cancel import CancelToken
+from core.run_catalogue import accuracy_name, val_acc
 from desktop.controllers.label_controller import LabelController
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
@@ -115,11 +117,11 @@ class SuggestionController(QObject):
         return self._running
 
     def run_to_use(self) -> str | None:
-        """The run the other pages work with, else the newest run with a trained model."""
+        """The run the other pages work with, else the best finished run."""
         if self._runs.current is not None:
             return self._runs.current
-        usable = self._runs.usable()
-        return usable[0].id if usable else None
+        best = self._runs.best()
+        return best.id if best is not None else None
 
     def trained_run(self) -> str | None:
         """The run suggestions come from, or None for the quick model (no run, or a few-shot one)."""
@@ -260,8 +262,19 @@ class SuggestionController(QObject):
         self.suggestions = {i: s for i, s in suggestions.items() if s.label in known}  # renamed/deleted classes
         self.run_id, self.source = run_id, "run"
         stale = " (trained before the latest label changes)" if self._runs.stale and run_id == self._runs.current else ""
-        self._set_state(f"Suggestions from the model of run {run_id}{stale}.")
+        self._set_state(f"Suggestions from the model of run {run_id}{self._numbers(run_id)}{stale}.")
         self.changed.emit()
+
+    def _numbers(self, run_id: str) -> str:
+        """What the run is and how good: " (full, 95.0% validation accuracy, the best finished run)"."""
+        info = self._runs.info(run_id)
+        if info is None:
+            return ""
+        acc = val_acc(info.metrics)
+        best = self._runs.best()
+        bits = [info.mode or "", f"{acc:.1%} {accuracy_name(info.metrics)}" if acc is not None else "",
+                "the best finished run" if best is not None and best.id == run_id else ""]
+        return f" ({', '.join(b for b in bits if b)})" if any(bits) else ""
 
     def _failed(self, generation: int, error) -> None:
         if generation != self._generation:

@@ -1,55 +1,57 @@
-"""Export: the current run as a self-describing ONNX model (fp32, optionally fp16 and int8 next to
-it), checked against PyTorch; shows the check, the metadata, and the five lines that use it."""
+"""Export: the selected run (the best finished one unless a person picks another) as a self-describing
+ONNX model, optionally with fp16 and int8 variants and, for audio, the front end as its own file;
+checked against PyTorch and measured. Every panel describes the selected run: its last export (from
+runs/<id>/export.json) or nothing yet. An existing file is replaced only after a question."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPlainTextEdit, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.settings import AppSettings
+from desktop.widgets.export_panels import RULE, VariantsTable, check_text, run_summary
 from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.section import card
 from desktop.workers.jobs import Jobs
 
-SNIPPET = """import json, numpy as np, onnxruntime as ort
-from PIL import Image
-s = ort.InferenceSession("{name}")
-labels = json.loads(s.get_modelmeta().custom_metadata_map["labels"])
-print(labels[int(np.argmax(s.run(None, {{"{input}": np.asarray(Image.open("photo.jpg").convert("RGB"))[None]}})[0]))])"""
-AUDIO_SNIPPET = """import json, numpy as np, onnxruntime as ort, soundfile as sf
-s = ort.InferenceSession("{name}")
-labels = json.loads(s.get_modelmeta().custom_metadata_map["labels"])
-wave, rate = sf.read("clip.wav", dtype="float32")  # mono, at {rate} Hz
-print(labels[int(np.argmax(s.run(None, {{"{input}": wave[None]}})[0]))])"""
 
-
-def export(_progress, project, out: str, run_id: str, fp16: bool, int8: bool, spec=None):
+def export(progress, project, out: str, run_id: str, fp16: bool, int8: bool, split: bool, overwrite: bool, spec=None):
     from core.export.exporter import export_run
 
-    return export_run(project, out, run_id, fp16=fp16, int8=int8, spec=spec)
+    return export_run(project, out, run_id, fp16=fp16, int8=int8, split_frontend=split, overwrite=overwrite,
+                      spec=spec, progress=progress)
 
 
 def snippet(report) -> str:
-    import json
+    from core.export.snippets import snippet as code
 
     meta = report.metadata or {}
     try:
         spec = json.loads(meta.get("input_spec", "{}"))
     except ValueError:
         spec = {}
-    name = os.path.basename(report.path)
-    if meta.get("task") == "audio":
-        return AUDIO_SNIPPET.format(name=name, input=spec.get("name", "waveform"), rate=spec.get("sample_rate", 16000))
-    return SNIPPET.format(name=name, input=spec.get("name", "image"))
+    return code(os.path.basename(report.path), meta.get("task", "image"), spec.get("name", "image"),
+                spec.get("sample_rate"))
+
+
+def last_export(info):
+    """The ExportReport of the run's latest export (runs/<id>/export.json), or None."""
+    from core.export.report import ExportReport
+
+    try:
+        return ExportReport.from_json(json.loads((info.dir / "export.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
 
 
 class ExportPage(QWidget):
@@ -59,12 +61,17 @@ class ExportPage(QWidget):
         self._session, self._runs, self._settings, self._notifier = session, runs, settings, notifier
         self._jobs = Jobs(self)
         self.report = None
+        self.dialog: QMessageBox | None = None  # the open "replace?" question (tests answer it)
 
         title = QLabel("Export")
         title.setProperty("role", "title")
-        subtitle = QLabel("One ONNX file with the preprocessing and the labels inside: runs anywhere onnxruntime does.")
+        subtitle = QLabel("One ONNX file with the preprocessing and the labels inside, checked against PyTorch and "
+                          "measured on your samples.")
         subtitle.setProperty("role", "muted")
         self.run_picker = RunPicker(runs)
+        self.run_info = QLabel()
+        self.run_info.setObjectName("RunSummary")
+        self.run_info.setProperty("role", "muted")
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("ExportPath")
         browse = QPushButton("Browse…")
@@ -72,8 +79,12 @@ class ExportPage(QWidget):
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
         path_row.addWidget(browse)
-        self.fp16 = QCheckBox("Also fp16 (half the size)")
-        self.int8 = QCheckBox("Also int8 (a quarter of the size, fastest on CPU)")
+        self.fp16 = QCheckBox("Also fp16 (half-precision weights)")
+        self.int8 = QCheckBox("Also int8 (quantised, calibrated on your samples)")
+        self.split = QCheckBox("Also the front end as its own file (for OpenCV)")
+        self.split.setToolTip("NAME.frontend.onnx turns the waveform into the log-mel picture and "
+                              "NAME.classifier.onnx classifies that picture: for runtimes without the STFT operator, "
+                              "such as OpenCV's DNN module.")
         self.export_button = QPushButton("Export")
         self.export_button.setProperty("primary", True)
         self.export_button.clicked.connect(self.export)
@@ -84,10 +95,13 @@ class ExportPage(QWidget):
         self.busy.hide()
         form = QFormLayout()
         form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(6)
         form.addRow("Run", self.run_picker)
+        form.addRow("", self.run_info)
         form.addRow("File", path_row)
         form.addRow("Variants", self.fp16)
         form.addRow("", self.int8)
+        form.addRow("", self.split)
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.busy, 1)
@@ -97,15 +111,13 @@ class ExportPage(QWidget):
         options_layout.addLayout(form)
         options_layout.addLayout(buttons)
 
-        self.check_label = QLabel("Nothing exported yet.")
+        self.check_label = QLabel()
         self.check_label.setObjectName("ParityCheck")
         self.check_label.setWordWrap(True)
         self.open_button = QPushButton("Open folder")
         self.open_button.clicked.connect(self._open_folder)
         self.copy_button = QPushButton("Copy snippet")
         self.copy_button.clicked.connect(self._copy)
-        for b in (self.open_button, self.copy_button):
-            b.setEnabled(False)
         actions = QHBoxLayout()
         actions.addWidget(self.open_button)
         actions.addWidget(self.copy_button)
@@ -113,8 +125,12 @@ class ExportPage(QWidget):
         self.code = QPlainTextEdit()
         self.code.setObjectName("Snippet")
         self.code.setReadOnly(True)
-        self.code.setFixedHeight(118)
+        self.code.setMinimumHeight(64)  # the snippet card takes what the column has left
         self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.variants = VariantsTable()
+        self.variants_note = QLabel()
+        self.variants_note.setProperty("role", "muted")
+        self.variants_note.setWordWrap(True)
         self.meta = QTableWidget(0, 2)
         self.meta.setObjectName("MetadataTable")
         self.meta.setHorizontalHeaderLabels(["Metadata", "Value"])
@@ -129,13 +145,20 @@ class ExportPage(QWidget):
         left.setSpacing(12)
         left.addWidget(card(options, title="Model file"))
         left.addWidget(card(self.check_label, title="Check"))
-        left.addWidget(card(self.code, title="Use it (Python)"))
-        left.addLayout(actions)
-        left.addStretch(1)
+        use = QWidget()
+        use_layout = QVBoxLayout(use)
+        use_layout.setContentsMargins(0, 0, 0, 0)
+        use_layout.addWidget(self.code, 1)
+        use_layout.addLayout(actions)
+        left.addWidget(card(use, title="Use it (Python)"), 1)
+        right = QVBoxLayout()
+        right.setSpacing(12)
+        right.addWidget(card(self.variants, self.variants_note, title="Variants, measured on this computer"))
+        right.addWidget(card(self.meta, title="Inside the file"), 1)
         body = QHBoxLayout()
         body.setSpacing(16)
-        body.addLayout(left, 1)
-        body.addWidget(card(self.meta, title="Inside the file"), 1)
+        body.addLayout(left, 5)
+        body.addLayout(right, 6)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 20)
@@ -143,8 +166,34 @@ class ExportPage(QWidget):
         layout.addWidget(title)
         layout.addWidget(subtitle)
         layout.addLayout(body, 1)
-        runs.current_changed.connect(lambda _r: self._suggest_path())
-        session.opened.connect(lambda _p: self._suggest_path())
+        runs.current_changed.connect(lambda _r: self._run_changed())
+        runs.runs_changed.connect(self._show_run_info)
+        session.opened.connect(lambda _p: self._run_changed())
+        self._run_changed()
+
+    # ------------------------------------------------------------ the selected run
+
+    def _run_changed(self) -> None:
+        """Every panel follows the selected run: its last export, or nothing yet."""
+        self._show_run_info()
+        info = self._runs.info(self._runs.current)
+        report = last_export(info) if info is not None else None
+        if report is not None and report.run_id == info.id:
+            exists = Path(report.path).exists()
+            note = "The last export of this run" + ("" if exists else " (its file has since been moved or deleted)")
+            self._show(report, earlier=note + ":")
+            self.path_edit.setText(report.path)
+        else:
+            self._clear(f"Run {info.id} has not been exported yet." if info is not None else "Nothing exported yet.")
+            self._suggest_path()
+        self.split.setVisible(bool(self._session.project and self._session.project.task == "audio"))
+        if info is not None and self.split.isVisible():
+            from core.export.split import backbone_supports_split
+
+            self.split.setEnabled(backbone_supports_split(info.backbone))
+
+    def _show_run_info(self) -> None:
+        self.run_info.setText(run_summary(self._runs.info(self._runs.current), self._runs.best()))
 
     def _suggest_path(self) -> None:
         project = self._session.project
@@ -154,23 +203,56 @@ class ExportPage(QWidget):
         self.path_edit.setText(str(Path(project.root) / "exports" / f"{stem}.onnx"))
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the model as", self.path_edit.text(), "ONNX model (*.onnx)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the model as", self.path_edit.text(), "ONNX model (*.onnx)",
+                                              options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
             self.path_edit.setText(path if path.endswith(".onnx") else path + ".onnx")
 
+    # ------------------------------------------------------------ exporting
+
     def export(self) -> bool:
+        """Export the selected run; when files of that name exist, ask first (``self.dialog``)."""
+        from core.export.files import existing_files
+
         project, run_id = self._session.project, self._runs.current
         if project is None or run_id is None:
-            self._notifier.post("Train a model first: Export writes the current run.", "info")
+            self._notifier.post("Train a model first: Export writes the selected run.", "info")
             return False
-        if self._jobs.busy:
+        if self._jobs.busy or self.dialog is not None:
+            return False
+        out = self.path_edit.text().strip()
+        there = existing_files(out) if out else []
+        if there:
+            self._ask_replace(out, there)
+            return False
+        return self._start(out, overwrite=False)
+
+    def _ask_replace(self, out: str, there: list[Path]) -> None:
+        names = "\n".join(f"  {p.name}" for p in there)
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace the exported model?",
+                          f"These files of {Path(out).name} already exist in {Path(out).parent}:\n{names}\n\n"
+                          "Replace them with this export? Files of the earlier export that this one does not "
+                          "write are removed, so none describes another model.",
+                          QMessageBox.StandardButton.Cancel, self)
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: button is replace and self._start(out, overwrite=True))
+        box.finished.connect(lambda _r: setattr(self, "dialog", None))
+        self.dialog = box
+        box.open()
+
+    def _start(self, out: str, *, overwrite: bool) -> bool:
+        project, run_id = self._session.project, self._runs.current
+        if project is None or run_id is None or self._jobs.busy:
             return False
         self.export_button.setEnabled(False)
         self.busy.show()
         self.check_label.setText("Exporting and checking against PyTorch…")
-        self._jobs.start(export, project, self.path_edit.text().strip(), run_id, self.fp16.isChecked(),
-                         self.int8.isChecked(), self._runs.spec, on_result=self._show, on_error=self._failed,
-                         on_finished=self._done, doing="exporting the model")
+        split = self.split.isVisible() and self.split.isEnabled() and self.split.isChecked()
+        self._jobs.start(export, project, out, run_id, self.fp16.isChecked(), self.int8.isChecked(), split, overwrite,
+                         self._runs.spec, on_result=self._exported, on_error=self._failed,
+                         on_progress=lambda text: self.check_label.setText(str(text)), on_finished=self._done,
+                         doing="exporting the model")
         return True
 
     def _done(self) -> None:
@@ -181,25 +263,22 @@ class ExportPage(QWidget):
         self.check_label.setText(error.message)
         self._notifier.error(error)
 
-    def _show(self, report) -> None:
+    def _exported(self, report) -> None:
+        self._show(report)
+        missing = report.not_written
+        if missing:
+            self._notifier.post("Exported the model to " + report.path + "; " + "; ".join(
+                f"{kind} not written: {reason}" for kind, reason in missing.items()) + ".", "warning")
+        else:
+            self._notifier.post(f"Exported the model to {report.path}.", "success")
+
+    # ------------------------------------------------------------ panels
+
+    def _show(self, report, earlier: str = "") -> None:
         self.report = report
-        lines = [f"<b>{os.path.basename(report.path)}</b> · {report.size_bytes / 1e6:.1f} MB · {report.seconds:.1f} s",
-                 f"onnxruntime vs PyTorch on {report.parity_samples} samples: max difference {report.parity_max_diff:.1e} ✓"]
-        if report.preprocessing_top1_agreement is not None:
-            lines.append(f"Preprocessing inside the model vs training: top-1 agrees on "
-                         f"{100 * report.preprocessing_top1_agreement:.0f}% (max diff {report.preprocessing_max_diff:.1e})")
-        for name, v in report.variants.items():
-            bits = [f"{v.get('size_bytes', 0) / 1e6:.1f} MB" if v.get("size_bytes") else ""]
-            if v.get("max_diff_vs_fp32") is not None:
-                bits.append(f"max diff vs fp32 {v['max_diff_vs_fp32']:.1e}")
-            if v.get("top1_agreement_vs_fp32") is not None:
-                bits.append(f"top-1 agrees {100 * v['top1_agreement_vs_fp32']:.0f}%")
-            if v.get("accuracy_change") is not None:
-                bits.append(f"accuracy change {100 * v['accuracy_change']:+.1f} pt")
-            if v.get("quantised"):
-                bits.append(f"quantised: {v['quantised']}")
-            lines.append(f"{name}: " + ", ".join(b for b in bits if b))
-        self.check_label.setText("<br>".join(lines))
+        self.check_label.setText(check_text(report, earlier=earlier))
+        self.variants.show_report(report)
+        self.variants_note.setText(self.variants.note)
         self.meta.setRowCount(0)
         for key, value in sorted(report.metadata.items()):
             row = self.meta.rowCount()
@@ -211,7 +290,16 @@ class ExportPage(QWidget):
         self.code.setPlainText(snippet(report))
         for b in (self.open_button, self.copy_button):
             b.setEnabled(True)
-        self._notifier.post(f"Exported the model to {report.path}.", "success")
+
+    def _clear(self, text: str) -> None:
+        self.report = None
+        self.check_label.setText(text)
+        self.variants.clear_rows()
+        self.variants_note.setText("Nothing measured yet: each export measures its files. " + RULE)
+        self.meta.setRowCount(0)
+        self.code.setPlainText("")
+        for b in (self.open_button, self.copy_button):
+            b.setEnabled(False)
 
     def _open_folder(self) -> None:
         if self.report is not None:

@@ -10,10 +10,11 @@ import pytest
 from core import selftest
 from core.cli import main as cli_main
 
-STEPS = ["sample data", "bundled weights", "project + import", "train (probe)", "export ONNX", "predict"]
+STEPS = ["sample data", "bundled weights", "project + import", "train (probe)", "export ONNX", "fp16 variant",
+         "int8 variant", "predict"]
 
 
-@pytest.mark.slow  # the real bundled backbone and a real ONNX export: ~25 s on 2 idle cores
+@pytest.mark.slow  # the real bundled backbone and a real ONNX export with fp16 and int8: ~45 s on 2 idle cores
 def test_self_test_passes_in_process(tmp_path):
     lines: list[str] = []
     report = selftest.run_self_test(quick=True, device="cpu", workdir=tmp_path, out=lines.append)
@@ -23,9 +24,38 @@ def test_self_test_passes_in_process(tmp_path):
     assert all(s.status == "PASS" for s in report.steps)
     for step in STEPS:
         assert any(line.lstrip().startswith("PASS") and step in line for line in lines), step
-    assert lines[-1].startswith("PASS: all 6 steps passed")
-    assert "3/3 unseen images right" in next(line for line in lines if "predict" in line)
+    assert lines[-1].startswith("PASS: all 8 steps passed")
+    assert "fp32 3/3, fp16 3/3, int8 3/3" in next(line for line in lines if "predict" in line)
     assert list(tmp_path.iterdir()) == []  # the temporary project is gone after a pass
+
+
+@pytest.mark.slow  # the real bundled backbone (a probe on random test weights learns nothing from the sample)
+def test_a_build_that_cannot_write_int8_fails_its_self_test(tmp_path, monkeypatch):
+    """The packaged app could not quantise (onnxruntime's bare-name imports were not bundled): the
+    self-test must fail on that step rather than pass on the fp32 model alone."""
+    from core.export import variants
+
+    def cannot_load():
+        raise variants.VariantError("onnxruntime's quantisation tools cannot be loaded here "
+                                    "(ModuleNotFoundError: No module named 'fusion_utils')")
+
+    monkeypatch.setattr(variants, "_quantization", cannot_load)
+    monkeypatch.setattr(selftest, "_Runner", _FastRunner)
+    lines: list[str] = []
+    report = selftest.run_self_test(quick=True, device="cpu", workdir=tmp_path, out=lines.append)
+    assert report.exit_code == 1, "\n".join(lines)
+    assert next(line for line in lines if "export ONNX" in line).lstrip().startswith("PASS")
+    int8 = next(line for line in lines if "int8 variant" in line)
+    assert int8.lstrip().startswith("FAIL") and "int8 was not written" in int8 and "fusion_utils" in int8
+
+
+class _FastRunner(selftest._Runner):
+    """Skips the bundled weights' checksum (read once by the passing test above)."""
+
+    def step(self, name, fn, needs=()):
+        if name == "bundled weights":
+            return super().step(name, lambda: "not checked in this test", needs)
+        return super().step(name, fn, needs)
 
 
 def test_a_missing_sample_fails_its_step_and_skips_what_needs_it(tmp_path, monkeypatch, capsys):

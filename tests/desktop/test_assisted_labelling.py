@@ -80,14 +80,28 @@ def test_most_uncertain_first_puts_the_least_confident_first(assisted, qtbot):
     assert page.model.ids() == sorted(ids)
 
 
-def test_suggestions_refresh_after_a_new_run(assisted, qtbot):
+def test_suggestions_follow_the_best_finished_run_not_the_newest(assisted, qtbot):
+    """A later run stopped after one epoch must not take over the suggestions (it did: the newest run
+    was used, cancelled or not); a new finished run does when it is the best, and the state says
+    which run it is and how good."""
+    from core.run_catalogue import best_run, list_runs
+    from core.train import TrainConfig, TrainControl, Trainer
+
     window, _cleared = assisted
     _page, ctl = open_label_page(window, qtbot)
     first = ctl.run_id
-    from core.train import TrainConfig, Trainer
-
-    project = window.services.session.project
-    Trainer(project, TrainConfig(mode="probe", epochs=1, batch_size=8), spec=window.services.runs.spec).fit()
-    window.services.runs.run_finished()  # what the Train page's finished signal does
-    qtbot.waitUntil(lambda: ctl.run_id not in (None, first) and not ctl.busy, timeout=20000)
-    assert ctl.suggestions
+    assert "the best finished run" in ctl.state and "validation accuracy" in ctl.state
+    project, runs = window.services.session.project, window.services.runs
+    control = TrainControl()
+    stopped = Trainer(project, TrainConfig(mode="full", epochs=5, batch_size=8), spec=runs.spec, control=control,
+                      callbacks=[lambda e: type(e).__name__ == "CheckpointSaved" and control.cancel()]).fit()
+    assert stopped.status == "cancelled" and stopped.best_path
+    runs.run_finished()  # what the Train page's finished signal does
+    qtbot.wait(200)
+    qtbot.waitUntil(lambda: not ctl.busy, timeout=20000)
+    assert runs.current == first and ctl.run_id == first
+    Trainer(project, TrainConfig(mode="full", epochs=6, batch_size=8), spec=runs.spec).fit()
+    runs.run_finished()
+    best = best_run(list_runs(project)).id
+    qtbot.waitUntil(lambda: ctl.run_id == best and not ctl.busy, timeout=20000)
+    assert runs.current == best and ctl.suggestions

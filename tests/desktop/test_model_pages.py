@@ -67,6 +67,9 @@ def test_play_shows_predictions_and_the_export_is_read_by_the_cli(model_window, 
 
     export = window.pages["export"]
     window.show_page("export")
+    run_id = window.services.runs.current
+    # the Play page's own copy of the model (in the project's cache) is not the run's export
+    assert export.check_label.text() == f"Run {run_id} has not been exported yet." and export.meta.rowCount() == 0
     out = tmp_path / "out" / "colours.onnx"
     export.path_edit.setText(str(out))
     export.fp16.setChecked(True)

@@ -1,0 +1,97 @@
+"""What each exported variant really is on this computer: size, latency and accuracy, measured the
+same way for all of them in one pass, and the rule a variant must pass to be written.
+
+Accuracy is measured on the project's labelled samples (read one at a time, so a project of large
+photos never holds them all in memory); latency is the best of interleaved runs of one project
+input on one CPU thread, so a busy machine slows every variant alike instead of the one that
+happened to run during the disturbance.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+MAX_ACCURACY_DROP = 0.01  # one point: a variant less accurate than that against fp32 is not written
+LATENCY_MIN_RUNS = 7
+LATENCY_BUDGET_S = 1.5  # per variant, spread over the interleaved rounds
+LATENCY_MAX_RUNS = 60
+
+
+def session(path, threads: int | None = None):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def probabilities(sess, name: str, x: np.ndarray) -> np.ndarray:
+    """The main label set's probabilities for one input (without its batch dimension)."""
+    return sess.run(["probabilities"], {name: x[None]})[0][0]
+
+
+def accuracy_pass(sessions: dict, name: str, labelled: Iterable[tuple[int, np.ndarray]]) -> dict[str, dict]:
+    """Run every session on every (class index, raw input): accuracy of each, and each one's top-1
+    agreement and largest probability difference against "fp32"."""
+    right = dict.fromkeys(sessions, 0)
+    agree = dict.fromkeys(sessions, 0)
+    diff = dict.fromkeys(sessions, 0.0)
+    n = 0
+    for y, raw in labelled:
+        probs = {kind: probabilities(s, name, raw) for kind, s in sessions.items()}
+        ref = probs["fp32"]
+        for kind, p in probs.items():
+            right[kind] += int(p.argmax() == y)
+            agree[kind] += int(p.argmax() == ref.argmax())
+            d = float(np.abs(p - ref).max())
+            diff[kind] = max(diff[kind], d if d == d else float("inf"))  # NaN counts as the worst
+        n += 1
+    if not n:
+        return {kind: {"accuracy": None, "samples": 0} for kind in sessions}
+    return {kind: {"accuracy": right[kind] / n, "samples": n, "top1_agreement_vs_fp32": agree[kind] / n,
+                   "max_diff_vs_fp32": diff[kind]} for kind in sessions}
+
+
+def latency(paths: dict, name: str, x: np.ndarray, threads: int = 1, budget_s: float = LATENCY_BUDGET_S,
+            max_runs: int = LATENCY_MAX_RUNS, clock: Callable[[], float] = time.perf_counter
+            ) -> tuple[dict[str, float], int]:
+    """({variant: best milliseconds per run}, runs each) for one input at batch 1; the variants take
+    turns, round after round, for about ``budget_s`` seconds each."""
+    sessions = {kind: session(p, threads) for kind, p in paths.items()}
+    feed = {name: x[None]}
+    for s in sessions.values():  # the first run allocates; it is no measure
+        s.run(None, feed)
+    best = dict.fromkeys(sessions, float("inf"))
+    spent, runs = 0.0, 0
+    while runs < LATENCY_MIN_RUNS or (spent < budget_s * len(sessions) and runs < max_runs):
+        for kind, s in sessions.items():
+            t = clock()
+            s.run(None, feed)
+            took = clock() - t
+            best[kind] = min(best[kind], took)
+            spent += took
+        runs += 1
+    return {kind: t * 1000.0 for kind, t in best.items()}, runs
+
+
+def judge(kind: str, v: dict, fp32: dict) -> str | None:
+    """Why the variant must not be written (one sentence with the numbers), or None when it passes:
+    every variant at most MAX_ACCURACY_DROP less accurate than fp32 and smaller; int8 also faster."""
+    if v.get("accuracy") is None or fp32.get("accuracy") is None:
+        return "its accuracy could not be measured (no labelled sample of the project could be read)"
+    drop = fp32["accuracy"] - v["accuracy"]
+    if drop > MAX_ACCURACY_DROP + 1e-9:
+        return (f"it lost {100 * drop:.1f} points of accuracy ({fp32['accuracy']:.1%} -> {v['accuracy']:.1%} on "
+                f"{v['samples']} labelled samples; {100 * MAX_ACCURACY_DROP:.0f} allowed)")
+    if v["size_bytes"] >= fp32["size_bytes"]:
+        return f"it is no smaller than fp32 ({v['size_bytes'] / 2**20:.1f} MiB against {fp32['size_bytes'] / 2**20:.1f})"
+    if kind == "int8" and v["latency_ms"] >= fp32["latency_ms"]:
+        return (f"it is no faster than fp32 on this CPU ({v['latency_ms']:.2f} ms against {fp32['latency_ms']:.2f} ms "
+                "per input on 1 thread)")
+    return None

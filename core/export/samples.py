@@ -1,0 +1,62 @@
+"""The project's samples as raw model input, read one at a time (a project of large photos must never
+be held in memory at once): for the export check, the measurements and int8 calibration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from core.media import MediaError, decode_image, fit_length
+
+CALIBRATION_SAMPLES = 64  # samples the int8 activation ranges are calibrated on
+
+
+def raw_input(loaded, project, s) -> np.ndarray | None:
+    """The raw model input (without batch dimension) of a sample, or None when it cannot be read."""
+    try:
+        if loaded.modality == "image":
+            return np.asarray(decode_image(project.path_of(s)), dtype=np.uint8)
+        wave = project.read_audio(s, loaded.sample_rate)
+        return fit_length(wave, loaded.clip_samples) if loaded.clip_samples else wave
+    except (MediaError, OSError):
+        return None
+
+
+def raw_inputs(loaded, project, samples) -> list[tuple[object, np.ndarray]]:
+    """(sample, raw model input) for the samples that can be read."""
+    return [(s, raw) for s in samples if (raw := raw_input(loaded, project, s)) is not None]
+
+
+def pick_samples(project, classes, n: int, splits=("test", "val", "train")):
+    """Up to ``n`` labelled samples of ``classes``, held-out splits first."""
+    index = set(classes)
+    picked = []
+    for split in splits:
+        picked += [s for s in project.samples(status="ok", split=split) if s.label in index]
+        if len(picked) >= n:
+            break
+    return picked[:n]
+
+
+def labelled_inputs(loaded, project, picked) -> Iterator[tuple[int, np.ndarray]]:
+    """(class index, raw input) of each readable sample of ``picked``."""
+    index = {c: k for k, c in enumerate(loaded.class_names)}
+    for s in picked:
+        raw = raw_input(loaded, project, s)
+        if raw is not None:
+            yield index[s.label], raw
+
+
+def calibration_inputs(loaded, project, n: int = CALIBRATION_SAMPLES) -> Iterator[np.ndarray]:
+    """Raw inputs for int8 calibration: training samples first (the model's own data), then the
+    others, labelled or not."""
+    seen = 0
+    for split in ("train", "val", "test", "none"):
+        for s in project.samples(status="ok", split=split, limit=4 * n):
+            raw = raw_input(loaded, project, s)
+            if raw is not None:
+                yield raw
+                seen += 1
+                if seen >= n:
+                    return
