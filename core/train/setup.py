@@ -82,8 +82,10 @@ def _probe_sources(trainer, data, spec, model, device):
 
     def source(items):
         kept = [it for it in items if it.hash in row]
-        feats = vectors[[row[it.hash] for it in kept]] if kept else torch.zeros(0, spec.feature_dim)
-        return FeatureSource(feats, targets_of(data, kept), device)
+        feats = vectors[[row[it.hash] for it in kept]] if kept else torch.zeros(0, vectors.shape[1])
+        src = FeatureSource(feats, targets_of(data, kept), device)
+        src.hashes = [it.hash for it in kept]  # which sample each row is (held-out predictions)
+        return src
 
     train = source(data.train)
     if len(train) and (trainer._init is None or trainer._resume_state is not None):

@@ -347,6 +347,12 @@ class Trainer:
         history = [row]
         if self.dist.is_main:
             self.files.append_metrics(_json_safe(row))
+            if main.held_out is not None:
+                hashes = [h for p in parts for h in getattr(p, "hashes", [])]
+                y0 = (targets[:, 0] if targets.dim() > 1 else targets).numpy()
+                labelled = [h for h, lab in zip(hashes, y0) if lab >= 0]
+                self.files.write_held_out(main.how, list(self.data.class_names), {
+                    h: [round(float(v), 6) for v in p] for h, p in zip(labelled, main.held_out) if not np.isnan(p).any()})
             ckpt_io.save(self.files.best, TRAINED.payload(model, {
                 "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
                 "history": [_json_safe(row)], "best": best, **self.meta}))

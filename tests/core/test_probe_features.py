@@ -57,3 +57,21 @@ def test_an_audio_probe_cuts_every_clip_to_one_length(tmp_path):
         assert result.metrics["val_acc"] >= 0.9
     finally:
         project.close()
+
+
+def test_evaluating_a_probe_on_samples_it_learnt_from_uses_held_out_predictions(tmp_path):
+    from core.evaluate.run_eval import evaluate_run
+
+    project = make_colour_project(tmp_path, per_class=8)
+    try:
+        val = [s for s in project.samples(split="val")]
+        project.set_labels([(val[0].id, "blue" if val[0].label != "blue" else "red")])  # one wrong label
+        spec = tiny_spec(tmp_path / "w")
+        result = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        ev = evaluate_run(project, result.run_id, split="val", spec=spec)
+        assert ev.cross_validated == len(val) and "cross-validation" in ev.held_out_how
+        # the wrongly labelled sample is predicted by a model that never saw its wrong label
+        assert val[0].id in [ev.sample_ids[m.index] for m in ev.evaluation.mistakes]
+        assert "did not see it" in open(ev.report_html, encoding="utf-8").read()
+    finally:
+        project.close()
