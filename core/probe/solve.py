@@ -58,8 +58,13 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     weight = balanced_weights(y, classes) if balance else None
     offset = None if prior is None else x @ prior.to(torch.float64)
     red = reduce(x)
-    smallest = int(np.bincount(y, minlength=classes)[np.unique(y)].min())
+    counted = y if scored is None else y[scored]  # samples, not their views
+    smallest = int(np.bincount(counted, minlength=classes)[np.unique(counted)].min())
     if holdout is not None and holdout.any() and smallest >= LARGE:
+        keep = np.ones(len(y), bool) if scored is None else scored  # views of pictures: not at this size
+        if not keep.all():
+            return solve_head(x[torch.from_numpy(keep)], y[keep], classes, holdout=holdout[keep], balance=balance,
+                              prior=prior, seed=seed)
         choice = _choose_on_holdout(red.z, y, classes, holdout, weight, offset)
         how = "the validation split"
     else:
