@@ -69,11 +69,7 @@ def load_run(project, run: str | os.PathLike | None = None, *, spec=None) -> Loa
     info = find_run(project, run)
     ckpt = ckpt_io.load(info.dir / "best.pt")
     spec = spec or backbones.get(ckpt["backbone"])
-    settings = {k: v for k, v in (ckpt.get("preprocessing") or {}).items() if k != "kind"}
-    valid = {f.name for f in dataclasses.fields(spec.preprocessing)}
-    changes = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items() if k in valid}
-    if changes:
-        spec = spec.with_preprocessing(**changes)
+    spec = dataclasses.replace(spec, preprocessing=spec.preprocessing.restored(ckpt.get("preprocessing")))
     model = run_kinds.kind_of(ckpt).read(ckpt, spec)
     try:
         model.load_state_dict(ckpt["model"])

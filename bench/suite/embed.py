@@ -244,7 +244,7 @@ def grid_image_features(task_dir: Path, *, backbone: str = "efficientnet_lite0",
     def compute(paths):
         net = load_pretrained(spec).eval()
         example = torch.zeros(2, 3, pre.crop_size, pre.crop_size)
-        levels, _ = net._find_levels((example[:1],))
+        levels = net._find_levels((example[:1],))[0]
         session = onnx_session(GridLevels(net, levels, grid), example, f"{backbone}-{resize}-grid{grid}")
         return run_session(session, [pre.to_tensor(decode_image(p)) for p in paths])
 
@@ -282,7 +282,7 @@ def augmented_pool_features(task_dir: Path, views: int = 2, *, backbone: str = "
     net = load_pretrained(spec).eval()
     example = torch.zeros(2, 3, pre.crop_size, pre.crop_size)
     if grid:
-        levels, _ = net._find_levels((example[:1],))
+        levels = net._find_levels((example[:1],))[0]
         session = onnx_session(GridLevels(net, levels, grid), example, f"{backbone}-{resize}-grid{grid}")
     else:
         net.pool_levels((example[:1],))
@@ -328,7 +328,7 @@ def audio_grid_features(task_dir: Path, *, grid: int = 2, views: int = 0, tag: s
         nonlocal net
         net = load_pretrained(spec).eval()
         example = torch.zeros(2, 3, pre.image_size, pre.image_size)
-        levels, _ = net._find_levels((example[:1],))
+        levels = net._find_levels((example[:1],))[0]
         return onnx_session(GridLevels(net, levels, grid) if grid else _means(net, example), example,
                             f"lite0-audio-grid{grid}")
 

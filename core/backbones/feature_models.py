@@ -32,6 +32,7 @@ class FeatureModel(nn.Module):
         self.levels: tuple[str, ...] = ()  # module paths whose pooled outputs come first (pool_levels)
         self.level_dims: tuple[int, ...] = ()  # their widths, then the final features' width
         self.level_grid = 0  # also pool levels of at most GRID_MAX_CHANNELS channels on a grid x grid partition
+        self.level_channels: tuple[int, ...] = ()  # channels of each level (known when found by running)
         self._level_hooks: list = []
         self._pooled: list[torch.Tensor] = []
 
@@ -53,9 +54,11 @@ class FeatureModel(nn.Module):
         export are unchanged (tracing follows the hooks)."""
         self.unpool_levels()
         self.level_grid = int(grid) if grid and grid > 1 else 0
+        channels = ()
         if levels is None:
-            levels, dims = self._find_levels(example)
+            levels, dims, channels = self._find_levels(example)
         self.levels, self.level_dims = tuple(levels), tuple(int(d) for d in dims)
+        self.level_channels = tuple(channels)
         for path in self.levels:
             self._level_hooks.append(self.get_submodule(path).register_forward_hook(self._keep_level))
         if self.levels:
@@ -66,6 +69,24 @@ class FeatureModel(nn.Module):
         for handle in self._level_hooks:
             handle.remove()
         self._level_hooks, self.levels, self.level_dims, self.level_grid = [], (), (), 0
+        self.level_channels = ()
+
+    def feature_groups(self) -> dict[str, "torch.Tensor"] | None:
+        """Column subsets of the pooled features a probe may choose between, widest first:
+        ``grid`` (everything), ``levels`` (each level's mean and the final features, no cells),
+        ``final`` (the network's own features). None where the layout is not known (levels given
+        by an earlier run) or there is nothing to choose."""
+        if not self.levels or not self.level_channels:
+            return None
+        means, start = [], 0
+        for width, c in zip(self.level_dims[:-1], self.level_channels):
+            means.append(torch.arange(start, start + c))
+            start += width
+        final = torch.arange(start, start + self.level_dims[-1])
+        groups = {"levels": torch.cat([*means, final]), "final": final}
+        if self.level_grid:
+            groups = {"grid": torch.arange(start + self.level_dims[-1]), **groups}
+        return groups
 
     @property
     def pooled_dim(self) -> int | None:
@@ -90,7 +111,7 @@ class FeatureModel(nn.Module):
         pooled, self._pooled = self._pooled, []
         return torch.cat([*pooled, output], dim=1)
 
-    def _find_levels(self, example: tuple) -> tuple[list[str], list[int]]:
+    def _find_levels(self, example: tuple) -> tuple[list[str], list[int], list[int]]:
         candidates = [stage.modules[-1] for stage in self.stages()]
         shapes: dict[str, tuple] = {}
         handles = []
@@ -113,7 +134,7 @@ class FeatureModel(nn.Module):
         def width(c: int) -> int:
             return c * (1 + cells) if cells and c <= GRID_MAX_CHANNELS else c
 
-        return levels, [width(shapes[p][1]) for p in levels] + [int(final.shape[1])]
+        return levels, [width(shapes[p][1]) for p in levels] + [int(final.shape[1])], [shapes[p][1] for p in levels]
 
     def finalize(self) -> FeatureModel:
         self.finalized = True

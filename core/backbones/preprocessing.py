@@ -34,9 +34,21 @@ INCEPTION_EDGE_STD = (128.0 / 255, 128.0 / 255, 128.0 / 255)
 class _Base:
     modality: ClassVar[str]
     variable_length: ClassVar[bool] = False
+    # What a run saved before a field existed was made with (a later default must not change it).
+    BEFORE_FIELDS: ClassVar[dict] = {}
 
     def settings(self) -> dict:
         return {"kind": type(self).__name__, **dataclasses.asdict(self)}
+
+    def restored(self, saved: dict | None):
+        """These settings with a run's saved ones (``settings()``) applied; a field the run predates
+        takes the value it had before the field existed."""
+        if not saved:
+            return self
+        valid = {f.name for f in dataclasses.fields(self)}
+        merged = {**self.BEFORE_FIELDS, **saved}
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items() if k in valid}
+        return dataclasses.replace(self, **changes)
 
     def length_of(self, tensor: torch.Tensor) -> int:
         return int(tensor.shape[-1])

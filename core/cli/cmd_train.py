@@ -107,9 +107,12 @@ class TerminalReport:
             self.bar.close()
             self.bar = None
         if not self.quiet and e.stage.startswith("linear probe"):
-            estimate = (f"estimated accuracy {e.val_acc:.3f} ({e.stage.split('chosen by ')[-1]})"
+            how, _, features = e.stage.split("chosen by ")[-1].partition("; features: ")
+            estimate = (f"estimated accuracy {e.val_acc:.3f} ({how})"
                         if e.val_acc == e.val_acc else "no accuracy estimate (a class has a single example)")
             print(f"Probe solved in {e.seconds:.1f}s: {estimate}; accuracy on its own training samples {e.train_acc:.3f}.")
+            if features:
+                print(f"Features: {features}.")
             return
         if not self.quiet:
             mark = " *" if e.is_best else ""

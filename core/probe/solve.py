@@ -35,6 +35,8 @@ class HeadResult:
     train_acc: float
     scores: dict = field(default_factory=dict)  # strength -> (accuracy, log loss)
     held_out: np.ndarray | None = None  # [N, K] each validated row's probabilities from a model without it
+    features: str | None = None  # the column set chosen (solve_head's ``column_sets``)
+    feature_scores: dict = field(default_factory=dict)  # column set -> its estimate (None: not validated)
 
 
 def balanced_weights(y: np.ndarray, classes: int) -> np.ndarray:
@@ -48,50 +50,84 @@ def balanced_weights(y: np.ndarray, classes: int) -> np.ndarray:
 
 def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndarray | None = None,
                balance: bool = True, prior: torch.Tensor | None = None, seed: int = 0,
-               groups: np.ndarray | None = None, scored: np.ndarray | None = None) -> HeadResult:
+               groups: np.ndarray | None = None, scored: np.ndarray | None = None,
+               column_sets: dict[str, torch.Tensor] | None = None,
+               reuse: tuple[str | None, float] | None = None) -> HeadResult:
     """Choose the strength (k-fold CV, or ``holdout`` rows as the validation split for large data),
     then fit on every row. ``prior`` [D, K]: weights the head is pulled towards instead of zero (a
     probe continuing an earlier run's head). ``groups``/``scored``: rows that are views of one
-    sample stay in one fold, and only ``scored`` rows are judged."""
+    sample stay in one fold, and only ``scored`` rows are judged. ``column_sets``: named subsets of
+    the columns (features of different kinds); each is judged the same way (same folds) and the one
+    with the best estimate (ties: lower log loss, then the earlier) is kept, the other columns'
+    weights zero, so the head keeps its shape. ``reuse`` (column set, strength): an earlier
+    choice on nearly the same data (a retrain after a few label edits): only that one is judged,
+    so the estimate and held-out predictions are still this data's, at a fraction of the cost."""
     x = x.to(torch.float64)
     y = np.asarray(y, dtype=np.int64)
-    weight = balanced_weights(y, classes) if balance else None
-    offset = None if prior is None else x @ prior.to(torch.float64)
-    red = reduce(x)
     counted = y if scored is None else y[scored]  # samples, not their views
     smallest = int(np.bincount(counted, minlength=classes)[np.unique(counted)].min())
-    if holdout is not None and holdout.any() and smallest >= LARGE:
-        keep = np.ones(len(y), bool) if scored is None else scored  # views of pictures: not at this size
-        if not keep.all():
-            return solve_head(x[torch.from_numpy(keep)], y[keep], classes, holdout=holdout[keep], balance=balance,
-                              prior=prior, seed=seed)
-        choice = _choose_on_holdout(red.z, y, classes, holdout, weight, offset)
-        how = "the validation split"
-    else:
-        choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
-                                 default=DEFAULT_STRENGTH, eval_mask=scored, offset=offset)
-        how = f"{choice.folds}-fold cross-validation" if choice.folds else "none (a class has one example)"
+    large = holdout is not None and holdout.any() and smallest >= LARGE
+    if large and scored is not None and not scored.all():  # views of pictures: not at this size
+        keep = torch.from_numpy(scored)
+        return solve_head(x[keep], y[scored], classes, holdout=holdout[scored], balance=balance, prior=prior,
+                          seed=seed, column_sets=column_sets, reuse=reuse)
+    weight = balanced_weights(y, classes) if balance else None
+    sets = dict(column_sets) if column_sets and len(column_sets) > 1 else {None: None}
+    strengths = None
+    if reuse is not None:
+        name, strength = reuse
+        if name in sets:
+            sets = {name: sets[name]}
+        strengths = [float(strength)]
+    judged = {}
+    for name, cols in sets.items():
+        cols = None if cols is None else torch.as_tensor(cols, dtype=torch.long)
+        xs = x if cols is None else x[:, cols]
+        pr = None if prior is None else (prior if cols is None else prior[cols]).to(torch.float64)
+        offset = None if pr is None else xs @ pr
+        red = reduce(xs)
+        if large:
+            choice = _choose_on_holdout(red.z, y, classes, holdout, weight, offset, strengths)
+            how = "the validation split"
+        else:
+            choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
+                                     default=DEFAULT_STRENGTH, eval_mask=scored, offset=offset, strengths=strengths)
+            how = f"{choice.folds}-fold cross-validation" if choice.folds else "none (a class has one example)"
+        judged[name] = (cols, pr, offset, red, choice, how)
+
+    def merit(name):
+        choice = judged[name][4]
+        best = choice.scores.get(choice.strength)
+        return (-1.0, 0.0) if not best or best[0] is None else (best[0], -best[1])
+
+    chosen = max(judged, key=merit)  # max keeps the first of equals
+    cols, pr, offset, red, choice, how = judged[chosen]
     yt = torch.from_numpy(y)
     sol = fit(red.z, yt, classes, choice.strength, None if weight is None else torch.from_numpy(weight),
               offset=offset, tol=1e-5)
     w = sol.weight if red.basis is None else red.basis @ sol.weight
-    if prior is not None:
-        w = w + prior.to(torch.float64)
+    if pr is not None:
+        w = w + pr
+    if cols is not None:
+        full = torch.zeros(x.shape[1], classes, dtype=w.dtype)
+        full[cols] = w
+        w = full
     b = sol.bias
     with torch.no_grad():
         rows = torch.from_numpy(scored) if scored is not None else slice(None)
         train_acc = float(((x @ w + b).argmax(1) == yt)[rows].double().mean())
     best = choice.scores.get(choice.strength, (None, None))
+    scores = {name: j[4].scores.get(j[4].strength, (None, None))[0] for name, j in judged.items()} if chosen else {}
     return HeadResult(w.float(), b.float(), choice.strength, best[0], best[1], how, train_acc, choice.scores,
-                      choice.held_out)
+                      choice.held_out, chosen, scores)
 
 
-def _choose_on_holdout(x, y, classes, holdout, weight, offset) -> Choice:
+def _choose_on_holdout(x, y, classes, holdout, weight, offset, strengths=None) -> Choice:
     train, rows = torch.from_numpy(~holdout), torch.from_numpy(holdout)
     yt = torch.from_numpy(y)
     w = None if weight is None else torch.from_numpy(weight)[train]
     scores, start, held_out = {}, None, {}
-    for c in sorted(STRENGTHS):
+    for c in sorted(strengths or STRENGTHS):
         start = fit(x[train], yt[train], classes, c, w, offset=None if offset is None else offset[train],
                     start=start, tol=1e-4, max_iter=200)
         with torch.no_grad():

@@ -20,7 +20,7 @@ SCHEDULES = ("onecycle", "cosine")
 AUGMENTS = ("none", "light", "strong")
 BALANCES = ("none", "loss", "sampler")
 PRECISIONS = ("auto", "fp32", "bf16")
-PROBE_FEATURES = ("grid", "levels", "final")
+PROBE_FEATURES = ("auto", "grid", "levels", "final")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 # Per-mode defaults where the config says None: a network being fine-tuned needs few epochs at a
@@ -68,8 +68,9 @@ class TrainConfig:
     label_sets: str = "all"  # multi-task: extra label sets learnt too: "all", "none", or names separated by commas
     class_map: dict | None = None  # with from_run: {earlier run's class: this project's class} for renamed classes
     # probe: "grid" (every stage's mean, the narrower stages' also on a 2x2 grid, then the final
-    # features), "levels" (every stage's mean, then the final ones) or "final"
-    probe_features: str = "grid"
+    # features), "levels" (every stage's mean, then the final ones), "final", or "auto": whichever
+    # of the three cross-validates best (they are column subsets of "grid": one embedding pass)
+    probe_features: str = "auto"
     probe_views: int = 2  # probe on pictures: altered views of each labelled picture learnt from too
 
     def __post_init__(self):

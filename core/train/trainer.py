@@ -12,6 +12,8 @@ also sent as a ``Failure`` event before being raised.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import os
 import time
@@ -328,6 +330,10 @@ class Trainer:
         groups = np.concatenate([np.arange(originals), view_of.numpy()])
         scored = np.arange(len(feats)) < originals
         x = ((feats - model.feature_mean) / model.feature_std).double()
+        column_sets = None
+        if config.probe_features == "auto" and self._init is None:
+            column_sets = model.backbone.feature_groups()
+        earlier = self._earlier_choice(config, originals) if self._init is None else None
         layout = self.layout
         results, start = [], 0
         for t, size in enumerate(layout.sizes):
@@ -338,7 +344,9 @@ class Trainer:
                 prior = model.head.weight[start:start + size].detach().T.double()
             results.append(solve_head(x[torch.from_numpy(rows)], y[rows], size, holdout=holdout[rows],
                                       balance=config.balance != "none", prior=prior, seed=config.seed,
-                                      groups=groups[rows], scored=scored[rows]))
+                                      groups=groups[rows], scored=scored[rows],
+                                      column_sets=column_sets if t == 0 else None,
+                                      reuse=(earlier["features"], earlier["strength"]) if earlier and t == 0 else None))
             start += size
             if self.control.cancelled:
                 return self._finish("cancelled", [], None, started, config)
@@ -347,15 +355,26 @@ class Trainer:
             model.head.bias.copy_(torch.cat([r.bias for r in results]))
         main = results[0]
         stage = f"linear probe, regularisation chosen by {main.how}"
+        if earlier:
+            stage = (f"linear probe, regularisation and features as run {earlier['run']} chose them on nearly the "
+                     f"same samples, judged again by {main.how}")
+        if main.features:
+            scores = ", ".join(f"{n} {'-' if a is None else f'{a:.1%}'}" for n, a in main.feature_scores.items())
+            stage += f"; features: {main.features} (cross-validated: {scores})"
         nan = float("nan")
         row = {"epoch": 1, "stage": stage, "train_acc": main.train_acc, "train_loss": nan,
                "val_acc": main.estimate if main.estimate is not None else nan,
                "val_loss": main.estimate_loss if main.estimate_loss is not None else nan,
                "val_estimate": main.how, "strength": main.strength,
                "strength_scores": {str(c): acc for c, (acc, _) in main.scores.items()},
-               "samples": originals, "views": len(x) - originals, "seconds": time.perf_counter() - t0, "lr": 0.0, "batch_size": config.batch_size,
+               "samples": originals, "views": len(x) - originals, "features": main.features or config.probe_features,
+               "feature_scores": main.feature_scores, "seconds": time.perf_counter() - t0, "lr": 0.0, "batch_size": config.batch_size,
                "per_class_val_acc": {}}
-        best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0}
+        best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0,
+                "probe_choice": {"features": main.features, "strength": main.strength, "samples": originals,
+                                 "classes": list(self.data.class_names),
+                                 "reused_from": earlier["run"] if earlier else None,
+                                 "searched_samples": earlier["searched"] if earlier else originals}}
         if main.estimate is not None:
             best.update(val_acc=main.estimate, val_loss=main.estimate_loss)
         if layout.multi:
@@ -383,6 +402,40 @@ class Trainer:
 
     # ------------------------------------------------------------------ helpers
 
+    REUSE_WITHIN = 0.05  # a retrain on at most this share more or fewer samples reuses the last choice
+
+    def _earlier_choice(self, config, samples: int) -> dict | None:
+        """The regularisation and features the newest probe of this project chose, where it was
+        solved with the same settings on the same classes and within 5% as many samples as its
+        choice was last searched on: a retrain after a few label edits need not search again (under 2 s for 1,000
+        samples instead of a minute; bench/bench_train.py). Its estimate is still this data's."""
+        from core.run_catalogue import FINISHED, list_runs
+
+        try:
+            runs = list_runs(self.project)
+        except Exception:  # plain data, or a project without runs: nothing to reuse
+            return None
+        keys = ("backbone", "probe_features", "probe_views", "balance", "image_size", "pretrained", "seed")
+        mine = config.to_dict()
+        for run in runs:
+            if run.id == self.run_id or run.status not in FINISHED:
+                continue
+            choice = run.metrics.get("probe_choice")
+            if not choice:
+                continue  # not a solved probe
+            try:
+                theirs = json.loads((run.dir / "config.json").read_text(encoding="utf-8"))["config"]
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+            if any(theirs.get(k) != mine.get(k) for k in keys) or choice.get("classes") != list(self.data.class_names):
+                return None
+            searched = int(choice.get("searched_samples") or choice.get("samples") or 0)
+            if abs(searched - samples) > self.REUSE_WITHIN * samples:  # measured from the last real search
+                return None
+            return {"run": run.id, "features": choice.get("features"), "strength": float(choice["strength"]),
+                    "searched": searched}
+        return None
+
     @staticmethod
     def _sets_meta(data: LabelledData) -> list[dict]:
         return [{"name": n, "class_names": list(c)} for n, c in data.label_sets]
@@ -405,6 +458,8 @@ class Trainer:
                                    f"{data.modality}; choose one of: {', '.join(backbones.names(data.modality))}.")
         if self.config.backbone != spec.name:
             self.config = self.config.replace(backbone=spec.name)
+        if self._init is not None:  # continuing a run: its front end, as it was saved
+            spec = dataclasses.replace(spec, preprocessing=spec.preprocessing.restored(self._init.preprocessing))
         size = self.config.image_size
         if size and spec.modality == "image" and size != spec.preprocessing.crop_size:
             pre = spec.preprocessing
@@ -420,8 +475,8 @@ class Trainer:
             if earlier.get("levels"):
                 backbone.pool_levels(levels=earlier["levels"], dims=earlier["level_dims"],
                                      grid=int(earlier.get("level_grid") or 0))
-        elif config.probe_features in ("levels", "grid"):
-            backbone.pool_levels(spec.preprocessing.example_batch(1), grid=2 if config.probe_features == "grid" else 0)
+        elif config.probe_features in ("levels", "grid", "auto"):
+            backbone.pool_levels(spec.preprocessing.example_batch(1), grid=0 if config.probe_features == "levels" else 2)
 
     def _mode(self, data: LabelledData, spec, device) -> tuple[str, str]:
         if self.config.mode != "auto":
@@ -483,7 +538,7 @@ class Trainer:
         metrics = {}
         if best and best["epoch"]:
             metrics = {k: best[k] for k in ("val_acc", "val_loss", "train_acc", "train_loss", "label_sets_val_acc",
-                                            "val_estimate")
+                                            "val_estimate", "probe_choice")
                        if k in best}
         files = getattr(self, "files", None)
         result = events.FitEnd(

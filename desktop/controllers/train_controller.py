@@ -23,6 +23,7 @@ class TrainController(QObject):
     state_changed = Signal(str)  # idle | running | paused | stopping
     fit_start = Signal(object)
     batch_end = Signal(object)
+    embed_progress = Signal(object)
     epoch_end = Signal(object)
     warning = Signal(object)
     fit_end = Signal(object)
@@ -74,7 +75,8 @@ class TrainController(QObject):
         self._control = TrainControl()
         worker = TrainWorker(project, config, self._control, spec=self.spec, resume_run=resume_run)
         self._launch(worker, "train", {name: name for name in
-                                       ("fit_start", "batch_end", "epoch_end", "warning", "fit_end", "failed")})
+                                       ("fit_start", "batch_end", "embed_progress", "epoch_end", "warning",
+                                        "fit_end", "failed")})
         return True
 
     def start_fewshot(self, spec=None) -> bool:

@@ -126,6 +126,7 @@ class TrainPage(QWidget):
         training.state_changed.connect(self._state_changed)
         training.fit_start.connect(self._fit_start)
         training.batch_end.connect(self._batch_end)
+        training.embed_progress.connect(self.progress.embed_progress)
         training.epoch_end.connect(self._epoch_end)
         training.warning.connect(lambda w: self.log.add(w.message, "warning"))
         training.fit_end.connect(self._fit_end)
@@ -292,6 +293,13 @@ class TrainPage(QWidget):
     def _epoch_end(self, e) -> None:
         self.plots.add_epoch(e)
         self.progress.epoch(e)
+        if e.stage.startswith("linear probe"):  # solved, not trained in epochs
+            how, _, features = e.stage.split("chosen by ")[-1].partition("; features: ")
+            estimate = (f"cross-validated accuracy {100 * e.val_acc:.1f}% ({how})" if e.val_acc == e.val_acc
+                        else "no accuracy estimate (a class has a single example)")
+            chosen = f"; features {features}" if features else ""
+            self.log.add(f"Probe solved in {e.seconds:.1f} s: {estimate}{chosen}.")
+            return
         stage = f" [{e.stage}]" if e.stage else ""
         sets = f" ({set_accuracies(e.label_sets_val_acc)})" if e.label_sets_val_acc else ""
         self.log.add(f"Epoch {e.epoch}/{e.epochs}{stage}: train loss {e.train_loss:.3f}, val loss {e.val_loss:.3f}, "

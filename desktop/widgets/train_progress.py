@@ -91,6 +91,14 @@ class TrainProgress(QFrame):
         self.bar.setRange(0, 1000)
         self.bar.setValue(int(1000 * e.epoch / max(e.epochs, 1)))
 
+    def embed_progress(self, e) -> None:
+        """A probe's embeddings (events.EmbedProgress): the bar, the rate and the time left."""
+        self.bar.setRange(0, max(e.total, 1))
+        self.bar.setValue(e.done)
+        if e.per_second:
+            self.values["speed"].setText(f"{e.per_second:,.0f}")
+        self.values["eta"].setText(duration(e.seconds_left))
+
     def fewshot_progress(self, done: int, total: int) -> None:
         """Embedding the labelled samples for a few-shot model."""
         self.bar.setRange(0, max(total, 1))

@@ -16,6 +16,7 @@ from desktop.workers.errors import describe_error
 class TrainWorker(QObject):
     fit_start = Signal(object)  # events.FitStart
     batch_end = Signal(object)  # events.BatchEnd (throttled by the engine to about 10 a second)
+    embed_progress = Signal(object)  # events.EmbedProgress (a probe's embeddings; a few a second)
     epoch_end = Signal(object)  # events.EpochEnd
     checkpoint = Signal(object)  # events.CheckpointSaved
     warning = Signal(object)  # events.Warning
@@ -29,6 +30,7 @@ class TrainWorker(QObject):
         self._spec, self._resume_run = spec, resume_run
         self._routes = {
             events.FitStart: self.fit_start, events.BatchEnd: self.batch_end, events.EpochEnd: self.epoch_end,
+            events.EmbedProgress: self.embed_progress,
             events.CheckpointSaved: self.checkpoint, events.Warning: self.warning, events.FitEnd: self.fit_end,
         }
 

@@ -94,3 +94,18 @@ def test_solve_head_reports_how_it_chose():
     assert one_each.estimate is None and one_each.how.startswith("none")
     w = balanced_weights(np.array([0, 0, 0, 1]), 2)
     assert np.allclose([w[0] * 3, w[3]], [2.0, 2.0])
+
+
+def test_column_sets_are_judged_alike_and_the_best_is_kept():
+    # 8 informative columns among 400 of noise: the narrow set cross-validates better
+    x, y = blobs(n_per_class=8, classes=4, dims=408, informative=8, spread=1.0, seed=4)
+    xt = torch.from_numpy(x)
+    sets = {"all": torch.arange(408), "few": torch.arange(8), "noise": torch.arange(8, 408)}
+    r = solve_head(xt, y, 4, column_sets=sets, seed=0)
+    assert r.features == "few"
+    assert set(r.feature_scores) == {"all", "few", "noise"}
+    assert r.feature_scores["few"] > r.feature_scores["noise"]
+    assert r.weight.shape == (408, 4)
+    assert torch.count_nonzero(r.weight[8:]) == 0  # the other columns are left out, the shape kept
+    alone = solve_head(xt[:, :8], y, 4, seed=0)
+    assert alone.estimate == r.estimate and torch.allclose(alone.weight, r.weight[:8])

@@ -25,7 +25,8 @@ def test_a_probe_reads_every_level_and_its_run_loads_them_back(tmp_path):
         assert loaded.meta["levels"] == ["net.stem", "net.block1", "net.block2"]
         assert loaded.meta["level_dims"] == [8, 16, 32, 32]
         assert loaded.model.head.in_features == 8 + 16 + 32 + 32
-        grid = load_run(project, Trainer(project, TrainConfig(mode="probe"), spec=spec).fit().run_id, spec=spec)
+        chosen = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        grid = load_run(project, chosen.run_id, spec=spec)
         assert grid.meta["level_grid"] == 2  # the default: each level's mean, then its 2x2 cells
         assert grid.meta["level_dims"] == [8 * 5, 16 * 5, 32 * 5, 32]
         with torch.inference_mode():
@@ -37,6 +38,17 @@ def test_a_probe_reads_every_level_and_its_run_loads_them_back(tmp_path):
             plain = spec.build()
             plain.load_state_dict(loaded.model.backbone.state_dict())  # same parameter names
             assert torch.allclose(features[:, -32:], plain.eval()(x), atol=1e-6)
+        # the default chooses by cross-validation between column subsets of these features
+        row = grid.meta["history"][0]
+        assert set(row["feature_scores"]) == {"grid", "levels", "final"}
+        fresh = spec.build().pool_levels(spec.preprocessing.example_batch(1), grid=2)
+        sets = fresh.feature_groups()
+        assert sets["final"].tolist() == list(range(280, 312))
+        assert sets["levels"].tolist() == [*range(0, 8), *range(40, 56), *range(120, 152), *range(280, 312)]
+        assert sets["grid"].tolist() == list(range(312))
+        unused = torch.ones(312, dtype=torch.bool)
+        unused[sets[row["features"]]] = False
+        assert torch.count_nonzero(grid.model.head.weight[:, unused]) == 0
         final = Trainer(project, TrainConfig(mode="probe", probe_features="final"), spec=spec).fit()
         assert "levels" not in load_run(project, final.run_id, spec=spec).meta
     finally:
@@ -102,5 +114,27 @@ def test_evaluating_a_probe_on_samples_it_learnt_from_uses_held_out_predictions(
         # the wrongly labelled sample is predicted by a model that never saw its wrong label
         assert val[0].id in [ev.sample_ids[m.index] for m in ev.evaluation.mistakes]
         assert "did not see it" in open(ev.report_html, encoding="utf-8").read()
+    finally:
+        project.close()
+
+
+def test_a_retrain_after_a_label_edit_reuses_the_last_choice_and_judges_it_again(tmp_path):
+    project = make_colour_project(tmp_path, per_class=8)
+    try:
+        spec = tiny_spec(tmp_path / "w")
+        first = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        chosen = first.metrics["probe_choice"]
+        assert chosen["reused_from"] is None and chosen["features"] in ("grid", "levels", "final")
+        sample = project.samples(split="train")[0]
+        project.set_label([sample.id], next(c for c in project.class_names() if c != sample.label))
+        again = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        reused = again.metrics["probe_choice"]
+        assert reused["reused_from"] == first.run_id
+        assert (reused["features"], reused["strength"]) == (chosen["features"], chosen["strength"])
+        assert again.metrics["val_estimate"].endswith("cross-validation")  # still judged on this data
+        row = load_run(project, again.run_id, spec=spec).meta["history"][0]
+        assert list(row["feature_scores"]) == [chosen["features"]]
+        other = Trainer(project, TrainConfig(mode="probe", probe_views=0), spec=spec).fit()  # other settings
+        assert other.metrics["probe_choice"]["reused_from"] is None
     finally:
         project.close()

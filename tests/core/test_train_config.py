@@ -48,7 +48,9 @@ def test_auto_mode_rules():
     assert choose_mode([2000, 3000], 400_000_000, "cuda")[0] == "full"
     mode, why = choose_mode([5000, 5000], 4_000_000_000, "cpu")
     assert mode == "probe" and "minutes per epoch" in why
-    assert choose_mode([100, 100], 50_000_000, "cpu")[0] == "finetune"
+    assert choose_mode([100, 100], 50_000_000, "cpu")[0] == "probe"  # below 300 a class: the solved probe
+    assert choose_mode([299, 400], 50_000_000, "cuda")[0] == "probe"
+    assert choose_mode([400, 400], 50_000_000, "cpu")[0] == "finetune"
 
 
 @pytest.mark.parametrize("schedule", ["onecycle", "cosine"])

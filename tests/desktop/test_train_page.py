@@ -64,3 +64,20 @@ def test_stop_takes_effect_within_a_batch(trained_window, qtbot):
     assert ends and ends[0].status == "cancelled"
     assert batches[-1].step <= stopped_at + 2  # the batch in flight, and the throttled events behind it
     assert ends[0].epochs_done < 50
+
+
+def test_a_probe_shows_its_embedding_progress_and_what_it_chose(trained_window, qtbot):
+    window = trained_window
+    window.show_page("train")
+    page = window.pages["train"]
+    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    page.settings.mode.setCurrentIndex(page.settings.mode.findData("probe"))
+    embedded = []
+    window.services.training.embed_progress.connect(embedded.append)
+    with qtbot.waitSignal(window.services.training.finished, timeout=60000):
+        assert page.start()
+    assert embedded and embedded[-1].done == embedded[-1].total  # the last always arrives
+    assert page.progress.bar.value() == page.progress.bar.maximum()
+    [solved] = [line for line in page.log.lines if line.startswith("Probe solved")]
+    assert "cross-validated accuracy" in solved and "features" in solved
+    assert "nan" not in " ".join(page.log.lines)
