@@ -203,6 +203,7 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
     import torch
 
     from core.export.graph import ExportedClassifier
+    from core.project.upkeep import place, staging_path
     from core.runs import load_run
 
     started = time.perf_counter()
@@ -213,7 +214,7 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
     loaded = load_run(project, run, spec=spec)
     wrapper = ExportedClassifier(loaded.spec.preprocessing, loaded.model, speech=loaded.speech,
                                  head_sizes=loaded.head_sizes).eval()
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = staging_path(loaded.info.dir, out)  # inside the project: a kill leaves nothing beside `out`
     try:
         _torch_export(wrapper, loaded, tmp)
         input_spec = _input_spec(loaded)
@@ -241,7 +242,7 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
                 f"The exported model does not match PyTorch: probabilities differ by up to {parity:.2e} "
                 f"(allowed {FP32_TOLERANCE:.0e}). The file was not written; please report this."
             )
-        os.replace(tmp, out)
+        place(tmp, out)
     finally:
         if tmp.exists():
             tmp.unlink()
