@@ -160,13 +160,18 @@ class MediaGuard:
 
 def tidy(project) -> Upkeep:
     """Remove what killed processes left in the project, and set aside samples whose media path
-    escapes media/. Call only while holding the project for writing."""
+    escapes media/. Call only while holding the project for writing. Its cost is one listing of
+    media/ and one query over the samples (measured in bench/bench_hostile.py)."""
     up = Upkeep()
     root = Path(project.root)
     try:
         files = _tidy_media(root, up)
-        _set_aside(project, MediaGuard(root), files, up)
-        _remove_orphans(project, root, files, up)
+        conn = project.conn
+        rows = conn.execute("SELECT id, media_path, status FROM samples").fetchall()
+        named = {p for _, p, _ in rows}
+        named.update(p for (p,) in conn.execute("SELECT media_path FROM recordings"))
+        _set_aside(project, MediaGuard(root), rows, files, up)
+        _remove_orphans(project, root, files, named, up)
         for run_dir in _real_subfolders(root / "runs"):
             _remove_temporaries(root, run_dir, up, _stale_in_runs)
         _remove_temporaries(root, root, up, _stale_in_root)
@@ -198,28 +203,30 @@ def _remove(root: Path, path: str, size: int, what: str, up: Upkeep) -> None:
     up.removed.append(Removed(Path(path).relative_to(root).as_posix(), size, what))
 
 
-def _tidy_media(root: Path, up: Upkeep) -> dict[str, int]:
-    """Half-copied imports removed; the content-addressed files found, {relative path: size}."""
-    files: dict[str, int] = {}
+def _tidy_media(root: Path, up: Upkeep) -> dict[str, os.DirEntry]:
+    """Half-copied imports removed; the regular files found in real folders of media/, by their
+    path relative to the project (``media/xx/name``)."""
+    files: dict[str, os.DirEntry] = {}
     for folder in _real_subfolders(root / "media"):
+        prefix = f"media/{folder.name}/"
         with os.scandir(folder) as it:
             entries = list(it)
         for entry in entries:
+            name = entry.name
             if not entry.is_file(follow_symlinks=False):
                 continue
-            if entry.name.startswith(".") and entry.name.endswith(".part"):
-                _remove(root, entry.path, entry.stat(follow_symlinks=False).st_size,
-                        "a half-copied import", up)
-            elif _CONTENT_ADDRESSED.fullmatch(entry.name) and entry.name[:2] == folder.name:
-                files[f"media/{folder.name}/{entry.name}"] = entry.stat(follow_symlinks=False).st_size
+            if name.startswith("."):
+                if name.endswith(".part"):
+                    _remove(root, entry.path, entry.stat(follow_symlinks=False).st_size, "a half-copied import", up)
+                continue
+            files[prefix + name] = entry
     return files
 
 
-def _set_aside(project, guard: MediaGuard, files: dict[str, int], up: Upkeep) -> None:
-    rows = project.conn.execute("SELECT id, media_path FROM samples WHERE status = 'ok'").fetchall()
+def _set_aside(project, guard: MediaGuard, rows, files: dict, up: Upkeep) -> None:
     bad = []
-    for sample_id, rel in rows:
-        if rel in files:
+    for sample_id, rel, status in rows:
+        if status != "ok" or rel in files:
             continue  # found as a regular file in a real folder of media/ just now: nothing to check
         problem = guard.problem(rel or "")
         if problem:
@@ -232,20 +239,26 @@ def _set_aside(project, guard: MediaGuard, files: dict[str, int], up: Upkeep) ->
     up.set_aside.extend(bad)
 
 
-def _remove_orphans(project, root: Path, files: dict[str, int], up: Upkeep) -> None:
+def _remove_orphans(project, root: Path, files: dict, named: set, up: Upkeep) -> None:
     """Complete media files no sample or recording refers to: an import killed before it saved
-    their rows. A file is kept if anything names it, by path or by content hash."""
-    if not files:
+    their rows. Only content-addressed names (``media/ab/<sha256 starting ab>.ext``) are candidates,
+    and a file is kept if anything names it, by path or by content hash."""
+    candidates = [rel for rel in files if rel not in named]
+    if not candidates:
         return
+    named = {posixpath.normpath(p) for p in named if p}
     conn = project.conn
-    named = {posixpath.normpath(p) for (p,) in conn.execute(
-        "SELECT media_path FROM samples UNION SELECT media_path FROM recordings") if p}
     hashes = {h for (h,) in conn.execute(
-        "SELECT hash FROM samples UNION SELECT source_hash FROM samples WHERE source_hash IS NOT NULL "
-        "UNION SELECT hash FROM recordings") if h}
-    for rel, size in sorted(files.items()):
-        if rel not in named and rel.rsplit("/", 1)[-1].split(".", 1)[0] not in hashes:
-            _remove(root, str(root / rel), size, "an imported file whose database row was never saved", up)
+        "SELECT hash FROM samples UNION ALL SELECT source_hash FROM samples WHERE source_hash IS NOT NULL "
+        "UNION ALL SELECT hash FROM recordings") if h}
+    for rel in sorted(candidates):
+        folder, name = rel.split("/")[1:]
+        if rel in named or not _CONTENT_ADDRESSED.fullmatch(name) or name[:2] != folder \
+                or name.split(".", 1)[0] in hashes:
+            continue
+        entry = files[rel]
+        _remove(root, entry.path, entry.stat(follow_symlinks=False).st_size,
+                "an imported file whose database row was never saved", up)
 
 
 def _stale_in_runs(name: str, age: float) -> bool:

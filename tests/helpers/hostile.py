@@ -46,12 +46,12 @@ _MEASURE = (
 )
 
 
-def run_measured(cmd: list[str], timeout: float) -> tuple[int, str, str, float]:
+def run_measured(cmd: list, timeout: float, env: dict | None = None) -> tuple[int, str, str, float]:
     """Run ``cmd`` as the only child of a small launcher that reports that child's peak resident
     memory (ru_maxrss of RUSAGE_CHILDREN: nothing else it ran counts). (returncode, stdout, stderr
     without the launcher's line, peak MiB)."""
     r = subprocess.run([sys.executable, "-c", _MEASURE, *map(str, cmd)], capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, env=env)
     *lines, last = r.stderr.rstrip("\n").split("\n")
     return r.returncode, r.stdout, "\n".join(lines), int(last) / 1024
 
