@@ -146,6 +146,11 @@ def make_corpus(folder: Path, kind: str) -> tuple[list[Path], dict[Path, str]]:
     other = cls / (f"sound_named{ext}" if kind == "image" else f"picture_named{ext}")
     other.write_bytes(wav_bytes(4) if kind == "image" else png_bytes(4))
     bad[other] = "not a readable"
+    oversized = cls / f"oversized{ext}"  # sparse: no disk used, and it must never be read
+    with open(oversized, "wb") as fh:
+        fh.write(good_bytes(8))
+        fh.truncate((600 if kind == "image" else 4200) * 2**20)
+    bad[oversized] = "the file is too large for"
     unsupported = cls / "notes.txt"
     unsupported.write_text("hello")
     bad[unsupported] = "unsupported file type .txt"
