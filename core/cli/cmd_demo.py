@@ -152,25 +152,15 @@ def _sha256(path: Path) -> str:
 
 def _remove_stale_partials(base: Path) -> None:
     """Side folders of demo creations that were killed (their process is gone)."""
+    from core.project.upkeep import process_alive
+
     if not base.is_dir():
         return
     for entry in base.iterdir():
         for prefix in (_PARTIAL, ".project.old-"):
             pid = entry.name[len(prefix):] if entry.name.startswith(prefix) else ""
-            if pid.isdigit() and entry.is_dir() and not entry.is_symlink() and not _alive(int(pid)):
+            if pid.isdigit() and entry.is_dir() and not entry.is_symlink() and not process_alive(int(pid)):
                 shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid() or os.name != "posix":
-        return True  # on Windows os.kill(pid, 0) would not be a harmless probe
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _copy_missing(src: Path, dst: Path) -> None:

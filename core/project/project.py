@@ -126,6 +126,9 @@ class Project(LabelOps, LabelSetOps, SplitOps):
             try:
                 project._check_and_migrate()
             except sqlite3.DatabaseError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise ProjectError(f"The project database {db_path} is busy: another process has been "
+                                       "writing to it for a while. Try again in a moment.") from None
                 raise ProjectError(
                     f"The project database {db_path} is damaged or is not a TransferLab database ({exc}); "
                     "restore it from a backup (a project.db.vN.bak beside it, if there is one)."

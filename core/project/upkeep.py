@@ -269,7 +269,7 @@ def _stale_in_runs(name: str, age: float) -> bool:
         return True
     found = _EXPORT_STAGING.fullmatch(name)
     if found:
-        return not _alive(int(found.group(1)))
+        return not process_alive(int(found.group(1)))
     return age > LEFTOVER_AGE
 
 
@@ -347,7 +347,8 @@ def _tidy_cache(root: Path, folder: Path, up: Upkeep, depth: int) -> None:
                 _remove(root, entry.path, st.st_size, "a cache file being written", up)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this id runs on this machine (when in doubt: yes, so nothing of it goes)."""
     if pid == os.getpid() or os.name != "posix":
         return True  # on Windows os.kill(pid, 0) is not a harmless probe: assume it still runs
     try:
