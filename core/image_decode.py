@@ -125,7 +125,9 @@ def _reducible(band: Image.Image) -> Image.Image:
     if mode in ("RGBA", "LA"):
         return band.convert(mode[:-1] + "a")
     if mode in ("P", "PA"):
-        return band.convert("RGBA").convert("RGBa") if mode == "PA" or "transparency" in band.info else band.convert("RGB")
+        if mode == "PA" or "transparency" in band.info:
+            return band.convert("RGBA").convert("RGBa")
+        return band.convert("RGB")
     if mode.startswith("I;16"):
         arr = np.asarray(band, dtype=np.uint32)  # scaled as _rgb_mode scales 16-bit grey
         return Image.fromarray((arr * 255 // 65535).astype(np.uint8), mode="L")

@@ -262,10 +262,10 @@ def _remove_orphans(project, root: Path, files: dict, named: set, up: Upkeep) ->
 
 
 def _stale_in_runs(name: str, age: float) -> bool:
-    """Checkpoint temporaries go at once (training saves only while it holds the project, and we hold
-    it now); an export's staging file when its process is gone (an export may run beside the writer,
-    on a read-only project); anything else once it is old."""
-    if name.startswith((".last.pt.", ".best.pt.")):
+    """Temporaries of training's own files go at once (training saves only while it holds the
+    project, and we hold it now); an export's staging file when its process is gone (an export may
+    run beside the writer, on a read-only project); anything else once it is old."""
+    if name.startswith((".last.pt.", ".best.pt.", ".config.json.", ".metrics.jsonl.")):
         return True
     found = _EXPORT_STAGING.fullmatch(name)
     if found:
@@ -278,6 +278,7 @@ def _stale_in_root(name: str, age: float) -> bool:
 
 
 _WHAT = {".last.pt.": "a checkpoint being saved", ".best.pt.": "a checkpoint being saved",
+         ".config.json.": "a run's settings being saved", ".metrics.jsonl.": "a run's history being saved",
          ".export-": "a model being exported", ".project.toml.": "settings being saved"}
 
 
