@@ -168,6 +168,28 @@ def test_an_export_killed_mid_way_leaves_nothing_in_the_output_folder(tmp_path):
     assert not staged[0].exists()
 
 
+
+def test_every_file_of_an_export_is_staged_in_the_run_folder_under_a_name_of_its_own(tmp_path):
+    """The export's variants (fp16, int8, the split front end) are staged like its model, and two
+    exports of one run in one process (the app's Play and Export pages) never share a staging file."""
+    from core.export.staging import Staging
+
+    run = tmp_path / "P" / "runs" / "r1"
+    run.mkdir(parents=True)
+    out = tmp_path / "models" / "pets.onnx"
+    out.parent.mkdir()
+    first, second = Staging(out, run), Staging(out, run)
+    staged = [first.path(role) for role in ("fp32", "fp16", "int8")] + [second.path("fp32")]
+    assert {p.parent for p in staged} == {run} and len(set(staged)) == 4
+    for p in staged:
+        p.write_bytes(b"model")
+    assert list(out.parent.iterdir()) == []  # nothing beside the output before the commit
+    first.commit(["fp32", "int8"])
+    first.cleanup()
+    second.cleanup()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["pets.int8.onnx", "pets.onnx"]
+    assert list(run.iterdir()) == []
+
 # ------------------------------------------------------------------ media paths (issue 17.9)
 
 
