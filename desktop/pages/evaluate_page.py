@@ -7,7 +7,7 @@ relabel a sample at once (saved, undoable; the model is then marked stale).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -17,6 +17,7 @@ from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.thumbnails.loader import ThumbnailLoader
+from desktop.widgets.audio_player import NO_OUTPUT_SHORT, AudioPlayer, has_output
 from desktop.widgets.confusion_view import ConfusionView
 from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.sample_gallery import SampleGallery
@@ -28,6 +29,8 @@ STALE = "Labels changed since this run was trained: its numbers describe the old
 
 
 class EvaluatePage(QWidget):
+    open_sample = Signal(int)  # the person asked to see this sample on the Label page
+
     def __init__(self, session: ProjectSession, runs: RunsController, labels: LabelController,
                  thumbnails: ThumbnailLoader, notifier: Notifier, parent: QWidget | None = None):
         super().__init__(parent)
@@ -82,6 +85,10 @@ class EvaluatePage(QWidget):
 
         self.gallery = SampleGallery(thumbnails)
         self.gallery.relabel.connect(self.relabel)
+        self.gallery.play_requested.connect(self.play)
+        self.gallery.open_requested.connect(self.open_sample)
+        self.player = AudioPlayer(self)
+        self.player.failed.connect(lambda text: self._notifier.post(text, "error"))
         self.gallery_title = QLabel("Mistakes, worst first")
         self.gallery_title.setProperty("role", "section")
         self.all_button = QPushButton("Show all mistakes")
@@ -221,6 +228,21 @@ class EvaluatePage(QWidget):
             self.view.truth[sample_id] = info.name
             self.gallery.set_caption(sample_id, f"now '{info.name}' ✓")
 
+    def play(self, sample_id: int) -> None:
+        """Space in the gallery: play (or stop) an audio sample, only its span for a segment."""
+        sample = self.view.samples.get(sample_id) if self.view is not None else None
+        if sample is not None and sample.kind == "audio":
+            self.player.toggle_sample(self._session.project, sample)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.player.stop()
+
     def _update_keys_hint(self) -> None:
         keys = "  ·  ".join(f"{c.shortcut} {c.name}" for c in self._labels.classes() if c.shortcut)
-        self.keys_hint.setText(f"Relabel the selected sample with a key: {keys}" if keys else "")
+        bits = [f"Relabel the selected sample with a key: {keys}"] if keys else []
+        project = self._session.project
+        if project is not None and project.task == "audio" and self.player.available:
+            bits.append("Space plays it" + ("" if has_output() else f" ({NO_OUTPUT_SHORT})"))
+        bits.append("double-click opens it on the Label page")
+        self.keys_hint.setText("  ·  ".join(bits) if keys or project is not None else "")

@@ -3,12 +3,15 @@ audio shows every window's prediction over its waveform. Files dropped here are 
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
 from desktop.controllers.playground import predict_files
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
+from desktop.widgets.audio_player import NO_OUTPUT_SHORT, AudioPlayer, has_output
 from desktop.widgets.drop_zone import DropZone
 from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.prediction_card import PredictionCard
@@ -26,7 +29,16 @@ class PlayPage(AcceptsFileDrops, QWidget):
         self._session, self._runs, self._notifier = session, runs, notifier
         self._jobs = Jobs(self)
         self.results = []
+        self.cards: list[PredictionCard] = []
+        self._current_card: PredictionCard | None = None
+        self._playing_card: PredictionCard | None = None
         self.setAcceptDrops(True)
+        self.player = AudioPlayer(self)
+        self.player.playing_changed.connect(self._playing_changed)
+        self.player.failed.connect(lambda text: self._notifier.post(text, "error"))
+        space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        space.activated.connect(self.play_current)
 
         title = QLabel("Play")
         title.setProperty("role", "title")
@@ -92,7 +104,10 @@ class PlayPage(AcceptsFileDrops, QWidget):
     # ------------------------------------------------------------ results
 
     def _clear(self) -> None:
+        self.player.stop()
         self.results = []
+        self.cards = []
+        self._current_card = self._playing_card = None
         while self.list_layout.count() > 1:
             item = self.list_layout.takeAt(0)
             if item.widget():
@@ -112,8 +127,50 @@ class PlayPage(AcceptsFileDrops, QWidget):
         for r in self.results:
             if not labels and r.prediction.top:
                 labels = [name for name, _p in r.prediction.top]
-            self.list_layout.insertWidget(self.list_layout.count() - 1, PredictionCard(r, labels))
+            card = PredictionCard(r, labels)
+            card.play_requested.connect(self.play_card)
+            card.selected.connect(self._select_card)
+            self.cards.append(card)
+            self.list_layout.insertWidget(self.list_layout.count() - 1, card)
+        if self.cards:
+            self._select_card(self.cards[0])
         ok = sum(1 for r in self.results if not r.prediction.error)
-        self.subtitle.setText(f"{ok} of {len(self.results)} files predicted · drop more to replace them")
+        text = f"{ok} of {len(self.results)} files predicted · drop more to replace them"
+        if any(c.play_button is not None for c in self.cards) and self.player.available:
+            text += " · Space plays the selected file" + ("" if has_output() else f" ({NO_OUTPUT_SHORT})")
+        self.subtitle.setText(text)
         self.drop_zone.setVisible(not self.results)
         self.scroll.setVisible(bool(self.results))
+
+    # ------------------------------------------------------------ sound
+
+    def _select_card(self, card) -> None:
+        if self._current_card is not None and self._current_card is not card:
+            self._current_card.set_current(False)
+        self._current_card = card
+        card.set_current(True)
+
+    def play_current(self) -> None:
+        if self._current_card is not None:
+            self.play_card(self._current_card)
+
+    def play_card(self, card) -> None:
+        """Play (or stop) a card's file; another card playing stops first."""
+        if card.play_button is None:
+            return
+        self._select_card(card)
+        if self.player.is_playing() and self._playing_card is card:
+            self.player.stop()
+            return
+        if self._playing_card is not None:
+            self._playing_card.set_playing(False)
+        self._playing_card = card
+        self.player.play(card.path)
+
+    def _playing_changed(self, on: bool) -> None:
+        if self._playing_card is not None:
+            self._playing_card.set_playing(on)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.player.stop()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
+                               QWidget)
 
 from desktop import theme
 
@@ -16,20 +17,33 @@ PALETTE = ["#2f6fed", "#e8833a", "#1f8a4c", "#c4362c", "#8e44ad", "#16a2b8", "#b
 
 
 class PredictionCard(QFrame):
+    play_requested = Signal(object)  # this card (Play pressed)
+    selected = Signal(object)  # this card (clicked): Space plays it
+
     def __init__(self, result, labels: list[str], parent: QWidget | None = None):
         super().__init__(parent)
         self.setProperty("role", "card")
         self.setObjectName("PredictionCard")
+        self.result = result
         p = result.prediction
+        self.path = p.path
         name = QLabel(os.path.basename(p.path))
         name.setProperty("role", "strong")
         name.setToolTip(p.path)
+        title = QHBoxLayout()
+        title.addWidget(name, 1)
+        self.play_button = None
+        if result.kind == "audio" and not p.error:
+            self.play_button = QPushButton("Play")
+            self.play_button.setToolTip("Play or stop this file (Space plays the selected card)")
+            self.play_button.clicked.connect(lambda: self.play_requested.emit(self))
+            title.addWidget(self.play_button)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(16)
         right = QVBoxLayout()
         right.setSpacing(6)
-        right.addWidget(name)
+        right.addLayout(title)
         self.bars: list[QProgressBar] = []
         if result.thumbnail is not None:
             picture = QLabel()
@@ -74,6 +88,18 @@ class PredictionCard(QFrame):
         if result.envelope is not None:
             right.addWidget(self._waveform(result, labels))
         layout.addLayout(right, 1)
+
+    def set_playing(self, playing: bool) -> None:
+        if self.play_button is not None:
+            self.play_button.setText("Stop" if playing else "Play")
+
+    def set_current(self, current: bool) -> None:
+        self.setProperty("current", current)
+        self.style().polish(self)
+
+    def mousePressEvent(self, event) -> None:
+        self.selected.emit(self)
+        super().mousePressEvent(event)
 
     def _waveform(self, result, labels: list[str]) -> pg.PlotWidget:
         name = theme.current_theme()
