@@ -38,8 +38,8 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
         self.banner = MessageBanner(s.notifier)
         self.pages: dict[str, QWidget] = {
             "home": HomePage(s.projects, s.settings),
-            "data": DataPage(s.session, s.imports, s.settings, s.labels, s.thumbnails),
-            "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier, s.suggestions),
+            "data": DataPage(s.session, s.imports, s.settings, s.labels, s.thumbnails, s.edits),
+            "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier, s.suggestions, s.edits),
             "train": TrainPage(s.session, s.training, s.runs, s.notifier),
             "evaluate": EvaluatePage(s.session, s.runs, s.labels, s.thumbnails, s.notifier),
             "play": PlayPage(s.session, s.runs, s.notifier),

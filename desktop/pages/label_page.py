@@ -31,6 +31,7 @@ from desktop.thumbnails.loader import ThumbnailLoader
 from core.errors import TransferLabError
 from desktop.widgets.classes_panel import ClassesPanel
 from desktop.widgets.label_set_bar import LabelSetBar
+from desktop.widgets.sample_actions import SampleActions
 from desktop.widgets.sample_detail import SampleDetail
 from desktop.widgets.sample_grid_view import SampleGridView
 from desktop.widgets.section import card, page_header
@@ -45,7 +46,8 @@ PLAY_HINT = "  ·  Space play"
 
 class LabelPage(LabelSuggestions, QWidget):
     def __init__(self, session: ProjectSession, labels: LabelController, settings: AppSettings,
-                 thumbnails: ThumbnailLoader, notifier: Notifier, suggestions=None, parent: QWidget | None = None):
+                 thumbnails: ThumbnailLoader, notifier: Notifier, suggestions=None, edits=None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self._session = session
         self._suggestions = suggestions  # a SuggestionController, or None (no model-assisted labelling)
@@ -122,6 +124,12 @@ class LabelPage(LabelSuggestions, QWidget):
 
         self._stale = False
         self._add_shortcuts()
+        self.actions = None
+        if edits is not None:
+            self.actions = SampleActions(self, self.strip, edits, selected=self.selected_samples,
+                                         play=self.detail.toggle_play, show_after=self._place,
+                                         next_after=self.model.id_after_removing)
+            edits.restored.connect(lambda ids: self._place(ids[0]) if ids and not self._stale else None)
         self._counts_timer = QTimer(self, singleShot=True, interval=150)
         self._counts_timer.timeout.connect(self._refresh_counts)
         session.opened.connect(self._project_opened)
@@ -361,6 +369,14 @@ class LabelPage(LabelSuggestions, QWidget):
         if len(rows) <= 1 and current.isValid():
             rows = [current.row()]
         return [self.model.id_at(r) for r in rows]
+
+    def selected_samples(self) -> list:
+        return [self.model.sample_at(r) for r in (self.model.row_of(i) for i in self.selected_ids()) if r is not None]
+
+        for row in list(range(max(rows) + 1, self.model.rowCount())) + list(range(min(rows) - 1, -1, -1)):
+            if self.model.id_at(row) not in gone:
+                return self.model.id_at(row)
+        return None
 
     def label_with_key(self, key: int) -> None:
         info = self._labels.active_class_for_key(key)

@@ -1,0 +1,139 @@
+"""Deleting samples (undoable, in the window's one undo history) and showing their files.
+
+A deletion is a QUndoCommand holding what ``Project.delete_samples`` took out; undo puts it back
+with ``restore_samples``. The media files of deleted samples stay while an undo can still need
+them and go when the project closes, if nothing uses them by then.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from core.errors import TransferLabError
+from desktop.notifier import Notifier
+from desktop.session import ProjectSession
+from desktop.workers import describe_error
+
+
+def count_text(n: int) -> str:
+    return "1 sample" if n == 1 else f"{n:,} samples"
+
+
+class DeleteCommand(QUndoCommand):
+    def __init__(self, edits: "SampleEdits", ids: list[int]):
+        super().__init__(f"delete {count_text(len(ids))}")
+        self._edits = edits
+        self.ids = list(ids)
+        self.removal = None
+
+    def redo(self) -> None:
+        self.removal = self._edits._delete(self.ids)
+        if self.removal is None:
+            self.setObsolete(True)  # it failed (and said why): the stack drops it
+
+    def undo(self) -> None:
+        if self.removal is not None:
+            self.ids = self._edits._restore(self.removal) or self.ids
+
+
+class SampleEdits(QObject):
+    deleted = Signal(object)  # [sample ids] just deleted
+    restored = Signal(object)  # [sample ids] an undo brought back
+
+    def __init__(self, session: ProjectSession, notifier: Notifier, undo_stack: QUndoStack,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._session = session
+        self._notifier = notifier
+        self.undo_stack = undo_stack
+        self._unused_media: set[str] = set()
+        session.about_to_close.connect(self._tidy_media)
+
+    def writable(self) -> bool:
+        project = self._session.project
+        if project is None:
+            return False
+        if project.read_only:
+            self._notifier.post("This project is open read-only, so samples cannot be deleted here.", "warning")
+            return False
+        return True
+
+    def delete(self, ids) -> bool:
+        """Delete samples as one undoable edit; False when nothing was done."""
+        ids = sorted({int(i) for i in ids})
+        if not ids or not self.writable():
+            return False
+        command = DeleteCommand(self, ids)
+        self.undo_stack.push(command)
+        if command.removal is None:
+            return False
+        gone = len(command.removal)
+        self._notifier.post(f"Deleted {count_text(gone)}. Undo (Ctrl+Z) brings "
+                            f"{'it' if gone == 1 else 'them'} back.", "success",
+                            actions=[("Undo", self.undo_stack.undo)])
+        return True
+
+    def _delete(self, ids: list[int]):
+        project = self._session.project
+        try:
+            removal = project.delete_samples(ids)
+        except TransferLabError as exc:
+            self._notifier.post(exc.message, "error", exc.detail)
+            return None
+        except Exception as exc:  # noqa: BLE001 - said in a sentence; the project is unchanged
+            self._notifier.error(describe_error(exc, "deleting samples"))
+            return None
+        self._unused_media |= removal.media_paths
+        self._session.notify_changed()
+        self.deleted.emit(removal.ids)
+        return removal
+
+    def _restore(self, removal) -> list[int]:
+        project = self._session.project
+        try:
+            ids = project.restore_samples(removal)
+        except TransferLabError as exc:
+            self._notifier.post(exc.message, "error", exc.detail)
+            return []
+        except Exception as exc:  # noqa: BLE001
+            self._notifier.error(describe_error(exc, "restoring samples"))
+            return []
+        self._session.notify_changed()
+        self.restored.emit(ids)
+        return ids
+
+    def _tidy_media(self) -> None:
+        project, paths = self._session.project, self._unused_media
+        self._unused_media = set()
+        if project is None or project.read_only or not paths:
+            return
+        try:
+            project.remove_unreferenced_media(paths)
+        except (TransferLabError, OSError):
+            pass  # left in media/, unused: harmless, and tidied by nothing else
+
+    # ------------------------------------------------------------ files
+
+    def file_of(self, sample) -> str | None:
+        """The file a person knows: the original if it is still there, else the project's copy."""
+        project = self._session.project
+        if sample is None or project is None:
+            return None
+        original = sample.original_path
+        if original and os.path.exists(original):
+            return original
+        return str(project.path_of(sample))
+
+    def reveal(self, sample) -> bool:
+        from desktop import reveal
+
+        path = self.file_of(sample)
+        if path is None:
+            return False
+        if not reveal.reveal_in_folder(path):
+            self._notifier.post(f"Could not open a file manager on {os.path.dirname(path)}.", "warning")
+            return False
+        return True
