@@ -14,6 +14,7 @@ from desktop.pages.play_page import PlayPage
 from desktop.pages.train_page import TrainPage
 from desktop.services import Services
 from desktop.theme import THEME_CHOICES
+from desktop.widgets.cut_dialog import ask_cut_for_import
 from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.message_banner import MessageBanner
 from desktop.widgets.nav_bar import NavBar
@@ -66,6 +67,7 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
         self.setCentralWidget(central)
         self._build_menus()
 
+        s.imports.cut_asker = lambda recordings: ask_cut_for_import(self, recordings)
         self.nav.page_selected.connect(self.show_page)
         s.projects.navigate.connect(self.show_page)
         s.session.opened.connect(lambda _p: self._project_changed())

@@ -22,6 +22,7 @@ from core.project.label_sets import LabelSetOps
 from core.project.labels import LabelOps
 from core.project.lock import ProjectLock
 from core.project.models import SPLITS, ClassCounts, ProjectStatus, Sample
+from core.project.recordings import RecordingOps
 from core.project.removal import RemovalOps
 from core.project.schema import SCHEMA_VERSION, db_version, migrate
 from core.project.splits import SplitOps
@@ -40,7 +41,7 @@ def _row_to_sample(row) -> Sample:
     return Sample(*row)
 
 
-class Project(LabelOps, LabelSetOps, SplitOps, RemovalOps):
+class Project(LabelOps, LabelSetOps, SplitOps, RemovalOps, RecordingOps):
     """An open project. Use as a context manager, or call close()."""
 
     def __init__(self, root: Path, config: ProjectConfig, *, read_only: bool, lock: ProjectLock | None):

@@ -55,27 +55,8 @@ class RemovalOps:
 
     def delete_samples(self, sample_ids: Iterable[int]) -> Removal:
         """Delete samples (ids that do not exist are ignored) in one transaction."""
-        ids = sorted({int(i) for i in sample_ids})
         with self.transaction() as conn:
-            columns = _columns(conn, "samples")
-            rec_columns = _columns(conn, "recordings")
-            samples, set_labels, predictions = [], [], []
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                samples += conn.execute(f"SELECT * FROM samples WHERE id IN ({marks}) ORDER BY id", chunk).fetchall()
-                set_labels += conn.execute(f"SELECT sample_id, set_id, class_id, labelled_at FROM set_labels "
-                                           f"WHERE sample_id IN ({marks})", chunk).fetchall()
-                predictions += conn.execute(f"SELECT sample_id, run_id, label_id, confidence FROM predictions "
-                                            f"WHERE sample_id IN ({marks})", chunk).fetchall()
-                conn.execute(f"DELETE FROM samples WHERE id IN ({marks})", chunk)  # cascades to both
-            sources = {row[columns.index("source_hash")] for row in samples} - {None}
-            recordings = []
-            for source in sorted(sources):
-                if conn.execute("SELECT 1 FROM samples WHERE source_hash = ? LIMIT 1", (source,)).fetchone() is None:
-                    recordings += conn.execute("SELECT * FROM recordings WHERE hash = ?", (source,)).fetchall()
-                    conn.execute("DELETE FROM recordings WHERE hash = ?", (source,))
-        return Removal(columns, tuple(map(tuple, samples)), tuple(map(tuple, set_labels)),
-                       tuple(map(tuple, predictions)), rec_columns, tuple(map(tuple, recordings)))
+            return self._take_samples(conn, sample_ids)
 
     def restore_samples(self, removal: Removal) -> list[int]:
         """Put deleted samples back, with their labels, splits and predictions; returns their ids.
@@ -83,39 +64,66 @@ class RemovalOps:
         A sample whose content was imported again meanwhile is not restored twice (its new copy
         stays); one whose id was taken meanwhile comes back under a new id. A class deleted
         meanwhile leaves the sample unlabelled."""
-        restored: list[int] = []
         with self.transaction() as conn:
-            classes = {i for (i,) in conn.execute("SELECT id FROM classes")}
-            set_classes = {i for (i,) in conn.execute("SELECT id FROM set_classes")}
-            runs = {i for (i,) in conn.execute("SELECT id FROM runs")}
-            for row in removal.recordings:
-                marks = ",".join("?" * len(row))
-                conn.execute(f"INSERT OR IGNORE INTO recordings ({', '.join(removal.recording_columns)}) "
-                             f"VALUES ({marks})", row)
-            cols = removal.sample_columns
-            at_id, at_hash, at_label = cols.index("id"), cols.index("hash"), cols.index("label_id")
-            new_id: dict[int, int] = {}
-            for row in removal.samples:
-                values = list(row)
-                if conn.execute("SELECT 1 FROM samples WHERE hash = ?", (values[at_hash],)).fetchone():
-                    continue  # the same content is in the project again
-                old = int(values[at_id])
-                if conn.execute("SELECT 1 FROM samples WHERE id = ?", (old,)).fetchone():
-                    values[at_id] = None  # the id went to a newer sample: a new one
-                if values[at_label] is not None and values[at_label] not in classes:
-                    values[at_label] = None
-                cur = conn.execute(f"INSERT INTO samples ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-                                   values)
-                new_id[old] = int(cur.lastrowid) if values[at_id] is None else old
-                restored.append(new_id[old])
-            for sample_id, set_id, class_id, at in removal.set_labels:
-                if sample_id in new_id and class_id in set_classes:
-                    conn.execute("INSERT OR IGNORE INTO set_labels (sample_id, set_id, class_id, labelled_at) "
-                                 "VALUES (?, ?, ?, ?)", (new_id[sample_id], set_id, class_id, at))
-            for sample_id, run_id, label_id, confidence in removal.predictions:
-                if sample_id in new_id and run_id in runs and (label_id is None or label_id in classes):
-                    conn.execute("INSERT OR IGNORE INTO predictions (sample_id, run_id, label_id, confidence) "
-                                 "VALUES (?, ?, ?, ?)", (new_id[sample_id], run_id, label_id, confidence))
+            return self._put_back_samples(conn, removal)
+
+    @staticmethod
+    def _take_samples(conn, sample_ids: Iterable[int]) -> Removal:
+        ids = sorted({int(i) for i in sample_ids})
+        columns = _columns(conn, "samples")
+        rec_columns = _columns(conn, "recordings")
+        samples, set_labels, predictions = [], [], []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            samples += conn.execute(f"SELECT * FROM samples WHERE id IN ({marks}) ORDER BY id", chunk).fetchall()
+            set_labels += conn.execute(f"SELECT sample_id, set_id, class_id, labelled_at FROM set_labels "
+                                       f"WHERE sample_id IN ({marks})", chunk).fetchall()
+            predictions += conn.execute(f"SELECT sample_id, run_id, label_id, confidence FROM predictions "
+                                        f"WHERE sample_id IN ({marks})", chunk).fetchall()
+            conn.execute(f"DELETE FROM samples WHERE id IN ({marks})", chunk)  # cascades to both
+        sources = {row[columns.index("source_hash")] for row in samples} - {None}
+        recordings = []
+        for source in sorted(sources):
+            if conn.execute("SELECT 1 FROM samples WHERE source_hash = ? LIMIT 1", (source,)).fetchone() is None:
+                recordings += conn.execute("SELECT * FROM recordings WHERE hash = ?", (source,)).fetchall()
+                conn.execute("DELETE FROM recordings WHERE hash = ?", (source,))
+        return Removal(columns, tuple(map(tuple, samples)), tuple(map(tuple, set_labels)),
+                       tuple(map(tuple, predictions)), rec_columns, tuple(map(tuple, recordings)))
+
+    @staticmethod
+    def _put_back_samples(conn, removal: Removal) -> list[int]:
+        restored: list[int] = []
+        classes = {i for (i,) in conn.execute("SELECT id FROM classes")}
+        set_classes = {i for (i,) in conn.execute("SELECT id FROM set_classes")}
+        runs = {i for (i,) in conn.execute("SELECT id FROM runs")}
+        for row in removal.recordings:
+            marks = ",".join("?" * len(row))
+            conn.execute(f"INSERT OR IGNORE INTO recordings ({', '.join(removal.recording_columns)}) "
+                         f"VALUES ({marks})", row)
+        cols = removal.sample_columns
+        at_id, at_hash, at_label = cols.index("id"), cols.index("hash"), cols.index("label_id")
+        new_id: dict[int, int] = {}
+        for row in removal.samples:
+            values = list(row)
+            if conn.execute("SELECT 1 FROM samples WHERE hash = ?", (values[at_hash],)).fetchone():
+                continue  # the same content is in the project again
+            old = int(values[at_id])
+            if conn.execute("SELECT 1 FROM samples WHERE id = ?", (old,)).fetchone():
+                values[at_id] = None  # the id went to a newer sample: a new one
+            if values[at_label] is not None and values[at_label] not in classes:
+                values[at_label] = None
+            cur = conn.execute(f"INSERT INTO samples ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                               values)
+            new_id[old] = int(cur.lastrowid) if values[at_id] is None else old
+            restored.append(new_id[old])
+        for sample_id, set_id, class_id, at in removal.set_labels:
+            if sample_id in new_id and class_id in set_classes:
+                conn.execute("INSERT OR IGNORE INTO set_labels (sample_id, set_id, class_id, labelled_at) "
+                             "VALUES (?, ?, ?, ?)", (new_id[sample_id], set_id, class_id, at))
+        for sample_id, run_id, label_id, confidence in removal.predictions:
+            if sample_id in new_id and run_id in runs and (label_id is None or label_id in classes):
+                conn.execute("INSERT OR IGNORE INTO predictions (sample_id, run_id, label_id, confidence) "
+                             "VALUES (?, ?, ?, ?)", (new_id[sample_id], run_id, label_id, confidence))
         return restored
 
     def remove_unreferenced_media(self, media_paths: Iterable[str]) -> int:

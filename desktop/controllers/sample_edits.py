@@ -39,9 +39,31 @@ class DeleteCommand(QUndoCommand):
             self.ids = self._edits._restore(self.removal) or self.ids
 
 
+class CutCommand(QUndoCommand):
+    def __init__(self, edits: "SampleEdits", sample, spans, settings):
+        super().__init__(f"cut {sample.display_name} into {len(spans)} samples")
+        self._edits = edits
+        self.sample_id, self.spans, self.settings = sample.id, list(spans), settings
+        self.cut = None
+
+    def redo(self) -> None:
+        self.cut = self._edits._apply(lambda p: p.cut_sample(self.sample_id, self.spans, self.settings), "cutting a recording")
+        if self.cut is None:
+            self.setObsolete(True)
+            return
+        self._edits.restored.emit(list(self.cut.segment_ids))
+
+    def undo(self) -> None:
+        if self.cut is not None:
+            ids = self._edits._apply(lambda p: p.undo_cut(self.cut), "undoing a cut")
+            if ids:
+                self.sample_id = ids[0]
+                self._edits.restored.emit(ids)
+
+
 class SampleEdits(QObject):
     deleted = Signal(object)  # [sample ids] just deleted
-    restored = Signal(object)  # [sample ids] an undo brought back
+    restored = Signal(object)  # [sample ids] to show now: an undo brought them back, or a cut made them
 
     def __init__(self, session: ProjectSession, notifier: Notifier, undo_stack: QUndoStack,
                  parent: QObject | None = None):
@@ -104,6 +126,45 @@ class SampleEdits(QObject):
         self._session.notify_changed()
         self.restored.emit(ids)
         return ids
+
+    # ------------------------------------------------------------ cutting a recording
+
+    def cut(self, sample, parent=None) -> bool:
+        """"Cut into samples…": the dialog with a preview, then the cut as one undoable edit."""
+        from desktop.widgets.cut_dialog import CutDialog
+
+        project = self._session.project
+        if sample is None or project is None or not self.writable():
+            return False
+        path = str(project.path_of(sample))
+        dialog = CutDialog(parent, [(path, sample.duration or 0.0)], importing=False)
+        dialog.exec()
+        spans = dialog.cuts.get(path) or []
+        if dialog.choice != "cut" or not spans:
+            return False
+        command = CutCommand(self, sample, spans, dialog.settings())
+        self.undo_stack.push(command)
+        if command.cut is None:
+            return False
+        self._notifier.post(f"Cut {sample.display_name} into {len(command.cut.segment_ids)} samples"
+                            + (f", each labelled '{sample.label}'" if sample.label else "")
+                            + ". Undo (Ctrl+Z) puts the whole file back.", "success",
+                            actions=[("Undo", self.undo_stack.undo)])
+        return True
+
+    def _apply(self, fn, doing: str):
+        """Run a project edit, say any failure in a sentence, and let every page read again."""
+        project = self._session.project
+        try:
+            result = fn(project)
+        except TransferLabError as exc:
+            self._notifier.post(exc.message, "error", exc.detail)
+            return None
+        except Exception as exc:  # noqa: BLE001
+            self._notifier.error(describe_error(exc, doing))
+            return None
+        self._session.notify_changed()
+        return result
 
     def _tidy_media(self) -> None:
         project, paths = self._session.project, self._unused_media

@@ -117,8 +117,10 @@ class DataPage(QWidget):
         self.actions = None
         if edits is not None:
             self.actions = SampleActions(self, self.grid, edits, selected=self.selected_samples,
-                                         play=self.detail.toggle_play, show_after=self._restore_current,
+                                         play=self.detail.toggle_play, cut=lambda sample: edits.cut(sample, self),
+                                         show_after=self._restore_current,
                                          next_after=self.grid_model.id_after_removing)
+            self.detail.cut_requested.connect(lambda sample: edits.cut(sample, self))
             edits.restored.connect(lambda ids: self._restore_current(ids[0]) if ids else None)
 
         # Label edits arrive one key press at a time: counts are read again once things settle.

@@ -127,8 +127,10 @@ class LabelPage(LabelSuggestions, QWidget):
         self.actions = None
         if edits is not None:
             self.actions = SampleActions(self, self.strip, edits, selected=self.selected_samples,
-                                         play=self.detail.toggle_play, show_after=self._place,
+                                         play=self.detail.toggle_play, cut=lambda sample: edits.cut(sample, self),
+                                         show_after=self._place,
                                          next_after=self.model.id_after_removing)
+            self.detail.cut_requested.connect(lambda sample: edits.cut(sample, self))
             edits.restored.connect(lambda ids: self._place(ids[0]) if ids and not self._stale else None)
         self._counts_timer = QTimer(self, singleShot=True, interval=150)
         self._counts_timer.timeout.connect(self._refresh_counts)

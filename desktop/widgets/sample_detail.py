@@ -7,10 +7,11 @@ and kept while the person moves between its segments."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtCore import QThreadPool, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
+from core.audio.segment import LONG_RECORDING
 from core.media import decode_image
 from desktop import theme
 from desktop.thumbnails.audio_view import analyse
@@ -45,6 +46,8 @@ def describe(sample) -> str:
 
 
 class SampleDetail(QWidget):
+    cut_requested = Signal(object)  # the Sample: "Cut into samples…" pressed on a long recording
+
     def __init__(self, session, loader: ThumbnailLoader, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("SampleDetail")
@@ -93,6 +96,9 @@ class SampleDetail(QWidget):
         self.player.position_changed.connect(self.wave_view.set_position)
         self.player.failed.connect(self._play_failed)
         self.player.status_changed.connect(lambda _s: self._update_sound_note())
+        self.cut_button = QPushButton("Cut into samples…")
+        self.cut_button.setToolTip("Cut this long recording into one sample per sound, or into windows")
+        self.cut_button.clicked.connect(lambda: self.cut_requested.emit(self.sample))
         self.fit_button = QPushButton("Fit")
         self.fit_button.clicked.connect(self.image_view.fit)
         self.actual_button = QPushButton("100 %")
@@ -103,6 +109,7 @@ class SampleDetail(QWidget):
         tools = QHBoxLayout()
         tools.setSpacing(6)
         tools.addWidget(self.play_button)
+        tools.addWidget(self.cut_button)
         tools.addWidget(self.fit_button)
         tools.addWidget(self.actual_button)
         tools.addWidget(self.zoom_label)
@@ -125,7 +132,7 @@ class SampleDetail(QWidget):
     # ------------------------------------------------------------ showing
 
     def show_sample(self, sample) -> None:
-        if sample is not None and self.sample is not None and sample.id == self.sample.id:
+        if sample is not None and self.sample is not None and (sample.id, sample.hash) == (self.sample.id, self.sample.hash):
             self.sample = sample  # same file, new label: no need to decode again
             self._show_text(sample)
             self.refresh_spans()
@@ -137,6 +144,8 @@ class SampleDetail(QWidget):
         audio = sample is not None and sample.kind == "audio"
         image = sample is not None and sample.kind == "image"
         self.play_button.setVisible(audio and self.player.available)
+        self.cut_button.setVisible(audio and not sample.is_segment and (sample.duration or 0) > LONG_RECORDING
+                                   and self._session.project is not None and not self._session.project.read_only)
         self._update_sound_note()
         self.fit_button.setVisible(image)
         self.actual_button.setVisible(image)
