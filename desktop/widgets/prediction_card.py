@@ -57,6 +57,12 @@ class PredictionCard(QFrame):
             error.setProperty("role", "error")
             error.setWordWrap(True)
             right.addWidget(error)
+        elif p.label is None:  # empty, too short or silent: the model is not asked to guess
+            self.no_answer = QLabel((p.note or "no answer")[:1].upper() + (p.note or "no answer")[1:] + ".")
+            self.no_answer.setObjectName("NoAnswer")
+            self.no_answer.setProperty("role", "note")
+            self.no_answer.setWordWrap(True)
+            right.addWidget(self.no_answer)
         else:
             grid = QGridLayout()
             grid.setHorizontalSpacing(10)
