@@ -52,3 +52,27 @@ def test_detect_cli(loudness_model, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["score"]["hits"] == 1 and out["score"]["false_triggers"] == 0
     assert len(out["sweep"]) == 7
+
+
+def test_streamed_windows_match_the_whole_file_at_another_rate(loudness_model, tmp_path):
+    """scan_file reads and resamples block by block; its windows are those of the whole waveform."""
+    from core.media import iter_audio, read_audio
+    from core.predict import Predictor
+    from core.predict.detect import scan_file, window_probabilities
+
+    rng = np.random.default_rng(3)
+    wave = (rng.normal(0, 0.05, 44100 * 25) * np.repeat(rng.random(25) > 0.5, 44100)).astype(np.float32)
+    path = write_audio(tmp_path / "a.wav", wave, 44100, subtype="FLOAT")
+    predictor = Predictor(loudness_model)
+    blocks = list(iter_audio(path, 16000, block_seconds=3.0))
+    streamed = np.concatenate(blocks)
+    whole = read_audio(path, 16000)
+    assert len(blocks) > 5 and abs(len(streamed) - len(whole)) <= 1
+    core = slice(1000, len(whole) - 1000)  # block edges inside soxr's stream are seamless
+    assert np.max(np.abs(streamed[core] - whole[core])) < 1e-4
+    scan = scan_file(predictor, path)
+    times, probs, _ = window_probabilities(predictor, whole)
+    assert np.allclose(scan.times, times) and np.allclose(scan.probs, probs, atol=1e-3)
+    assert scan.duration == pytest.approx(25.0, abs=1e-3) and scan.levels_db.shape == times.shape
+    quiet = scan.levels_db < -100  # the silent seconds read as silence
+    assert quiet.any() and (~quiet).any()
