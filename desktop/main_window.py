@@ -43,7 +43,7 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
             "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier, s.suggestions, s.edits),
             "train": TrainPage(s.session, s.training, s.runs, s.notifier),
             "evaluate": EvaluatePage(s.session, s.runs, s.labels, s.thumbnails, s.notifier),
-            "play": PlayPage(s.session, s.runs, s.notifier),
+            "play": PlayPage(s.session, s.runs, s.notifier, s.edits),
             "export": ExportPage(s.session, s.runs, s.settings, s.notifier),
         }
         self.stack = QStackedWidget()

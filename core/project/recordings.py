@@ -35,8 +35,21 @@ def _clean_spans(spans, duration: float | None) -> list[tuple[float, float]]:
     return sorted(set(out))
 
 
+@dataclass(frozen=True)
+class Recording:
+    hash: str
+    media_path: str
+    original_path: str | None
+    duration: float | None
+
+
 class RecordingOps:
     """Mixed into Project: needs ``conn``, ``transaction()`` and the removal helpers."""
+
+    def recordings(self) -> list[Recording]:
+        """The long recordings samples were cut from, in the order they came in."""
+        rows = self.conn.execute("SELECT hash, media_path, original_path, duration FROM recordings ORDER BY added_at, hash")
+        return [Recording(*row) for row in rows]
 
     def cut_sample(self, sample_id: int, spans: Iterable[tuple[float, float]], segmenting=None) -> Cut:
         """Replace a whole audio file by samples of ``spans`` (seconds) of it, each with its label.

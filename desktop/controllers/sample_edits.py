@@ -61,6 +61,35 @@ class CutCommand(QUndoCommand):
                 self._edits.restored.emit(ids)
 
 
+class AddBackgroundCommand(QUndoCommand):
+    def __init__(self, edits: "SampleEdits"):
+        super().__init__("add a background class")
+        self._edits = edits
+        self.ids: list[int] = []
+        self.made_class = False
+
+    def redo(self) -> None:
+        from core.audio.quiet import BACKGROUND, add_background_class
+
+        def add(project):
+            self.made_class = BACKGROUND not in project.class_names()
+            return add_background_class(project)
+
+        self.ids = self._edits._apply(add, "adding a background class") or []
+        if not self.ids:
+            self.setObsolete(True)
+
+    def undo(self) -> None:
+        from core.audio.quiet import BACKGROUND
+
+        def remove(project):
+            project.delete_samples(self.ids)
+            if self.made_class and BACKGROUND in project.class_names():
+                project.delete_class(BACKGROUND)
+
+        self._edits._apply(remove, "removing the background class")
+
+
 class SampleEdits(QObject):
     deleted = Signal(object)  # [sample ids] just deleted
     restored = Signal(object)  # [sample ids] to show now: an undo brought them back, or a cut made them
@@ -149,6 +178,26 @@ class SampleEdits(QObject):
         self._notifier.post(f"Cut {sample.display_name} into {len(command.cut.segment_ids)} samples"
                             + (f", each labelled '{sample.label}'" if sample.label else "")
                             + ". Undo (Ctrl+Z) puts the whole file back.", "success",
+                            actions=[("Undo", self.undo_stack.undo)])
+        return True
+
+    def add_background(self, parent=None) -> bool:
+        """One click: quiet parts of the imported recordings become a 'background' class (undoable)."""
+        project = self._session.project
+        if project is None or not self.writable():
+            return False
+        if not project.recordings():
+            self._notifier.post("There are no long recordings in this project to take quiet parts from: import one "
+                                "and cut it into samples, or import a folder named 'background' of noise and silence.",
+                                "info")
+            return False
+        command = AddBackgroundCommand(self)
+        self.undo_stack.push(command)
+        if not command.ids:
+            self._notifier.post("No quiet stretch long enough was found in the recordings.", "info")
+            return False
+        self._notifier.post(f"Added the class 'background' with {count_text(len(command.ids))} from the quiet parts "
+                            "of your recordings. Train again so the model learns it.", "success",
                             actions=[("Undo", self.undo_stack.undo)])
         return True
 

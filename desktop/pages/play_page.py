@@ -12,6 +12,7 @@ from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.widgets.audio_player import NO_OUTPUT_SHORT, AudioPlayer, has_output
+from desktop.widgets.background_note import BackgroundNote
 from desktop.widgets.drop_zone import DropZone
 from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.prediction_card import PredictionCard
@@ -24,9 +25,10 @@ FILTERS = {"image": "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)
 
 
 class PlayPage(AcceptsFileDrops, QWidget):
-    def __init__(self, session: ProjectSession, runs: RunsController, notifier: Notifier, parent: QWidget | None = None):
+    def __init__(self, session: ProjectSession, runs: RunsController, notifier: Notifier, edits=None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self._session, self._runs, self._notifier = session, runs, notifier
+        self._session, self._runs, self._notifier, self._edits = session, runs, notifier, edits
         self._jobs = Jobs(self)
         self.results = []
         self.cards: list[PredictionCard] = []
@@ -54,6 +56,8 @@ class PlayPage(AcceptsFileDrops, QWidget):
         self.pick_button.clicked.connect(self._pick)
         head = page_header(title, self.subtitle, self.run_picker, self.top_k, self.pick_button)
 
+        self.background_note = BackgroundNote()
+        self.background_note.add_button.clicked.connect(self._add_background)
         self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported.")
         self.list_widget = QWidget()
         self.list_widget.setObjectName("PlayResults")
@@ -71,10 +75,15 @@ class PlayPage(AcceptsFileDrops, QWidget):
         layout.setContentsMargins(32, 24, 32, 20)
         layout.setSpacing(14)
         layout.addLayout(head)
+        layout.addWidget(self.background_note)
         layout.addWidget(self.drop_zone, 1)
         layout.addWidget(self.scroll, 1)
         session.opened.connect(lambda _p: self._clear())
         session.closed.connect(self._clear)
+        session.opened.connect(lambda _p: self._update_background_note())
+        session.changed.connect(self._update_background_note)
+        session.closed.connect(self._update_background_note)
+        self._update_background_note()
 
     # ------------------------------------------------------------ files in
 
@@ -129,6 +138,7 @@ class PlayPage(AcceptsFileDrops, QWidget):
                 labels = [name for name, _p in r.prediction.top]
             card = PredictionCard(r, labels)
             card.play_requested.connect(self.play_card)
+            card.span_requested.connect(self.play_span)
             card.selected.connect(self._select_card)
             self.cards.append(card)
             self.list_layout.insertWidget(self.list_layout.count() - 1, card)
@@ -166,6 +176,45 @@ class PlayPage(AcceptsFileDrops, QWidget):
             self._playing_card.set_playing(False)
         self._playing_card = card
         self.player.play(card.path)
+
+    def play_span(self, card, start: float, end: float) -> None:
+        """An event of a long recording: a clip of just its span (the file is not in the project)."""
+        from core.audio.clips import clip_name, write_clip
+        from core.media import MediaError
+
+        project = self._session.project
+        if project is None:
+            return
+        clip = project.cache_dir / "play" / "clips" / clip_name(card.path, start, end)
+        try:
+            if not clip.exists():
+                write_clip(card.path, start, end, clip)
+        except (MediaError, OSError) as exc:
+            self._notifier.post(f"Cannot play {card.path}: {exc}.", "error")
+            return
+        self._select_card(card)
+        if self._playing_card is not None and self._playing_card is not card:
+            self._playing_card.set_playing(False)
+        self._playing_card = card
+        self.player.play(clip, offset=start)
+
+    # ------------------------------------------------------------ a background class
+
+    def _update_background_note(self) -> None:
+        from core.audio.quiet import has_quiet_class
+
+        project = self._session.project
+        try:
+            show = project is not None and project.task == "audio" and not project.read_only and \
+                not has_quiet_class(project.class_names())
+        except Exception:  # noqa: BLE001 - the project closed under us
+            show = False
+        self.background_note.setVisible(bool(show and self._edits is not None))
+
+    def _add_background(self) -> None:
+        if self._edits is not None:
+            self._edits.add_background(self)
+            self._update_background_note()
 
     def _playing_changed(self, on: bool) -> None:
         if self._playing_card is not None:

@@ -105,23 +105,6 @@ def test_space_on_the_data_page_plays_a_whole_file(recording_window, qtbot):
         assert "No sound output" in page.detail.no_playback.text() and page.detail.no_playback.isVisibleTo(page)
 
 
-@pytest.fixture
-def tone_model_window(make_window, tmp_path):
-    from core.train import TrainConfig, Trainer
-    from tests.core.test_train_support import make_tone_project, tiny_spec
-
-    spec = tiny_spec(tmp_path / "weights", name="tiny_audio", modality="audio")
-    project = make_tone_project(tmp_path, per_class=8)
-    wrong = [s.id for s in project.samples(split="val")][:2]
-    project.set_labels([(i, "high" if project.labels_of([i])[i] == "low" else "low") for i in wrong])
-    Trainer(project, TrainConfig(mode="probe", epochs=3, batch_size=8), spec=spec).fit()
-    root = project.root
-    project.close()
-    window = make_window(root)
-    window.services.runs.spec = spec
-    return window
-
-
 def test_space_plays_a_mistake_on_the_evaluate_page_and_a_file_on_the_play_page(tone_model_window, qtbot, tmp_path):
     window = tone_model_window
     page = window.pages["evaluate"]
