@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop.pages.data_page import DataPage
@@ -18,6 +18,8 @@ from desktop.widgets.cut_dialog import ask_cut_for_import
 from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.message_banner import MessageBanner
 from desktop.widgets.nav_bar import NavBar
+
+COMPACT_BELOW = 1100  # window width (px) under which the navigation shows icons only
 
 # (key, title, needs an open project)
 PAGES = [
@@ -68,6 +70,7 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
         self._build_menus()
 
         s.imports.cut_asker = lambda recordings: ask_cut_for_import(self, recordings)
+        self.pages["evaluate"].open_sample.connect(self.open_on_label_page)
         self.nav.page_selected.connect(self.show_page)
         s.projects.navigate.connect(self.show_page)
         s.session.opened.connect(lambda _p: self._project_changed())
@@ -99,6 +102,18 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
             action.triggered.connect(lambda _checked=False, c=choice: s.themes.set_choice(c))
             group.addAction(action)
             theme_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = self._add_action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        # "?" as well: a QLineEdit takes the key for itself (typing "?" in a search box types it)
+        for keys in ("?", "Shift+?"):  # keyboards report ? with or without the Shift that typed it
+            QShortcut(QKeySequence(keys), self).activated.connect(self.show_shortcuts)
+
+    def show_shortcuts(self) -> None:
+        from desktop.shortcuts import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog = dialog  # for tests: the dialog last shown
+        dialog.exec()
 
     def _add_action(self, menu, text, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -115,6 +130,10 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
             key = "home"
         self.stack.setCurrentWidget(self.pages[key])
         self.nav.set_current(key)
+
+    def open_on_label_page(self, sample_id: int) -> None:
+        self.show_page("label")
+        self.pages["label"].reveal(sample_id)
 
     def current_page(self) -> str:
         return next(k for k, w in self.pages.items() if w is self.stack.currentWidget())
@@ -137,6 +156,11 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
 
     def files_dropped(self, paths: list[str]) -> None:
         self.services.projects.handle_drop(paths, self)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # Below this width the pages need the navigation's room more than its words.
+        self.nav.set_compact(self.width() < COMPACT_BELOW)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.services.settings.set_window_geometry(self.saveGeometry())

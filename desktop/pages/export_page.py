@@ -134,8 +134,8 @@ class ExportPage(QWidget):
         left.addStretch(1)
         body = QHBoxLayout()
         body.setSpacing(16)
-        body.addLayout(left, 1)
-        body.addWidget(card(self.meta, title="Inside the file"), 1)
+        body.addLayout(left, 3)  # 3:2 gives the file path room at 1024 px (issue 15: fitting only)
+        body.addWidget(card(self.meta, title="Inside the file"), 2)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 20)

@@ -39,9 +39,10 @@ from desktop.widgets.suggestion_bar import SuggestionBar
 
 MOVES = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
          Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
-SUGGESTION_HINT = "  ·  Enter accept the suggestion"
-KEYS_HINT = "1–9 label and go on  ·  Enter accept the suggestion  ·  0 clear  ·  ← → move  ·  Shift+← → select  ·  Ctrl+Z undo"
+SUGGESTION_HINT = "  ·  Enter accept"
+KEYS_HINT = "1–9 label and go on  ·  Enter accept  ·  0 clear  ·  ← → move  ·  Del delete  ·  Ctrl+Z undo"
 PLAY_HINT = "  ·  Space play"
+ALL_KEYS_HINT = "  ·  ? all keys"
 
 
 class LabelPage(LabelSuggestions, QWidget):
@@ -95,6 +96,7 @@ class LabelPage(LabelSuggestions, QWidget):
         self._can_play = self.detail.player.available
         self.keys_label.setProperty("role", "muted")
         self.keys_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.keys_label.setWordWrap(True)  # never cut off in a narrow window
         self.empty = QLabel("Nothing to label yet: import images or audio on the Data page.")
         self.empty.setProperty("role", "muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -201,7 +203,7 @@ class LabelPage(LabelSuggestions, QWidget):
         project = self._session.project
         audio = project is not None and project.task == "audio" and self._can_play
         hint = KEYS_HINT if self._labels.active_set is None else KEYS_HINT.replace(SUGGESTION_HINT, "")
-        self.keys_label.setText(hint + (PLAY_HINT if audio else ""))
+        self.keys_label.setText(hint + (PLAY_HINT if audio else "") + ALL_KEYS_HINT)
 
     # ------------------------------------------------------------ label sets (multi-task)
 
@@ -334,6 +336,14 @@ class LabelPage(LabelSuggestions, QWidget):
         index = self.strip.currentIndex()
         row = index.row() if index.isValid() else -1
         self.go_to_row(max(0, min(row + step, self.model.rowCount() - 1)))
+
+    def reveal(self, sample_id: int) -> None:
+        """Show one sample (from the Evaluate page's mistakes), showing every sample if it is filtered out."""
+        if self.model.row_of(sample_id) is None and self.show_combo.currentIndex() != 0:
+            self.show_combo.setCurrentIndex(0)  # "All samples"
+        if self._stale:
+            self._reload()
+        self._place(sample_id)
 
     def _current_changed(self, row: int) -> None:
         sample = self.model.sample_at(row) if row >= 0 else None

@@ -58,7 +58,8 @@ class PlayPage(AcceptsFileDrops, QWidget):
 
         self.background_note = BackgroundNote()
         self.background_note.add_button.clicked.connect(self._add_background)
-        self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported.")
+        self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported. "
+                                  "Files dropped later replace them.")
         self.list_widget = QWidget()
         self.list_widget.setObjectName("PlayResults")
         self.list_layout = QVBoxLayout(self.list_widget)
@@ -145,7 +146,7 @@ class PlayPage(AcceptsFileDrops, QWidget):
         if self.cards:
             self._select_card(self.cards[0])
         ok = sum(1 for r in self.results if not r.prediction.error)
-        text = f"{ok} of {len(self.results)} files predicted · drop more to replace them"
+        text = f"{ok} of {len(self.results)} files predicted"
         if any(c.play_button is not None for c in self.cards) and self.player.available:
             text += " · Space plays the selected file" + ("" if has_output() else f" ({NO_OUTPUT_SHORT})")
         self.subtitle.setText(text)

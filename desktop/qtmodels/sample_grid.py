@@ -221,11 +221,18 @@ class SampleGridModel(QAbstractListModel):
                 continue  # read fresh when it is painted
             sample = page[row % PAGE]
             if sample is not None and sample.label != name:
-                page[row % PAGE] = replace(sample, label=name)
+                page[row % PAGE] = replace(sample, label=name) if label_set is not None else self._fresh(sample, name)
                 changed.append(row)
         for row in changed:
             index = self.index(row)
             self.dataChanged.emit(index, index)
+
+    def _fresh(self, sample, name):
+        """The row read again: labelling gives a sample its split, which the page shows too."""
+        try:
+            return self._project.sample(sample.id)
+        except ProjectError:
+            return replace(sample, label=name)
 
     def _thumbnail_ready(self, sample_hash: str) -> None:
         row = self._rows_of_hash.get(sample_hash)

@@ -119,7 +119,6 @@ class SampleDetail(QWidget):
         self.no_playback.setProperty("role", "muted")
         self.no_playback.setWordWrap(True)
         self._play_error = ""
-        tools.addWidget(self.no_playback, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -127,6 +126,7 @@ class SampleDetail(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.stack, 1)
         layout.addLayout(tools)
+        layout.addWidget(self.no_playback)
         self.show_sample(None)
 
     # ------------------------------------------------------------ showing

@@ -64,15 +64,23 @@ class WindowChart(pg.PlotWidget):
         """Every window's probabilities (core.predict.detect.WindowScan) and which are silent: grey
         stretches where nothing is heard; hover reads them."""
         self._scan, self._quiet = scan, quiet
+        self._draw_silence([])
+
+    def _draw_silence(self, events) -> None:
+        """Grey where nothing is heard, left out where an event is drawn (a window of silence can
+        overlap the edge of an event's windows)."""
         for region in self._silence:
             self.removeItem(region)
         self._silence = []
-        half = scan.window_seconds / 2
-        for start, end in _runs(quiet, scan.times, half):
-            region = pg.LinearRegionItem((start, end), movable=False, pen=pg.mkPen(None))
-            region.setZValue(-20)
-            self.addItem(region)
-            self._silence.append(region)
+        if self._scan is None:
+            return
+        spans = [(max(e.start, 0.0), e.end) for e in events]
+        for start, end in _runs(self._quiet, self._scan.times, self._scan.window_seconds / 2):
+            for a, b in _subtract((start, min(end, self._duration)), spans):
+                region = pg.LinearRegionItem((a, b), movable=False, pen=pg.mkPen(None))
+                region.setZValue(-20)
+                self.addItem(region)
+                self._silence.append(region)
         self.apply_theme()
 
     def set_events(self, events) -> None:
@@ -88,12 +96,12 @@ class WindowChart(pg.PlotWidget):
             region.setZValue(-10)
             region.setToolTip(f"{ev.start:.2f}–{ev.end:.2f} s: {ev.label} ({100 * ev.confidence:.0f}%)")
             self.addItem(region)
-            text = pg.TextItem(ev.label, anchor=(0, 1))
-            text.setPos(max(ev.start, 0.0), self._top * 1.3)
+            text = pg.TextItem(ev.label, anchor=(0, 0))
+            text.setPos(max(ev.start, 0.0), self._top * 1.33)
             self.addItem(text)
             self.regions.append(region)
             self._texts.append((text, ev.label))
-        self.apply_theme()
+        self._draw_silence(events)
 
     # ------------------------------------------------------------ look
 
@@ -171,3 +179,11 @@ def _runs(mask: np.ndarray, times: np.ndarray, half: float):
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     return [(max(0.0, float(times[s]) - half), float(times[e]) + half) for s, e in zip(starts, ends)]
+
+
+def _subtract(span, others):
+    """``span`` minus the ``others`` spans, as a list of what is left."""
+    left = [span]
+    for a, b in others:
+        left = [piece for s, e in left for piece in ((s, min(e, a)), (max(s, b), e)) if piece[1] - piece[0] > 1e-6]
+    return left
