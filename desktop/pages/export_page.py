@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPlainTextEdit, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
+                               QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from desktop.controllers.runs_controller import RunsController
@@ -113,7 +113,8 @@ class ExportPage(QWidget):
         self.code = QPlainTextEdit()
         self.code.setObjectName("Snippet")
         self.code.setReadOnly(True)
-        self.code.setFixedHeight(118)
+        self.code.setMinimumHeight(64)  # gives way in a 700 px window (issue 15: fitting only)
+        self.code.setMaximumHeight(118)
         self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.meta = QTableWidget(0, 2)
         self.meta.setObjectName("MetadataTable")
@@ -125,16 +126,25 @@ class ExportPage(QWidget):
         self.meta.setAlternatingRowColors(True)
         self.meta.setWordWrap(False)
 
-        left = QVBoxLayout()
+        left_widget = QWidget()
+        left = QVBoxLayout(left_widget)
+        left.setContentsMargins(0, 0, 0, 0)
         left.setSpacing(12)
         left.addWidget(card(options, title="Model file"))
         left.addWidget(card(self.check_label, title="Check"))
-        left.addWidget(card(self.code, title="Use it (Python)"))
+        left.addWidget(card(self.code, title="Use it (Python)"), 1)
         left.addLayout(actions)
         left.addStretch(1)
         body = QHBoxLayout()
         body.setSpacing(16)
-        body.addLayout(left, 3)  # 3:2 gives the file path room at 1024 px (issue 15: fitting only)
+        # Fitting only (issue 15): 3:2 gives the file path room at 1024 px, and below 700 px high the
+        # column scrolls instead of squeezing its form's rows into each other.
+        left_scroll = QScrollArea()
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setWidget(left_widget)
+        body.addWidget(left_scroll, 3)
         body.addWidget(card(self.meta, title="Inside the file"), 2)
 
         layout = QVBoxLayout(self)

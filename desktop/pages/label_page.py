@@ -203,7 +203,9 @@ class LabelPage(LabelSuggestions, QWidget):
         project = self._session.project
         audio = project is not None and project.task == "audio" and self._can_play
         hint = KEYS_HINT if self._labels.active_set is None else KEYS_HINT.replace(SUGGESTION_HINT, "")
-        self.keys_label.setText(hint + (PLAY_HINT if audio else "") + ALL_KEYS_HINT)
+        text = hint + (PLAY_HINT if audio else "") + ALL_KEYS_HINT
+        # wrapped only between hints, never inside one ("Space" above "play" reads as two hints)
+        self.keys_label.setText("  ·  ".join(item.strip().replace(" ", "\u00a0") for item in text.split("  ·  ")))
 
     # ------------------------------------------------------------ label sets (multi-task)
 

@@ -44,7 +44,8 @@ class TrainPlots(QWidget):
             plot.hideButtons()
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMinimumHeight(150)
-            plot.getPlotItem().setLabel("bottom", "epoch")
+            if i >= 2:  # one "epoch" under each column is enough: the top row keeps its height for the curve
+                plot.getPlotItem().setLabel("bottom", "epoch")
             if unit:
                 plot.getPlotItem().setYRange(0, 100)
             self.plots[key] = plot

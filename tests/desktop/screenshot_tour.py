@@ -66,6 +66,7 @@ def main() -> int:
             app.quit()
             return
         theme, page = queue.pop(0)
+        window.services.notifier.clear()  # one page's message (an export's) is not shown on the next
         window.services.themes.set_choice(theme)
         window.show_page(page)
         if page == "label" and os.environ.get("TOUR_LABEL_SET"):
