@@ -130,3 +130,19 @@ def test_space_plays_a_mistake_on_the_evaluate_page_and_a_file_on_the_play_page(
     reached_end(qtbot, play.player)
     assert play.player.source() == str(new)
     assert card.play_button.text() == "Play"
+
+
+def test_space_and_delete_in_the_search_field_edit_the_text(recording_window, qtbot):
+    """The page's Space (play) and Delete (delete samples) keys leave a text field alone."""
+    window, _wave = recording_window
+    page = window.pages["data"]
+    window.show_page("data")
+    project = window.services.session.project
+    count = project.count()
+    search = page.filters.search_edit
+    search.setFocus()
+    qtbot.keyClicks(search, "thr e")
+    qtbot.keyClick(search, Qt.Key.Key_Home)
+    qtbot.keyClick(search, Qt.Key.Key_Delete)
+    assert search.text() == "hr e"
+    assert page.detail.player.status == "stopped" and project.count() == count
