@@ -1,6 +1,6 @@
 """Decoding of media files: images to upright RGB, audio to float32 mono at a chosen rate.
 
-Only Pillow, numpy and soundfile are used here so that prediction can run without torch. Pictures
+Only Pillow, numpy, soundfile and soxr are used here so that prediction can run without torch. Pictures
 are decoded in core.image_decode (re-exported here: large ones come back at reduced scale); files
 are opened through core.safe_files, so only regular files within a size limit are ever read.
 """
@@ -175,17 +175,55 @@ def read_audio(
 
 
 def resample(wave: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """Band-limited resampling by zero-padding or truncating the spectrum (numpy only)."""
+    """Band-limited resampling with libsoxr (the soxr package, "HQ" quality).
+
+    It replaced a hand-written FFT resampler that transformed the whole recording at once: on a
+    10-minute 44.1 kHz file to 16 kHz soxr is about 10x faster and needs a fraction of the memory
+    (bench/bench_resample.py), and it has no wrap-around ringing at the ends of a clip."""
     if src_rate == dst_rate or wave.size == 0:
         return wave.astype(np.float32, copy=False)
+    import soxr
+
+    out = soxr.resample(np.ascontiguousarray(wave, dtype=np.float32), int(src_rate), int(dst_rate), quality="HQ")
     n_out = max(1, int(round(wave.shape[0] * dst_rate / src_rate)))
-    spectrum = np.fft.rfft(wave.astype(np.float64))
-    n_bins = n_out // 2 + 1
-    out_spec = np.zeros(n_bins, dtype=np.complex128)
-    keep = min(n_bins, spectrum.shape[0])
-    out_spec[:keep] = spectrum[:keep]
-    out = np.fft.irfft(out_spec, n=n_out) * (n_out / wave.shape[0])
-    return out.astype(np.float32)
+    if out.shape[0] != n_out:  # soxr rounds the last partial sample its own way: keep lengths exact
+        out = out[:n_out] if out.shape[0] > n_out else np.pad(out, (0, n_out - out.shape[0]))
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def iter_audio(path: str | os.PathLike, sample_rate: int | None = None, block_seconds: float = 10.0):
+    """A recording as consecutive float32 mono blocks at ``sample_rate`` (its own rate when None),
+    read and resampled a block at a time: an hour of audio costs the memory of one block.
+    Raises MediaError when the file cannot be read (or is not a regular file, core.safe_files)."""
+    import soundfile as sf
+
+    path = _checked(path)
+    try:
+        f = sf.SoundFile(path)
+    except Exception as exc:
+        raise MediaError(f"not a readable audio file ({_sf_reason(exc)})") from None
+    with f:
+        rate = int(f.samplerate)
+        stream = None
+        if sample_rate and sample_rate != rate:
+            import soxr
+
+            stream = soxr.ResampleStream(rate, int(sample_rate), 1, dtype="float32", quality="HQ")
+        block = max(1, int(block_seconds * rate))
+        try:
+            while True:
+                data = f.read(frames=block, dtype="float32", always_2d=True)
+                last = data.shape[0] < block
+                mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+                out = stream.resample_chunk(np.ascontiguousarray(mono), last=last) if stream is not None else mono
+                if out.size:
+                    yield np.ascontiguousarray(out, dtype=np.float32)
+                if last:
+                    return
+        except MediaError:
+            raise
+        except Exception as exc:
+            raise MediaError(f"not a readable audio file ({_sf_reason(exc)})") from None
 
 
 def _sf_reason(exc: Exception) -> str:

@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
 def _run_gui(project_dir: str | None) -> int:
     # Imported by name at run time only: core never depends on the desktop layer (the
     # import-linter contract checks static imports), the entry point just hands over.
+    # Whether there is a screen at all is asked first, before Qt loads anything.
+    problem = importlib.import_module("desktop.display").display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 3
     desktop_app = importlib.import_module("desktop.app")
     return int(desktop_app.run(project_dir) or 0)
 

@@ -135,7 +135,7 @@ def ingest_one(candidate: Candidate, task: str, root: str, known: set[str], segm
                 ainfo = validate_audio(path)
                 meta = {"duration": ainfo.duration, "sample_rate": ainfo.sample_rate, "channels": ainfo.channels}
                 segments = None
-                if segment is not None:
+                if segment is not None and segment.cuts(ainfo.duration):
                     from core.audio.segment import segment_recording
 
                     segments = segment_recording(path, segment, ainfo.duration)

@@ -19,6 +19,28 @@ from core.predict import contract as C
 from core.safe_files import os_error_reason, walk_files
 
 
+# A clip shorter than a tenth of the model's window is, after padding to that window, more than 90%
+# silence: unlike anything the model learnt from, so its answer would be noise said with confidence.
+MIN_WINDOW_FRACTION = 0.1
+MIN_SECONDS = 0.1
+SILENT_PEAK = 10 ** (-60 / 20)  # -60 dBFS: below the noise floor of ordinary recordings
+
+
+def judge_clip(wave: np.ndarray, sample_rate: int, window_seconds: float, min_samples: int = 0) -> str | None:
+    """Why a clip cannot be judged (empty, too short, silent), or None when it can."""
+    if wave.size == 0:
+        return "no answer: the file holds no sound (0 samples)"
+    seconds = wave.size / sample_rate
+    needed = max(MIN_SECONDS, MIN_WINDOW_FRACTION * window_seconds, min_samples / sample_rate)
+    if seconds < needed:
+        return f"no answer: {seconds:.2f} s is too short to judge (this model needs at least {needed:.2f} s)"
+    peak = float(np.abs(wave).max())
+    if peak < SILENT_PEAK:
+        level = f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else "digital silence"
+        return f"no answer: the clip is silent (its loudest sample is {level})"
+    return None
+
+
 class ModelError(TransferLabError):
     """The .onnx file is missing, damaged, or not a TransferLab model."""
 
@@ -174,6 +196,9 @@ class Predictor:
             note = f"resampled from {rate} Hz to the model's {self.sample_rate} Hz"
         wave = read_audio(path, self.sample_rate)
         window = max(1, int(round(self.window_seconds * self.sample_rate)))
+        unjudgeable = judge_clip(wave, self.sample_rate, self.window_seconds, int(self.input_spec.get("min_samples", 0)))
+        if unjudgeable:
+            return Prediction(path, note="; ".join(n for n in (unjudgeable, note) if n))
         if wave.shape[0] <= window * 1.5:
             if self.input_spec.get("fixed_length", True):
                 wave = fit_length(wave, window)  # cut or padded to the training clip length, as in training

@@ -22,6 +22,8 @@ from core.project.label_sets import LabelSetOps
 from core.project.labels import LabelOps
 from core.project.lock import ProjectLock
 from core.project.models import SPLITS, ClassCounts, ProjectStatus, Sample
+from core.project.recordings import RecordingOps
+from core.project.removal import RemovalOps
 from core.project.run_records import RunRecordOps
 from core.project.sample_queries import SampleQueryOps, where_clause
 from core.project.schema import SCHEMA_VERSION, db_version, migrate
@@ -46,7 +48,7 @@ class MediaPathError(ProjectError, MediaError):
     file is not opened (a damaged or hostile project.db must not make TransferLab read elsewhere)."""
 
 
-class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps):
+class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps, RemovalOps, RecordingOps):
     """An open project. Use as a context manager, or call close()."""
 
     def __init__(self, root: Path, config: ProjectConfig, *, read_only: bool, lock: ProjectLock | None):
