@@ -95,13 +95,13 @@ def validate_audio(path: str | os.PathLike, block_frames: int = 1 << 18) -> Audi
         raise MediaError("audio file holds no samples")
     if declared > 0 and frames < declared * 0.98:
         raise MediaError(f"audio data is truncated ({frames} of {declared} frames readable)")
-    _check_wav_length(path)
+    check_wav_length(path)
     return AudioInfo(sample_rate, channels, frames)
 
 
-def _check_wav_length(path: str) -> None:
+def check_wav_length(path: str) -> None:
     """libsndfile quietly shortens a WAV whose data chunk promises more bytes than the file holds
-    (a copy cut short); the RIFF header says how long it should be."""
+    (a copy cut short); the RIFF header says how long it should be. Reads the chunk headers only."""
     import struct
 
     with open(path, "rb") as fh:

@@ -226,7 +226,7 @@ class LogMelImage(nn.Module):
             n = int(round(p.clip_seconds * p.sample_rate))
             short = torch.sym_max(n - wave.shape[-1], 0)
             wave = F.pad(wave, (short // 2, short - short // 2))
-            wave = wave.narrow(-1, (wave.shape[-1] - n) // 2, n)
+            wave = wave.index_select(-1, torch.arange(n, device=wave.device) + (wave.shape[-1] - n) // 2)
         if wave.shape[-1] < p.n_fft:  # reflect padding needs at least n_fft/2 samples; empty clips too
             wave = F.pad(wave, (0, p.n_fft - wave.shape[-1]))
         mel = self.mel(wave)  # [B, n_mels, frames]

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from core.errors import TransferLabError
-from core.media import MediaError, audio_info, decode_image, fit_length, kind_of, read_audio
+from core.media import MediaError, audio_info, check_wav_length, decode_image, fit_length, kind_of, read_audio
 from core.predict import contract as C
 from core.safe_files import os_error_reason, walk_files
 
@@ -192,6 +192,8 @@ class Predictor:
     def _predict_audio(self, path: str, top: int) -> Prediction:
         note = None
         rate = audio_info(path).sample_rate
+        # a WAV cut short is named as truncated (as import names it), not judged "too short" by its remains
+        check_wav_length(path)
         if rate != self.sample_rate:
             note = f"resampled from {rate} Hz to the model's {self.sample_rate} Hz"
         wave = read_audio(path, self.sample_rate)
