@@ -250,6 +250,6 @@ def fit_length(wave: np.ndarray, n: int) -> np.ndarray:
         start = (wave.shape[0] - n) // 2
         return np.ascontiguousarray(wave[start : start + n])
     out = np.zeros(n, dtype=np.float32)
-    start = (n - wave.shape[0]) // 2
+    start = -((wave.shape[0] - n) // 2)  # the same centre as the log-mel front end's in-graph cut
     out[start : start + wave.shape[0]] = wave
     return out

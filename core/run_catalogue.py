@@ -37,6 +37,12 @@ class RunFiles:
         self.best = self.dir / "best.pt"
         self.metrics = self.dir / "metrics.jsonl"
         self.config = self.dir / "config.json"
+        self.held_out = self.dir / HELD_OUT_FILE
+
+    def write_held_out(self, how: str, class_names: list[str], predictions: dict[str, list[float]]) -> None:
+        """Each training sample's probabilities from the model of the cross-validation fold that
+        did not see it (a solved probe): the honest predictions for samples the run learnt from."""
+        atomic_write_text(self.held_out, json.dumps({"how": how, "classes": class_names, "predictions": predictions}))
 
     def create(self, config: dict, extra: dict) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -55,6 +61,18 @@ class RunFiles:
             return
         lines = self.metrics.read_text(encoding="utf-8").splitlines()[:epochs]
         atomic_write_text(self.metrics, "".join(line + "\n" for line in lines))
+
+
+HELD_OUT_FILE = "held_out.json"
+
+
+def read_held_out(run_dir) -> dict | None:
+    """{"how", "classes", "predictions": {content hash: probabilities}} of a run, or None."""
+    try:
+        data = json.loads((Path(run_dir) / HELD_OUT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("predictions"), dict) else None
 
 
 def record_run(project, run_id: str, status: str, config: dict, metrics: dict | None) -> None:

@@ -266,21 +266,27 @@ def augment_picture(img, rng):
 
 
 def augmented_pool_features(task_dir: Path, views: int = 2, *, backbone: str = "efficientnet_lite0",
-                            resize: str = "center_crop") -> np.ndarray:
-    """[views, pool size, D] multi-level features of augmented views of every pool picture."""
+                            resize: str = "center_crop", grid: int = 0) -> np.ndarray:
+    """[views, pool size, D] multi-level features (``grid``: with grid pooling, as
+    grid_image_features) of augmented views of every pool picture."""
     from core import backbones
     from core.media import decode_image
     from core.weights import load_pretrained
 
-    path = task_dir / f"features-{backbone}-{resize}-ml-aug{views}.npy"
+    kind = f"grid{grid}" if grid else "ml"
+    path = task_dir / f"features-{backbone}-{resize}-{kind}-aug{views}.npy"
     if path.exists():
         return np.load(path)
     spec = backbones.get(backbone).with_preprocessing(resize=resize)
     pre = spec.preprocessing
     net = load_pretrained(spec).eval()
     example = torch.zeros(2, 3, pre.crop_size, pre.crop_size)
-    net.pool_levels((example[:1],))
-    session = onnx_session(net, example, f"{backbone}-{resize}-ml")
+    if grid:
+        levels, _ = net._find_levels((example[:1],))
+        session = onnx_session(GridLevels(net, levels, grid), example, f"{backbone}-{resize}-grid{grid}")
+    else:
+        net.pool_levels((example[:1],))
+        session = onnx_session(net, example, f"{backbone}-{resize}-ml")
     paths, _, _ = tasks.files(task_dir, "pool")
     out = []
     for v in range(views):
@@ -302,3 +308,51 @@ def plain_ml_features(task_dir: Path) -> dict:
         return run_session(session, [plain_image(p) for p in paths])
 
     return cached(task_dir, "plain-image-ml", compute)
+
+
+def audio_grid_features(task_dir: Path, *, grid: int = 2, views: int = 0, tag: str = "", **logmel):
+    """Log-mel (``logmel`` changes) features pooled from every level with ``grid`` cells (0: means
+    only), clips fit to 1 s; with ``views`` > 0, also [views, pool, D] of time-shifted pool clips."""
+    import dataclasses
+
+    from core import backbones
+    from core.media import fit_length, read_audio
+    from core.weights import load_pretrained
+
+    spec = backbones.get("audio_efficientnet_lite0")
+    pre = dataclasses.replace(spec.preprocessing, **logmel)
+    name = f"audio-{digest(sorted(logmel.items()), 1.0)}-grid{grid}{tag}"
+    net = None
+
+    def session():
+        nonlocal net
+        net = load_pretrained(spec).eval()
+        example = torch.zeros(2, 3, pre.image_size, pre.image_size)
+        levels, _ = net._find_levels((example[:1],))
+        return onnx_session(GridLevels(net, levels, grid) if grid else _means(net, example), example,
+                            f"lite0-audio-grid{grid}")
+
+    def prepare(path, shift=0):
+        wave = read_audio(path, pre.sample_rate)
+        if shift:
+            wave = np.roll(np.pad(wave, (abs(shift), abs(shift))), shift)[abs(shift):abs(shift) + len(wave)]
+        return pre.to_tensor(fit_length(wave, pre.sample_rate))
+
+    feats = cached(task_dir, name, lambda paths: run_session(session(), [prepare(p) for p in paths]))
+    if not views:
+        return feats
+    path = task_dir / f"features-{name}-shift{views}.npy"
+    if not path.exists():
+        s = session()
+        paths, _, _ = tasks.files(task_dir, "pool")
+        out = []
+        for v in range(views):
+            rng = np.random.default_rng(200 + v)
+            out.append(run_session(s, [prepare(p, int(rng.integers(-2400, 2401))) for p in paths]))
+        np.save(path, np.stack(out))
+    return feats, np.load(path)
+
+
+def _means(net, example):
+    net.pool_levels((example[:1],))
+    return net

@@ -11,8 +11,11 @@ from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from core.backbones.spec import Stage
+
+GRID_MAX_CHANNELS = 320  # grid-pooled levels: the narrower, lower ones (the widest would add the most)
 
 
 class FeatureModel(nn.Module):
@@ -28,13 +31,18 @@ class FeatureModel(nn.Module):
         self.finalized = False
         self.levels: tuple[str, ...] = ()  # module paths whose pooled outputs come first (pool_levels)
         self.level_dims: tuple[int, ...] = ()  # their widths, then the final features' width
+        self.level_grid = 0  # also pool levels of at most GRID_MAX_CHANNELS channels on a grid x grid partition
         self._level_hooks: list = []
         self._pooled: list[torch.Tensor] = []
 
     # ------------------------------------------------------------------ features from every level
 
-    def pool_levels(self, example: tuple | None = None, levels=None, dims=None) -> FeatureModel:
+    def pool_levels(self, example: tuple | None = None, levels=None, dims=None, grid: int = 0) -> FeatureModel:
         """From now on ``forward`` returns ``[pooled level 1, ..., pooled level n, final features]``.
+
+        ``grid`` > 1: levels of at most GRID_MAX_CHANNELS channels are also averaged over each
+        cell of a grid x grid partition, after their mean: where a stroke or a part is, not only
+        what (b, d, p and q have the same parts; measured, bench/bench_transfer_suite.py).
 
         A network's final features are built to name ImageNet's objects and have partly forgotten
         the strokes, textures and colours lower levels see; pooled means of every stage's output
@@ -44,6 +52,7 @@ class FeatureModel(nn.Module):
         as a checkpoint records them). Forward hooks read them, so parameter names, training and
         export are unchanged (tracing follows the hooks)."""
         self.unpool_levels()
+        self.level_grid = int(grid) if grid and grid > 1 else 0
         if levels is None:
             levels, dims = self._find_levels(example)
         self.levels, self.level_dims = tuple(levels), tuple(int(d) for d in dims)
@@ -56,7 +65,7 @@ class FeatureModel(nn.Module):
     def unpool_levels(self) -> None:
         for handle in self._level_hooks:
             handle.remove()
-        self._level_hooks, self.levels, self.level_dims = [], (), ()
+        self._level_hooks, self.levels, self.level_dims, self.level_grid = [], (), (), 0
 
     @property
     def pooled_dim(self) -> int | None:
@@ -66,10 +75,16 @@ class FeatureModel(nn.Module):
     @property
     def feature_tag(self) -> str:
         """What, beyond the weights, the features depend on (part of the embedding-cache key)."""
-        return f"|levels={','.join(self.levels)}" if self.levels else ""
+        if not self.levels:
+            return ""
+        return f"|levels={','.join(self.levels)}" + (f"|grid={self.level_grid}" if self.level_grid else "")
 
     def _keep_level(self, _module, _inputs, output) -> None:
-        self._pooled.append(output.mean(dim=(2, 3)))
+        mean = output.mean(dim=(2, 3))
+        if self.level_grid and output.shape[1] <= GRID_MAX_CHANNELS:
+            cells = F.adaptive_avg_pool2d(output, self.level_grid).flatten(1)
+            mean = torch.cat([mean, cells], dim=1)
+        self._pooled.append(mean)
 
     def _join_levels(self, _module, _inputs, output):
         pooled, self._pooled = self._pooled, []
@@ -93,7 +108,12 @@ class FeatureModel(nn.Module):
             for handle in handles:
                 handle.remove()
         levels = [p for p in candidates if len(shapes.get(p, ())) == 4]
-        return levels, [shapes[p][1] for p in levels] + [int(final.shape[1])]
+        cells = self.level_grid ** 2 if self.level_grid else 0
+
+        def width(c: int) -> int:
+            return c * (1 + cells) if cells and c <= GRID_MAX_CHANNELS else c
+
+        return levels, [width(shapes[p][1]) for p in levels] + [int(final.shape[1])]
 
     def finalize(self) -> FeatureModel:
         self.finalized = True

@@ -222,11 +222,14 @@ class LogMelImage(nn.Module):
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         p = self.settings
-        if p.clip_seconds:  # the centre of the clip, as core.media.fit_length cuts it (export-friendly)
+        if p.clip_seconds:
+            # The centre n samples, zero-padded when shorter, exactly as core.media.fit_length cuts
+            # a clip; written as a gather so an exported graph keeps its input length free.
             n = int(round(p.clip_seconds * p.sample_rate))
-            short = torch.sym_max(n - wave.shape[-1], 0)
-            wave = F.pad(wave, (short // 2, short - short // 2))
-            wave = wave.index_select(-1, torch.arange(n, device=wave.device) + (wave.shape[-1] - n) // 2)
+            t = wave.shape[-1]
+            index = torch.arange(n, device=wave.device) + (t - n) // 2
+            inside = (index >= 0) & (index < t)
+            wave = wave.index_select(-1, index.clamp(0, t - 1)) * inside.to(wave.dtype)
         if wave.shape[-1] < p.n_fft:  # reflect padding needs at least n_fft/2 samples; empty clips too
             wave = F.pad(wave, (0, p.n_fft - wave.shape[-1]))
         mel = self.mel(wave)  # [B, n_mels, frames]

@@ -31,6 +31,9 @@ def run(args) -> int:
     ev = result.evaluation
     print(f"Run {result.run_id} on the {result.split} split ({ev.count} samples): accuracy {ev.accuracy:.1%}, "
           f"balanced {ev.balanced_accuracy:.1%}, calibration error {ev.ece:.1%}")
+    if result.cross_validated:
+        print(f"  The model learnt from {result.cross_validated} of these samples: each of those is predicted by the "
+              f"{result.held_out_how} model that did not see it.")
     print(f"\n{'class':<24}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
     for c in ev.per_class:
         print(f"{c.name[:23]:<24}{c.precision:>10.1%}{c.recall:>8.1%}{c.f1:>8.1%}{c.support:>9}")

@@ -19,6 +19,7 @@ from core.errors import TransferLabError
 from core.evaluate import report_html
 from core.evaluate.metrics import Evaluation, evaluate
 from core.media import MediaError, decode_image, fit_length
+from core.run_catalogue import read_held_out
 from core.runs import load_run
 
 
@@ -33,6 +34,10 @@ class RunEvaluation:
     report_html: str = ""
     # multi-task runs: {extra label set: its Evaluation, on the samples labelled in that set}
     label_sets: dict[str, Evaluation] = field(default_factory=dict)
+    # samples the run learnt from, predicted instead by the cross-validation model that did not see
+    # them (a solved probe learns from the validation split too), and how those models were made
+    cross_validated: int = 0
+    held_out_how: str = ""
 
     def to_json(self) -> dict:
         ev = self.evaluation.to_json()
@@ -44,6 +49,7 @@ class RunEvaluation:
             sets[name] = {k: d[k] for k in ("classes", "count", "accuracy", "balanced_accuracy", "per_class", "confusion")}
         return {
             "run_id": self.run_id, "split": self.split, **ev, **({"label_sets": sets} if sets else {}),
+            "cross_validated": self.cross_validated, "held_out_how": self.held_out_how,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "report_json": self.report_json, "report_html": self.report_html,
         }
@@ -129,10 +135,11 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
         )
     extra: dict = {}
     probs, kept, skipped = predict_samples(loaded, project, samples, progress=progress, label_sets=extra)
+    swapped, how = _held_out_predictions(loaded, samples, kept, probs)
     y = np.array([index[samples[i].label] for i in kept], dtype=np.int64)
     ev = evaluate(probs, y, classes)
     sample_ids = [samples[i].id for i in kept]
-    result = RunEvaluation(loaded.info.id, split, ev, sample_ids, skipped)
+    result = RunEvaluation(loaded.info.id, split, ev, sample_ids, skipped, cross_validated=swapped, held_out_how=how)
     for name, set_classes in loaded.label_sets:  # multi-task: each extra set on its labelled samples
         labels = project.set_labels_of(name) if name in project.label_sets() else {}
         rows = [r for r, sid in enumerate(sample_ids) if labels.get(sid) in set_classes]
@@ -145,6 +152,24 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
     if write_report and not project.read_only:
         _write_reports(project, loaded, result, {sid: samples[i] for sid, i in zip(sample_ids, kept)})
     return result
+
+
+def _held_out_predictions(loaded, samples, kept, probs) -> tuple[int, str]:
+    """A solved probe learns from every labelled training and validation sample, so its own
+    predictions on them flatter it: where the run kept each such sample's prediction by the
+    cross-validation model that did not see it, those replace them (in ``probs``, in place).
+    Returns how many were replaced and how their models were made."""
+    held = read_held_out(loaded.info.dir)
+    if not held or list(held.get("classes") or []) != list(loaded.class_names):
+        return 0, ""
+    table = held["predictions"]
+    swapped = 0
+    for row, i in enumerate(kept):
+        p = table.get(samples[i].hash)
+        if p is not None and len(p) == probs.shape[1]:
+            probs[row] = np.asarray(p, dtype=probs.dtype)
+            swapped += 1
+    return swapped, str(held.get("how") or "")
 
 
 def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:
@@ -173,7 +198,9 @@ def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:
         result.evaluation,
         title=f"{project.name}: run {loaded.info.id}",
         subtitle=f"{loaded.spec.name}, {loaded.meta.get('mode', '')} mode; evaluated on the {split_name} split "
-        f"({result.evaluation.count} samples{', ' + str(len(result.skipped)) + ' unreadable' if result.skipped else ''}).",
+        f"({result.evaluation.count} samples{', ' + str(len(result.skipped)) + ' unreadable' if result.skipped else ''})"
+        + (f"; the model learnt from {result.cross_validated} of them, so each of those is predicted by the "
+           f"{result.held_out_how} model that did not see it." if result.cross_validated else "."),
         mistake_names=name,
         mistake_thumbnail=thumb,
     )

@@ -48,6 +48,9 @@ class Choice:
     accuracy: float | None  # cross-validated; None where there were too few samples to validate
     folds: int
     scores: dict = field(default_factory=dict)  # strength -> (accuracy, log loss)
+    # probabilities [N, K] of each scored row by the model (at the chosen strength) that did not
+    # see it; rows that were not scored hold NaN. None where nothing was validated.
+    held_out: np.ndarray | None = None
 
 
 def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.ndarray | None = None,
@@ -69,6 +72,7 @@ def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.
     order = sorted(strengths or STRENGTHS)
     hits = {c: 0.0 for c in order}
     losses = {c: 0.0 for c in order}
+    held_out = {c: np.full((len(y), classes), np.nan, np.float32) for c in order}
     count = 0
     for f in range(k):
         train = torch.from_numpy(folds != f)
@@ -84,7 +88,8 @@ def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.
                 logp = torch.log_softmax(logits, -1)
                 hits[c] += float((logp.argmax(1) == yt[test]).sum())
                 losses[c] += float(-logp.gather(1, yt[test][:, None]).sum())
+                held_out[c][test.numpy()] = logp.exp().float().numpy()
         count += int(test.sum())
     scores = {c: (hits[c] / max(count, 1), losses[c] / max(count, 1)) for c in order}
     best = max(order, key=lambda c: (scores[c][0], -scores[c][1]))
-    return Choice(best, scores[best][0], k, scores)
+    return Choice(best, scores[best][0], k, scores, held_out[best])

@@ -34,6 +34,7 @@ class HeadResult:
     how: str  # "5-fold cross-validation", "the validation split", "none"
     train_acc: float
     scores: dict = field(default_factory=dict)  # strength -> (accuracy, log loss)
+    held_out: np.ndarray | None = None  # [N, K] each validated row's probabilities from a model without it
 
 
 def balanced_weights(y: np.ndarray, classes: int) -> np.ndarray:
@@ -57,8 +58,13 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     weight = balanced_weights(y, classes) if balance else None
     offset = None if prior is None else x @ prior.to(torch.float64)
     red = reduce(x)
-    smallest = int(np.bincount(y, minlength=classes)[np.unique(y)].min())
+    counted = y if scored is None else y[scored]  # samples, not their views
+    smallest = int(np.bincount(counted, minlength=classes)[np.unique(counted)].min())
     if holdout is not None and holdout.any() and smallest >= LARGE:
+        keep = np.ones(len(y), bool) if scored is None else scored  # views of pictures: not at this size
+        if not keep.all():
+            return solve_head(x[torch.from_numpy(keep)], y[keep], classes, holdout=holdout[keep], balance=balance,
+                              prior=prior, seed=seed)
         choice = _choose_on_holdout(red.z, y, classes, holdout, weight, offset)
         how = "the validation split"
     else:
@@ -76,14 +82,15 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
         rows = torch.from_numpy(scored) if scored is not None else slice(None)
         train_acc = float(((x @ w + b).argmax(1) == yt)[rows].double().mean())
     best = choice.scores.get(choice.strength, (None, None))
-    return HeadResult(w.float(), b.float(), choice.strength, best[0], best[1], how, train_acc, choice.scores)
+    return HeadResult(w.float(), b.float(), choice.strength, best[0], best[1], how, train_acc, choice.scores,
+                      choice.held_out)
 
 
 def _choose_on_holdout(x, y, classes, holdout, weight, offset) -> Choice:
     train, rows = torch.from_numpy(~holdout), torch.from_numpy(holdout)
     yt = torch.from_numpy(y)
     w = None if weight is None else torch.from_numpy(weight)[train]
-    scores, start = {}, None
+    scores, start, held_out = {}, None, {}
     for c in sorted(STRENGTHS):
         start = fit(x[train], yt[train], classes, c, w, offset=None if offset is None else offset[train],
                     start=start, tol=1e-4, max_iter=200)
@@ -92,5 +99,7 @@ def _choose_on_holdout(x, y, classes, holdout, weight, offset) -> Choice:
             logp = torch.log_softmax(logits, -1)
             scores[c] = (float((logp.argmax(1) == yt[rows]).double().mean()),
                          float(-logp.gather(1, yt[rows][:, None]).mean()))
+            held_out[c] = np.full((len(y), classes), np.nan, np.float32)
+            held_out[c][holdout] = logp.exp().float().numpy()
     best = max(scores, key=lambda c: (scores[c][0], -scores[c][1]))
-    return Choice(best, scores[best][0], 0, scores)
+    return Choice(best, scores[best][0], 0, scores, held_out[best])

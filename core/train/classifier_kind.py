@@ -17,7 +17,8 @@ def _read(checkpoint: dict, spec) -> Classifier:
     dropout = float((checkpoint.get("config") or {}).get("dropout", 0.0))
     backbone = spec.build()
     if checkpoint.get("levels"):  # a probe on features pooled from every level
-        backbone.pool_levels(levels=checkpoint["levels"], dims=checkpoint["level_dims"])
+        backbone.pool_levels(levels=checkpoint["levels"], dims=checkpoint["level_dims"],
+                             grid=int(checkpoint.get("level_grid") or 0))
     return Classifier(backbone, backbone.pooled_dim or spec.feature_dim, width, dropout)
 
 

@@ -20,7 +20,7 @@ SCHEDULES = ("onecycle", "cosine")
 AUGMENTS = ("none", "light", "strong")
 BALANCES = ("none", "loss", "sampler")
 PRECISIONS = ("auto", "fp32", "bf16")
-PROBE_FEATURES = ("levels", "final")
+PROBE_FEATURES = ("grid", "levels", "final")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 # Per-mode defaults where the config says None: a network being fine-tuned needs few epochs at a
@@ -67,7 +67,10 @@ class TrainConfig:
     noise_snr_max: float = 20.0  # at a signal-to-noise ratio (dB) drawn from this range
     label_sets: str = "all"  # multi-task: extra label sets learnt too: "all", "none", or names separated by commas
     class_map: dict | None = None  # with from_run: {earlier run's class: this project's class} for renamed classes
-    probe_features: str = "levels"  # probe: "levels" (pooled from every stage, then the final ones) or "final"
+    # probe: "grid" (every stage's mean, the narrower stages' also on a 2x2 grid, then the final
+    # features), "levels" (every stage's mean, then the final ones) or "final"
+    probe_features: str = "grid"
+    probe_views: int = 2  # probe on pictures: altered views of each labelled picture learnt from too
 
     def __post_init__(self):
         problems = []
@@ -85,7 +88,7 @@ class TrainConfig:
         choice("probe_features", PROBE_FEATURES)
         if not isinstance(self.device, str) or not _DEVICE_RE.match(self.device):
             problems.append(f"device must be auto, cpu, cuda, cuda:N or mps, not {self.device!r}")
-        for name, low in (("epochs", 1), ("batch_size", 1), ("num_workers", 0), ("warmup_epochs", 0),
+        for name, low in (("epochs", 1), ("batch_size", 1), ("num_workers", 0), ("warmup_epochs", 0), ("probe_views", 0),
                           ("patience", 0), ("unfreeze_blocks", -1), ("image_size", 8), ("cache_mb", 0)):
             value = getattr(self, name)
             if value is None and name in ("epochs", "patience", "unfreeze_blocks", "image_size"):

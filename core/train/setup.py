@@ -61,8 +61,12 @@ def build_sources(trainer, data: LabelledData, spec, model, device, precision):
 def _probe_sources(trainer, data, spec, model, device):
     from core import features
 
+    from core.probe.views import view_key
+
     config = trainer.config
+    views = config.probe_views if spec.modality == "image" else 0
     items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val]
+    items += [(view_key(it.hash, v), _view_source(it, v)) for v in range(1, views + 1) for it in data.train + data.val]
     dist = trainer.dist
     if not dist.is_main:
         dist.barrier()  # under DDP rank 0 fills the embedding cache first; the others then read it
@@ -82,8 +86,15 @@ def _probe_sources(trainer, data, spec, model, device):
 
     def source(items):
         kept = [it for it in items if it.hash in row]
-        feats = vectors[[row[it.hash] for it in kept]] if kept else torch.zeros(0, spec.feature_dim)
-        return FeatureSource(feats, targets_of(data, kept), device)
+        feats = vectors[[row[it.hash] for it in kept]] if kept else torch.zeros(0, vectors.shape[1])
+        src = FeatureSource(feats, targets_of(data, kept), device)
+        src.hashes = [it.hash for it in kept]  # which sample each row is (held-out predictions)
+        # altered views of each kept sample (core.probe.views): (view rows, the sample row of each)
+        extra = [(row[view_key(it.hash, v)], k) for v in range(1, views + 1) for k, it in enumerate(kept)
+                 if view_key(it.hash, v) in row]
+        src.views = (vectors[[r for r, _ in extra]] if extra else torch.zeros(0, vectors.shape[1]),
+                     torch.tensor([k for _, k in extra], dtype=torch.long))
+        return src
 
     train = source(data.train)
     if len(train) and (trainer._init is None or trainer._resume_state is not None):
@@ -158,6 +169,14 @@ def targets_of(data: LabelledData, items) -> list:
     if data.label_sets:
         return [(it.label, *it.extra) for it in items]
     return [it.label for it in items]
+
+
+def _view_source(item, view: int):
+    """A function giving view ``view`` of a labelled picture (decoded when the cache lacks it)."""
+    from core.media import decode_image
+    from core.probe.views import altered
+
+    return lambda: altered(decode_image(item.path), item.hash, view)
 
 
 def _source_of(item, spec):

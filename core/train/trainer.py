@@ -164,7 +164,8 @@ class Trainer:
         if clip:  # audio clips cut to one length (export and prediction cut them the same way)
             self.meta["clip_samples"] = int(round(clip * spec.preprocessing.sample_rate))
         if backbone.levels:  # a probe on features pooled from every level: the loader rebuilds them
-            self.meta.update(levels=list(backbone.levels), level_dims=list(backbone.level_dims))
+            self.meta.update(levels=list(backbone.levels), level_dims=list(backbone.level_dims),
+                             level_grid=backbone.level_grid)
         if data.label_sets:  # multi-task: the heads after the main one, in order
             self.meta.update(label_sets=self._sets_meta(data), main_label_set=data.main_set)
         train_src, val_src = build_sources(self, data, spec, model, device, precision)
@@ -315,6 +316,22 @@ class Trainer:
         if self._init is None:  # a probe from an earlier run keeps that run's standardisation
             with torch.no_grad():
                 model.standardise_features(feats)
+        originals = len(feats)
+        # altered views of the labelled pictures learn too (core.probe.views): each stays in its
+        # picture's fold and is never scored; not where a held-out split decides (large data)
+        view_rows, view_of, offset = [], [], 0
+        for p in parts:
+            rows_p, of_p = getattr(p, "views", (torch.zeros(0, feats.shape[1]), torch.zeros(0, dtype=torch.long)))
+            view_rows.append(rows_p.float().cpu())
+            view_of.append(of_p + offset)
+            offset += len(p)
+        view_of = torch.cat(view_of)
+        if len(view_of):
+            feats = torch.cat([feats, *view_rows])
+            targets = torch.cat([targets, targets[view_of]])
+            holdout = np.concatenate([holdout, holdout[view_of.numpy()]])
+        groups = np.concatenate([np.arange(originals), view_of.numpy()])
+        scored = np.arange(len(feats)) < originals
         x = ((feats - model.feature_mean) / model.feature_std).double()
         layout = self.layout
         results, start = [], 0
@@ -325,7 +342,8 @@ class Trainer:
             if self._init is not None and t == 0:  # carried class rows pull the new head towards them
                 prior = model.head.weight[start:start + size].detach().T.double()
             results.append(solve_head(x[torch.from_numpy(rows)], y[rows], size, holdout=holdout[rows],
-                                      balance=config.balance != "none", prior=prior, seed=config.seed))
+                                      balance=config.balance != "none", prior=prior, seed=config.seed,
+                                      groups=groups[rows], scored=scored[rows]))
             start += size
             if self.control.cancelled:
                 return self._finish("cancelled", [], None, started, config)
@@ -340,7 +358,7 @@ class Trainer:
                "val_loss": main.estimate_loss if main.estimate_loss is not None else nan,
                "val_estimate": main.how, "strength": main.strength,
                "strength_scores": {str(c): acc for c, (acc, _) in main.scores.items()},
-               "samples": len(x), "seconds": time.perf_counter() - t0, "lr": 0.0, "batch_size": config.batch_size,
+               "samples": originals, "views": len(x) - originals, "seconds": time.perf_counter() - t0, "lr": 0.0, "batch_size": config.batch_size,
                "per_class_val_acc": {}}
         best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0}
         if main.estimate is not None:
@@ -352,6 +370,11 @@ class Trainer:
         history = [row]
         if self.dist.is_main:
             self.files.append_metrics(_json_safe(row))
+            if main.held_out is not None:  # the main set labels every row: row i is sample i
+                hashes = [h for p in parts for h in getattr(p, "hashes", [])]
+                self.files.write_held_out(main.how, list(self.data.class_names), {
+                    h: [round(float(v), 6) for v in p] for h, p in zip(hashes, main.held_out[:originals])
+                    if not np.isnan(p).any()})
             ckpt_io.save(self.files.best, TRAINED.payload(model, {
                 "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
                 "history": [_json_safe(row)], "best": best, **self.meta}))
@@ -400,9 +423,10 @@ class Trainer:
         if init is not None:
             earlier = init.checkpoint
             if earlier.get("levels"):
-                backbone.pool_levels(levels=earlier["levels"], dims=earlier["level_dims"])
-        elif config.probe_features == "levels":
-            backbone.pool_levels(spec.preprocessing.example_batch(1))
+                backbone.pool_levels(levels=earlier["levels"], dims=earlier["level_dims"],
+                                     grid=int(earlier.get("level_grid") or 0))
+        elif config.probe_features in ("levels", "grid"):
+            backbone.pool_levels(spec.preprocessing.example_batch(1), grid=2 if config.probe_features == "grid" else 0)
 
     def _mode(self, data: LabelledData, spec, device) -> tuple[str, str]:
         if self.config.mode != "auto":

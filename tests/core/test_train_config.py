@@ -36,8 +36,10 @@ def test_unknown_settings_and_bad_json_are_sentences():
 
 
 def test_mode_defaults_fill_only_what_is_unset():
-    c = TrainConfig(epochs=3).with_mode_defaults("probe")
-    assert (c.mode, c.epochs, c.lr) == ("probe", 3, 3e-3)
+    c = TrainConfig(epochs=3).with_mode_defaults("finetune")
+    assert (c.mode, c.epochs, c.lr, c.patience) == ("finetune", 3, 1e-3, 4)
+    probe = TrainConfig().with_mode_defaults("probe")  # solved, not trained by epochs
+    assert (probe.epochs, probe.patience) == (1, 0)
 
 
 def test_auto_mode_rules():

@@ -127,6 +127,7 @@ def test_a_probe_from_a_run_caches_its_embeddings(domains):
     cache = EmbeddingCache(target.cache_dir, spec, init.identity)
     try:
         labelled = [s for s in target.samples() if s.label is not None and s.split in ("train", "val")]
-        assert len(cache) == len(labelled) > 0
+        views = TrainConfig().probe_views  # each labelled picture and its altered views
+        assert len(cache) == len(labelled) * (1 + views) > 0
     finally:
         cache.close()

@@ -291,7 +291,7 @@ def test_the_train_page_shows_each_label_sets_accuracy(make_window, tmp_path, qt
     window.show_page("train")
     page = window.pages["train"]
     qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
-    page.settings.mode.setCurrentIndex(page.settings.mode.findData("probe"))
+    page.settings.mode.setCurrentIndex(page.settings.mode.findData("finetune"))  # epochs to plot
     page.settings.epochs.setValue(3)
     page.settings.batch_size.setValue(8)
     epochs = []

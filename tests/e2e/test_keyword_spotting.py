@@ -61,11 +61,17 @@ def _heldout_accuracy(project, heldout, run_id) -> float:
 
 def test_bundled_backbone_beats_random_init_on_unseen_voices(speech):
     _, project, heldout = speech
+    default = Trainer(project, TrainConfig(mode="probe", seed=3)).fit()
+    assert _heldout_accuracy(project, heldout, default.run_id) >= 0.75
+    # Pooled from every level, even a random network's features separate these words; the final
+    # features alone show what the ImageNet weights carry.
     results = {}
     for pretrained in (True, False):
-        run = Trainer(project, TrainConfig(mode="probe", pretrained=pretrained, seed=3)).fit()
+        config = TrainConfig(mode="probe", pretrained=pretrained, seed=3, probe_features="final")
+        run = Trainer(project, config).fit()
         results[pretrained] = _heldout_accuracy(project, heldout, run.run_id)
-    print(f"\nheld-out voices: bundled ImageNet backbone {results[True]:.1%}, random init {results[False]:.1%}")
+    print(f"\nheld-out voices, final features: bundled ImageNet backbone {results[True]:.1%}, "
+          f"random init {results[False]:.1%}")
     assert results[True] >= 0.75
     assert results[True] >= results[False] + 0.2
 
