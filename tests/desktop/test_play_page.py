@@ -48,7 +48,12 @@ def test_a_long_recording_shows_events_with_times_silence_and_hover(tone_model_w
     busy = view.chart.describe(centres[1])
     assert busy.startswith(f"{centres[1]:.2f} s · ") and "%" in busy
 
-    view.threshold.setValue(99)  # a threshold nothing reaches: no events, said in words
+    view.threshold.setValue(99)  # a higher threshold keeps only what reaches it
+    assert all(e.confidence >= 0.99 for e in view.events) and len(view.events) <= 3
+    assert view.table.rowCount() == len(view.events)
+    probs = view.long.scan.probs
+    probs[:] = 1.0 / probs.shape[1]  # a model unsure everywhere: no events, said in words
+    view.refresh()
     assert view.events == [] and view.summary.text().startswith("No events at this threshold")
     assert not view.table.isVisibleTo(view)
 
