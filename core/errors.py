@@ -41,3 +41,22 @@ class UsageError(TransferLabError):
     """The command line asked for something that does not make sense."""
 
     exit_code = 2
+
+
+class MediaError(Exception):
+    """A file that cannot be read or decoded; the message says why in words. Not a TransferLabError:
+    one bad file is reported and skipped, the work goes on (core.media raises it; it lives here so
+    that modules which only catch it need not import Pillow)."""
+
+
+def torch_load_sentence(path, exc: Exception, what: str) -> str:
+    """One sentence for a file ``torch.load(weights_only=True)`` refused. torch's own text for a file
+    that holds code runs to paragraphs and suggests loading it with weights_only=False, which is never
+    the advice to give about a file from elsewhere."""
+    import pickle
+
+    if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
+        return (f"{path} cannot be read as {what}: it holds more than tensors and plain values (objects "
+                "that could run code when loaded), so it was not loaded.")
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    return f"{path} cannot be read as {what} ({first[:200].rstrip('.')})."

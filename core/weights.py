@@ -30,7 +30,7 @@ import torch
 
 from core.atomic import atomic_write_text
 from core.backbones import BackboneSpec, FeatureModel, get
-from core.errors import TransferLabError
+from core.errors import TransferLabError, torch_load_sentence
 from core.user_data import data_dir
 
 
@@ -137,11 +137,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     except FileNotFoundError:
         raise WeightsError(f"{path} does not exist.") from None
     except Exception as exc:  # pickle.UnpicklingError for code-carrying pickles, zip errors, ...
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(
-            f"{path} cannot be read as PyTorch weights (only plain tensors are accepted): {first_line}",
-            detail=str(exc),
-        ) from None
+        raise WeightsError(torch_load_sentence(path, exc, "PyTorch weights (plain tensors only)"),
+                           detail=str(exc)) from None
     if not isinstance(obj, dict) or not obj or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
     ):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+# QtMultimedia's FFmpeg back end reports at start-up which optional libraries (PipeWire, VA-API)
+# it did not find: debug chatter in a person's terminal, not a problem. Rules set by the person win.
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg.info=false")
 
-from core.resources import resource_path
+from PySide6.QtGui import QIcon  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from desktop.main_window import MainWindow
-from desktop.services import make_services
-from desktop.settings import APP_NAME, ORGANISATION, AppSettings
+from core.resources import resource_path  # noqa: E402
+from desktop.main_window import MainWindow  # noqa: E402
+from desktop.services import make_services  # noqa: E402
+from desktop.settings import APP_NAME, ORGANISATION, AppSettings  # noqa: E402
 
 
 def warm_up_torch() -> None:
@@ -62,6 +66,12 @@ def create_main_window(project_dir: str | None = None, settings: AppSettings | N
 
 
 def run(project_dir: str | None = None) -> int:
+    from desktop.display import display_problem
+
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 3  # not 0: scripts and launchers see that the app did not open
     app = create_application()
     window = create_main_window(project_dir)
     window.show()

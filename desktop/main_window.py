@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop.pages.data_page import DataPage
@@ -14,9 +14,12 @@ from desktop.pages.play_page import PlayPage
 from desktop.pages.train_page import TrainPage
 from desktop.services import Services
 from desktop.theme import THEME_CHOICES
+from desktop.widgets.cut_dialog import ask_cut_for_import
 from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.message_banner import MessageBanner
 from desktop.widgets.nav_bar import NavBar
+
+COMPACT_BELOW = 1100  # window width (px) under which the navigation shows icons only
 
 # (key, title, needs an open project)
 PAGES = [
@@ -38,11 +41,11 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
         self.banner = MessageBanner(s.notifier)
         self.pages: dict[str, QWidget] = {
             "home": HomePage(s.projects, s.settings),
-            "data": DataPage(s.session, s.imports, s.settings, s.labels, s.thumbnails),
-            "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier, s.suggestions),
+            "data": DataPage(s.session, s.imports, s.settings, s.labels, s.thumbnails, s.edits),
+            "label": LabelPage(s.session, s.labels, s.settings, s.thumbnails, s.notifier, s.suggestions, s.edits),
             "train": TrainPage(s.session, s.training, s.runs, s.notifier),
             "evaluate": EvaluatePage(s.session, s.runs, s.labels, s.thumbnails, s.notifier),
-            "play": PlayPage(s.session, s.runs, s.notifier),
+            "play": PlayPage(s.session, s.runs, s.notifier, s.edits),
             "export": ExportPage(s.session, s.runs, s.settings, s.notifier),
         }
         self.stack = QStackedWidget()
@@ -66,6 +69,8 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
         self.setCentralWidget(central)
         self._build_menus()
 
+        s.imports.cut_asker = lambda recordings: ask_cut_for_import(self, recordings)
+        self.pages["evaluate"].open_sample.connect(self.open_on_label_page)
         self.nav.page_selected.connect(self.show_page)
         s.projects.navigate.connect(self.show_page)
         s.session.opened.connect(lambda _p: self._project_changed())
@@ -97,6 +102,18 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
             action.triggered.connect(lambda _checked=False, c=choice: s.themes.set_choice(c))
             group.addAction(action)
             theme_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = self._add_action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        # "?" as well: a QLineEdit takes the key for itself (typing "?" in a search box types it)
+        for keys in ("?", "Shift+?"):  # keyboards report ? with or without the Shift that typed it
+            QShortcut(QKeySequence(keys), self).activated.connect(self.show_shortcuts)
+
+    def show_shortcuts(self) -> None:
+        from desktop.shortcuts import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog = dialog  # for tests: the dialog last shown
+        dialog.exec()
 
     def _add_action(self, menu, text, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -113,6 +130,10 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
             key = "home"
         self.stack.setCurrentWidget(self.pages[key])
         self.nav.set_current(key)
+
+    def open_on_label_page(self, sample_id: int) -> None:
+        self.show_page("label")
+        self.pages["label"].reveal(sample_id)
 
     def current_page(self) -> str:
         return next(k for k, w in self.pages.items() if w is self.stack.currentWidget())
@@ -135,6 +156,11 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
 
     def files_dropped(self, paths: list[str]) -> None:
         self.services.projects.handle_drop(paths, self)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # Below this width the pages need the navigation's room more than its words.
+        self.nav.set_compact(self.width() < COMPACT_BELOW)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.services.settings.set_window_geometry(self.saveGeometry())

@@ -8,6 +8,7 @@ from desktop.controllers.import_controller import ImportController
 from desktop.controllers.label_controller import LabelController
 from desktop.controllers.project_controller import ProjectController
 from desktop.controllers.runs_controller import RunsController
+from desktop.controllers.sample_edits import SampleEdits
 from desktop.controllers.suggestions import SuggestionController
 from desktop.controllers.theme_controller import ThemeController
 from desktop.controllers.train_controller import TrainController
@@ -30,6 +31,7 @@ class Services:
     training: TrainController
     runs: RunsController
     suggestions: SuggestionController
+    edits: SampleEdits
 
     def shutdown(self) -> None:
         """Closing the window: stop background work first, then let go of the project."""
@@ -58,5 +60,8 @@ def make_services(settings: AppSettings | None = None) -> Services:
     labels.labels_changed.connect(lambda _labels: runs.labels_changed())
     labels.set_labels_changed.connect(lambda _set, _labels: runs.labels_changed())  # a multi-task model learns them too
     suggestions = SuggestionController(session, runs, labels, notifier)
+    edits = SampleEdits(session, notifier, labels.undo_stack)
+    edits.deleted.connect(lambda _ids: runs.labels_changed())  # the data a run learnt from changed
+    edits.restored.connect(lambda _ids: runs.labels_changed())
     return Services(settings, session, notifier, imports, projects, ThemeController(settings), labels, thumbnails,
-                    training, runs, suggestions)
+                    training, runs, suggestions, edits)

@@ -78,5 +78,9 @@ def apply_theme(app: QApplication, choice: str) -> str:
     app.setStyle("Fusion")
     app.setPalette(palette_for(name))
     app.setProperty("transferlabTheme", name)
-    app.setStyleSheet(read_text("themes", "common.qss") + "\n" + read_text("themes", f"{name}.qss"))
+    sheet = read_text("themes", "common.qss") + "\n" + read_text("themes", f"{name}.qss")
+    # style sheets name images by path: @ICONS@ is the icons folder wherever resources/ is (also frozen)
+    from core.resources import resource_path
+
+    app.setStyleSheet(sheet.replace("@ICONS@", resource_path("icons").as_posix()))
     return name

@@ -172,3 +172,13 @@ def test_the_int8_export_has_every_module_onnxruntime_imports_by_bare_name(execu
     for k, name in enumerate(ORT_BARE_MODULES):  # registered after what it imports by bare name
         assert deps.get(name, set()) <= set(ORT_BARE_MODULES[:k]), name
     assert list(executed_spec["ORT_BARE_MODULES"]) == list(ORT_BARE_MODULES)
+
+
+def test_the_packaged_app_can_play_sound(executed_spec):
+    """QtMultimedia is imported inside a try in the app, so the spec names it (with PySide6-Addons'
+    metadata): without it the packaged app would be silent."""
+    (analysis,) = executed_spec["Analysis"].calls
+    assert "PySide6.QtMultimedia" in analysis.kwargs["hiddenimports"]
+    assert "PySide6_Addons" in executed_spec["METADATA"]
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"PySide6==6.11.3"' in pyproject and "PySide6-Essentials" not in pyproject

@@ -8,7 +8,9 @@ Frames above it, with short gaps bridged, become segments, padded on both sides.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,12 +30,17 @@ class SegmentSettings:
     min_length: float = 0.08  # activity: shorter blips are dropped (s)
     max_length: float = 10.0  # activity: longer stretches are cut into pieces of this length (s)
     threshold_db: float | None = None  # activity: fixed threshold in dBFS; None: from the recording
+    longer_than: float | None = None  # cut only recordings longer than this (s); shorter files stay whole
 
     def __post_init__(self):
         if self.method not in METHODS:
             raise UsageError(f"Segmenting method must be one of {', '.join(METHODS)}, not '{self.method}'.")
         if self.length <= 0 or (self.hop is not None and self.hop <= 0):
             raise UsageError("Segment length and hop must be positive numbers of seconds.")
+
+    def cuts(self, duration: float) -> bool:
+        """Whether a recording of ``duration`` seconds is cut (or kept as one whole sample)."""
+        return self.longer_than is None or duration > self.longer_than
 
     @classmethod
     def parse(cls, text: str) -> "SegmentSettings":
@@ -139,3 +146,50 @@ def segment_recording(path: str | os.PathLike, settings: SegmentSettings, durati
     if settings.method == "fixed":
         return fixed_windows(duration, settings.length, settings.hop)
     return detect_activity(path, settings)
+
+
+def segment_hash(recording_hash: str, start: float, end: float) -> str:
+    """A segment's identity in project.db: its recording's content hash and its span."""
+    return hashlib.sha256(f"{recording_hash}@{start:.4f}-{end:.4f}".encode()).hexdigest()
+
+
+LONG_RECORDING = 5.0  # seconds: longer files are offered cutting when imported in the app
+
+
+def find_long_recordings(paths, longer_than: float = LONG_RECORDING, budget_seconds: float = 1.5,
+                         max_files: int = 20000) -> list[tuple[str, float]]:
+    """(path, seconds) of the audio files among ``paths`` (files, or folders walked) longer than
+    ``longer_than``, reading only headers. Stops after ``budget_seconds``: an import is not held up
+    by looking; a recording not looked at is imported whole, as before."""
+    import soundfile as sf
+
+    from core.media import kind_of
+
+    deadline = time.perf_counter() + budget_seconds
+    found, seen = [], 0
+
+    def files():
+        for raw in paths:
+            p = os.fspath(raw)
+            if os.path.isdir(p):
+                for dirpath, dirnames, filenames in os.walk(p):
+                    dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                    for name in sorted(filenames):
+                        yield os.path.join(dirpath, name)
+            else:
+                yield p
+
+    for path in files():
+        seen += 1
+        if seen > max_files or time.perf_counter() > deadline:
+            break
+        if kind_of(path) != "audio":
+            continue
+        try:
+            info = sf.info(path)
+            seconds = info.frames / info.samplerate if info.samplerate else 0.0
+        except Exception:  # noqa: BLE001 - the import itself names broken files with their reason
+            continue
+        if seconds > longer_than:
+            found.append((path, round(seconds, 3)))
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
 import traceback
 
@@ -97,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("transferlab: interrupted", file=sys.stderr)
         return 130
+    except sqlite3.DatabaseError as exc:
+        # A project database damaged after it opened (opening itself says which file): a sentence.
+        print(f"transferlab: a project database could not be read ({exc}); the project may be damaged.",
+              file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (`transferlab backbones --json | head`): not an error of ours.
         try:
@@ -118,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
 def _run_gui(project_dir: str | None) -> int:
     # Imported by name at run time only: core never depends on the desktop layer (the
     # import-linter contract checks static imports), the entry point just hands over.
+    # Whether there is a screen at all is asked first, before Qt loads anything.
+    problem = importlib.import_module("desktop.display").display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 3
     desktop_app = importlib.import_module("desktop.app")
     return int(desktop_app.run(project_dir) or 0)
 

@@ -34,6 +34,9 @@ def run(args) -> int:
             if r.error:
                 print(f"{name}: cannot predict: {r.error}", file=sys.stderr)
                 continue
+            if r.label is None:  # too short, empty or silent: a note instead of a guess
+                print(f"{name}: {r.note}")
+                continue
             ranked = ", ".join(f"{label} {p:.1%}" for label, p in r.top)
             print(f"{name}: {r.label} ({r.confidence:.1%})   [{ranked}]" + (f"  ({r.note})" if r.note else ""))
             for label_set, (label, p) in r.label_sets.items():  # multi-task models

@@ -15,7 +15,7 @@ def run(args) -> int:
     with open_for_reading(args.dir) as project:
         status = project.status()
         if args.json:
-            print_json(status.to_json())
+            print_json({**status.to_json(), "upkeep": project.upkeep.to_json()})
             return 0
         print(f"{status.name} ({status.task} project) — {project.root}")
         print(f"{status.samples} samples: {status.labelled} labelled, {status.unlabelled} unlabelled; "

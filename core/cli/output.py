@@ -66,12 +66,19 @@ class ProgressBar:
 
 
 def open_for_writing(path) -> Project:
-    return Project.open(path)
+    return report_upkeep(Project.open(path))
 
 
 def open_for_reading(path) -> Project:
     """Read-only when another process is writing, so `status` works while the app is open."""
     try:
-        return Project.open(path)
+        return report_upkeep(Project.open(path))
     except ProjectLockedError:
         return Project.open(path, read_only=True)
+
+
+def report_upkeep(project: Project) -> Project:
+    """Say on stderr what opening the project tidied (leftovers of a killed run, samples set aside)."""
+    for sentence in project.upkeep.sentences():
+        print(f"transferlab: {sentence}", file=sys.stderr)
+    return project

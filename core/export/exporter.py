@@ -8,7 +8,8 @@ fails loudly and writes nothing. Variants (fp16, int8, the audio front end as it
 measured on the project's labelled samples and written only when they pass (core.export.measure).
 
 Nothing an export writes appears before it has passed: every file is made under a hidden temporary
-name in the target folder and renamed at the end; on any failure the temporary files go. Files of an
+name in the run's folder inside the project (core.export.staging; a killed export leaves nothing in
+the target folder) and moved to its name at the end; on any failure the temporary files go. Files of an
 earlier export of the same NAME are replaced only with ``overwrite`` (the CLI's --force, the app's
 question), and then its variants this export does not write are removed with it, so no file beside
 NAME.onnx describes another model.
@@ -125,7 +126,7 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
                               f"file; run {loaded.info.id} ({loaded.spec.name}) has none.")
     wrapper = ExportedClassifier(loaded.spec.preprocessing, loaded.model, speech=loaded.speech,
                                  head_sizes=loaded.head_sizes).eval()
-    staging = Staging(out)
+    staging = Staging(out, loaded.info.dir)
     try:
         say("Exporting the model to ONNX and checking it against PyTorch…")
         report, ctx = _export_checked(project, loaded, wrapper, staging, out, parity_samples)

@@ -1,6 +1,8 @@
-"""Files of an export on their way: made under hidden temporary names beside the target, checked, and
-renamed to their final names only when everything passed (removed on any failure), and the one
-validity check every written file passes."""
+"""Files of an export on their way: made under hidden temporary names in the run's folder inside the
+project (core.project.upkeep.staging_path: a killed export leaves nothing in the person's output
+folder, and the next opening of the project removes what it left), checked, and moved to their final
+names only when everything passed (removed on any failure), and the one validity check every written
+file passes."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from core.export.files import files_for
 from core.export.report import ExportError
 from core.predict import contract as C
+from core.project.upkeep import place, staging_path
 
 
 def check_file(path: Path) -> None:
@@ -42,15 +45,15 @@ def finish_file(path: Path, meta: dict[str, str], model=None) -> None:
 
 
 class Staging:
-    """Temporary files by role (core.export.files.SUFFIXES), renamed to their final names at commit."""
+    """Temporary files by role (core.export.files.SUFFIXES), moved to their final names at commit."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, run_dir: Path):
         self.files = files_for(out)
+        self.run_dir = Path(run_dir)
         self.temp: dict[str, Path] = {}
 
     def path(self, role: str) -> Path:
-        final = self.files[role]
-        self.temp[role] = final.with_name(f".{final.name}.tmp")
+        self.temp[role] = staging_path(self.run_dir, self.files[role])
         return self.temp[role]
 
     def drop(self, role: str) -> None:
@@ -63,7 +66,7 @@ class Staging:
             tmp = self.temp.pop(role)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.files[role])
+            place(tmp, self.files[role])
 
     def cleanup(self) -> None:
         for role in list(self.temp):

@@ -16,8 +16,7 @@ from typing import Callable
 
 from core.importer.report import Candidate, Rejected
 from core.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, MediaError, kind_of, media_suffix, validate_audio, validate_image
-
-MAX_IMAGE_BYTES = 512 * 1024 * 1024
+from core.safe_files import MAX_BYTES, FileRefused, open_regular, too_large_reason
 
 
 @dataclass(frozen=True)
@@ -62,20 +61,17 @@ def _write_bytes(path: str, data: bytes) -> None:
 
 
 def _read_bytes(path: str) -> bytes:
-    fd = os.open(path, os.O_RDONLY | _O_BINARY)
-    try:
-        size = os.fstat(fd).st_size
-        if size > MAX_IMAGE_BYTES:
-            raise MediaError(f"file is too large for an image ({size // 2**20} MiB)")
-        data = os.read(fd, size + 1)  # one read; asking one byte more tells whether EOF was reached
+    """The whole file, read only once it is known to be a regular file under the image limit."""
+    with open_regular(path, "image") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(size + 1)  # one read; asking one byte more tells whether EOF was reached
         if len(data) <= size:
             return data
-        chunks = [data]  # the file grew while we read it: take it all
-        while block := os.read(fd, 1 << 20):
-            chunks.append(block)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        # The file grew while we read it: take the rest, but never more than the limit.
+        rest = fh.read(MAX_BYTES["image"] + 1 - len(data))
+        if len(data) + len(rest) > MAX_BYTES["image"]:
+            raise FileRefused(too_large_reason(len(data) + len(rest), MAX_BYTES["image"], "an image"))
+        return data + rest
 
 
 _made_folders: set[str] = set()  # media/xx folders known to exist (per process)
@@ -126,35 +122,46 @@ def ingest_one(candidate: Candidate, task: str, root: str, known: set[str], segm
             rel = _store(root, digest, info.suffix, lambda tmp: _write_bytes(tmp, data))
             meta = {"width": info.width, "height": info.height}
         else:
-            size = os.path.getsize(path)
-            if size == 0:
-                return Rejected(path, "empty file (0 bytes)")
-            h = hashlib.sha256()
-            with open(path, "rb") as fh:
+            with open_regular(path, "audio") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size == 0:
+                    return Rejected(path, "empty file (0 bytes)")
+                h = hashlib.sha256()
                 for block in iter(lambda: fh.read(1 << 20), b""):
                     h.update(block)
-            digest = h.hexdigest()
-            if digest in known:
-                return Dup(candidate, digest)
-            ainfo = validate_audio(path)
-            meta = {"duration": ainfo.duration, "sample_rate": ainfo.sample_rate, "channels": ainfo.channels}
-            segments = None
-            if segment is not None:
-                from core.audio.segment import segment_recording
+                digest = h.hexdigest()
+                if digest in known:
+                    return Dup(candidate, digest)
+                ainfo = validate_audio(path)
+                meta = {"duration": ainfo.duration, "sample_rate": ainfo.sample_rate, "channels": ainfo.channels}
+                segments = None
+                if segment is not None and segment.cuts(ainfo.duration):
+                    from core.audio.segment import segment_recording
 
-                segments = segment_recording(path, segment, ainfo.duration)
-                if not segments:
-                    return Rejected(path, "no sound found to cut into segments (the recording is silent)")
-            rel = _store(root, digest, media_suffix(path), lambda tmp: shutil.copyfile(path, tmp))
+                    segments = segment_recording(path, segment, ainfo.duration)
+                    if not segments:
+                        return Rejected(path, "no sound found to cut into segments (the recording is silent)")
+                rel = _store(root, digest, media_suffix(path), lambda tmp: _copy_from(fh, tmp))
             if segments is not None:
                 return Ingested(candidate, digest, task, rel, size, meta, tuple(segments))
+    except FileRefused as exc:
+        return Rejected(path, exc.reason)
     except MediaError as exc:
         return Rejected(path, str(exc))
     except PermissionError:
         return Rejected(path, "permission denied")
+    except MemoryError:
+        return Rejected(path, "not enough memory to read the file")
     except OSError as exc:
         return Rejected(path, f"cannot read the file ({exc.strerror or exc})")
     return Ingested(candidate, digest, task, rel, size, meta)
+
+
+def _copy_from(fh, tmp: str) -> None:
+    """The bytes that were hashed, from the same open file (not the path again)."""
+    fh.seek(0)
+    with open(tmp, "wb") as out:
+        shutil.copyfileobj(fh, out, 1 << 20)
 
 
 def ingest_chunk(chunk: list[Candidate], task: str, root: str, known: set[str] | None, cancel=None, segment=None) -> list:

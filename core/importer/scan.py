@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from typing import Iterable
 
 from core.errors import UsageError
 from core.importer.report import Candidate, Rejected
+from core.project.labels_csv import unescape_cell
+from core.safe_files import FileRefused, open_regular, path_reason, walk_files
 
 LABEL_MODES = ("folder", "none")
 IGNORED_NAMES = frozenset({"Thumbs.db", "desktop.ini"})
@@ -23,7 +26,9 @@ def plan_import(
     """Expand folders, files and CSV listings into candidates (path, label) in a stable order.
 
     With ``labels='folder'`` a file's parent folder names its class (ImageFolder layout); files lying
-    directly in a folder given on the command line, and single files, are left unlabelled.
+    directly in a folder given on the command line, and single files, are left unlabelled. Links to
+    folders are followed (the link's name is the class); folders that cannot be listed, looping
+    links and files that are not regular files are rejected with the reason (core.safe_files).
     """
     if labels not in LABEL_MODES:
         raise UsageError(f"--labels must be one of {', '.join(LABEL_MODES)}, not '{labels}'.")
@@ -33,20 +38,20 @@ def plan_import(
     for raw in paths:
         path = os.path.abspath(os.fspath(raw))
         if os.path.isdir(path):
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
+            for found in walk_files(path, skip=_ignored):
+                if found.problem is not None:
+                    rejected.append(Rejected(found.path, found.problem))
+                    continue
                 label = None
-                if labels == "folder" and os.path.normpath(dirpath) != os.path.normpath(path):
-                    label = os.path.basename(dirpath)
-                for name in sorted(filenames):
-                    if not _ignored(name):
-                        candidates.append(Candidate(os.path.join(dirpath, name), label))
-        elif os.path.isfile(path) and path.lower().endswith(".csv"):
+                if labels == "folder" and os.path.normpath(found.folder) != os.path.normpath(path):
+                    label = os.path.basename(found.folder)
+                candidates.append(Candidate(found.path, label))
+        elif (reason := path_reason(path)) is not None:
+            rejected.append(Rejected(path, "no such file or folder" if not os.path.lexists(path) else reason))
+        elif path.lower().endswith(".csv"):
             csv_files.append(path)
-        elif os.path.isfile(path):
-            candidates.append(Candidate(path, None))
         else:
-            rejected.append(Rejected(path, "no such file or folder"))
+            candidates.append(Candidate(path, None))
     for listing in csv_files:
         more, bad = read_listing_csv(listing)
         candidates += more
@@ -59,8 +64,11 @@ def read_listing_csv(path: str | os.PathLike) -> tuple[list[Candidate], list[Rej
     path = os.path.abspath(os.fspath(path))
     base = os.path.dirname(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
+        with open_regular(path, "listing") as fh:
+            rows = [[unescape_cell(c) for c in row]  # a listing written by `label export` reads back
+                    for row in csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))]
+    except FileRefused as exc:
+        return [], [Rejected(path, f"cannot read the CSV file ({exc.reason})")]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         return [], [Rejected(path, f"cannot read the CSV file ({exc})")]
     if not rows:
@@ -81,7 +89,9 @@ def read_listing_csv(path: str | os.PathLike) -> tuple[list[Candidate], list[Rej
         file_path = os.path.join(base, os.path.expanduser(row[path_col].strip()))
         label = row[label_col].strip() if 0 <= label_col < len(row) and row[label_col].strip() else None
         if not os.path.isfile(file_path):
-            rejected.append(Rejected(file_path, f"listed in {os.path.basename(path)} line {line_no} but not found"))
+            where = f"listed in {os.path.basename(path)} line {line_no}"
+            problem = path_reason(file_path) if os.path.lexists(file_path) else None
+            rejected.append(Rejected(file_path, f"{where} but not found" if problem is None else f"{where}: {problem}"))
             continue
         candidates.append(Candidate(os.path.abspath(file_path), label))
     return candidates, rejected

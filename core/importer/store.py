@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 
+from core.audio.segment import segment_hash
 from core.importer.report import Duplicate, ImportReport, Rejected
 
 
@@ -162,13 +162,13 @@ class ImportWriter:
             return None
         ids = []
         for start, end in item.segments:
-            segment_hash = hashlib.sha256(f"{item.hash}@{start:.4f}-{end:.4f}".encode()).hexdigest()
+            seg_hash = segment_hash(item.hash, start, end)
             cur = conn.execute(
                 "INSERT OR IGNORE INTO samples (hash, kind, media_path, original_path, label_id, duration, "
                 "sample_rate, channels, size_bytes, added_at, labelled_at, source_hash, seg_start, seg_end) "
                 "VALUES (?, 'audio', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
                 (
-                    segment_hash, item.media_path, item.candidate.path, label_id, round(end - start, 6),
+                    seg_hash, item.media_path, item.candidate.path, label_id, round(end - start, 6),
                     item.meta.get("sample_rate"), item.meta.get("channels"), now, now if label_id else None,
                     item.hash, start, end,
                 ),

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from core.audio.quiet import QUIET_CLASSES
 from core.errors import TransferLabError
-from core.media import read_audio
-
-QUIET_CLASSES = ("background", "_background_noise_", "noise", "silence", "unknown", "other")
+from core.media import audio_info, iter_audio
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,60 @@ def window_probabilities(predictor, wave: np.ndarray, hop_seconds: float | None 
         if progress is not None:
             progress(min(i + 64, len(starts)), len(starts))
     return (starts + window / 2) / sr, np.concatenate(probs), window / sr
+
+
+@dataclass
+class WindowScan:
+    """Every window of a recording: centre times [W], class probabilities [W, C], loudness [W] (dBFS)."""
+    times: np.ndarray
+    probs: np.ndarray
+    levels_db: np.ndarray
+    window_seconds: float
+    duration: float
+
+
+def scan_file(predictor, path, hop_seconds: float | None = None, progress=None, cancelled=None) -> WindowScan:
+    """window_probabilities over a file read and resampled a block at a time, so a recording of
+    hours costs the memory of a block and its probabilities, never the whole waveform.
+    ``progress(seconds done)``; ``cancelled()`` stops early (the windows so far are returned)."""
+    sr = predictor.sample_rate
+    window = max(1, int(round(predictor.window_seconds * sr)))
+    hop = max(1, int(round((hop_seconds or predictor.window_seconds / 4) * sr)))
+    buf = np.zeros(0, np.float32)
+    offset = 0  # sample index of buf[0] in the recording
+    next_start, total = 0, 0
+    starts, frames, probs, levels = [], [], [], []
+
+    def run_batch():
+        if frames:
+            batch = np.stack(frames).astype(np.float32)
+            probs.append(predictor.probabilities(batch))
+            levels.append(20 * np.log10(np.maximum(np.sqrt(np.mean(batch.astype(np.float64) ** 2, axis=1)), 1e-10)))
+            frames.clear()
+
+    for block in iter_audio(path, sr):
+        total += block.shape[0]
+        buf = np.concatenate([buf, block])
+        while next_start + window <= offset + buf.shape[0]:
+            frames.append(buf[next_start - offset: next_start - offset + window])
+            starts.append(next_start)
+            next_start += hop
+            if len(frames) == 64:
+                run_batch()
+        drop = min(next_start - offset, buf.shape[0])
+        buf, offset = buf[drop:], offset + drop
+        if progress is not None:
+            progress(total / sr)
+        if cancelled is not None and cancelled():
+            break
+    if not starts:  # shorter than one window: padded, as window_probabilities does
+        frames.append(np.pad(buf, (0, max(0, window - buf.shape[0])))[:window])
+        starts.append(0)
+    run_batch()
+    n_classes = len(predictor.labels)
+    return WindowScan((np.asarray(starts) + window / 2) / sr,
+                      np.concatenate(probs) if probs else np.zeros((0, n_classes), np.float32),
+                      np.concatenate(levels) if levels else np.zeros(0), window / sr, total / sr)
 
 
 def smooth(probs: np.ndarray, k: int) -> np.ndarray:
@@ -184,12 +237,14 @@ class DetectionResult:
 
 def detect_file(predictor, path, settings: DetectSettings = DetectSettings(), truth: list[TruthEvent] | None = None,
                 sweep_thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
-                progress: Callable[[int, int], None] | None = None) -> DetectionResult:
+                progress: Callable[[float, float], None] | None = None) -> DetectionResult:
+    """Events in the recording at ``path``; ``progress(seconds done, seconds)`` as it is read."""
     if predictor.task != "audio":
         raise TransferLabError("Detection runs audio models over recordings; this model takes images.")
-    wave = read_audio(path, predictor.sample_rate)
-    duration = wave.shape[0] / predictor.sample_rate
-    times, probs, window = window_probabilities(predictor, wave, settings.hop, progress)
+    # progress in seconds of the recording (scan_file streams it, so the total comes from its header)
+    total = audio_info(path).duration if progress is not None else None
+    scan = scan_file(predictor, path, settings.hop, progress=None if progress is None else lambda s: progress(s, total))
+    duration, times, probs, window = scan.duration, scan.times, scan.probs, scan.window_seconds
     detections = events_from(times, probs, predictor.labels, settings, window)
     result = DetectionResult(os.fspath(path), round(duration, 3), detections)
     if truth is not None:

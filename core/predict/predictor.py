@@ -14,8 +14,31 @@ from typing import Callable, Iterable
 import numpy as np
 
 from core.errors import TransferLabError
-from core.media import MediaError, audio_info, decode_image, fit_length, kind_of, read_audio
+from core.media import MediaError, audio_info, check_wav_length, decode_image, fit_length, kind_of, read_audio
 from core.predict import contract as C
+from core.safe_files import os_error_reason, walk_files
+
+
+# A clip shorter than a tenth of the model's window is, after padding to that window, more than 90%
+# silence: unlike anything the model learnt from, so its answer would be noise said with confidence.
+MIN_WINDOW_FRACTION = 0.1
+MIN_SECONDS = 0.1
+SILENT_PEAK = 10 ** (-60 / 20)  # -60 dBFS: below the noise floor of ordinary recordings
+
+
+def judge_clip(wave: np.ndarray, sample_rate: int, window_seconds: float, min_samples: int = 0) -> str | None:
+    """Why a clip cannot be judged (empty, too short, silent), or None when it can."""
+    if wave.size == 0:
+        return "no answer: the file holds no sound (0 samples)"
+    seconds = wave.size / sample_rate
+    needed = max(MIN_SECONDS, MIN_WINDOW_FRACTION * window_seconds, min_samples / sample_rate)
+    if seconds < needed:
+        return f"no answer: {seconds:.2f} s is too short to judge (this model needs at least {needed:.2f} s)"
+    peak = float(np.abs(wave).max())
+    if peak < SILENT_PEAK:
+        level = f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else "digital silence"
+        return f"no answer: the clip is silent (its loudest sample is {level})"
+    return None
 
 
 class ModelError(TransferLabError):
@@ -105,6 +128,7 @@ class Predictor:
             raise ModelError(f"'{self.path.name}' describes its label sets wrongly ({exc}).") from None
         self.sample_rate = int(self.input_spec.get("sample_rate") or meta.get(C.KEY_SAMPLE_RATE) or 16000)
         self.window_seconds = float(self.input_spec.get("window_seconds") or 1.0)
+        self.min_side = _min_side(meta)
 
     # ------------------------------------------------------------ raw arrays
 
@@ -124,14 +148,14 @@ class Predictor:
 
     def predict(self, paths: Iterable[str | os.PathLike], *, top: int = 3,
                 progress: Callable[[int, int], None] | None = None) -> list[Prediction]:
-        """One Prediction per file, in order; an unreadable file gets ``error`` and the rest go on.
-        ``progress(done, total)`` after each file."""
-        files = expand_paths(paths, self.task)
+        """One Prediction per file, in order; an unreadable file (or a folder that cannot be listed)
+        gets ``error`` and the rest go on. ``progress(done, total)`` after each file."""
+        found = expand(paths, self.task)
         out = []
-        for done, path in enumerate(files, 1):
-            out.append(self.predict_file(path, top=top))
+        for done, (path, problem) in enumerate(found, 1):
+            out.append(Prediction(path, error=problem) if problem else self.predict_file(path, top=top))
             if progress is not None:
-                progress(done, len(files))
+                progress(done, len(found))
         return out
 
     def predict_file(self, path: str | os.PathLike, *, top: int = 3) -> Prediction:
@@ -147,15 +171,19 @@ class Predictor:
             return self._predict_audio(path, top)
         except MediaError as exc:
             return Prediction(path, error=str(exc))
+        except MemoryError:
+            return Prediction(path, error="not enough memory to read the file")
         except OSError as exc:
-            return Prediction(path, error=f"cannot read the file ({exc.strerror or exc})")
+            return Prediction(path, error=f"cannot read the file ({os_error_reason(exc, path)})")
 
     def _ranked(self, probs: np.ndarray, top: int) -> list[tuple[str, float]]:
         order = np.argsort(-probs)[: max(1, top)]
         return [(self.labels[i], float(probs[i])) for i in order]
 
     def _predict_image(self, path: str, top: int) -> Prediction:
-        pixels = np.asarray(decode_image(path), dtype=np.uint8)[None]
+        # decoded at reduced scale when large, exactly as training decoded (core.media): a 13000x13000
+        # picture reaches the graph as about 520x520, not as 500 MB of pixels
+        pixels = np.asarray(decode_image(path, min_side=self.min_side), dtype=np.uint8)[None]
         probs, extra = self.all_probabilities(pixels)
         ranked = self._ranked(probs[0], top)
         return Prediction(path, ranked[0][0], ranked[0][1], ranked,
@@ -164,10 +192,15 @@ class Predictor:
     def _predict_audio(self, path: str, top: int) -> Prediction:
         note = None
         rate = audio_info(path).sample_rate
+        # a WAV cut short is named as truncated (as import names it), not judged "too short" by its remains
+        check_wav_length(path)
         if rate != self.sample_rate:
             note = f"resampled from {rate} Hz to the model's {self.sample_rate} Hz"
         wave = read_audio(path, self.sample_rate)
         window = max(1, int(round(self.window_seconds * self.sample_rate)))
+        unjudgeable = judge_clip(wave, self.sample_rate, self.window_seconds, int(self.input_spec.get("min_samples", 0)))
+        if unjudgeable:
+            return Prediction(path, note="; ".join(n for n in (unjudgeable, note) if n))
         if wave.shape[0] <= window * 1.5:
             if self.input_spec.get("fixed_length", True):
                 wave = fit_length(wave, window)  # cut or padded to the training clip length, as in training
@@ -180,8 +213,9 @@ class Predictor:
         # Long recordings: half-overlapping windows of the training length, and their mean overall.
         hop = window // 2
         starts = list(range(0, wave.shape[0] - window + 1, hop))
-        frames = np.stack([wave[s : s + window] for s in starts]).astype(np.float32)
-        parts = [self.all_probabilities(frames[i : i + 32]) for i in range(0, len(frames), 32)]
+        # 32 windows at a time: stacking every window of a long recording at once doubled its memory
+        parts = [self.all_probabilities(np.stack([wave[s : s + window] for s in starts[i : i + 32]]).astype(np.float32))
+                 for i in range(0, len(starts), 32)]
         probs = np.concatenate([p for p, _ in parts])
         extra = {name: np.concatenate([e[name] for _, e in parts]).mean(axis=0) for name, _, _ in self.label_sets}
         windows = [
@@ -193,18 +227,36 @@ class Predictor:
                           label_sets=self._best_per_set(extra))
 
 
-def expand_paths(paths: Iterable[str | os.PathLike], task: str) -> list[str]:
-    """Files as given; folders walked recursively for files of the model's kind (sorted)."""
-    out: list[str] = []
+def expand(paths: Iterable[str | os.PathLike], task: str) -> list[tuple[str, str | None]]:
+    """(path, problem) pairs: files as given; folders walked recursively for files of the model's
+    kind (sorted, links to folders followed once); folders that cannot be listed and files that are
+    not regular files come with the reason, so they are reported, not silently skipped."""
+    out: list[tuple[str, str | None]] = []
     for raw in paths:
         p = os.fspath(raw)
         if os.path.isdir(p):
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                out += [os.path.join(dirpath, f) for f in sorted(filenames) if kind_of(f) == task]
+            for found in walk_files(p, skip=lambda name: name.startswith(".")):
+                if found.problem is not None or kind_of(found.path) == task:
+                    out.append((found.path, found.problem))
         else:
-            out.append(p)
+            out.append((p, None))
     return out
+
+
+def expand_paths(paths: Iterable[str | os.PathLike], task: str) -> list[str]:
+    """The files ``expand`` finds (without the problems)."""
+    return [p for p, problem in expand(paths, task) if problem is None]
+
+
+def _min_side(meta: dict) -> int | None:
+    """Twice the side the model resizes to (what training keeps before its own resize), from the
+    exported preprocessing settings; None when a model does not say (then only the overall cap)."""
+    try:
+        pre = json.loads(meta.get("preprocessing") or "{}")
+        side = int(pre["crop_size"] if pre.get("resize") == "squash" else pre["resize_size"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return 2 * side if side > 0 else None
 
 
 def _first_line(exc: Exception) -> str:

@@ -9,9 +9,23 @@ from dataclasses import dataclass, field
 
 from core.atomic import atomic_write_text
 from core.errors import LabelError
+from core.safe_files import FileRefused, open_regular
 
 EXPORT_COLUMNS = ("path", "label", "split", "hash", "original_path")
 SET_PREFIX = "label:"  # a column per extra label set (multi-task): "label:has spots"
+
+# A spreadsheet runs a cell that starts with one of these as a formula (`=cmd|' /C calc'!A0`): an
+# exported cell starting so gets a leading apostrophe, which spreadsheets read as "text" and hide.
+# A cell that already starts with an apostrophe gets one more, so import can undo exactly this.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def escape_cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def unescape_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
 
 
 @dataclass
@@ -30,13 +44,13 @@ def export_labels(project, path: str | os.PathLike, *, include_unlabelled: bool 
     buf = io.StringIO()
     writer = csv.writer(buf)
     sets = {name: project.set_labels_of(name) for name in project.label_sets()}
-    writer.writerow([*EXPORT_COLUMNS, *(SET_PREFIX + name for name in sets)])
+    writer.writerow([escape_cell(c) for c in (*EXPORT_COLUMNS, *(SET_PREFIX + name for name in sets))])
     rows = 0
     for s in project.samples():
         if s.label is None and not include_unlabelled:
             continue
-        writer.writerow([s.media_path, s.label or "", s.split or "", s.hash, s.original_path or "",
-                         *(labels.get(s.id, "") for labels in sets.values())])
+        writer.writerow([escape_cell(c) for c in (s.media_path, s.label or "", s.split or "", s.hash, s.original_path or "",
+                                                  *(labels.get(s.id, "") for labels in sets.values()))])
         rows += 1
     atomic_write_text(path, buf.getvalue())
     return rows
@@ -47,8 +61,11 @@ def import_labels(project, path: str | os.PathLike) -> LabelImportReport:
     ``original_path`` or ``file`` to find the sample. An empty label clears it. One transaction
     for the main labels, and one per ``label:NAME`` column (an extra label set, created if new)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
+        with open_regular(path, "listing") as fh:
+            rows = [{k: unescape_cell(v) if isinstance(v, str) else v for k, v in row.items()}
+                    for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))]
+    except FileRefused as exc:
+        raise LabelError(f"Cannot read the labels file {path}: {exc.reason}.") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise LabelError(f"Cannot read the labels file {path}: {exc}") from None
     if not rows:

@@ -15,17 +15,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from core.errors import ProjectError, ProjectLockedError, ReadOnlyProjectError
+from core.errors import MediaError, ProjectError, ProjectLockedError, ReadOnlyProjectError
 from core.project import config as config_io
 from core.project.config import TASKS, ProjectConfig, SplitSettings
 from core.project.label_sets import LabelSetOps
 from core.project.labels import LabelOps
 from core.project.lock import ProjectLock
 from core.project.models import SPLITS, ClassCounts, ProjectStatus, Sample
+from core.project.recordings import RecordingOps
+from core.project.removal import RemovalOps
 from core.project.run_records import RunRecordOps
 from core.project.sample_queries import SampleQueryOps, where_clause
 from core.project.schema import SCHEMA_VERSION, db_version, migrate
 from core.project.splits import SplitOps
+from core.project.upkeep import MediaGuard, Upkeep, tidy
 
 SUBFOLDERS = ("media", "cache", "runs")
 
@@ -40,7 +43,12 @@ def _row_to_sample(row) -> Sample:
     return Sample(*row)
 
 
-class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps):
+class MediaPathError(ProjectError, MediaError):
+    """A sample's media path does not reach a regular file inside the project's media/ folder; the
+    file is not opened (a damaged or hostile project.db must not make TransferLab read elsewhere)."""
+
+
+class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps, RemovalOps, RecordingOps):
     """An open project. Use as a context manager, or call close()."""
 
     def __init__(self, root: Path, config: ProjectConfig, *, read_only: bool, lock: ProjectLock | None):
@@ -52,6 +60,8 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps):
         self._connections: list[sqlite3.Connection] = []
         self._connections_guard = threading.Lock()
         self._closed = False
+        self._media_guard = MediaGuard(root)
+        self.upkeep = Upkeep()  # what opening it for writing tidied (core.project.upkeep)
 
     # ------------------------------------------------------------ opening and closing
 
@@ -116,10 +126,20 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps):
             lock.acquire()
         project = cls(root, cfg, read_only=read_only, lock=lock)
         try:
-            project._check_and_migrate()
-            for sub in SUBFOLDERS:
-                if not read_only:
+            try:
+                project._check_and_migrate()
+            except sqlite3.DatabaseError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise ProjectError(f"The project database {db_path} is busy: another process has been "
+                                       "writing to it for a while. Try again in a moment.") from None
+                raise ProjectError(
+                    f"The project database {db_path} is damaged or is not a TransferLab database ({exc}); "
+                    "restore it from a backup (a project.db.vN.bak beside it, if there is one)."
+                ) from None
+            if not read_only:
+                for sub in SUBFOLDERS:
                     (root / sub).mkdir(exist_ok=True)
+                project.upkeep = tidy(project)  # we hold the lock: nobody else writes here now
         except BaseException:
             project.close()
             raise
@@ -232,7 +252,12 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps):
         return self.root / "runs"
 
     def path_of(self, sample: Sample) -> Path:
-        """The media file; for a segment, its whole recording (read sample.start..sample.end)."""
+        """The media file; for a segment, its whole recording (read sample.start..sample.end).
+        Raises MediaPathError (a MediaError: callers treat the sample as unreadable) when the stored
+        path does not reach a regular file inside media/ (core.project.upkeep.MediaGuard)."""
+        problem = self._media_guard.problem(sample.media_path)
+        if problem:
+            raise MediaPathError(problem)
         return self.root / sample.media_path
 
     def read_audio(self, sample: Sample, sample_rate: int | None = None):

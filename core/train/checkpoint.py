@@ -16,13 +16,19 @@ import numpy as np
 import torch
 
 from core.atomic import atomic_writer
-from core.errors import TransferLabError
+from core.errors import TransferLabError, torch_load_sentence
 
 SCHEMA_VERSION = 1
 
 
 class CheckpointError(TransferLabError):
     pass
+
+
+class RunFinishedError(CheckpointError):
+    """``--resume`` of a run that ended by itself: nothing to do, said in a sentence (exit status 0)."""
+
+    exit_code = 0
 
 
 def rng_state() -> dict[str, torch.Tensor]:
@@ -64,10 +70,23 @@ def load(path: str | os.PathLike) -> dict:
     except FileNotFoundError:
         raise CheckpointError(f"There is no checkpoint at {path}.") from None
     except Exception as exc:
-        raise CheckpointError(f"{path} cannot be read as a TransferLab checkpoint ({exc}).",
-                              detail=repr(exc)) from None
+        raise CheckpointError(torch_load_sentence(path, exc, "a TransferLab checkpoint"), detail=str(exc)) from None
     if not isinstance(ckpt, dict) or ckpt.get("schema") != SCHEMA_VERSION:
         found = ckpt.get("schema") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(f"{path} is not a checkpoint this TransferLab can read "
                               f"(format {found}, expected {SCHEMA_VERSION}).")
     return ckpt
+
+
+def finished(ckpt: dict) -> str | None:
+    """How a run whose last.pt this is ended, when it ended by itself: 'completed' (every epoch
+    done) or 'early_stopped' (no better validation score for ``patience`` epochs); else None."""
+    config = ckpt.get("config") or {}
+    epochs, patience = int(config.get("epochs") or 0), int(config.get("patience") or 0)
+    done = int(ckpt.get("epoch") or 0)
+    if epochs and done >= epochs:
+        return "completed"
+    if patience and int((ckpt.get("best") or {}).get("bad_epochs") or 0) >= patience:
+        return "early_stopped"
+    return None
+

@@ -97,21 +97,9 @@ class AudioPipeline:
 
 
 def decode_image_for(path, draft: tuple[int, int]):
-    """core.media.decode_image (upright RGB, errors as MediaError), except that a JPEG much larger
-    than ``draft`` is decoded at a reduced DCT scale (1/2, 1/4, 1/8), never below ``draft`` on
-    either side: Pillow's draft mode skips most of the decode work of a big photo."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            if im.format == "JPEG":
-                im.draft("RGB", draft)
-            elif getattr(im, "n_frames", 1) > 1:
-                im.seek(0)
-            im.load()
-            return media.to_rgb(im)
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
-        return media.decode_image(path)  # the same failure, described exactly as everywhere else
+    """core.media.decode_image, told the size training needs: a picture much larger than ``draft``
+    comes back reduced (JPEG at a reduced DCT scale, 1/2..1/8), never below ``draft`` on either side."""
+    return media.decode_image(path, min_side=min(draft))
 
 
 fit_length = media.fit_length  # one definition: prediction cuts clips exactly as training does

@@ -72,6 +72,11 @@ class Trainer:
             raise ckpt_io.CheckpointError(f"The run {run_dir.name} has no last.pt to resume from (it "
                                           "finished no epoch, or was a probe run, which simply reruns).")
         state = ckpt_io.load(last)
+        ended = ckpt_io.finished(state)
+        if ended:  # resuming it would train past its own end (and relabel it 'completed')
+            raise ckpt_io.RunFinishedError(
+                f"The run {run_dir.name} already finished ({ended.replace('_', ' ')} after epoch {state['epoch']} "
+                f"of {state['config'].get('epochs')}): there is nothing to resume. Start a new run to train more.")
         trainer = cls(source, TrainConfig.from_dict(state["config"]), callbacks, control,
                       run_id=run_dir.name, **kwargs)
         trainer._resume_state = state

@@ -13,8 +13,8 @@ from desktop.session import ProjectSession
 from desktop.workers import Task, UserError
 
 
-def _import(progress, project, paths, labels, cancel):
-    return import_files(project, paths, labels=labels, progress=progress, cancel=cancel)
+def _import(progress, project, paths, labels, cancel, segment=None):
+    return import_files(project, paths, labels=labels, progress=progress, cancel=cancel, segment=segment)
 
 
 class ImportController(QObject):
@@ -32,9 +32,12 @@ class ImportController(QObject):
         self._running = False
         self._cancel: CancelToken | None = None
         self.last_report: ImportReport | None = None
+        # Asked when an audio import brings long recordings: given [(path, seconds)], returns
+        # SegmentSettings (cut them), None (import them whole) or False (do not import).
+        self.cut_asker = None
         session.opened.connect(self._forget_report)
 
-    def start(self, paths, labels: str = "folder") -> bool:
+    def start(self, paths, labels: str = "folder", segment=None, ask_cut: bool = True) -> bool:
         project = self._session.project
         if project is None:
             self._notifier.post("Open or create a project first, then import files into it.", "warning")
@@ -49,8 +52,16 @@ class ImportController(QObject):
             self._notifier.post("An import is already running; wait for it or cancel it first.", "info")
             return False
         paths = [os.fspath(p) for p in paths]
+        if project.task == "audio" and segment is None and ask_cut and self.cut_asker is not None:
+            from core.audio.segment import find_long_recordings
+
+            long = find_long_recordings(paths)
+            if long:
+                segment = self.cut_asker(long)
+                if segment is False:
+                    return False
         self._cancel = CancelToken()
-        task = Task(_import, project, paths, labels, self._cancel, doing="importing files")
+        task = Task(_import, project, paths, labels, self._cancel, segment, doing="importing files")
         task.signals.progress.connect(self.progress)
         task.signals.result.connect(self._on_result)
         task.signals.error.connect(self._on_error)

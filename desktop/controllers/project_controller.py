@@ -60,6 +60,9 @@ class ProjectController(QObject):
         self._settings.last_folder = str(project.root.parent)
         self.recent_changed.emit()
         self._notifier.clear()
+        tidied = project.upkeep.sentences()  # what opening it removed after a killed run, said once
+        if tidied:
+            self._notifier.post(" ".join(tidied), "info")
         if project.read_only:
             self._notifier.post(
                 f"'{project.name}' is open read-only because another TransferLab has it open. "

@@ -4,6 +4,7 @@ detail view, and see which files an import turned away and why."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
@@ -23,6 +24,7 @@ from desktop.widgets.drop_zone import DropZone
 from desktop.widgets.filter_bar import FilterBar
 from desktop.widgets.import_progress import ImportProgressPanel
 from desktop.widgets.rejections_card import RejectionsCard
+from desktop.widgets.sample_actions import SampleActions
 from desktop.widgets.sample_detail import SampleDetail
 from desktop.widgets.sample_grid_view import SampleGridView
 from desktop.widgets.section import card
@@ -30,7 +32,7 @@ from desktop.widgets.section import card
 
 class DataPage(QWidget):
     def __init__(self, session: ProjectSession, imports: ImportController, settings: AppSettings,
-                 labels: LabelController, thumbnails: ThumbnailLoader, parent: QWidget | None = None):
+                 labels: LabelController, thumbnails: ThumbnailLoader, edits=None, parent: QWidget | None = None):
         super().__init__(parent)
         self._session = session
         self._imports = imports
@@ -108,6 +110,18 @@ class DataPage(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.progress)
         layout.addWidget(self.body, 1)
+
+        play = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        play.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        play.activated.connect(self.detail.toggle_play)
+        self.actions = None
+        if edits is not None:
+            self.actions = SampleActions(self, self.grid, edits, selected=self.selected_samples,
+                                         play=self.detail.toggle_play, cut=lambda sample: edits.cut(sample, self),
+                                         show_after=self._restore_current,
+                                         next_after=self.grid_model.id_after_removing)
+            self.detail.cut_requested.connect(lambda sample: edits.cut(sample, self))
+            edits.restored.connect(lambda ids: self._restore_current(ids[0]) if ids else None)
 
         # Label edits arrive one key press at a time: counts are read again once things settle.
         self._counts_timer = QTimer(self, singleShot=True, interval=150)
@@ -218,6 +232,18 @@ class DataPage(QWidget):
         self.grid.setCurrentIndex(index)
         self.grid.scrollTo(index)
         self._current_changed(row)
+
+    def selected_samples(self) -> list:
+        rows = sorted({i.row() for i in self.grid.selectionModel().selectedIndexes()})
+        current = self.grid.currentIndex()
+        if len(rows) <= 1 and current.isValid():
+            rows = [current.row()]
+        return [self.grid_model.sample_at(r) for r in rows]
+
+        for row in list(range(max(rows) + 1, self.grid_model.rowCount())) + list(range(min(rows) - 1, -1, -1)):
+            if self.grid_model.id_at(row) not in gone:
+                return self.grid_model.id_at(row)
+        return None
 
     def _current_changed(self, row: int) -> None:
         self.detail.show_sample(self.grid_model.sample_at(row) if row >= 0 else None)

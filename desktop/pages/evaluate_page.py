@@ -7,7 +7,7 @@ relabel a sample at once (saved, undoable; the model is then marked stale).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -17,6 +17,7 @@ from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.thumbnails.loader import ThumbnailLoader
+from desktop.widgets.audio_player import NO_OUTPUT_SHORT, AudioPlayer, has_output
 from desktop.widgets.confusion_view import ConfusionView
 from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.sample_gallery import SampleGallery
@@ -24,10 +25,17 @@ from desktop.widgets.section import card, page_header
 from desktop.widgets.stat_card import StatCard
 from desktop.workers.jobs import Jobs
 
+def short_name(name: str, limit: int = 22) -> str:
+    """A file name that fits under a thumbnail: the middle gives way, the start and extension stay."""
+    return name if len(name) <= limit else name[: limit - 9] + "…" + name[-8:]
+
+
 STALE = "Labels changed since this run was trained: its numbers describe the old labels. Train again to use them."
 
 
 class EvaluatePage(QWidget):
+    open_sample = Signal(int)  # the person asked to see this sample on the Label page
+
     def __init__(self, session: ProjectSession, runs: RunsController, labels: LabelController,
                  thumbnails: ThumbnailLoader, notifier: Notifier, parent: QWidget | None = None):
         super().__init__(parent)
@@ -35,6 +43,7 @@ class EvaluatePage(QWidget):
         self._jobs = Jobs(self)
         self.view: EvaluationView | None = None
         self._evaluated_run = None
+        self._again = False  # evaluate once more when the running evaluation ends (the run changed)
 
         title = QLabel("Evaluate")
         title.setProperty("role", "title")
@@ -82,6 +91,10 @@ class EvaluatePage(QWidget):
 
         self.gallery = SampleGallery(thumbnails)
         self.gallery.relabel.connect(self.relabel)
+        self.gallery.play_requested.connect(self.play)
+        self.gallery.open_requested.connect(self.open_sample)
+        self.player = AudioPlayer(self)
+        self.player.failed.connect(lambda text: self._notifier.post(text, "error"))
         self.gallery_title = QLabel("Mistakes, worst first")
         self.gallery_title.setProperty("role", "section")
         self.all_button = QPushButton("Show all mistakes")
@@ -120,22 +133,35 @@ class EvaluatePage(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._runs.current and self._evaluated_run != self._runs.current and not self._jobs.busy:
+        if self._runs.current and self._evaluated_run != self._runs.current:
             self.evaluate()
 
-    def _run_changed(self, _run_id) -> None:
-        if self.isVisible() and self._runs.current and not self._jobs.busy:
+    def _run_changed(self, run_id) -> None:
+        """Another run: its numbers replace the old ones at once (blank until evaluated), never later."""
+        if self.view is not None and self.view.run.run_id != run_id:
+            self._clear()
+            if run_id is not None:
+                self.subtitle.setText(f"Run {run_id} is evaluated when this page is shown.")
+        if self.isVisible() and run_id:
             self.evaluate()
 
     def evaluate(self) -> None:
         project, run_id = self._session.project, self._runs.current
-        if project is None or run_id is None or self._jobs.busy:
+        if project is None or run_id is None:
             return
+        if self._jobs.busy:
+            self._again = True  # the running evaluation is of another run: this one follows it
+            return
+        self._again = False
         self.evaluate_button.setEnabled(False)
         self.subtitle.setText(f"Evaluating run {run_id}…")
         self._jobs.start(evaluate, project, run_id, self._runs.spec, on_result=self._show,
-                         on_error=self._failed, on_finished=lambda: self.evaluate_button.setEnabled(True),
-                         doing="evaluating the model")
+                         on_error=self._failed, on_finished=self._evaluated, doing="evaluating the model")
+
+    def _evaluated(self) -> None:
+        self.evaluate_button.setEnabled(True)
+        if getattr(self, "_again", False) and self.isVisible():
+            self.evaluate()
 
     def _failed(self, error) -> None:
         self.subtitle.setText("The evaluation did not finish.")
@@ -154,6 +180,9 @@ class EvaluatePage(QWidget):
         self._update_keys_hint()
 
     def _show(self, view: EvaluationView) -> None:
+        if view.run.run_id != self._runs.current:
+            self._again = True  # finished after another run was chosen: not shown, that run is next
+            return
         self.view = view
         self._evaluated_run = view.run.run_id
         ev = view.run.evaluation
@@ -192,7 +221,8 @@ class EvaluatePage(QWidget):
             sid = run.sample_ids[m.index]
             sample = self.view.samples.get(sid)
             if sample is not None:
-                entries.append((sample, self._caption(sid), f"{sample.display_name}\nloss {m.loss:.2f}"))
+                entries.append((sample, self._caption(sid), f"{sample.original_path or sample.display_name}\n"
+                                                             f"loss {m.loss:.2f} · double-click to open it on the Label page"))
         self.gallery_title.setText(f"Mistakes, worst first ({len(entries)})" if entries else "No mistakes")
         self.all_button.setVisible(False)
         self.gallery.set_samples(entries)
@@ -201,18 +231,19 @@ class EvaluatePage(QWidget):
         if self.view is None:
             return
         ids = self.view.cell(true, predicted)
-        entries = [(self.view.samples[i], self._caption(i), self.view.samples[i].display_name) for i in ids]
+        entries = [(self.view.samples[i], self._caption(i), self.view.samples[i].original_path or
+                    self.view.samples[i].display_name) for i in ids]
         what = "correct" if true == predicted else f"predicted '{predicted}'"
         self.gallery_title.setText(f"'{true}', {what} ({len(ids)})")
         self.all_button.setVisible(True)
         self.gallery.set_samples(entries)
 
     def _caption(self, sid: int) -> str:
+        """The file's name over what the model said: a mistake is found by its name, not a tooltip."""
         name, confidence = self.view.predicted.get(sid, ("?", 0.0))
         truth = self.view.truth.get(sid)
-        if truth == name:
-            return f"{name} · {100 * confidence:.0f}%"
-        return f"{truth} → {name} · {100 * confidence:.0f}%"
+        said = f"{name} · {100 * confidence:.0f}%" if truth == name else f"{truth} → {name} · {100 * confidence:.0f}%"
+        return f"{short_name(self.view.samples[sid].display_name)}\n{said}"
 
     def relabel(self, sample_id: int, key: int) -> None:
         info = self._labels.class_for_key(key)
@@ -221,8 +252,24 @@ class EvaluatePage(QWidget):
             return
         if self._labels.label([sample_id], info.name) and self.view is not None:
             self.view.truth[sample_id] = info.name
-            self.gallery.set_caption(sample_id, f"now '{info.name}' ✓")
+            name = short_name(self.view.samples[sample_id].display_name) if sample_id in self.view.samples else ""
+            self.gallery.set_caption(sample_id, f"{name}\nnow '{info.name}' ✓")
+
+    def play(self, sample_id: int) -> None:
+        """Space in the gallery: play (or stop) an audio sample, only its span for a segment."""
+        sample = self.view.samples.get(sample_id) if self.view is not None else None
+        if sample is not None and sample.kind == "audio":
+            self.player.toggle_sample(self._session.project, sample)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.player.stop()
 
     def _update_keys_hint(self) -> None:
         keys = "  ·  ".join(f"{c.shortcut} {c.name}" for c in self._labels.classes() if c.shortcut)
-        self.keys_hint.setText(f"Relabel the selected sample with a key: {keys}" if keys else "")
+        bits = [f"Relabel the selected sample with a key: {keys}"] if keys else []
+        project = self._session.project
+        if project is not None and project.task == "audio" and self.player.available:
+            bits.append("Space plays it" + ("" if has_output() else f" ({NO_OUTPUT_SHORT})"))
+        bits.append("double-click opens it on the Label page")
+        self.keys_hint.setText("  ·  ".join(bits) if keys or project is not None else "")

@@ -9,11 +9,11 @@ import json
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSizePolicy,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
@@ -54,6 +54,23 @@ def last_export(info):
         return None
 
 
+class _Column(QScrollArea):
+    """A column that scrolls up and down only, and is never made narrower than its content needs
+    (a plain QScrollArea may be squeezed until its form is cut off at the right)."""
+
+    def __init__(self, content: QWidget):
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        need = self.widget().minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), need), hint.height())
+
+
 class ExportPage(QWidget):
     def __init__(self, session: ProjectSession, runs: RunsController, settings: AppSettings, notifier: Notifier,
                  parent: QWidget | None = None):
@@ -72,6 +89,7 @@ class ExportPage(QWidget):
         self.run_info = QLabel()
         self.run_info.setObjectName("RunSummary")
         self.run_info.setProperty("role", "muted")
+        self.run_info.setWordWrap(True)  # fitting: the run's numbers wrap rather than widen the column
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("ExportPath")
         browse = QPushButton("Browse…")
@@ -96,8 +114,11 @@ class ExportPage(QWidget):
         form = QFormLayout()
         form.setHorizontalSpacing(14)
         form.setVerticalSpacing(6)
-        form.addRow("Run", self.run_picker)
-        form.addRow("", self.run_info)
+        run_box = QVBoxLayout()  # a wrapping label in a form row of its own is given stray height
+        run_box.setSpacing(4)
+        run_box.addWidget(self.run_picker)
+        run_box.addWidget(self.run_info)
+        form.addRow("Run", run_box)
         form.addRow("File", path_row)
         form.addRow("Variants", self.fp16)
         form.addRow("", self.int8)
@@ -125,7 +146,8 @@ class ExportPage(QWidget):
         self.code = QPlainTextEdit()
         self.code.setObjectName("Snippet")
         self.code.setReadOnly(True)
-        self.code.setMinimumHeight(64)  # the snippet card takes what the column has left
+        self.code.setMinimumHeight(64)  # the snippet card takes what the column has left, and gives way first
+        self.code.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.variants = VariantsTable()
         self.variants_note = QLabel()
@@ -141,7 +163,9 @@ class ExportPage(QWidget):
         self.meta.setAlternatingRowColors(True)
         self.meta.setWordWrap(False)
 
-        left = QVBoxLayout()
+        left_widget = QWidget()
+        left = QVBoxLayout(left_widget)
+        left.setContentsMargins(0, 0, 0, 0)
         left.setSpacing(12)
         left.addWidget(card(options, title="Model file"))
         left.addWidget(card(self.check_label, title="Check"))
@@ -157,7 +181,10 @@ class ExportPage(QWidget):
         right.addWidget(card(self.meta, title="Inside the file"), 1)
         body = QHBoxLayout()
         body.setSpacing(16)
-        body.addLayout(left, 5)
+        # Fitting only (issue 15): below about 700 px high the model-file column scrolls instead of
+        # squeezing its form's rows into each other.
+        self.left_column = _Column(left_widget)
+        body.addWidget(self.left_column, 5)
         body.addLayout(right, 6)
 
         layout = QVBoxLayout(self)

@@ -58,6 +58,15 @@ class HomePage(QWidget):
         self.recent_empty.setProperty("role", "muted")
         self.open_recent_button = QPushButton("Open")
         self.open_recent_button.clicked.connect(lambda: self._open_index(self.recent_view.currentIndex()))
+        self.missing_label = QLabel()
+        self.missing_label.setProperty("role", "muted")
+        self.forget_button = QPushButton("Forget them")
+        self.forget_button.setProperty("flat", True)
+        self.forget_button.clicked.connect(self._forget_missing)
+        missing_row = QHBoxLayout()
+        missing_row.addWidget(self.missing_label)
+        missing_row.addWidget(self.forget_button)
+        missing_row.addStretch(1)
         self.remove_button = QPushButton("Remove from list")
         self.remove_button.clicked.connect(self._remove_selected)
         recent_buttons = QHBoxLayout()
@@ -88,6 +97,7 @@ class HomePage(QWidget):
         column.addWidget(self.recent_view)
         column.addWidget(self.recent_empty)
         column.addLayout(recent_buttons)
+        column.addLayout(missing_row)
         column.addSpacing(8)
         column.addWidget(drop_hint)
         column.addStretch(1)
@@ -109,6 +119,12 @@ class HomePage(QWidget):
         empty = self.recent_model.rowCount() == 0
         self.recent_view.setVisible(not empty)
         self.recent_empty.setVisible(empty)
+        gone = len(self.recent_model.missing)
+        self.missing_label.setText(f"{gone} recent project{'s' * (gone != 1)} not shown: "
+                                   f"{'their folders are' if gone != 1 else 'its folder is'} gone or moved.")
+        self.missing_label.setToolTip("\n".join(self.recent_model.missing))
+        self.missing_label.setVisible(bool(gone))
+        self.forget_button.setVisible(bool(gone))
         self._update_buttons()
 
     def showEvent(self, event) -> None:
@@ -137,6 +153,11 @@ class HomePage(QWidget):
         if not index.isValid():
             return
         self._projects.open_project(index.data(PATH_ROLE))
+
+    def _forget_missing(self) -> None:
+        for path in list(self.recent_model.missing):
+            self._projects.remove_recent(path)
+        self.refresh()
 
     def _remove_selected(self) -> None:
         index = self.recent_view.currentIndex()

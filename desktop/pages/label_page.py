@@ -17,11 +17,11 @@ set's, and undo knows which set an edit was in; suggestions are the main set's a
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.controllers.label_controller import LabelController
 from desktop.notifier import Notifier
+from desktop.pages.label_keys import KEYS_HINT, LabelKeys
 from desktop.pages.label_suggestions import LabelSuggestions
 from desktop.qtmodels.sample_grid import SampleGridModel
 from desktop.qtmodels.sample_query import UNLABELLED_FILTER, SampleFilter, unlabelled_after
@@ -31,21 +31,16 @@ from desktop.thumbnails.loader import ThumbnailLoader
 from core.errors import TransferLabError
 from desktop.widgets.classes_panel import ClassesPanel
 from desktop.widgets.label_set_bar import LabelSetBar
+from desktop.widgets.sample_actions import SampleActions
 from desktop.widgets.sample_detail import SampleDetail
 from desktop.widgets.sample_grid_view import SampleGridView
 from desktop.widgets.section import card, page_header
 from desktop.widgets.suggestion_bar import SuggestionBar
 
-MOVES = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
-         Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
-SUGGESTION_HINT = "  ·  Enter accept the suggestion"
-KEYS_HINT = "1–9 label and go on  ·  Enter accept the suggestion  ·  0 clear  ·  ← → move  ·  Shift+← → select  ·  Ctrl+Z undo"
-PLAY_HINT = "  ·  Space play"
-
-
-class LabelPage(LabelSuggestions, QWidget):
+class LabelPage(LabelKeys, LabelSuggestions, QWidget):
     def __init__(self, session: ProjectSession, labels: LabelController, settings: AppSettings,
-                 thumbnails: ThumbnailLoader, notifier: Notifier, suggestions=None, parent: QWidget | None = None):
+                 thumbnails: ThumbnailLoader, notifier: Notifier, suggestions=None, edits=None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self._session = session
         self._suggestions = suggestions  # a SuggestionController, or None (no model-assisted labelling)
@@ -93,6 +88,7 @@ class LabelPage(LabelSuggestions, QWidget):
         self._can_play = self.detail.player.available
         self.keys_label.setProperty("role", "muted")
         self.keys_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.keys_label.setWordWrap(True)  # never cut off in a narrow window
         self.empty = QLabel("Nothing to label yet: import images or audio on the Data page.")
         self.empty.setProperty("role", "muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -122,6 +118,14 @@ class LabelPage(LabelSuggestions, QWidget):
 
         self._stale = False
         self._add_shortcuts()
+        self.actions = None
+        if edits is not None:
+            self.actions = SampleActions(self, self.strip, edits, selected=self.selected_samples,
+                                         play=self.detail.toggle_play, cut=lambda sample: edits.cut(sample, self),
+                                         show_after=self._place,
+                                         next_after=self.model.id_after_removing)
+            self.detail.cut_requested.connect(lambda sample: edits.cut(sample, self))
+            edits.restored.connect(lambda ids: self._place(ids[0]) if ids and not self._stale else None)
         self._counts_timer = QTimer(self, singleShot=True, interval=150)
         self._counts_timer.timeout.connect(self._refresh_counts)
         session.opened.connect(self._project_opened)
@@ -141,26 +145,6 @@ class LabelPage(LabelSuggestions, QWidget):
         self._project_opened()
 
     # ------------------------------------------------------------ keys
-
-    def _add_shortcuts(self) -> None:
-        def add(key, slot):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
-            return shortcut
-
-        self.shortcuts = {}
-        for n in range(1, 10):
-            self.shortcuts[str(n)] = add(getattr(Qt.Key, f"Key_{n}"), lambda n=n: self.label_with_key(n))
-        self.shortcuts["0"] = add(Qt.Key.Key_0, lambda: self.label_selection(None))
-        self.shortcuts["Backspace"] = add(Qt.Key.Key_Backspace, lambda: self.label_selection(None))
-        self.shortcuts["Space"] = add(Qt.Key.Key_Space, self.detail.toggle_play)
-        self.shortcuts["Enter"] = add(Qt.Key.Key_Return, self.accept_suggestion)
-        add(Qt.Key.Key_Enter, self.accept_suggestion)
-        for key, step in MOVES.items():
-            add(key, lambda step=step: self.move(step))
-        add(Qt.Key.Key_Home, lambda: self.go_to_row(0))
-        add(Qt.Key.Key_End, lambda: self.go_to_row(self.model.rowCount() - 1))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -186,12 +170,6 @@ class LabelPage(LabelSuggestions, QWidget):
         self._place(target)
         self._refresh_counts()
         self._update_keys_hint()
-
-    def _update_keys_hint(self) -> None:
-        project = self._session.project
-        audio = project is not None and project.task == "audio" and self._can_play
-        hint = KEYS_HINT if self._labels.active_set is None else KEYS_HINT.replace(SUGGESTION_HINT, "")
-        self.keys_label.setText(hint + (PLAY_HINT if audio else ""))
 
     # ------------------------------------------------------------ label sets (multi-task)
 
@@ -325,6 +303,14 @@ class LabelPage(LabelSuggestions, QWidget):
         row = index.row() if index.isValid() else -1
         self.go_to_row(max(0, min(row + step, self.model.rowCount() - 1)))
 
+    def reveal(self, sample_id: int) -> None:
+        """Show one sample (from the Evaluate page's mistakes), showing every sample if it is filtered out."""
+        if self.model.row_of(sample_id) is None and self.show_combo.currentIndex() != 0:
+            self.show_combo.setCurrentIndex(0)  # "All samples"
+        if self._stale:
+            self._reload()
+        self._place(sample_id)
+
     def _current_changed(self, row: int) -> None:
         sample = self.model.sample_at(row) if row >= 0 else None
         self.detail.show_sample(sample)
@@ -361,6 +347,14 @@ class LabelPage(LabelSuggestions, QWidget):
         if len(rows) <= 1 and current.isValid():
             rows = [current.row()]
         return [self.model.id_at(r) for r in rows]
+
+    def selected_samples(self) -> list:
+        return [self.model.sample_at(r) for r in (self.model.row_of(i) for i in self.selected_ids()) if r is not None]
+
+        for row in list(range(max(rows) + 1, self.model.rowCount())) + list(range(min(rows) - 1, -1, -1)):
+            if self.model.id_at(row) not in gone:
+                return self.model.id_at(row)
+        return None
 
     def label_with_key(self, key: int) -> None:
         info = self._labels.active_class_for_key(key)

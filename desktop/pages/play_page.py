@@ -3,12 +3,16 @@ audio shows every window's prediction over its waveform. Files dropped here are 
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
 from desktop.controllers.playground import predict_files
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
+from desktop.widgets.audio_player import NO_OUTPUT_SHORT, AudioPlayer, has_output
+from desktop.widgets.background_note import BackgroundNote
 from desktop.widgets.drop_zone import DropZone
 from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.prediction_card import PredictionCard
@@ -21,12 +25,22 @@ FILTERS = {"image": "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)
 
 
 class PlayPage(AcceptsFileDrops, QWidget):
-    def __init__(self, session: ProjectSession, runs: RunsController, notifier: Notifier, parent: QWidget | None = None):
+    def __init__(self, session: ProjectSession, runs: RunsController, notifier: Notifier, edits=None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self._session, self._runs, self._notifier = session, runs, notifier
+        self._session, self._runs, self._notifier, self._edits = session, runs, notifier, edits
         self._jobs = Jobs(self)
         self.results = []
+        self.cards: list[PredictionCard] = []
+        self._current_card: PredictionCard | None = None
+        self._playing_card: PredictionCard | None = None
         self.setAcceptDrops(True)
+        self.player = AudioPlayer(self)
+        self.player.playing_changed.connect(self._playing_changed)
+        self.player.failed.connect(lambda text: self._notifier.post(text, "error"))
+        space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        space.activated.connect(self.play_current)
 
         title = QLabel("Play")
         title.setProperty("role", "title")
@@ -42,7 +56,10 @@ class PlayPage(AcceptsFileDrops, QWidget):
         self.pick_button.clicked.connect(self._pick)
         head = page_header(title, self.subtitle, self.run_picker, self.top_k, self.pick_button)
 
-        self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported.")
+        self.background_note = BackgroundNote()
+        self.background_note.add_button.clicked.connect(self._add_background)
+        self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported. "
+                                  "Files dropped later replace them.")
         self.list_widget = QWidget()
         self.list_widget.setObjectName("PlayResults")
         self.list_layout = QVBoxLayout(self.list_widget)
@@ -59,10 +76,15 @@ class PlayPage(AcceptsFileDrops, QWidget):
         layout.setContentsMargins(32, 24, 32, 20)
         layout.setSpacing(14)
         layout.addLayout(head)
+        layout.addWidget(self.background_note)
         layout.addWidget(self.drop_zone, 1)
         layout.addWidget(self.scroll, 1)
         session.opened.connect(lambda _p: self._clear())
         session.closed.connect(self._clear)
+        session.opened.connect(lambda _p: self._update_background_note())
+        session.changed.connect(self._update_background_note)
+        session.closed.connect(self._update_background_note)
+        self._update_background_note()
 
     # ------------------------------------------------------------ files in
 
@@ -92,7 +114,10 @@ class PlayPage(AcceptsFileDrops, QWidget):
     # ------------------------------------------------------------ results
 
     def _clear(self) -> None:
+        self.player.stop()
         self.results = []
+        self.cards = []
+        self._current_card = self._playing_card = None
         while self.list_layout.count() > 1:
             item = self.list_layout.takeAt(0)
             if item.widget():
@@ -112,8 +137,90 @@ class PlayPage(AcceptsFileDrops, QWidget):
         for r in self.results:
             if not labels and r.prediction.top:
                 labels = [name for name, _p in r.prediction.top]
-            self.list_layout.insertWidget(self.list_layout.count() - 1, PredictionCard(r, labels))
+            card = PredictionCard(r, labels)
+            card.play_requested.connect(self.play_card)
+            card.span_requested.connect(self.play_span)
+            card.selected.connect(self._select_card)
+            self.cards.append(card)
+            self.list_layout.insertWidget(self.list_layout.count() - 1, card)
+        if self.cards:
+            self._select_card(self.cards[0])
         ok = sum(1 for r in self.results if not r.prediction.error)
-        self.subtitle.setText(f"{ok} of {len(self.results)} files predicted · drop more to replace them")
+        text = f"{ok} of {len(self.results)} files predicted"
+        if any(c.play_button is not None for c in self.cards) and self.player.available:
+            text += " · Space plays the selected file" + ("" if has_output() else f" ({NO_OUTPUT_SHORT})")
+        self.subtitle.setText(text)
         self.drop_zone.setVisible(not self.results)
         self.scroll.setVisible(bool(self.results))
+
+    # ------------------------------------------------------------ sound
+
+    def _select_card(self, card) -> None:
+        if self._current_card is not None and self._current_card is not card:
+            self._current_card.set_current(False)
+        self._current_card = card
+        card.set_current(True)
+
+    def play_current(self) -> None:
+        if self._current_card is not None:
+            self.play_card(self._current_card)
+
+    def play_card(self, card) -> None:
+        """Play (or stop) a card's file; another card playing stops first."""
+        if card.play_button is None:
+            return
+        self._select_card(card)
+        if self.player.is_playing() and self._playing_card is card:
+            self.player.stop()
+            return
+        if self._playing_card is not None:
+            self._playing_card.set_playing(False)
+        self._playing_card = card
+        self.player.play(card.path)
+
+    def play_span(self, card, start: float, end: float) -> None:
+        """An event of a long recording: a clip of just its span (the file is not in the project)."""
+        from core.audio.clips import clip_name, write_clip
+        from core.media import MediaError
+
+        project = self._session.project
+        if project is None:
+            return
+        clip = project.cache_dir / "play" / "clips" / clip_name(card.path, start, end)
+        try:
+            if not clip.exists():
+                write_clip(card.path, start, end, clip)
+        except (MediaError, OSError) as exc:
+            self._notifier.post(f"Cannot play {card.path}: {exc}.", "error")
+            return
+        self._select_card(card)
+        if self._playing_card is not None and self._playing_card is not card:
+            self._playing_card.set_playing(False)
+        self._playing_card = card
+        self.player.play(clip, offset=start)
+
+    # ------------------------------------------------------------ a background class
+
+    def _update_background_note(self) -> None:
+        from core.audio.quiet import has_quiet_class
+
+        project = self._session.project
+        try:
+            show = project is not None and project.task == "audio" and not project.read_only and \
+                not has_quiet_class(project.class_names())
+        except Exception:  # noqa: BLE001 - the project closed under us
+            show = False
+        self.background_note.setVisible(bool(show and self._edits is not None))
+
+    def _add_background(self) -> None:
+        if self._edits is not None:
+            self._edits.add_background(self)
+            self._update_background_note()
+
+    def _playing_changed(self, on: bool) -> None:
+        if self._playing_card is not None:
+            self._playing_card.set_playing(on)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.player.stop()

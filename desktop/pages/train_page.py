@@ -63,6 +63,7 @@ class TrainPage(QWidget):
         title.setProperty("role", "title")
         self.status_label = QLabel(PROMPT)
         self.status_label.setProperty("role", "muted")
+        self.status_label.setWordWrap(True)  # a long status wraps instead of running under the buttons
         self.start_button = QPushButton("Start training")
         self.start_button.setProperty("primary", True)
         self.start_button.clicked.connect(self.start)
@@ -88,7 +89,7 @@ class TrainPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(left)
-        scroll.setFixedWidth(440)
+        scroll.setFixedWidth(420)  # leaves the curves ~470-500 px at 1180 px and at 1024 px (narrow navigation)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.progress = TrainProgress()
@@ -106,7 +107,7 @@ class TrainPage(QWidget):
         self.tabs.setObjectName("TrainTabs")
         self.tabs.addTab(self.history, "Run history")
         self.tabs.addTab(self.log, "Event log")
-        self.tabs.setMaximumHeight(230)
+        self.tabs.setMaximumHeight(190)  # the curves keep their axes at 700 px high
         right = QVBoxLayout()
         right.setSpacing(10)
         right.addWidget(self.progress)

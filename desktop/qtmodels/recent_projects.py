@@ -1,4 +1,5 @@
-"""Recent projects from the settings, each with its name and whether its folder still exists."""
+"""Recent projects from the settings whose folders still hold a project (ones moved or deleted are
+counted in ``missing``, not listed: a list of dead entries is only in the way)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,14 @@ class RecentProjectsModel(QAbstractListModel):
         super().__init__(parent)
         self._settings = settings
         self._items: list[RecentProject] = []
+        self.missing: list[str] = []  # recent paths whose folder is gone or no longer a project
         self.refresh()
 
     def refresh(self) -> None:
         self.beginResetModel()
-        self._items = [describe(p) for p in self._settings.recent_projects()]
+        items = [describe(p) for p in self._settings.recent_projects()]
+        self._items = [i for i in items if not i.missing]
+        self.missing = [i.path for i in items if i.missing]
         self.endResetModel()
 
     def item(self, row: int) -> RecentProject:

@@ -128,6 +128,17 @@ class SampleGridModel(QAbstractListModel):
         row = bisect.bisect_left(self._ids, sample_id)  # ids are ascending (import order) unless sorted
         return row if row < len(self._ids) and self._ids[row] == sample_id else None
 
+    def id_after_removing(self, ids) -> int | None:
+        """The sample to show once ``ids`` are gone: the first after them, else the last before."""
+        gone = set(ids)
+        rows = [r for r in (self.row_of(i) for i in gone) if r is not None]
+        if not rows:
+            return None
+        for row in [*range(max(rows) + 1, len(self._ids)), *range(min(rows) - 1, -1, -1)]:
+            if self._ids[row] not in gone:
+                return self._ids[row]
+        return None
+
     def sample_at(self, row: int):
         if not 0 <= row < len(self._ids) or self._project is None:
             return None
@@ -210,11 +221,18 @@ class SampleGridModel(QAbstractListModel):
                 continue  # read fresh when it is painted
             sample = page[row % PAGE]
             if sample is not None and sample.label != name:
-                page[row % PAGE] = replace(sample, label=name)
+                page[row % PAGE] = replace(sample, label=name) if label_set is not None else self._fresh(sample, name)
                 changed.append(row)
         for row in changed:
             index = self.index(row)
             self.dataChanged.emit(index, index)
+
+    def _fresh(self, sample, name):
+        """The row read again: labelling gives a sample its split, which the page shows too."""
+        try:
+            return self._project.sample(sample.id)
+        except ProjectError:
+            return replace(sample, label=name)
 
     def _thumbnail_ready(self, sample_hash: str) -> None:
         row = self._rows_of_hash.get(sample_hash)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QP
 from desktop.notifier import Notifier
 from desktop.workers.jobs import Jobs
 
-COLUMNS = ("Backbone", "Params", "CPU latency", "Weights")
+COLUMNS = ("Backbone", "Params", "CPU", "Weights")  # short headers: the names keep the room (1024 px)
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ class BackbonePicker(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in (1, 2, 3):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.headerItem().setToolTip(2, "Time of one prediction on this computer's CPU")
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.currentItemChanged.connect(lambda cur, _prev: self._selected(cur))
         self.detail = QLabel("Reading the backbones…")
         self.detail.setProperty("role", "muted")
@@ -136,7 +138,7 @@ class BackbonePicker(QWidget):
     def _paint(self, item: QTreeWidgetItem, row: BackboneRow) -> None:
         spec = row.spec
         item.setText(0, spec.title.split(" (")[0])
-        item.setToolTip(0, f"{spec.name} · {spec.feature_dim}-d features · licence {spec.licence}")
+        item.setToolTip(0, f"{spec.title}\n{spec.name} · {spec.feature_dim}-d features · licence {spec.licence}")
         item.setText(1, human(row.params))
         item.setToolTip(1, f"{row.params:,} parameters · {human(row.macs)}MACs per {spec.macs_input}")
         item.setText(2, f"{row.latency_ms:.1f} ms" if row.latency_ms is not None else "–")

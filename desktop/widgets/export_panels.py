@@ -60,7 +60,10 @@ class VariantsTable(QTableWidget):
         self.setObjectName("VariantsTable")
         self.setHorizontalHeaderLabels(self.COLUMNS)
         self.verticalHeader().hide()
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # always the card's width
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # always the card's width
+        for column in (1, 2, 3):  # the measured numbers are never cut short (fitting at 1024x700)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)

@@ -9,6 +9,9 @@ from desktop import theme
 from desktop.resources import themed_icon
 
 
+WIDE, NARROW = 184, 60  # the narrow bar (icons only) leaves small windows room for their pages
+
+
 class NavBar(QFrame):
     page_selected = Signal(str)
 
@@ -16,7 +19,9 @@ class NavBar(QFrame):
         """``pages``: (key, title, needs_project) in display order."""
         super().__init__(parent)
         self.setObjectName("NavBar")
-        self.setFixedWidth(184)
+        self.setFixedWidth(WIDE)
+        self.compact = False
+        self._titles = {key: title for key, title, _needs in pages}
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
         self.buttons: dict[str, QToolButton] = {}
@@ -24,6 +29,7 @@ class NavBar(QFrame):
 
         brand = QLabel("TransferLab")
         brand.setObjectName("NavBrand")
+        self.brand = brand
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 18, 12, 14)
         layout.setSpacing(2)
@@ -50,6 +56,30 @@ class NavBar(QFrame):
         self._refresh_icons()
         self.set_project(None)
 
+    def set_compact(self, compact: bool) -> None:
+        """Icons only (names in tooltips), for windows too narrow to give the pages room otherwise."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.setFixedWidth(NARROW if compact else WIDE)
+        self.layout().setContentsMargins(8 if compact else 12, 18, 8 if compact else 12, 14)
+        self.brand.setText("TL" if compact else "TransferLab")
+        self.brand.setToolTip("TransferLab" if compact else "")
+        self.project_label.setVisible(not compact)
+        for key, button in self.buttons.items():
+            button.setText("" if compact else f"  {self._titles[key]}")
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly if compact
+                                      else Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._update_tooltips()
+
+    def _update_tooltips(self) -> None:
+        for key, button in self.buttons.items():
+            enabled = button.isEnabled()
+            name = self._titles[key] if self.compact else ""
+            button.setToolTip(name if enabled else f"{name}: open or create a project first" if name
+                              else "Open or create a project first")
+        self.setToolTip(self.project_label.text().replace("\n", " · ") if self.compact else "")
+
     def set_current(self, key: str) -> None:
         self.buttons[key].setChecked(True)
 
@@ -61,8 +91,8 @@ class NavBar(QFrame):
         for key, button in self.buttons.items():
             enabled = description is not None or not self._needs_project[key]
             button.setEnabled(enabled)
-            button.setToolTip("" if enabled else "Open or create a project first")
         self.project_label.setText(description or "No project open")
+        self._update_tooltips()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -20,8 +20,11 @@ class RunPicker(QComboBox):
     def __init__(self, runs: RunsController, parent: QWidget | None = None):
         super().__init__(parent)
         self._runs = runs
-        self.setMinimumContentsLength(34)
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        # As wide as its longest title (cut at 440 px, whole in the list and the tooltip): a fixed
+        # 34-character box cut "· 100.0%" off the end of every title.
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setMaximumWidth(440)
+        self.currentIndexChanged.connect(lambda _i: self.setToolTip(self.currentText()))
         runs.runs_changed.connect(self._fill)
         runs.current_changed.connect(self._show_current)
         self.currentIndexChanged.connect(lambda _i: runs.select(self.currentData()))

@@ -7,15 +7,16 @@ and kept while the person moves between its segments."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtCore import QThreadPool, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
+from core.audio.segment import LONG_RECORDING
 from core.media import decode_image
 from desktop import theme
 from desktop.thumbnails.audio_view import analyse
 from desktop.thumbnails.loader import ThumbnailLoader, to_qimage
-from desktop.widgets.audio_player import AudioPlayer
+from desktop.widgets.audio_player import NO_MULTIMEDIA, NO_OUTPUT, AudioPlayer, has_output
 from desktop.widgets.image_viewer import ImageViewer
 from desktop.widgets.waveform_view import Span, WaveformView
 from desktop.workers import Task
@@ -45,6 +46,8 @@ def describe(sample) -> str:
 
 
 class SampleDetail(QWidget):
+    cut_requested = Signal(object)  # the Sample: "Cut into samples…" pressed on a long recording
+
     def __init__(self, session, loader: ThumbnailLoader, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("SampleDetail")
@@ -89,8 +92,13 @@ class SampleDetail(QWidget):
         self.play_button = QPushButton("Play")
         self.play_button.setToolTip("Play or stop (Space)")
         self.play_button.clicked.connect(self.toggle_play)
-        self.player.playing_changed.connect(lambda on: self.play_button.setText("Stop" if on else "Play"))
+        self.player.playing_changed.connect(self._playing_changed)
         self.player.position_changed.connect(self.wave_view.set_position)
+        self.player.failed.connect(self._play_failed)
+        self.player.status_changed.connect(lambda _s: self._update_sound_note())
+        self.cut_button = QPushButton("Cut into samples…")
+        self.cut_button.setToolTip("Cut this long recording into one sample per sound, or into windows")
+        self.cut_button.clicked.connect(lambda: self.cut_requested.emit(self.sample))
         self.fit_button = QPushButton("Fit")
         self.fit_button.clicked.connect(self.image_view.fit)
         self.actual_button = QPushButton("100 %")
@@ -101,13 +109,16 @@ class SampleDetail(QWidget):
         tools = QHBoxLayout()
         tools.setSpacing(6)
         tools.addWidget(self.play_button)
+        tools.addWidget(self.cut_button)
         tools.addWidget(self.fit_button)
         tools.addWidget(self.actual_button)
         tools.addWidget(self.zoom_label)
         tools.addStretch(1)
-        self.no_playback = QLabel("No playback here: QtMultimedia is not installed.")
+        # Said only where nothing can be heard: no QtMultimedia, no sound output, or a file that fails.
+        self.no_playback = QLabel()
         self.no_playback.setProperty("role", "muted")
-        tools.addWidget(self.no_playback)
+        self.no_playback.setWordWrap(True)
+        self._play_error = ""
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -115,12 +126,13 @@ class SampleDetail(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.stack, 1)
         layout.addLayout(tools)
+        layout.addWidget(self.no_playback)
         self.show_sample(None)
 
     # ------------------------------------------------------------ showing
 
     def show_sample(self, sample) -> None:
-        if sample is not None and self.sample is not None and sample.id == self.sample.id:
+        if sample is not None and self.sample is not None and (sample.id, sample.hash) == (self.sample.id, self.sample.hash):
             self.sample = sample  # same file, new label: no need to decode again
             self._show_text(sample)
             self.refresh_spans()
@@ -128,10 +140,13 @@ class SampleDetail(QWidget):
         self.player.stop()
         self.sample = sample
         self._generation += 1
+        self._play_error = ""
         audio = sample is not None and sample.kind == "audio"
         image = sample is not None and sample.kind == "image"
         self.play_button.setVisible(audio and self.player.available)
-        self.no_playback.setVisible(audio and not self.player.available)
+        self.cut_button.setVisible(audio and not sample.is_segment and (sample.duration or 0) > LONG_RECORDING
+                                   and self._session.project is not None and not self._session.project.read_only)
+        self._update_sound_note()
         self.fit_button.setVisible(image)
         self.actual_button.setVisible(image)
         self.zoom_label.setVisible(image)
@@ -265,7 +280,30 @@ class SampleDetail(QWidget):
         project = self._session.project
         if self.sample is None or self.sample.kind != "audio" or project is None or not self.player.available:
             return
-        self.player.toggle(project.path_of(self.sample))
+        self._play_error = ""
+        self.player.toggle_sample(project, self.sample)
+        self._update_sound_note()
+
+    def _playing_changed(self, on: bool) -> None:
+        self.play_button.setText("Stop" if on else "Play")
+        if not on:
+            self.wave_view.set_position(None)
+
+    def _play_failed(self, text: str) -> None:
+        self._play_error = text
+        self._update_sound_note()
+
+    def _update_sound_note(self) -> None:
+        audio = self.sample is not None and self.sample.kind == "audio"
+        text = self._play_error or (NO_MULTIMEDIA if not self.player.available else "" if has_output() else NO_OUTPUT)
+        self.no_playback.setProperty("role", "error" if self._play_error else "muted")
+        self.no_playback.style().polish(self.no_playback)
+        self.no_playback.setText(text)
+        self.no_playback.setVisible(audio and bool(text))
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.player.stop()  # a page left behind falls silent
 
     def shutdown(self) -> None:
         self.player.stop()

@@ -1,7 +1,9 @@
 """A gallery of samples with a caption each (the mistakes of a model, or one confusion-matrix cell).
 
 Number keys 1-9 relabel the current sample at once with the class of that key (``relabel``), and
-the next one becomes current, so a person can clean labels as fast as they can read.
+the next one becomes current, so a person can clean labels as fast as they can read. Space asks to
+play the current sample (``play_requested``); a double-click or Enter asks to open it where it can
+be labelled (``open_requested``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 class SampleGallery(QListWidget):
     relabel = Signal(int, int)  # sample id, number key
+    play_requested = Signal(int)  # sample id
+    open_requested = Signal(int)  # sample id
 
     def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None):
         super().__init__(parent)
@@ -33,6 +37,7 @@ class SampleGallery(QListWidget):
         self.setUniformItemSizes(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         loader.ready.connect(self._thumbnail_ready)
+        self.itemActivated.connect(lambda item: self.open_requested.emit(item.data(ID_ROLE)))
 
     def set_samples(self, entries: list[tuple[object, str, str]]) -> None:
         """(Sample, caption, tooltip) in display order."""
@@ -65,8 +70,15 @@ class SampleGallery(QListWidget):
             if image is not None and not image.isNull():
                 item.setIcon(QIcon(QPixmap.fromImage(image)))
 
+    def current_id(self) -> int | None:
+        item = self.currentItem()
+        return item.data(ID_ROLE) if item is not None else None
+
     def keyPressEvent(self, event) -> None:
         key = event.key()
+        if key == Qt.Key.Key_Space and self.currentItem() is not None:
+            self.play_requested.emit(self.currentItem().data(ID_ROLE))
+            return
         if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and self.currentItem() is not None:
             row = self.currentRow()
             self.relabel.emit(self.currentItem().data(ID_ROLE), key - Qt.Key.Key_0)

@@ -23,6 +23,8 @@ def card(*widgets: QWidget, title: str | None = None, margins=(16, 14, 16, 16), 
 
 def page_header(title: QWidget, subtitle: QWidget, *controls: QWidget) -> QHBoxLayout:
     """A page's title over its subtitle on the left, its controls bottom-aligned on the right."""
+    if isinstance(subtitle, QLabel):
+        subtitle.setWordWrap(True)  # a long status wraps rather than squeezing the controls beside it
     texts = QVBoxLayout()
     texts.setSpacing(2)
     texts.addWidget(title)

@@ -33,8 +33,8 @@ class TrainPlots(QWidget):
         grid.setSpacing(10)
         self.plots: dict[str, pg.PlotWidget] = {}
         self._titles: dict[str, str] = {}
-        for i, (key, title, unit) in enumerate((("loss", "Loss per epoch", ""), ("acc", "Accuracy per epoch", "%"),
-                                                 ("batch", "Batch loss (smoothed, live)", ""), ("lr", "Learning rate", ""))):
+        for i, (key, title, unit) in enumerate((("loss", "Loss", ""), ("acc", "Accuracy (%)", "%"),
+                                                 ("batch", "Batch loss (live)", ""), ("lr", "Learning rate", ""))):
             plot = pg.PlotWidget()
             plot.setObjectName(f"plot_{key}")
             plot.setTitle(title)
@@ -44,7 +44,8 @@ class TrainPlots(QWidget):
             plot.hideButtons()
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMinimumHeight(150)
-            plot.getPlotItem().setLabel("bottom", "epoch")
+            if i >= 2:  # one "epoch" under each column is enough: the top row keeps its height for the curve
+                plot.getPlotItem().setLabel("bottom", "epoch")
             if unit:
                 plot.getPlotItem().setYRange(0, 100)
             self.plots[key] = plot
@@ -183,7 +184,7 @@ class TrainPlots(QWidget):
         accent, muted, text = c("accent"), c("muted"), c("text")
         # the loss plot's key is in its title: a legend inside the plot hid the end of the train curve
         loss_key = "&nbsp;&nbsp;<span style='font-size:9pt'><span style='color:{}'>●</span>&nbsp;train&nbsp;&nbsp;" \
-              "<span style='color:{}'>●</span>&nbsp;validation</span>"
+              "<span style='color:{}'>●</span>&nbsp;validation</span>"  # short titles: the key fits a 250 px plot
         for which, plot in self.plots.items():
             plot.setBackground(c("base"))
             item = plot.getPlotItem()

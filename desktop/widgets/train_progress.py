@@ -28,9 +28,9 @@ class TrainProgress(QFrame):
         self.setProperty("role", "card")
         self.values: dict[str, QLabel] = {}
         row = QHBoxLayout()
-        row.setSpacing(28)
+        row.setSpacing(18)
         for key, caption in (("epoch", "Epoch"), ("speed", "Items / s"), ("eta", "Time left"),
-                             ("best", "Best val. accuracy"), ("device", "Device")):
+                             ("best", "Best val. acc."), ("device", "Device")):
             value = QLabel("–")
             value.setProperty("role", "heading")
             value.setObjectName(f"progress_{key}")

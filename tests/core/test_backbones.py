@@ -109,7 +109,7 @@ def test_speech_layer_is_a_setting_and_part_of_the_fingerprint():
         spec.configured(layer=13).build()
 
 
-@pytest.mark.parametrize("name", EXPECTED["image"][1:])
+@pytest.mark.parametrize("name", [n for n in EXPECTED["image"] if not n.startswith("efficientnet_lite")])
 def test_macs_and_params_match_torchvision_metadata(name):
     import torchvision.models as tvm
 

@@ -52,3 +52,46 @@ def test_detect_cli(loudness_model, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["score"]["hits"] == 1 and out["score"]["false_triggers"] == 0
     assert len(out["sweep"]) == 7
+
+
+def test_streamed_windows_match_the_whole_file_at_another_rate(loudness_model, tmp_path):
+    """scan_file reads and resamples block by block; its windows are those of the whole waveform."""
+    from core.media import iter_audio, read_audio
+    from core.predict import Predictor
+    from core.predict.detect import scan_file, window_probabilities
+
+    rng = np.random.default_rng(3)
+    wave = (rng.normal(0, 0.05, 44100 * 25) * np.repeat(rng.random(25) > 0.5, 44100)).astype(np.float32)
+    path = write_audio(tmp_path / "a.wav", wave, 44100, subtype="FLOAT")
+    predictor = Predictor(loudness_model)
+    blocks = list(iter_audio(path, 16000, block_seconds=3.0))
+    streamed = np.concatenate(blocks)
+    whole = read_audio(path, 16000)
+    assert len(blocks) > 5 and abs(len(streamed) - len(whole)) <= 1
+    core = slice(1000, len(whole) - 1000)  # block edges inside soxr's stream are seamless
+    assert np.max(np.abs(streamed[core] - whole[core])) < 1e-4
+    scan = scan_file(predictor, path)
+    times, probs, _ = window_probabilities(predictor, whole)
+    assert np.allclose(scan.times, times) and np.allclose(scan.probs, probs, atol=1e-3)
+    assert scan.duration == pytest.approx(25.0, abs=1e-3) and scan.levels_db.shape == times.shape
+    quiet = scan.levels_db < -100  # the silent seconds read as silence
+    assert quiet.any() and (~quiet).any()
+
+
+def test_detection_reports_its_progress_in_seconds_of_the_recording(loudness_model, tmp_path):
+    """The streamed scan still drives the command line's progress bar, up to the whole recording."""
+    path = _recording(tmp_path, [3.0], seconds=25.0)
+    calls = []
+    detect_file(Predictor(loudness_model), path, DetectSettings(ignore=("quiet",)), progress=lambda *a: calls.append(a))
+    assert len(calls) >= 2 and all(total == pytest.approx(25.0) for _, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert calls[-1][0] == pytest.approx(25.0, abs=1e-3)
+
+
+def test_a_device_is_refused_by_the_streamed_reader_too():
+    """detect reads recordings through core.media.iter_audio, which checks like every other reader
+    that it opens a regular file (core.safe_files): a device is named as one, not 'unreadable audio'."""
+    from core.media import MediaError, iter_audio
+
+    with pytest.raises(MediaError, match="character device"):
+        next(iter_audio("/dev/null", 16000))

@@ -95,3 +95,25 @@ def test_predict_never_imports_torch(models, pictures):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "HEAVY []" in result.stdout
+
+
+def test_empty_too_short_and_silent_clips_get_a_note_not_a_confident_label(models, tmp_path, capsys):
+    empty = write_audio(tmp_path / "empty.wav", np.zeros(0, np.float32), 16000)
+    blip = write_audio(tmp_path / "blip.wav", tone(300, 0.03, amp=0.8), 16000)
+    silent = write_audio(tmp_path / "silent.wav", np.zeros(16000, np.float32), 16000)
+    word = write_audio(tmp_path / "word.wav", tone(300, 0.3, amp=0.8), 16000)
+    p = Predictor(models["audio"])
+    r_empty, r_blip, r_silent, r_word = p.predict([empty, blip, silent, word])
+    for r in (r_empty, r_blip, r_silent):
+        assert r.label is None and r.confidence is None and r.top == [] and r.error is None
+    assert r_empty.note == "no answer: the file holds no sound (0 samples)"
+    assert r_blip.note == "no answer: 0.03 s is too short to judge (this model needs at least 0.10 s)"
+    assert r_silent.note == "no answer: the clip is silent (its loudest sample is digital silence)"
+    assert r_word.label == "loud" and r_word.note is None  # a short word is judged as before
+
+    capsys.readouterr()
+    assert main(["predict", str(models["audio"]), str(empty), str(blip), str(word), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [(d["label"], d.get("note", "")[:10]) for d in printed] == [(None, "no answer:"), (None, "no answer:"), ("loud", "")]
+    assert main(["predict", str(models["audio"]), str(blip)]) == 0
+    assert capsys.readouterr().out.strip().endswith("blip.wav: no answer: 0.03 s is too short to judge (this model needs at least 0.10 s)")

@@ -109,3 +109,69 @@ def test_a_version_1_project_is_upgraded_in_place(tmp_path):
         assert project.set_class_attributes("old", ["Quiet"]) == ["quiet"]
         assert project.label_sets() == [] and project.add_label_set("loud") == "loud"
     assert (tmp_path / "p" / "project.db.v1.bak").is_file()
+
+
+def test_a_whole_recording_in_the_project_is_cut_into_samples_and_the_cut_undone(tmp_path):
+    """'Cut into samples…' in the app: the file becomes a recording, each span a sample with the
+    file's label; undo gives the whole file back with its label and split."""
+    from core.audio.segment import SegmentSettings, segment_recording
+    from core.importer import import_files
+    from core.project import Project
+    from tests.helpers.media_factory import tone, write_audio
+
+    wave = np.concatenate([np.zeros(8000), tone(440, 0.5), np.zeros(8000), tone(880, 0.5), np.zeros(8000)])
+    wav = write_audio(tmp_path / "words" / "speech" / "two.wav", wave.astype(np.float32), 16000)
+    with Project.create(tmp_path / "p", "audio") as p:
+        import_files(p, [tmp_path / "words"], labels="folder")
+        (whole,) = p.samples()
+        settings = SegmentSettings(method="activity")
+        spans = segment_recording(p.path_of(whole), settings, whole.duration)
+        assert len(spans) == 2
+        cut = p.cut_sample(whole.id, spans, settings)
+        segments = p.samples()
+        assert [s.id for s in segments] == list(cut.segment_ids) and all(s.is_segment for s in segments)
+        assert {s.label for s in segments} == {"speech"} and all(s.split for s in segments)
+        assert [s.source_hash for s in segments] == [whole.hash] * 2
+        assert p.conn.execute("SELECT segmenting FROM recordings").fetchone()[0].startswith('{"method": "activity"')
+        # the same file imported again is a duplicate of the recording, not a new sample
+        assert import_files(p, [wav], labels="none").added == 0
+
+        assert p.undo_cut(cut) == [whole.id]
+        assert p.samples() == [whole]
+        assert p.conn.execute("SELECT COUNT(*) FROM recordings").fetchone()[0] == 0
+
+
+def test_what_cannot_be_cut_is_said(tmp_path):
+    from core.errors import ProjectError
+    from core.importer import import_files
+    from core.project import Project
+    from tests.helpers.media_factory import tone, write_audio
+
+    write_audio(tmp_path / "in" / "a.wav", tone(440, 1.0), 16000)
+    with Project.create(tmp_path / "p", "audio") as p:
+        import_files(p, [tmp_path / "in"], labels="none")
+        (sample,) = p.samples()
+        with pytest.raises(ProjectError, match="No segments to cut from a.wav"):
+            p.cut_sample(sample.id, [])
+        cut = p.cut_sample(sample.id, [(0, 0.5), (0.5, 1.0)])
+        with pytest.raises(ProjectError, match=r"a.wav \[0.00-0.50s\] is already a segment"):
+            p.cut_sample(cut.segment_ids[0], [(0, 0.2)])
+
+
+def test_an_import_cuts_only_recordings_longer_than_asked(tmp_path):
+    from core.audio.segment import SegmentSettings, find_long_recordings
+    from core.importer import import_files
+    from core.project import Project
+    from tests.helpers.media_factory import tone, write_audio
+
+    write_audio(tmp_path / "in" / "yes" / "short.wav", tone(440, 1.0), 16000)
+    write_audio(tmp_path / "in" / "yes" / "long.wav", tone(440, 8.0), 16000)
+    (tmp_path / "in" / "notes.txt").write_text("not audio")
+    assert find_long_recordings([tmp_path / "in"], longer_than=5.0) == [(str(tmp_path / "in" / "yes" / "long.wav"), 8.0)]
+    with Project.create(tmp_path / "p", "audio") as p:
+        settings = SegmentSettings(method="fixed", length=2.0, longer_than=5.0)
+        import_files(p, [tmp_path / "in"], labels="folder", segment=settings)
+        samples = p.samples()
+        whole = [s for s in samples if not s.is_segment]
+        assert [s.display_name for s in whole] == ["short.wav"] and len(samples) == 5
+        assert {s.label for s in samples} == {"yes"}

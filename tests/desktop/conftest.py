@@ -76,3 +76,21 @@ def make_image_folder(root: Path, per_class: int = 4) -> Path:
         for j in range(per_class):
             write_image(root / f"{shape}s" / f"{shape}{j}.png", shape_image(shape, seed=100 * i + j), fmt="PNG")
     return root
+
+
+@pytest.fixture
+def tone_model_window(make_window, tmp_path):
+    """A window on an audio project (low hums, high whistles) with a run trained by the tiny backbone."""
+    from core.train import TrainConfig, Trainer
+    from tests.helpers.training import make_tone_project, tiny_spec
+
+    spec = tiny_spec(tmp_path / "weights", name="tiny_audio", modality="audio")
+    project = make_tone_project(tmp_path, per_class=8)
+    wrong = [s.id for s in project.samples(split="val")][:2]
+    project.set_labels([(i, "high" if project.labels_of([i])[i] == "low" else "low") for i in wrong])
+    Trainer(project, TrainConfig(mode="probe", epochs=3, batch_size=8), spec=spec).fit()
+    root = project.root
+    project.close()
+    window = make_window(root)
+    window.services.runs.spec = spec
+    return window

@@ -99,3 +99,17 @@ def test_an_existing_model_is_replaced_only_after_a_question(two_runs, qtbot, tm
     replace.click()
     qtbot.waitUntil(lambda: page.report is not None and page.export_button.isEnabled(), timeout=60000)
     assert page.report.run_id == stopped and Predictor(out).metadata["run_id"] == stopped
+
+
+def test_the_page_fits_1180x760_and_1024x700(two_runs, qtbot, tmp_path):
+    """Fitting (issue 15) on the export page of issue 16: the model-file column scrolls up and down
+    instead of being cut off at the right (it was, by about 160 px at 1024x700)."""
+    window, page, _good, _stopped = two_runs
+    page.fp16.setChecked(True)
+    _export(qtbot, page, tmp_path / "out" / "colours.onnx")
+    for width, height in ((1180, 760), (1024, 700)):
+        window.resize(width, height)
+        qtbot.waitUntil(lambda: window.width() == width and window.height() == height, timeout=2000)
+        qtbot.wait(50)
+        column, content = page.left_column, page.left_column.widget()
+        assert content.minimumSizeHint().width() <= content.width() <= column.viewport().width(), (width, height)

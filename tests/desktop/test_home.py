@@ -40,22 +40,34 @@ def test_the_dialog_refuses_a_folder_that_is_not_empty(qtbot, tmp_path, window):
     assert window.services.session.project is None
 
 
-def test_recent_projects_open_on_double_click_and_missing_ones_can_be_removed(qtbot, tmp_path, settings, make_window):
+def test_recent_projects_list_only_folders_that_exist_and_open_on_double_click(qtbot, tmp_path, settings, make_window):
     Project.create(tmp_path / "kept", "image", name="Kept").close()
+    Project.create(tmp_path / "other", "audio", name="Other").close()
     settings.add_recent(tmp_path / "gone")
+    settings.add_recent(tmp_path / "other")
     settings.add_recent(tmp_path / "kept")
     window = make_window()
     home = window.pages["home"]
     model = home.recent_model
-    assert [model.item(r).name for r in range(model.rowCount())] == ["Kept", "gone"]
-    assert model.item(1).missing and not model.item(0).missing
+    assert [model.item(r).name for r in range(model.rowCount())] == ["Kept", "Other"]  # "gone" is not listed
+    assert model.missing == [str(tmp_path / "gone")]
+    assert home.missing_label.text() == "1 recent project not shown: its folder is gone or moved."
+    qtbot.mouseClick(home.forget_button, Qt.MouseButton.LeftButton)
+    assert settings.recent_projects() == [str(tmp_path / "kept"), str(tmp_path / "other")]
+    assert not home.missing_label.isVisibleTo(home)
 
     view = home.recent_view
     view.setCurrentIndex(model.index(1))
-    assert not home.open_recent_button.isEnabled()
     qtbot.mouseClick(home.remove_button, Qt.MouseButton.LeftButton)
     assert settings.recent_projects() == [str(tmp_path / "kept")]
     assert model.rowCount() == 1
+
+    import shutil
+
+    shutil.rmtree(tmp_path / "other")  # a project deleted while the app runs drops out when Home is shown again
+    settings.add_recent(tmp_path / "other")
+    home.refresh()
+    assert model.rowCount() == 1 and home.missing_label.isVisibleTo(home)
 
     rect = view.visualRect(model.index(0))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a real double click starts with a press

@@ -46,10 +46,13 @@ def _export(module, example, input_name, path: Path, meta: dict) -> Path:
     return path
 
 
-def image_model(path: Path) -> Path:
+def image_model(path: Path, preprocessing: dict | None = None) -> Path:
+    """``preprocessing``: the settings an exported model carries (resize_size, crop_size, resize);
+    prediction decodes large pictures only as far down as they say."""
     meta = {
         C.KEY_FORMAT: C.FORMAT_VERSION, C.KEY_TASK: "image", C.KEY_LABELS: json.dumps(["red", "blue"]),
         C.KEY_INPUT_SPEC: json.dumps(C.image_input_spec()), C.KEY_BACKBONE: "test-mean-colour",
+        **({"preprocessing": json.dumps(preprocessing)} if preprocessing else {}),
     }
     return _export(MeanColour(), torch.zeros(1, 8, 8, 3, dtype=torch.uint8), C.IMAGE_INPUT, path, meta)
 
