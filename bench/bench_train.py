@@ -81,6 +81,7 @@ def bench_probe(root: Path, n: int, size: int, repeats: int) -> dict:
         epochs.append(result.epochs_done)
     project.close()
     return {"samples": n, "first_run_s": round(first.seconds, 2), "retrain_after_edit_s": round(min(walls), 3),
+            "first_run_choice": first.metrics.get("probe_choice"), "first_run_estimate": first.metrics.get("val_acc"),
             "retrain_after_edit_all_s": [round(w, 3) for w in walls], "retrain_epochs": epochs}
 
 
@@ -131,11 +132,23 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=3, help="probe retrains (best of)")
     ap.add_argument("--augment", default="light", help="trainer augmentation in --device cuda")
+    ap.add_argument("--only-probe", action="store_true",
+                    help="measure only the probe retrain and update it in the CPU result file")
     args = ap.parse_args()
     gpu = args.device == "cuda"
     args.images = args.images or (4096 if gpu else 256)
     args.size = args.size or (224 if gpu else 64)
     args.batch = args.batch or (128 if gpu else 32)
+    if args.only_probe:
+        with tempfile.TemporaryDirectory() as tmp:
+            probe = bench_probe(Path(tmp), args.probe_samples, args.size, args.repeats)
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", machine()["cpu"]).strip("-")[:40]
+        out = ROOT / "bench" / "results" / f"train-{slug}.json"
+        result = json.loads(out.read_text()) if out.exists() else {"machine": machine()}
+        result["probe_retrain"] = {**probe, "image_size": args.size, "target_s": "< 2", "machine": machine()}
+        out.write_text(json.dumps(result, indent=1))
+        print(json.dumps(result["probe_retrain"], indent=1))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         result = (run_cuda if gpu else run_cpu)(args, Path(tmp))
     name = result.get("device") or result["machine"]["cpu"]

@@ -68,10 +68,11 @@ class TrainConfig:
     label_sets: str = "all"  # multi-task: extra label sets learnt too: "all", "none", or names separated by commas
     class_map: dict | None = None  # with from_run: {earlier run's class: this project's class} for renamed classes
     # probe: "grid" (every stage's mean, the narrower stages' also on a 2x2 grid, then the final
-    # features), "levels" (every stage's mean, then the final ones), "final", or "auto": whichever
-    # of the three cross-validates best (they are column subsets of "grid": one embedding pass)
+    # features), "levels" (every stage's mean, then the final ones), "final", or "auto": for
+    # pictures whichever of the three cross-validates best (column subsets of "grid": one
+    # embedding pass), for sounds the grid
     probe_features: str = "auto"
-    probe_views: int = 2  # probe on pictures: altered views of each labelled picture learnt from too
+    probe_views: int = 2  # probe: altered views of each labelled picture or sound learnt from too (core.probe.views)
 
     def __post_init__(self):
         problems = []

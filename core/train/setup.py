@@ -64,9 +64,9 @@ def _probe_sources(trainer, data, spec, model, device):
     from core.probe.views import view_key
 
     config = trainer.config
-    views = config.probe_views if spec.modality == "image" else 0
+    views = config.probe_views if spec.modality in ("image", "audio") else 0
     items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val]
-    items += [(view_key(it.hash, v), _view_source(it, v)) for v in range(1, views + 1) for it in data.train + data.val]
+    items += [(view_key(it.hash, v), _view_source(it, v, spec)) for v in range(1, views + 1) for it in data.train + data.val]
     dist = trainer.dist
     if not dist.is_main:
         dist.barrier()  # under DDP rank 0 fills the embedding cache first; the others then read it
@@ -171,8 +171,14 @@ def targets_of(data: LabelledData, items) -> list:
     return [it.label for it in items]
 
 
-def _view_source(item, view: int):
-    """A function giving view ``view`` of a labelled picture (decoded when the cache lacks it)."""
+def _view_source(item, view: int, spec):
+    """A function giving view ``view`` of a labelled picture or sound (read when the cache lacks it)."""
+    if spec.modality == "audio":
+        from core import media
+        from core.probe.views import shifted
+
+        rate = spec.preprocessing.sample_rate
+        return lambda: shifted(media.read_audio(item.path, rate, start=item.start, end=item.end), item.hash, view, rate)
     from core.media import decode_image
     from core.probe.views import altered
 

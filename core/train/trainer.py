@@ -336,7 +336,9 @@ class Trainer:
         scored = np.arange(len(feats)) < originals
         x = ((feats - model.feature_mean) / model.feature_std).double()
         column_sets = None
-        if config.probe_features == "auto" and self._init is None:
+        # "auto": pictures choose by cross-validation; sounds take the grid, which won on every
+        # audio task of the suite where choosing lost up to 3 points (README)
+        if config.probe_features == "auto" and self._init is None and self.data.modality == "image":
             column_sets = model.backbone.feature_groups()
         earlier = self._earlier_choice(config, originals) if self._init is None else None
         layout = self.layout
