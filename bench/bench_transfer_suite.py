@@ -92,7 +92,8 @@ class TestSet:
         from core import features
 
         found = features.extract(loaded.spec, [(s.hash, features.sample_source(self.project, loaded.spec, s))
-                                               for s in self.samples], cache_dir=self.project.cache_dir)
+                                               for s in self.samples], cache_dir=self.project.cache_dir,
+                                  model=loaded.model.backbone)  # with its levels pooled, as the run
         assert len(found.hashes) == len(self.samples), found.failed
         with torch.inference_mode():
             logits = loaded.model.forward_features(torch.from_numpy(found.vectors))
@@ -198,16 +199,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="suite-"))
     started = time.perf_counter()
     rows = []
+    def save():
+        result = {"machine": machine(), "seconds": time.perf_counter() - started, "sizes": sizes,
+                  "seeds": a.seeds, "tasks": {n: tasks.TASKS[n].about for n in a.tasks.split(",")},
+                  "summary": summarise(rows), "rows": rows}
+        Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+        return result
+
     try:
         for name in a.tasks.split(","):
             rows += run_task(name, sizes, a.seeds, work, not a.no_export_check)
+            save()  # after every task: a long run interrupted keeps what it measured
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    summary = summarise(rows)
-    result = {"machine": machine(), "seconds": time.perf_counter() - started, "sizes": sizes, "seeds": a.seeds,
-              "tasks": {n: tasks.TASKS[n].about for n in a.tasks.split(",")}, "summary": summary, "rows": rows}
-    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
-    print(table(summary))
+    print(table(save()["summary"]))
 
 
 if __name__ == "__main__":

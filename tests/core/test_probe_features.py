@@ -78,6 +78,22 @@ def test_a_probe_learns_from_altered_views_of_each_labelled_picture(tmp_path):
         project.close()
 
 
+def test_a_sound_view_is_the_clip_moved_by_a_little_with_silence_coming_in():
+    from core.probe.views import SHIFT_SECONDS, shifted
+
+    wave = np.arange(1, 16001, dtype=np.float32)  # 1 s, never zero
+    views = [shifted(wave, "abc", v, 16000) for v in (1, 2)]
+    assert np.array_equal(views[0], shifted(wave, "abc", 1, 16000))  # fixed by the hash and number
+    assert not np.array_equal(views[0], views[1])
+    for view in views:
+        moved = int(np.count_nonzero(view == 0))
+        assert len(view) == len(wave) and 0 < moved <= SHIFT_SECONDS * 16000
+        kept = view[view != 0]
+        assert np.array_equal(np.diff(kept), np.ones(len(kept) - 1, np.float32))  # the same sound, moved
+    short = np.ones(1000, np.float32)  # a sixteenth of a second: at most a fifth of it moves
+    assert all(np.count_nonzero(shifted(short, "abc", v, 16000) == 0) <= 200 for v in range(1, 6))
+
+
 def test_the_log_mel_front_end_cuts_clips_like_fit_length():
     p = LogMelPreprocessing(image_size=32, n_mels=32, clip_seconds=0.5)
     whole = LogMelPreprocessing(image_size=32, n_mels=32)
@@ -96,6 +112,9 @@ def test_an_audio_probe_cuts_every_clip_to_one_length(tmp_path):
         assert loaded.spec.preprocessing.clip_seconds == 0.5  # 0.3 s clips, at least half a second
         assert loaded.clip_samples == 8000
         assert result.metrics["val_acc"] >= 0.9
+        row = loaded.meta["history"][0]
+        assert row["views"] == 2 * row["samples"]  # two time-shifted views of every clip
+        assert row["features"] == "auto" and loaded.meta["level_grid"] == 2  # sounds: the grid, no choice
     finally:
         project.close()
 
