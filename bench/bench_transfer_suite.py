@@ -90,10 +90,12 @@ class TestSet:
         import torch
 
         from core import features
+        from core.weights import resolve
 
         found = features.extract(loaded.spec, [(s.hash, features.sample_source(self.project, loaded.spec, s))
                                                for s in self.samples], cache_dir=self.project.cache_dir,
-                                  model=loaded.model.backbone)  # with its levels pooled, as the run
+                                  model=loaded.model.backbone,  # with its levels pooled, as the run
+                                  weights_identity=resolve(loaded.spec).identity)  # frozen: cached
         assert len(found.hashes) == len(self.samples), found.failed
         with torch.inference_mode():
             logits = loaded.model.forward_features(torch.from_numpy(found.vectors))
