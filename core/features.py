@@ -46,10 +46,11 @@ class Features:
 class EmbeddingCache:
     """float32 vectors by sample content hash for one backbone fingerprint, in one SQLite file."""
 
-    def __init__(self, cache_dir: str | os.PathLike, spec: BackboneSpec, weights_identity: str):
+    def __init__(self, cache_dir: str | os.PathLike, spec: BackboneSpec, weights_identity: str,
+                 dim: int | None = None):
         key = hashlib.sha256(f"{spec.fingerprint}|{weights_identity}".encode()).hexdigest()[:16]
         self.path = Path(cache_dir) / "embeddings" / f"{spec.name}-{key}.sqlite"
-        self.dim = spec.feature_dim
+        self.dim = dim or spec.feature_dim  # wider where levels are pooled (FeatureModel.pooled_dim)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")  # readers (GUI) and a writer (trainer) at once
@@ -119,7 +120,8 @@ def extract(
         from core.weights import resolve
 
         identity = resolve(spec).identity  # fails early with the "which file, where" sentence
-    cache = EmbeddingCache(cache_dir, spec, identity) if cache_dir is not None and identity else None
+    dim = (getattr(model, "pooled_dim", None) if model is not None else None) or spec.feature_dim
+    cache = EmbeddingCache(cache_dir, spec, identity, dim) if cache_dir is not None and identity else None
     try:
         known = cache.get_many(hashes) if cache is not None else {}
         todo = [(h, src) for h, src in dict(items).items() if h not in known]
@@ -134,7 +136,7 @@ def extract(
                                 progress, should_stop, cache, len(known), identity)
         found = {**known, **computed}
         order = [h for h in hashes if h in found]
-        vectors = np.stack([found[h] for h in order]) if order else np.zeros((0, spec.feature_dim), np.float32)
+        vectors = np.stack([found[h] for h in order]) if order else np.zeros((0, dim), np.float32)
         return Features(order, vectors.astype(np.float32, copy=False), failed, len(known), len(computed))
     finally:
         if cache is not None:

@@ -141,12 +141,17 @@ def test_a_retrain_after_a_label_edit_reuses_the_last_choice_and_judges_it_again
     project = make_colour_project(tmp_path, per_class=8)
     try:
         spec = tiny_spec(tmp_path / "w")
-        first = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        from core.train import events
+
+        computed, cached = events.Recorder(), events.Recorder()
+        first = Trainer(project, TrainConfig(mode="probe"), spec=spec, callbacks=[computed]).fit()
         chosen = first.metrics["probe_choice"]
         assert chosen["reused_from"] is None and chosen["features"] in ("grid", "levels", "final")
         sample = project.samples(split="train")[0]
         project.set_label([sample.id], next(c for c in project.class_names() if c != sample.label))
-        again = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        again = Trainer(project, TrainConfig(mode="probe"), spec=spec, callbacks=[cached]).fit()
+        # every embedding (pooled from every level, views included) comes from the cache
+        assert computed.of(events.EmbedProgress) and not cached.of(events.EmbedProgress)
         reused = again.metrics["probe_choice"]
         assert reused["reused_from"] == first.run_id
         assert (reused["features"], reused["strength"]) == (chosen["features"], chosen["strength"])
