@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from core.probe.logistic import fit
+from core.probe.logistic import Solution, fit
 
 STRENGTHS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)  # scikit-learn's C, on standardised features
 MAX_FOLDS = 5
@@ -51,6 +51,7 @@ class Choice:
     # probabilities [N, K] of each scored row by the model (at the chosen strength) that did not
     # see it; rows that were not scored hold NaN. None where nothing was validated.
     held_out: np.ndarray | None = None
+    start: object | None = None  # logistic.Solution near the final one (the folds' mean): a warm start
 
 
 def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.ndarray | None = None,
@@ -73,6 +74,7 @@ def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.
     hits = {c: 0.0 for c in order}
     losses = {c: 0.0 for c in order}
     held_out = {c: np.full((len(y), classes), np.nan, np.float32) for c in order}
+    sums = {}
     count = 0
     for f in range(k):
         train = torch.from_numpy(folds != f)
@@ -81,6 +83,8 @@ def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.
         for c in order:
             start = fit(x[train], yt[train], classes, c, None if weight is None else weight[train],
                         offset=None if offset is None else offset[train], start=start, tol=1e-4, max_iter=200)
+            w, b = sums.get(c, (0.0, 0.0))
+            sums[c] = (w + start.weight, b + start.bias)
             with torch.no_grad():
                 logits = x[test] @ start.weight + start.bias
                 if offset is not None:
@@ -92,4 +96,5 @@ def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.
         count += int(test.sum())
     scores = {c: (hits[c] / max(count, 1), losses[c] / max(count, 1)) for c in order}
     best = max(order, key=lambda c: (scores[c][0], -scores[c][1]))
-    return Choice(best, scores[best][0], k, scores, held_out[best])
+    mean = Solution(sums[best][0] / k, sums[best][1] / k, 0, False)
+    return Choice(best, scores[best][0], k, scores, held_out[best], mean)

@@ -104,7 +104,7 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     cols, pr, offset, red, choice, how = judged[chosen]
     yt = torch.from_numpy(y)
     sol = fit(red.z, yt, classes, choice.strength, None if weight is None else torch.from_numpy(weight),
-              offset=offset, tol=1e-5)
+              offset=offset, tol=1e-5, start=choice.start)
     w = sol.weight if red.basis is None else red.basis @ sol.weight
     if pr is not None:
         w = w + pr
@@ -126,7 +126,7 @@ def _choose_on_holdout(x, y, classes, holdout, weight, offset, strengths=None) -
     train, rows = torch.from_numpy(~holdout), torch.from_numpy(holdout)
     yt = torch.from_numpy(y)
     w = None if weight is None else torch.from_numpy(weight)[train]
-    scores, start, held_out = {}, None, {}
+    scores, start, held_out, fitted = {}, None, {}, {}
     for c in sorted(strengths or STRENGTHS):
         start = fit(x[train], yt[train], classes, c, w, offset=None if offset is None else offset[train],
                     start=start, tol=1e-4, max_iter=200)
@@ -137,5 +137,6 @@ def _choose_on_holdout(x, y, classes, holdout, weight, offset, strengths=None) -
                          float(-logp.gather(1, yt[rows][:, None]).mean()))
             held_out[c] = np.full((len(y), classes), np.nan, np.float32)
             held_out[c][holdout] = logp.exp().float().numpy()
+            fitted[c] = start
     best = max(scores, key=lambda c: (scores[c][0], -scores[c][1]))
-    return Choice(best, scores[best][0], 0, scores, held_out[best])
+    return Choice(best, scores[best][0], 0, scores, held_out[best], fitted[best])
