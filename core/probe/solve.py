@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from core.probe.crossval import STRENGTHS, Choice, choose_strength
+from core.probe.crossval import STRENGTHS, Choice, choose_strength, fold_count
 from core.probe.logistic import fit, reduce
 
 LARGE = 300  # samples in the smallest class from which a held-out validation split decides
-DEFAULT_STRENGTH = 0.1  # where nothing can be validated (a class with one example)
+DEFAULT_STRENGTH = 1.0  # where nothing can be validated (a class with one example): scikit-learn's C
 
 
 @dataclass
@@ -52,7 +52,8 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
                balance: bool = True, prior: torch.Tensor | None = None, seed: int = 0,
                groups: np.ndarray | None = None, scored: np.ndarray | None = None,
                column_sets: dict[str, torch.Tensor] | None = None,
-               reuse: tuple[str | None, float] | None = None) -> HeadResult:
+               reuse: tuple[str | None, float] | None = None,
+               unvalidated: tuple[str, torch.Tensor] | None = None) -> HeadResult:
     """Choose the strength (k-fold CV, or ``holdout`` rows as the validation split for large data),
     then fit on every row. ``prior`` [D, K]: weights the head is pulled towards instead of zero (a
     probe continuing an earlier run's head). ``groups``/``scored``: rows that are views of one
@@ -61,7 +62,9 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     with the best estimate (ties: lower log loss, then the earlier) is kept, the other columns'
     weights zero, so the head keeps its shape. ``reuse`` (column set, strength): an earlier
     choice on nearly the same data (a retrain after a few label edits): only that one is judged,
-    so the estimate and held-out predictions are still this data's, at a fraction of the cost."""
+    so the estimate and held-out predictions are still this data's, at a fraction of the cost.
+    ``unvalidated`` (name, columns): the features to use where nothing can be validated (a class
+    with a single example), instead of the first column set."""
     x = x.to(torch.float64)
     y = np.asarray(y, dtype=np.int64)
     counted = y if scored is None else y[scored]  # samples, not their views
@@ -73,6 +76,8 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
                           seed=seed, column_sets=column_sets, reuse=reuse)
     weight = balanced_weights(y, classes) if balance else None
     sets = dict(column_sets) if column_sets and len(column_sets) > 1 else {None: None}
+    if unvalidated is not None and not large and fold_count(y, groups) == 0:
+        sets = {unvalidated[0]: unvalidated[1]}
     strengths = None
     if reuse is not None:
         name, strength = reuse

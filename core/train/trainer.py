@@ -335,11 +335,14 @@ class Trainer:
         groups = np.concatenate([np.arange(originals), view_of.numpy()])
         scored = np.arange(len(feats)) < originals
         x = ((feats - model.feature_mean) / model.feature_std).double()
-        column_sets = None
+        column_sets = unvalidated = None
         # "auto": pictures choose by cross-validation; sounds take the grid, which won on every
-        # audio task of the suite where choosing lost up to 3 points (README)
-        if config.probe_features == "auto" and self._init is None and self.data.modality == "image":
-            column_sets = model.backbone.feature_groups()
+        # audio task of the suite where choosing lost up to 3 points; where nothing can be
+        # validated (one example a class) both take the final features, which lost least (README)
+        kinds = model.backbone.feature_groups() if config.probe_features == "auto" and self._init is None else None
+        if kinds:
+            column_sets = kinds if self.data.modality == "image" else {"grid": kinds["grid"]}
+            unvalidated = ("final", kinds["final"])
         earlier = self._earlier_choice(config, originals) if self._init is None else None
         layout = self.layout
         results, start = [], 0
@@ -353,7 +356,8 @@ class Trainer:
                                       balance=config.balance != "none", prior=prior, seed=config.seed,
                                       groups=groups[rows], scored=scored[rows],
                                       column_sets=column_sets if t == 0 else None,
-                                      reuse=(earlier["features"], earlier["strength"]) if earlier and t == 0 else None))
+                                      reuse=(earlier["features"], earlier["strength"]) if earlier and t == 0 else None,
+                                      unvalidated=unvalidated if t == 0 else None))
             start += size
             if self.control.cancelled:
                 return self._finish("cancelled", [], None, started, config)

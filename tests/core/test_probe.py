@@ -109,3 +109,15 @@ def test_column_sets_are_judged_alike_and_the_best_is_kept():
     assert torch.count_nonzero(r.weight[8:]) == 0  # the other columns are left out, the shape kept
     alone = solve_head(xt[:, :8], y, 4, seed=0)
     assert alone.estimate == r.estimate and torch.allclose(alone.weight, r.weight[:8])
+
+
+def test_where_nothing_can_be_validated_the_named_columns_are_used():
+    x, y = blobs(n_per_class=1, classes=4, dims=60, informative=5, seed=6)  # one example a class
+    sets = {"all": torch.arange(60), "few": torch.arange(5)}
+    r = solve_head(torch.from_numpy(x), y, 4, column_sets=sets, unvalidated=("few", sets["few"]))
+    assert r.features == "few" and r.estimate is None and r.how.startswith("none")
+    assert torch.count_nonzero(r.weight[5:]) == 0 and torch.count_nonzero(r.weight[:5]) > 0
+    validated = solve_head(*map(torch.from_numpy, blobs(n_per_class=6, classes=4, dims=60, seed=6)[:1]),
+                           blobs(n_per_class=6, classes=4, dims=60, seed=6)[1], 4, column_sets=sets,
+                           unvalidated=("few", sets["few"]))
+    assert set(validated.feature_scores) == {"all", "few"}  # with folds to judge by, both are judged
