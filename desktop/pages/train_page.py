@@ -309,6 +309,15 @@ class TrainPage(QWidget):
     def _fit_end(self, e) -> None:
         words = {"completed": "Finished", "early_stopped": "Stopped early (no more improvement)", "cancelled": "Stopped"}
         acc = e.metrics.get("val_acc")
+        how = e.metrics.get("val_estimate")
+        if e.status == "completed" and how and "probe_choice" in e.metrics:  # solved, not trained in epochs
+            estimate = f"cross-validated accuracy {100 * acc:.1f}% ({how})" if acc is not None else "no accuracy estimate"
+            text = f"Probe solved in {e.seconds:.0f} s: {estimate}."
+            if e.skipped_files:
+                text += f" {e.skipped_files} unreadable files were skipped."
+            self.status_label.setText(text)  # the log has the epoch's line, with the features chosen
+            self.progress.finish(e)
+            return
         best = f"; best epoch {e.best_epoch} with {100 * acc:.1f}% validation accuracy" if acc is not None and e.best_epoch else ""
         if best and e.metrics.get("label_sets_val_acc"):
             best += f" ({set_accuracies(e.metrics['label_sets_val_acc'])})"

@@ -27,6 +27,7 @@ class TrainProgress(QFrame):
         super().__init__(parent)
         self.setProperty("role", "card")
         self.values: dict[str, QLabel] = {}
+        self.captions: dict[str, QLabel] = {}
         row = QHBoxLayout()
         row.setSpacing(18)
         for key, caption in (("epoch", "Epoch"), ("speed", "Items / s"), ("eta", "Time left"),
@@ -42,6 +43,7 @@ class TrainProgress(QFrame):
             col.addWidget(cap)
             row.addLayout(col)
             self.values[key] = value
+            self.captions[key] = cap
         row.addStretch(1)
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
@@ -60,6 +62,7 @@ class TrainProgress(QFrame):
         self.clear()
 
     def clear(self) -> None:
+        self.captions["best"].setText("Best val. acc.")
         for label in self.values.values():
             label.setText("–")
             label.setToolTip("")
@@ -83,6 +86,9 @@ class TrainProgress(QFrame):
 
     def epoch(self, e) -> None:
         self.values["epoch"].setText(f"{e.epoch} / {e.epochs}")
+        if e.stage.startswith("linear probe"):  # solved: its accuracy is a cross-validated estimate
+            self.captions["best"].setText("Est. accuracy")
+            self.values["best"].setToolTip(e.stage)
         if e.is_best:
             self.values["best"].setText(f"{100 * e.val_acc:.1f}%")
             if e.label_sets_val_acc:

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 MODES = {
     "auto": "Picks probe, fine-tune or full from how much data there is and the device, and says why.",
-    "probe": "Keeps the backbone frozen and trains only a new last layer: seconds, and best with little data.",
+    "probe": ("Keeps the backbone frozen and solves a new last layer on its features, choosing its "
+              "regularisation and features by cross-validation: seconds, and best with little data."),
     "finetune": "Trains the last layer, then also the top blocks of the backbone at a gentler rate.",
     "full": "Trains every layer (deeper layers more gently): the most accurate with lots of data, the slowest.",
     "fewshot": "No training: each class becomes the average of its labelled examples. Ready in seconds, "

@@ -84,3 +84,5 @@ def test_a_probe_shows_its_embedding_progress_and_what_it_chose(trained_window, 
     [solved] = [line for line in page.log.lines if line.startswith("Probe solved")]
     assert "cross-validated accuracy" in solved and "features" in solved
     assert "nan" not in " ".join(page.log.lines)
+    assert page.status_label.text().startswith("Probe solved in") and "cross-validated" in page.status_label.text()
+    assert page.progress.captions["best"].text() == "Est. accuracy"
