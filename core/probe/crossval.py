@@ -16,6 +16,7 @@ from core.probe.logistic import Solution, fit
 
 STRENGTHS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)  # scikit-learn's C, on standardised features
 MAX_FOLDS = 5
+FEWER_FOLDS_FROM = 50  # samples in the smallest class from which 3 folds are used
 
 
 def stratified_folds(y: np.ndarray, k: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
@@ -39,7 +40,11 @@ def fold_count(y: np.ndarray, groups: np.ndarray | None = None) -> int:
     class must be left out somewhere and learnt everywhere); 0 when a class has a single sample."""
     keys = groups if groups is not None else np.arange(len(y))
     smallest = min(len(np.unique(keys[y == c])) for c in np.unique(y))
-    return 0 if smallest < 2 else min(MAX_FOLDS, smallest)
+    if smallest < 2:
+        return 0
+    # with 50 or more a class, three folds still leave a third of each class to judge by, and cost
+    # half as many fits as five
+    return min(MAX_FOLDS if smallest < FEWER_FOLDS_FROM else 3, smallest)
 
 
 @dataclass

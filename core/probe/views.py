@@ -16,6 +16,9 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 
+VIEWS_BELOW = 50  # samples in the smallest class from which a probe learns from the samples alone
+
+
 def view_key(content_hash: str, view: int) -> str:
     """The embedding-cache key of a view (the picture itself is view 0, keyed by its hash)."""
     return content_hash if view == 0 else f"{content_hash}#view{view}"

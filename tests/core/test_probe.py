@@ -55,6 +55,7 @@ def test_folds_are_stratified_and_keep_groups_together():
         assert len(set(fg[groups == g])) == 1
     assert fold_count(np.array([0, 0, 1])) == 0  # a class with one example cannot be left out
     assert fold_count(np.array([0] * 30 + [1] * 30)) == 5
+    assert fold_count(np.array([0] * 60 + [1] * 50)) == 3  # from 50 a class, three folds judge well enough
 
 
 def test_cross_validation_picks_a_strength_that_generalises():
