@@ -18,6 +18,29 @@ from core.backbones.spec import Stage
 GRID_MAX_CHANNELS = 320  # grid-pooled levels: the narrower, lower ones (the widest would add the most)
 
 
+def find_feature_maps(model: nn.Module, stages, example: tuple) -> tuple[list[str], list[int], int]:
+    """Run ``example`` once through ``model``: the last module of each of ``stages`` whose output
+    is a feature map ``[B, C, H, W]``, their channels, and the width of the model's own output."""
+    candidates = [stage.modules[-1] for stage in stages]
+    shapes: dict[str, tuple] = {}
+    handles = []
+    for path in candidates:
+        try:
+            module = model.get_submodule(path)
+        except AttributeError:
+            continue
+        handles.append(module.register_forward_hook(
+            lambda _m, _i, out, path=path: shapes.__setitem__(path, tuple(out.shape) if torch.is_tensor(out) else ())))
+    try:
+        with torch.no_grad():
+            final = model(*example)
+    finally:
+        for handle in handles:
+            handle.remove()
+    levels = [p for p in candidates if len(shapes.get(p, ())) == 4]
+    return levels, [shapes[p][1] for p in levels], int(final.shape[1])
+
+
 class FeatureModel(nn.Module):
     """Base class: ``forward(*batch)`` -> ``[B, feature_dim]``; ``stages()`` from input to output.
 
@@ -112,29 +135,13 @@ class FeatureModel(nn.Module):
         return torch.cat([*pooled, output], dim=1)
 
     def _find_levels(self, example: tuple) -> tuple[list[str], list[int], list[int]]:
-        candidates = [stage.modules[-1] for stage in self.stages()]
-        shapes: dict[str, tuple] = {}
-        handles = []
-        for path in candidates:
-            try:
-                module = self.get_submodule(path)
-            except AttributeError:
-                continue
-            handles.append(module.register_forward_hook(
-                lambda _m, _i, out, path=path: shapes.__setitem__(path, tuple(out.shape) if torch.is_tensor(out) else ())))
-        try:
-            with torch.no_grad():
-                final = self(*example)
-        finally:
-            for handle in handles:
-                handle.remove()
-        levels = [p for p in candidates if len(shapes.get(p, ())) == 4]
+        levels, channels, final = find_feature_maps(self, self.stages(), example)
         cells = self.level_grid ** 2 if self.level_grid else 0
 
         def width(c: int) -> int:
             return c * (1 + cells) if cells and c <= GRID_MAX_CHANNELS else c
 
-        return levels, [width(shapes[p][1]) for p in levels] + [int(final.shape[1])], [shapes[p][1] for p in levels]
+        return levels, [width(c) for c in channels] + [final], channels
 
     def finalize(self) -> FeatureModel:
         self.finalized = True

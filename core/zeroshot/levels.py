@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from core.backbones.feature_models import find_feature_maps
+
 
 class MultiLevelFeatures(nn.Module):
     """``forward(*inputs)`` -> ``[B, sum(dims)]``: the mean over space of the output of each module in
@@ -50,24 +52,8 @@ class MultiLevelFeatures(nn.Module):
         ``example`` once; a backbone without such stages (a speech transformer) keeps its final
         features only."""
         stages = backbone.stages() if hasattr(backbone, "stages") else []
-        candidates = [stage.modules[-1] for stage in stages]
-        shapes: dict[str, tuple] = {}
-        handles = []
-        for path in candidates:
-            try:
-                module = backbone.get_submodule(path)
-            except AttributeError:
-                continue
-            handles.append(module.register_forward_hook(
-                lambda _m, _i, out, path=path: shapes.__setitem__(path, tuple(out.shape) if torch.is_tensor(out) else ())))
-        try:
-            with torch.no_grad():
-                final = backbone(*example)
-        finally:
-            for handle in handles:
-                handle.remove()
-        levels = [p for p in candidates if len(shapes.get(p, ())) == 4]
-        return cls(backbone, levels, [shapes[p][1] for p in levels] + [int(final.shape[1])])
+        levels, channels, final = find_feature_maps(backbone, stages, example)
+        return cls(backbone, levels, channels + [final])
 
 
 def _pool(output) -> torch.Tensor:
