@@ -1,0 +1,164 @@
+"""Probe mode: a logistic-regression head solved once on the cached embeddings (core.probe), its
+regularisation and features chosen by cross-validation, written as the run's one "epoch"; and the
+reuse of the last search's choice by a retrain on nearly the same samples."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+import torch
+
+from core.probe.solve import solve_head
+from core.run_catalogue import FINISHED, list_runs
+from core.train import checkpoint as ckpt_io
+from core.train import events
+from core.train.classifier_kind import TRAINED
+
+
+def solve_probe(trainer, model, config, train_src, val_src, started) -> events.FitEnd:
+    """Probe mode: a logistic-regression head solved on the cached embeddings of every labelled
+    training and validation sample, its regularisation chosen by cross-validation
+    (core.probe.solve). No epochs: the solution is the same however it is reached."""
+    t0 = time.perf_counter()
+    parts = [train_src] if val_src is train_src else [train_src, val_src]
+    feats = torch.cat([p.features.float().cpu() for p in parts])
+    targets = torch.cat([p.targets.cpu() for p in parts])
+    holdout = np.concatenate([np.zeros(len(train_src), bool)] + ([np.ones(len(val_src), bool)] if len(parts) > 1 else []))
+    if trainer._init is None:  # a probe from an earlier run keeps that run's standardisation
+        with torch.no_grad():
+            model.standardise_features(feats)
+    originals = len(feats)
+    # altered views of the labelled pictures learn too (core.probe.views): each stays in its
+    # picture's fold and is never scored; not where a held-out split decides (large data)
+    view_rows, view_of, offset = [], [], 0
+    for p in parts:
+        rows_p, of_p = getattr(p, "views", (torch.zeros(0, feats.shape[1]), torch.zeros(0, dtype=torch.long)))
+        view_rows.append(rows_p.float().cpu())
+        view_of.append(of_p + offset)
+        offset += len(p)
+    view_of = torch.cat(view_of)
+    if len(view_of):
+        feats = torch.cat([feats, *view_rows])
+        targets = torch.cat([targets, targets[view_of]])
+        holdout = np.concatenate([holdout, holdout[view_of.numpy()]])
+    groups = np.concatenate([np.arange(originals), view_of.numpy()])
+    scored = np.arange(len(feats)) < originals
+    x = ((feats - model.feature_mean) / model.feature_std).double()
+    column_sets = unvalidated = None
+    # "auto": pictures choose by cross-validation; sounds take the grid, which won on every
+    # audio task of the suite where choosing lost up to 3 points; where nothing can be
+    # validated (one example a class) both take the final features, which lost least (README)
+    kinds = model.backbone.feature_groups() if config.probe_features == "auto" and trainer._init is None else None
+    if kinds:
+        column_sets = kinds if trainer.data.modality == "image" else {"grid": kinds["grid"]}
+        unvalidated = ("final", kinds["final"])
+    earlier = earlier_choice(trainer, config, originals) if trainer._init is None else None
+    layout = trainer.layout
+    results, start = [], 0
+    for t, size in enumerate(layout.sizes):
+        y = (targets[:, t] if targets.dim() > 1 else targets).numpy()
+        rows = y >= 0
+        prior = None
+        if trainer._init is not None and t == 0:  # carried class rows pull the new head towards them
+            prior = model.head.weight[start:start + size].detach().T.double()
+        results.append(solve_head(x[torch.from_numpy(rows)], y[rows], size, holdout=holdout[rows],
+                                  balance=config.balance != "none", prior=prior, seed=config.seed,
+                                  groups=groups[rows], scored=scored[rows],
+                                  column_sets=column_sets if t == 0 else None,
+                                  reuse=(earlier["features"], earlier["strength"]) if earlier and t == 0 else None,
+                                  unvalidated=unvalidated if t == 0 else None))
+        start += size
+        if trainer.control.cancelled:
+            return trainer._finish("cancelled", [], None, started, config)
+    with torch.no_grad():
+        model.head.weight.copy_(torch.cat([r.weight.T for r in results]))
+        model.head.bias.copy_(torch.cat([r.bias for r in results]))
+    main = results[0]
+    stage = f"linear probe, regularisation chosen by {main.how}"
+    if earlier:
+        stage = (f"linear probe, regularisation and features as run {earlier['run']} chose them on nearly the "
+                 f"same samples, judged again by {main.how}")
+    if main.features:
+        scores = ", ".join(f"{n} {'-' if a is None else f'{a:.1%}'}" for n, a in main.feature_scores.items())
+        stage += f"; features: {main.features} (cross-validated: {scores})"
+    nan = float("nan")
+    row = {"epoch": 1, "stage": stage, "train_acc": main.train_acc, "train_loss": nan,
+           "val_acc": main.estimate if main.estimate is not None else nan,
+           "val_loss": main.estimate_loss if main.estimate_loss is not None else nan,
+           "val_estimate": main.how, "strength": main.strength,
+           "strength_scores": {str(c): acc for c, (acc, _) in main.scores.items()},
+           "samples": originals, "views": len(x) - originals, "features": main.features or config.probe_features,
+           "feature_scores": main.feature_scores, "seconds": time.perf_counter() - t0, "lr": 0.0, "batch_size": config.batch_size,
+           "per_class_val_acc": {}}
+    best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0,
+            "probe_choice": {"features": main.features, "strength": main.strength, "samples": originals,
+                             "classes": list(trainer.data.class_names),
+                             "reused_from": earlier["run"] if earlier else None,
+                             "searched_samples": earlier["searched"] if earlier else originals}}
+    if main.estimate is not None:
+        best.update(val_acc=main.estimate, val_loss=main.estimate_loss)
+    if layout.multi:
+        sets = {n: r.estimate for n, r in zip(layout.names[1:], results[1:]) if r.estimate is not None}
+        row["label_sets"] = {n: {"val_acc": a} for n, a in sets.items()}
+        best["label_sets_val_acc"] = sets
+    history = [row]
+    if trainer.dist.is_main:
+        trainer.files.append_metrics(_json_safe(row))
+        if main.held_out is not None:  # the main set labels every row: row i is sample i
+            hashes = [h for p in parts for h in getattr(p, "hashes", [])]
+            trainer.files.write_held_out(main.how, list(trainer.data.class_names), {
+                h: [round(float(v), 6) for v in p] for h, p in zip(hashes, main.held_out[:originals])
+                if not np.isnan(p).any()})
+        ckpt_io.save(trainer.files.best, TRAINED.payload(model, {
+            "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
+            "history": [_json_safe(row)], "best": best, **trainer.meta}))
+    trainer.emit(events.EpochEnd(
+        epoch=1, epochs=1, train_loss=nan, train_acc=main.train_acc, val_loss=row["val_loss"],
+        val_acc=row["val_acc"], per_class_val_acc={}, seconds=row["seconds"], lr=0.0, is_best=True,
+        stage=stage, label_sets_val_acc=best.get("label_sets_val_acc", {})))
+    if trainer.dist.is_main:
+        trainer.emit(events.CheckpointSaved(1, str(trainer.files.best), "best"))
+    return trainer._finish("completed", history, best, started, config)
+
+
+REUSE_WITHIN = 0.05  # a retrain on at most this share more or fewer samples reuses the last choice
+
+def earlier_choice(trainer, config, samples: int) -> dict | None:
+    """The regularisation and features the newest probe of this project chose, where it was
+    solved with the same settings on the same classes and within 5% as many samples as its
+    choice was last searched on: a retrain after a few label edits need not search again (under 2 s for 1,000
+    samples instead of a minute; bench/bench_train.py). Its estimate is still this data's."""
+    from core.run_catalogue import FINISHED, list_runs
+
+    try:
+        runs = list_runs(trainer.project)
+    except Exception:  # plain data, or a project without runs: nothing to reuse
+        return None
+    keys = ("backbone", "probe_features", "probe_views", "balance", "image_size", "pretrained", "seed")
+    mine = config.to_dict()
+    for run in runs:
+        if run.id == trainer.run_id or run.status not in FINISHED:
+            continue
+        choice = run.metrics.get("probe_choice")
+        if not choice:
+            continue  # not a solved probe
+        try:
+            theirs = json.loads((run.dir / "config.json").read_text(encoding="utf-8"))["config"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if any(theirs.get(k) != mine.get(k) for k in keys) or choice.get("classes") != list(trainer.data.class_names):
+            return None
+        searched = int(choice.get("searched_samples") or choice.get("samples") or 0)
+        if abs(searched - samples) > REUSE_WITHIN * samples:  # measured from the last real search
+            return None
+        return {"run": run.id, "features": choice.get("features"), "strength": float(choice["strength"]),
+                "searched": searched}
+    return None
+
+
+def _json_safe(row: dict) -> dict:
+    """NaN (no estimate) as None, so metrics.jsonl stays standard JSON."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
