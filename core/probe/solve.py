@@ -21,6 +21,12 @@ from core.probe.crossval import STRENGTHS, Choice, choose_strength, fold_count
 from core.probe.logistic import fit, reduce
 
 LARGE = 300  # samples in the smallest class from which a held-out validation split decides
+# Large data: column sets and strengths are compared on models fit on this many training rows a
+# class (judged on the whole validation split), in float32; only the chosen one is fit on every
+# training row. On 5,000 pictures this took the choice from 280 s to 21 s of CPU time, and the
+# model it chose scored as well on the validation split (0.632 against 0.622; bench/bench_embed.py).
+CHOICE_PER_CLASS = 100
+LARGE_STRENGTHS = (0.01, 0.1, 1.0, 10.0)
 DEFAULT_STRENGTH = 1.0  # where nothing can be validated (a class with one example): scikit-learn's C
 
 
@@ -37,6 +43,7 @@ class HeadResult:
     held_out: np.ndarray | None = None  # [N, K] each validated row's probabilities from a model without it
     features: str | None = None  # the column set chosen (solve_head's ``column_sets``)
     feature_scores: dict = field(default_factory=dict)  # column set -> its estimate (None: not validated)
+    compared: str = "cross-validated"  # how feature_scores were measured
 
 
 def balanced_weights(y: np.ndarray, classes: int) -> np.ndarray:
@@ -65,11 +72,11 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     so the estimate and held-out predictions are still this data's, at a fraction of the cost.
     ``unvalidated`` (name, columns): the features to use where nothing can be validated (a class
     with a single example), instead of the first column set."""
-    x = x.to(torch.float64)
     y = np.asarray(y, dtype=np.int64)
     counted = y if scored is None else y[scored]  # samples, not their views
     smallest = int(np.bincount(counted, minlength=classes)[np.unique(counted)].min())
     large = holdout is not None and holdout.any() and smallest >= LARGE
+    x = x.to(torch.float32 if large else torch.float64)
     if large and scored is not None and not scored.all():  # views of pictures: not at this size
         keep = torch.from_numpy(scored)
         return solve_head(x[keep], y[scored], classes, holdout=holdout[scored], balance=balance, prior=prior,
@@ -87,12 +94,14 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     judged = {}
     for name, cols in sets.items():
         cols = None if cols is None else torch.as_tensor(cols, dtype=torch.long)
+        if cols is not None and torch.equal(cols, torch.arange(x.shape[1])):
+            cols = None  # every column, in order: no copy
         xs = x if cols is None else x[:, cols]
-        pr = None if prior is None else (prior if cols is None else prior[cols]).to(torch.float64)
+        pr = None if prior is None else (prior if cols is None else prior[cols]).to(x.dtype)
         offset = None if pr is None else xs @ pr
         red = reduce(xs)
         if large:
-            choice = _choose_on_holdout(red.z, y, classes, holdout, weight, offset, strengths)
+            choice = _choose_on_holdout(red.z, y, classes, holdout, weight, offset, strengths, seed)
             how = "the validation split"
         else:
             choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
@@ -107,9 +116,11 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
 
     chosen = max(judged, key=merit)  # max keeps the first of equals
     cols, pr, offset, red, choice, how = judged[chosen]
+    if large:  # the estimate is the chosen model's, fit on every training row
+        choice = _validate_on_holdout(red.z, y, classes, holdout, weight, offset, choice)
     yt = torch.from_numpy(y)
     sol = fit(red.z, yt, classes, choice.strength, None if weight is None else torch.from_numpy(weight),
-              offset=offset, tol=1e-5, start=choice.start)
+              offset=offset, tol=1e-4 if large else 1e-5, start=choice.start, max_iter=100 if large else 500)
     w = sol.weight if red.basis is None else red.basis @ sol.weight
     if pr is not None:
         w = w + pr
@@ -123,25 +134,47 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
         train_acc = float(((x @ w + b).argmax(1) == yt)[rows].double().mean())
     best = choice.scores.get(choice.strength, (None, None))
     scores = {name: j[4].scores.get(j[4].strength, (None, None))[0] for name, j in judged.items()} if chosen else {}
+    compared = f"on the validation split, fit on {CHOICE_PER_CLASS} a class" if large else "cross-validated"
     return HeadResult(w.float(), b.float(), choice.strength, best[0], best[1], how, train_acc, choice.scores,
-                      choice.held_out, chosen, scores)
+                      choice.held_out, chosen, scores, compared)
 
 
-def _choose_on_holdout(x, y, classes, holdout, weight, offset, strengths=None) -> Choice:
-    train, rows = torch.from_numpy(~holdout), torch.from_numpy(holdout)
+def _choose_on_holdout(x, y, classes, holdout, weight, offset, strengths=None, seed=0) -> Choice:
+    """Strengths compared on the validation split by models fit on up to CHOICE_PER_CLASS training
+    rows a class (the strongest regularisation first, each starting from the last)."""
+    rng = np.random.default_rng(seed)
+    train_rows = np.flatnonzero(~holdout)
+    picked = np.sort(np.concatenate([rng.permutation(train_rows[y[train_rows] == c])[:CHOICE_PER_CLASS]
+                                     for c in np.unique(y[train_rows])]))
+    train = torch.from_numpy(picked)
     yt = torch.from_numpy(y)
     w = None if weight is None else torch.from_numpy(weight)[train]
-    scores, start, held_out, fitted = {}, None, {}, {}
-    for c in sorted(strengths or STRENGTHS):
+    scores, start, fitted = {}, None, {}
+    for c in sorted(strengths or LARGE_STRENGTHS):
         start = fit(x[train], yt[train], classes, c, w, offset=None if offset is None else offset[train],
-                    start=start, tol=1e-4, max_iter=200)
-        with torch.no_grad():
-            logits = x[rows] @ start.weight + start.bias + (0 if offset is None else offset[rows])
-            logp = torch.log_softmax(logits, -1)
-            scores[c] = (float((logp.argmax(1) == yt[rows]).double().mean()),
-                         float(-logp.gather(1, yt[rows][:, None]).mean()))
-            held_out[c] = np.full((len(y), classes), np.nan, np.float32)
-            held_out[c][holdout] = logp.exp().float().numpy()
-            fitted[c] = start
+                    start=start, tol=1e-4, max_iter=100)
+        scores[c] = _holdout_scores(x, yt, holdout, start, offset)[:2]
+        fitted[c] = start
     best = max(scores, key=lambda c: (scores[c][0], -scores[c][1]))
-    return Choice(best, scores[best][0], 0, scores, held_out[best], fitted[best])
+    return Choice(best, scores[best][0], 0, scores, None, fitted[best])
+
+
+def _validate_on_holdout(x, y, classes, holdout, weight, offset, choice: Choice) -> Choice:
+    """The chosen strength fit on every training row, scored on the validation split."""
+    train = torch.from_numpy(~holdout)
+    yt = torch.from_numpy(y)
+    sol = fit(x[train], yt[train], classes, choice.strength, None if weight is None else torch.from_numpy(weight)[train],
+              offset=None if offset is None else offset[train], start=choice.start, tol=1e-4, max_iter=200)
+    acc, loss, probs = _holdout_scores(x, yt, holdout, sol, offset)
+    held_out = np.full((len(y), classes), np.nan, np.float32)
+    held_out[holdout] = probs
+    return Choice(choice.strength, acc, 0, {**choice.scores, choice.strength: (acc, loss)}, held_out, sol)
+
+
+def _holdout_scores(x, yt, holdout, sol, offset):
+    rows = torch.from_numpy(holdout)
+    with torch.no_grad():
+        logits = x[rows] @ sol.weight + sol.bias + (0 if offset is None else offset[rows])
+        logp = torch.log_softmax(logits, -1)
+    return (float((logp.argmax(1) == yt[rows]).double().mean()), float(-logp.gather(1, yt[rows][:, None]).mean()),
+            logp.exp().float().numpy())

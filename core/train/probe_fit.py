@@ -46,7 +46,8 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
         holdout = np.concatenate([holdout, holdout[view_of.numpy()]])
     groups = np.concatenate([np.arange(originals), view_of.numpy()])
     scored = np.arange(len(feats)) < originals
-    x = ((feats - model.feature_mean) / model.feature_std).double()
+    x = feats.sub_(model.feature_mean).div_(model.feature_std)  # in place: feats is this function's own copy
+    del feats
     column_sets = unvalidated = None
     # "auto": pictures choose by cross-validation; sounds take the grid, which won on every
     # audio task of the suite where choosing lost up to 3 points; where nothing can be
@@ -64,7 +65,7 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
         prior = None
         if trainer._init is not None and t == 0:  # carried class rows pull the new head towards them
             prior = model.head.weight[start:start + size].detach().T.double()
-        results.append(solve_head(x[torch.from_numpy(rows)], y[rows], size, holdout=holdout[rows],
+        results.append(solve_head(x if rows.all() else x[torch.from_numpy(rows)], y[rows], size, holdout=holdout[rows],
                                   balance=config.balance != "none", prior=prior, seed=config.seed,
                                   groups=groups[rows], scored=scored[rows],
                                   column_sets=column_sets if t == 0 else None,
@@ -83,7 +84,7 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
                  f"same samples, judged again by {main.how}")
     if main.features:
         scores = ", ".join(f"{n} {'-' if a is None else f'{a:.1%}'}" for n, a in main.feature_scores.items())
-        stage += f"; features: {main.features} (cross-validated: {scores})"
+        stage += f"; features: {main.features} ({main.compared}: {scores})"
     nan = float("nan")
     row = {"epoch": 1, "stage": stage, "train_acc": main.train_acc, "train_loss": nan,
            "val_acc": main.estimate if main.estimate is not None else nan,

@@ -85,6 +85,9 @@ def _probe_sources(trainer, data, spec, model, device):
         progress=EmbedRate(trainer.emit))
     if dist.is_main:
         dist.barrier()
+    from core import features_onnx
+
+    features_onnx.release()
     if trainer.control.cancelled:
         return None, None
     for it in data.train + data.val:
@@ -93,9 +96,14 @@ def _probe_sources(trainer, data, spec, model, device):
     row = {h: i for i, h in enumerate(found.hashes)}
     vectors = torch.from_numpy(found.vectors)
 
+    def take(idx):  # rows of vectors: a view where they follow each other (the usual case), no copy
+        if idx and idx == list(range(idx[0], idx[0] + len(idx))):
+            return vectors[idx[0]:idx[0] + len(idx)]
+        return vectors[idx] if idx else torch.zeros(0, vectors.shape[1])
+
     def source(items):
         kept = [it for it in items if it.hash in row]
-        feats = vectors[[row[it.hash] for it in kept]] if kept else torch.zeros(0, vectors.shape[1])
+        feats = take([row[it.hash] for it in kept])
         src = FeatureSource(feats, targets_of(data, kept), device)
         src.hashes = [it.hash for it in kept]  # which sample each row is (held-out predictions)
         # altered views of each kept sample (core.probe.views): (view rows, the sample row of each)

@@ -122,3 +122,24 @@ def test_where_nothing_can_be_validated_the_named_columns_are_used():
                            blobs(n_per_class=6, classes=4, dims=60, seed=6)[1], 4, column_sets=sets,
                            unvalidated=("few", sets["few"]))
     assert set(validated.feature_scores) == {"all", "few"}  # with folds to judge by, both are judged
+
+
+def test_large_data_is_judged_on_the_validation_split_and_refit_on_everything():
+    from core.probe.solve import CHOICE_PER_CLASS, LARGE
+
+    x, y = blobs(n_per_class=LARGE + 20, classes=3, dims=60, informative=4, spread=1.5, seed=7)
+    holdout = np.zeros(len(y), bool)
+    holdout[np.arange(len(y)) % 5 == 0] = True
+    sets = {"few": torch.arange(4), "noise": torch.arange(4, 60)}
+    r = solve_head(torch.from_numpy(x).float(), y, 3, holdout=holdout, column_sets=sets)
+    assert r.how == "the validation split" and r.features == "few"
+    assert str(CHOICE_PER_CLASS) in r.compared  # the sets were compared on a subsample, and it says so
+    assert r.feature_scores["few"] > r.feature_scores["noise"]
+    # the estimate is the chosen model's accuracy on the validation rows, from a model without them
+    assert np.isnan(r.held_out[~holdout]).all() and not np.isnan(r.held_out[holdout]).any()
+    assert r.estimate == pytest.approx(float((r.held_out[holdout].argmax(1) == y[holdout]).mean()))
+    # the final head is the solution on every row, as scikit-learn finds it
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    ref = sklearn.LogisticRegression(C=r.strength, max_iter=5000).fit(x[:, :4], y)
+    ours = (x[:, :4] @ r.weight[:4].double().numpy() + r.bias.double().numpy()).argmax(1)
+    assert (ours == ref.predict(x[:, :4])).mean() > 0.99
