@@ -4,7 +4,7 @@ Every preprocessing object offers the same small interface, so feature extractio
 ask which kind they hold:
 
 - ``load(path)``            decode a media file and prepare it (one item tensor)
-- ``to_tensor(item)``       prepare an already decoded PIL image / float32 mono waveform
+- ``to_tensor(item)``       prepare an already decoded PIL image / float32 mono waveform / string
 - ``collate(tensors)``      stack prepared items into the argument tuple the model is called with
 - ``length_of(tensor)``     items of equal length batch without padding (exact features)
 - ``settings()``            plain values; they enter the embedding-cache fingerprint
@@ -318,4 +318,49 @@ class WaveformPreprocessing(_Base):
         return (torch.zeros(batch, self.sample_rate, device=device), None)  # one second
 
 
-Preprocessing = Union[ImagePreprocessing, LogMelPreprocessing, WaveformPreprocessing]
+# ---------------------------------------------------------------------------------- text
+
+
+@dataclass(frozen=True)
+class TextPreprocessing(_Base):
+    """Text -> token ids [T] (int64) with the backbone's own tokenizer (core.text.tokenizer),
+    truncated to ``max_tokens`` (special tokens included); ``collate`` pads a batch to its longest
+    text and adds the attention mask, so the model is called with (input_ids, attention_mask)."""
+
+    modality: ClassVar[str] = "text"
+    variable_length: ClassVar[bool] = True
+    tokenizer: str = "all-MiniLM-L6-v2"
+    # What all-MiniLM-L6-v2 was trained with (sentence-transformers' max_seq_length); attention cost
+    # grows with the square of length, and a document's opening mostly says what it is about.
+    max_tokens: int = 256
+    pad_id: int = 0
+
+    def load(self, path) -> torch.Tensor:
+        from core.text.decode import read_text_file
+
+        return self.to_tensor(read_text_file(path))
+
+    def to_tensor(self, text) -> torch.Tensor:
+        from core.text.tokenizer import load_tokenizer
+
+        ids = load_tokenizer(self.tokenizer, self.max_tokens).encode(str(text)).ids
+        return torch.tensor(ids, dtype=torch.long)
+
+    def collate(self, tensors: list[torch.Tensor]) -> tuple:
+        ids = nn.utils.rnn.pad_sequence(tensors, batch_first=True, padding_value=self.pad_id)
+        mask = torch.zeros_like(ids)
+        for k, t in enumerate(tensors):
+            mask[k, : t.shape[0]] = 1
+        return ids, mask
+
+    def length_of(self, tensor: torch.Tensor) -> int:
+        # Texts batch with others of about their length (padding costs compute, not accuracy: the
+        # mask keeps padded positions out of attention and of the mean).
+        return (int(tensor.shape[0]) + 15) // 16
+
+    def example_batch(self, batch: int = 1, device=None) -> tuple:
+        ids = torch.full((batch, 128), 1000, dtype=torch.long, device=device)  # 128 tokens: MACs per text
+        return ids, torch.ones_like(ids)
+
+
+Preprocessing = Union[ImagePreprocessing, LogMelPreprocessing, WaveformPreprocessing, TextPreprocessing]
