@@ -19,6 +19,7 @@ SUFFIXES = {
     "int8": ".int8.onnx",
     "frontend": ".frontend.onnx",  # waveform -> log-mel picture (the split export of an audio model)
     "classifier": ".classifier.onnx",  # log-mel picture -> classes
+    "tokenizer": ".tokenizer.json",  # a text model's tokenizer (also inside the model's metadata)
     "labels": ".labels.txt",
     "card": ".md",
 }
