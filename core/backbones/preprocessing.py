@@ -34,6 +34,9 @@ INCEPTION_EDGE_STD = (128.0 / 255, 128.0 / 255, 128.0 / 255)
 class _Base:
     modality: ClassVar[str]
     variable_length: ClassVar[bool] = False
+    # Whether the training engine can fine-tune a backbone on this input (core.train.pipeline
+    # prepares pictures and sounds; token sequences have no pipeline yet: text trains as a probe).
+    trains_end_to_end: ClassVar[bool] = True
     # What a run saved before a field existed was made with (a later default must not change it).
     BEFORE_FIELDS: ClassVar[dict] = {}
 
@@ -329,6 +332,7 @@ class TextPreprocessing(_Base):
 
     modality: ClassVar[str] = "text"
     variable_length: ClassVar[bool] = True
+    trains_end_to_end: ClassVar[bool] = False
     tokenizer: str = "all-MiniLM-L6-v2"
     # What all-MiniLM-L6-v2 was trained with (sentence-transformers' max_seq_length); attention cost
     # grows with the square of length, and a document's opening mostly says what it is about.
