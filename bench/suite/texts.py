@@ -7,6 +7,10 @@ built in where real data has them: sentiment with negation ("not bad at all") an
 looked great, but..."), spam written casually and ordinary messages about prizes and offers, topics
 whose texts mention another topic in passing. The generator knows nothing of any model.
 
+The held-out test texts are worded differently from the pool's: every phrase bank is split in two,
+the pool drawing from one half and the test from the other, so a model is judged on what the texts
+mean, not on the exact phrases it was shown (what a person's next texts will be like).
+
 ``make(task, split, per_class, seed)`` -> (texts, labels, class names).
 """
 
@@ -108,8 +112,13 @@ NORMAL = ["are we still on for lunch tomorrow", "can you pick up milk on the way
 MESSAGE_TAIL = ["", "", " Thanks!", " See you soon.", " :)", " Let me know.", " ASAP!!!", " Reply STOP to opt out."]
 
 
-def _topics(rng: random.Random, label: str) -> str:
-    cues = rng.sample(TOPIC_CUES[label], 2)
+def _half(bank: list, split: str) -> list:
+    """The half of a phrase bank a split draws from (pool: even places, test: odd)."""
+    return bank[0::2] if split == "pool" else bank[1::2]
+
+
+def _topics(rng: random.Random, label: str, split: str) -> str:
+    cues = rng.sample(_half(TOPIC_CUES[label], split), 2)
     parts = [c[0].upper() + c[1:] + "." for c in cues] + rng.sample(NEUTRAL, 2)
     if rng.random() < 0.5:
         other = rng.choice([t for t in TOPIC_PASSING if t != label])
@@ -118,8 +127,8 @@ def _topics(rng: random.Random, label: str) -> str:
     return " ".join(parts)
 
 
-def _review(rng: random.Random, label: str, domain: str) -> str:
-    bank = PRODUCTS[domain]
+def _review(rng: random.Random, label: str, domain: str, split: str) -> str:
+    bank = {k: _half(v, split) for k, v in PRODUCTS[domain].items()}
     other = "negative" if label == "positive" else "positive"
     main, side = ("good", "bad") if label == "positive" else ("bad", "good")
     things = rng.sample(bank["things"], 3)
@@ -131,28 +140,28 @@ def _review(rng: random.Random, label: str, domain: str) -> str:
     else:
         parts.append(f"{things[1][0].upper()}{things[1][1:]} {rng.choice(bank[main])}.")
         parts.append(f"Honestly, {rng.choice(NEGATED[label])}.")
-    parts.append(rng.choice(VERDICT[label]) if rng.random() < 0.7 else
-                 f"Some say '{rng.choice(VERDICT[other]).rstrip('.')}', but not me.")
+    parts.append(rng.choice(_half(VERDICT[label], split)) if rng.random() < 0.7 else
+                 f"Some say '{rng.choice(_half(VERDICT[other], split)).rstrip('.')}', but not me.")
     return " ".join(parts)
 
 
 MESSAGE_HEAD = ["", "", "Hi, ", "Hey Sam, ", "Hello! ", "Quick one: ", "Re: ", "Hi there, "]
 
 
-def _message(rng: random.Random, label: str) -> str:
-    text = rng.choice(SPAM if label == "spam" else NORMAL)
+def _message(rng: random.Random, label: str, split: str) -> str:
+    text = rng.choice(_half(SPAM if label == "spam" else NORMAL, split))
     if rng.random() < 0.5:
         text = text[0].upper() + text[1:]
     return rng.choice(MESSAGE_HEAD) + text + rng.choice(MESSAGE_TAIL)
 
 
 TASKS = {
-    "topics": (list(TOPIC_CUES), lambda rng, label, split: _topics(rng, label)),
-    "sentiment": (["negative", "positive"], lambda rng, label, split: _review(rng, label, "electronics")),
-    "spam": (["normal", "spam"], lambda rng, label, split: _message(rng, label)),
+    "topics": (list(TOPIC_CUES), lambda rng, label, split: _topics(rng, label, split)),
+    "sentiment": (["negative", "positive"], lambda rng, label, split: _review(rng, label, "electronics", split)),
+    "spam": (["normal", "spam"], lambda rng, label, split: _message(rng, label, split)),
     # trained on electronics reviews, tested on restaurant reviews: the same two labels
-    "sentiment_shift": (["negative", "positive"],
-                        lambda rng, label, split: _review(rng, label, "electronics" if split == "pool" else "restaurant")),
+    "sentiment_shift": (["negative", "positive"], lambda rng, label, split: _review(
+        rng, label, "electronics" if split == "pool" else "restaurant", split)),
 }
 
 

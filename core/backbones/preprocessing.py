@@ -37,6 +37,10 @@ class _Base:
     # Whether the training engine can fine-tune a backbone on this input (core.train.pipeline
     # prepares pictures and sounds; token sequences have no pipeline yet: text trains as a probe).
     trains_end_to_end: ClassVar[bool] = True
+    # Where a probe reads features pooled from several levels (FeatureModel.feature_groups): choose
+    # the set by cross-validation ("crossvalidate"), or always take the widest ("widest": for
+    # sounds, choosing lost up to 3 points on the suite's audio tasks, README).
+    probe_feature_choice: ClassVar[str] = "crossvalidate"
     # What a run saved before a field existed was made with (a later default must not change it).
     BEFORE_FIELDS: ClassVar[dict] = {}
 
@@ -171,6 +175,7 @@ class LogMelPreprocessing(_Base):
     """
 
     modality: ClassVar[str] = "audio"
+    probe_feature_choice: ClassVar[str] = "widest"
     sample_rate: int = 16000
     n_fft: int = 1024  # zero-padded 25 ms windows: enough FFT bins that no low mel band is empty
     win_length: int = 400  # 25 ms
@@ -294,6 +299,7 @@ class WaveformPreprocessing(_Base):
 
     modality: ClassVar[str] = "audio"
     variable_length: ClassVar[bool] = True
+    probe_feature_choice: ClassVar[str] = "widest"
     sample_rate: int = 16000
     normalize: bool = False  # True for the bundles trained on standardised waveforms (large models)
     min_samples: int = 400

@@ -11,6 +11,7 @@ import time
 import numpy as np
 import torch
 
+from core import backbones
 from core.probe.solve import solve_head
 from core.run_catalogue import FINISHED, list_runs
 from core.train import checkpoint as ckpt_io
@@ -48,12 +49,15 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
     scored = np.arange(len(feats)) < originals
     x = ((feats - model.feature_mean) / model.feature_std).double()
     column_sets = unvalidated = None
-    # "auto": pictures choose by cross-validation; sounds take the grid, which won on every
-    # audio task of the suite where choosing lost up to 3 points; where nothing can be
-    # validated (one example a class) both take the final features, which lost least (README)
+    # "auto": pictures and texts choose by cross-validation; sounds take the grid, which won on
+    # every audio task of the suite where choosing lost up to 3 points (the preprocessing's
+    # probe_feature_choice); where nothing can be validated (one example a class) all take the
+    # final features, which lost least (README)
     kinds = model.backbone.feature_groups() if config.probe_features == "auto" and trainer._init is None else None
     if kinds:
-        column_sets = kinds if trainer.data.modality == "image" else {"grid": kinds["grid"]}
+        widest = next(iter(kinds))
+        choice = backbones.get(trainer.meta["backbone"]).preprocessing.probe_feature_choice
+        column_sets = kinds if choice == "crossvalidate" else {widest: kinds[widest]}
         unvalidated = ("final", kinds["final"])
     earlier = earlier_choice(trainer, config, originals) if trainer._init is None else None
     layout = trainer.layout
