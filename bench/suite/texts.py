@@ -97,18 +97,30 @@ REVIEW_NEUTRAL = ["I ordered it on a Monday.", "We went on a Friday evening.", "
 
 # ------------------------------------------------------------------ messages (spam-like or normal)
 
-SPAM = ["Congratulations, you have been selected for a cash reward", "claim your free gift card before midnight",
-        "you won a brand new phone, reply YES to collect", "your account will be suspended unless you verify now",
-        "earn 500 a day from home, no experience needed", "limited offer: 90% off luxury watches",
-        "click the link to release your parcel", "lowest rates on loans, approval guaranteed",
-        "hey it's me, I found a crazy way to make money, check this link", "final notice: unpaid toll, pay today",
-        "you are our lucky winner this week", "hot singles in your area want to meet"]
-NORMAL = ["are we still on for lunch tomorrow", "can you pick up milk on the way home",
-          "the meeting moved to three o'clock", "thanks for sending the photos from the trip",
-          "did you win the raffle at the school fair", "the shop has a sale on winter coats, want to go",
-          "I'll be ten minutes late, traffic is awful", "happy birthday, hope you have a great day",
-          "mum says dinner is at seven", "can you send me the link to the slides",
-          "your parcel is with the neighbour at number 12", "I got the job, can you believe it"]
+# A message is composed of parts, as real ones are: an opening, what it is about, what it asks.
+SPAM = {
+    "hook": ["Congratulations, you have been selected", "You are our lucky winner this week", "Final notice",
+             "Your account has been flagged", "Exclusive deal for you", "We tried to deliver your parcel",
+             "You have an unclaimed refund", "Act now", "This is your last chance", "Important security alert"],
+    "offer": ["for a cash reward of 1000 pounds", "for a free gift card", "for a brand new phone",
+              "on an unpaid toll charge", "on a loan with approval guaranteed", "with 90% off luxury watches",
+              "for a tax rebate", "on a crypto investment that doubles in a week", "for a free cruise",
+              "on a work-from-home job paying 500 a day"],
+    "ask": ["click the link to claim it", "reply YES to collect", "verify your details now",
+            "pay the small fee today", "call this number before midnight", "enter your card number to continue",
+            "confirm your password here", "text WIN to 80080", "open the attachment for details",
+            "send your bank details to release it"],
+}
+NORMAL = {
+    "hook": ["Hi, just checking", "Quick question", "Thanks again", "Sorry, running late", "Good news",
+             "Reminder", "About tomorrow", "Guess what", "Hope you're well", "One more thing"],
+    "offer": ["about lunch on Thursday", "about the photos from the trip", "about the school fair raffle",
+              "about the sale at the garden centre", "about the meeting moved to three", "about the parcel for mum",
+              "about the football tickets", "about the birthday cake", "about the train times", "about the rent"],
+    "ask": ["can you call me later", "let me know if that works", "shall we meet at the station",
+            "can you bring the charger", "see you at seven", "send me the address when you can",
+            "tell your sister I said hi", "no rush to reply", "can you pick up some milk", "are you free on Sunday"],
+}
 MESSAGE_TAIL = ["", "", " Thanks!", " See you soon.", " :)", " Let me know.", " ASAP!!!", " Reply STOP to opt out."]
 
 
@@ -149,10 +161,9 @@ MESSAGE_HEAD = ["", "", "Hi, ", "Hey Sam, ", "Hello! ", "Quick one: ", "Re: ", "
 
 
 def _message(rng: random.Random, label: str, split: str) -> str:
-    text = rng.choice(_half(SPAM if label == "spam" else NORMAL, split))
-    if rng.random() < 0.5:
-        text = text[0].upper() + text[1:]
-    return rng.choice(MESSAGE_HEAD) + text + rng.choice(MESSAGE_TAIL)
+    bank = SPAM if label == "spam" else NORMAL
+    hook, offer, ask = (rng.choice(_half(bank[k], split)) for k in ("hook", "offer", "ask"))
+    return f"{rng.choice(MESSAGE_HEAD)}{hook} {offer}, {ask}.{rng.choice(MESSAGE_TAIL)}"
 
 
 TASKS = {
