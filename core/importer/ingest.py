@@ -46,7 +46,9 @@ _A = {"image": "an", "audio": "an", "text": "a"}
 
 def _reject_reason_for_kind(path: str, task: str) -> str | None:
     kind = kind_of(path)
-    if kind is None:
+    # text beside media (a readme among pictures, a picture among texts) is not a sample of the
+    # wrong kind but a file this project does not take: say what it takes
+    if kind is None or (kind == "text") != (task == "text"):
         ext = os.path.splitext(path)[1].lower() or "(none)"
         return f"unsupported file type {ext} (this {task} project takes {', '.join(sorted(_WANTED[task]))}{_ALSO.get(task, '')})"
     if kind != task:

@@ -70,7 +70,7 @@ def test_folder_of_class_folders_in_any_encoding(project, tmp_path):
     reasons = {r.path.rsplit("/", 1)[-1]: r.reason for r in report.rejected}
     assert set(reasons) == {"blank.txt", "zero.txt", "photo.png", "binary.txt"}
     assert "empty text" in reasons["blank.txt"] and "0 bytes" in reasons["zero.txt"]
-    assert "image file" in reasons["photo.png"] and "NUL bytes" in reasons["binary.txt"]
+    assert "unsupported file type .png" in reasons["photo.png"] and "NUL bytes" in reasons["binary.txt"]
     stored = {s.label: project.path_of(s).read_bytes().decode("utf-8") for s in project.samples() if s.label != "good"}
     assert stored == {"bad": "Broke at once,\nawful"}  # UTF-8, "\n" line endings
     assert sorted(project.path_of(s).read_text(encoding="utf-8") for s in project.samples() if s.label == "good") == [
