@@ -116,3 +116,28 @@ def test_image_project_still_reads_csv_as_a_list_of_files(tmp_path):
         listing.write_text("path,label\nmissing.png,x\n")
         report = import_files(p, [listing])
     assert report.added == 0 and "not found" in report.rejected[0].reason
+
+
+def test_schema_5_admits_text_samples_and_keeps_what_a_v4_database_held(tmp_path):
+    import sqlite3
+
+    from core.project import schema
+
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    schema.migrate(conn, target=4)
+    conn.execute("INSERT INTO classes (id, name, position, created_at) VALUES (1, 'cat', 0, 0)")
+    conn.execute("INSERT INTO samples (id, hash, kind, media_path, label_id, added_at) VALUES (1, 'h', 'image', 'm', 1, 0)")
+    conn.execute("INSERT INTO runs (id, created_at, status, config) VALUES ('r', 0, 'done', '{}')")
+    conn.execute("INSERT INTO predictions (sample_id, run_id, label_id, confidence) VALUES (1, 'r', 1, 0.9)")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO samples (hash, kind, media_path, added_at) VALUES ('t', 'text', 'm.txt', 0)")
+    assert schema.migrate(conn) == [5]
+    conn.execute("INSERT INTO samples (hash, kind, media_path, added_at) VALUES ('t', 'text', 'm.txt', 0)")
+    with pytest.raises(sqlite3.IntegrityError):  # still a CHECK: only the kinds there are
+        conn.execute("INSERT INTO samples (hash, kind, media_path, added_at) VALUES ('v', 'video', 'm.mp4', 0)")
+    assert conn.execute("SELECT COUNT(*) FROM predictions").fetchone() == (1,)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    again = sqlite3.connect(tmp_path / "old.db")  # a new connection reads the widened schema
+    assert again.execute("SELECT kind FROM samples ORDER BY id").fetchall() == [("image",), ("text",)]
