@@ -11,7 +11,6 @@ import time
 import numpy as np
 import torch
 
-from core import backbones
 from core.probe.solve import solve_head
 from core.run_catalogue import FINISHED, list_runs
 from core.train import checkpoint as ckpt_io
@@ -56,7 +55,7 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
     kinds = model.backbone.feature_groups() if config.probe_features == "auto" and trainer._init is None else None
     if kinds:
         widest = next(iter(kinds))
-        choice = backbones.get(trainer.meta["backbone"]).preprocessing.probe_feature_choice
+        choice = trainer.spec.preprocessing.probe_feature_choice
         column_sets = kinds if choice == "crossvalidate" else {widest: kinds[widest]}
         unvalidated = ("final", kinds["final"])
     earlier = earlier_choice(trainer, config, originals) if trainer._init is None else None

@@ -126,6 +126,7 @@ class Trainer:
                                  (len(data.class_names), *(len(c) for _, c in data.label_sets)))
         if self.layout.multi:
             reason += f"; multi-task: one head per label set ({', '.join(self.layout.names)}) on a shared backbone"
+        self.spec = spec  # the backbone as this run uses it (a probe asks its preprocessing how to choose features)
         if mode == "probe":
             self._pool_levels(backbone, spec, config, init)
         model = Classifier(backbone, backbone.pooled_dim or spec.feature_dim, self.layout.width, config.dropout)
