@@ -60,6 +60,6 @@ def run(args) -> int:
     for row in lines:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     print("\nMACs and latency are per item: one image at the crop size, one audio clip for the log-mel "
-          "backbone, one second of audio for speech backbones. Missing weights: "
+          "backbone, one second of audio for speech backbones, a text of 128 tokens for text backbones. Missing weights: "
           "`transferlab weights import NAME FILE` or `transferlab weights download NAME`.")
     return 0
