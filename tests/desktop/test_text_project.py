@@ -26,7 +26,7 @@ def test_texts_are_listed_shown_whole_and_labelled_with_keys(qtbot, tmp_path, ma
     window = make_window(tmp_path / "p")
     data = window.pages["data"]
     assert data.grid_model.rowCount() == len(TEXTS)
-    assert "texts" in data.drop_zone.title_label.text() or data.body.currentWidget() is not data.drop_zone
+    assert data.body.currentWidget() is not data.drop_zone  # the samples, not the drop zone
 
     qtbot.mouseClick(window.nav.buttons["label"], Qt.MouseButton.LeftButton)
     page = window.pages["label"]
@@ -61,3 +61,16 @@ def test_a_text_thumbnail_shows_its_first_words(tmp_path):
     # an unreadable text fails as an unreadable picture does: the loader shows no thumbnail
     with pytest.raises(MediaError, match="empty"):
         make_thumbnail(tmp_path / "blank.txt", "text", 128, cache_path(tmp_path / "cache", "cd" * 32, "text", 128))
+
+
+def test_a_text_project_is_made_from_the_home_page(qtbot, tmp_path, window):
+    qtbot.mouseClick(window.pages["home"].new_button, Qt.MouseButton.LeftButton)
+    dialog = window.services.projects.dialog
+    qtbot.keyClicks(dialog.name_edit, "Tickets")
+    dialog.location_edit.setText(str(tmp_path))
+    qtbot.mouseClick(dialog.text_radio, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    project = window.services.session.project
+    assert project is not None and project.task == "text"
+    data = window.pages["data"]
+    assert data.body.currentWidget() is data.drop_zone and "Drop texts here" in data.drop_zone.title_label.text()
