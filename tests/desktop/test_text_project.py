@@ -74,3 +74,27 @@ def test_a_text_project_is_made_from_the_home_page(qtbot, tmp_path, window):
     assert project is not None and project.task == "text"
     data = window.pages["data"]
     assert data.body.currentWidget() is data.drop_zone and "Drop texts here" in data.drop_zone.title_label.text()
+
+
+@pytest.mark.slow
+def test_play_takes_a_typed_text(qtbot, tmp_path, make_window):
+    from core.train import Trainer, TrainConfig
+    from tests.e2e.test_cli_text import TEXTS as TOPICS
+
+    src = tmp_path / "src"
+    for label, texts in TOPICS.items():
+        (src / label).mkdir(parents=True)
+        for k, text in enumerate(texts):
+            (src / label / f"{k}.txt").write_text(text, encoding="utf-8")
+    with Project.create(tmp_path / "p", "text") as project:
+        import_files(project, [src])
+        assert Trainer(project, TrainConfig()).fit().status == "completed"
+    window = make_window(tmp_path / "p")
+    window.show_page("play")
+    play = window.pages["play"]
+    assert play.text_row.isVisibleTo(play)
+    qtbot.keyClicks(play.text_edit, "Snow and freezing fog are forecast for the weekend.")
+    qtbot.keyClick(play.text_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(play.cards) == 1, timeout=180000)
+    prediction = play.cards[0].result.prediction
+    assert prediction.label == "weather" and prediction.path.startswith("Snow and freezing fog")
