@@ -56,6 +56,9 @@ def test_text_project_end_to_end(tmp_path):
     assert exported["parity_max_diff"] < 1e-3 and exported["parity_samples"] >= 3
     assert exported["variants"]["fp32"]["padded_batch_max_diff"] < 1e-3
     assert (tmp_path / "out" / "topics.tokenizer.json").is_file()
+    refused = tl("export", proj, tmp_path / "out" / "small.onnx", "--int8", check=False)
+    assert refused.returncode == 1 and "fp32 only" in refused.stderr
+    assert not (tmp_path / "out" / "small.onnx").exists()
     assert "tokenizers" in (tmp_path / "out" / "topics.md").read_text()
 
     unseen = tmp_path / "unseen"
