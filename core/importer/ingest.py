@@ -168,6 +168,9 @@ def ingest_one(candidate: Candidate, task: str, root: str, known: set[str], segm
     return Ingested(candidate, digest, task, rel, size, meta)
 
 
+TEXT_HEAD = 4000  # characters of a text kept in project.db for searching (a page or two; the model reads less)
+
+
 def _ingest_text(candidate: Candidate, root: str, known: set[str]):
     """A text file or a row of a listing: decoded (core.text.decode), stored as UTF-8 under the hash
     of that text, so one text in two encodings, or in a file and a listing, is one sample."""
@@ -196,7 +199,7 @@ def _ingest_text(candidate: Candidate, root: str, known: set[str]):
     if digest in known:
         return Dup(candidate, digest)
     rel = _store(root, digest, ".txt", lambda tmp: _write_bytes(tmp, data))
-    return Ingested(candidate, digest, "text", rel, len(data), {})
+    return Ingested(candidate, digest, "text", rel, len(data), {"text_head": text[:TEXT_HEAD]})
 
 
 def _copy_from(fh, tmp: str) -> None:

@@ -154,7 +154,8 @@ _NEW_KINDS = "kind IN ('image', 'audio', 'text')"
 
 
 def _v5(conn: sqlite3.Connection) -> None:
-    """Text samples: 'text' joins the kinds a sample may be.
+    """Text samples: 'text' joins the kinds a sample may be, and a text sample keeps its opening in
+    ``text_head`` (what a search of the samples looks in, besides the file name).
 
     SQLite cannot alter a CHECK constraint, and rebuilding the samples table would cascade-delete
     every prediction and extra label (foreign keys cannot be switched off inside the migration's
@@ -172,6 +173,7 @@ def _v5(conn: sqlite3.Connection) -> None:
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'samples'").fetchone()
     if _NEW_KINDS not in sql:
         raise sqlite3.DatabaseError("the samples table's kinds could not be widened to include text")
+    conn.execute("ALTER TABLE samples ADD COLUMN text_head TEXT")
 
 
 # MIGRATIONS[n] brings a database from version n-1 to version n.

@@ -164,6 +164,8 @@ class DataPage(QWidget):
             self.body.setCurrentWidget(self.drop_zone)
             return
         kind, accepted = ACCEPTED[project.task]
+        self.filters.search_edit.setPlaceholderText("Search file names and texts" if project.task == "text"
+                                                    else "Search file names")
         self.drop_zone.set_text(
             f"Drop {kind} here",
             f"Or use Import folder… — files in subfolders are labelled with the folder's name.\n"

@@ -97,6 +97,10 @@ def test_listings_csv_tsv_jsonl_with_bad_rows(project, tmp_path):
     texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
     assert texts == {"Loved it, truly": "positive", "Two\nlines": "negative", "No label here": None,
                      "Tab separated, fine": "positive", "from json": "positive"}
+    # a search finds texts by their words as well as by the file they came from
+    found = {project.path_of(project.sample(i)).read_text(encoding="utf-8") for i in project.sample_ids(search="LOVED")}
+    assert found == {"Loved it, truly"}
+    assert len(project.sample_ids(search="reviews.csv")) == 3 and project.sample_ids(search="100%") == []
 
 
 def test_headerless_two_column_csv_and_a_listing_without_a_text_column(project, tmp_path):
@@ -133,6 +137,7 @@ def test_schema_5_admits_text_samples_and_keeps_what_a_v4_database_held(tmp_path
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO samples (hash, kind, media_path, added_at) VALUES ('t', 'text', 'm.txt', 0)")
     assert schema.migrate(conn) == [5]
+    assert "text_head" in [r[1] for r in conn.execute("PRAGMA table_info(samples)")]
     conn.execute("INSERT INTO samples (hash, kind, media_path, added_at) VALUES ('t', 'text', 'm.txt', 0)")
     with pytest.raises(sqlite3.IntegrityError):  # still a CHECK: only the kinds there are
         conn.execute("INSERT INTO samples (hash, kind, media_path, added_at) VALUES ('v', 'video', 'm.mp4', 0)")

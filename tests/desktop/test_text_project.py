@@ -27,6 +27,11 @@ def test_texts_are_listed_shown_whole_and_labelled_with_keys(qtbot, tmp_path, ma
     data = window.pages["data"]
     assert data.grid_model.rowCount() == len(TEXTS)
     assert data.body.currentWidget() is not data.drop_zone  # the samples, not the drop zone
+    assert "texts" in data.filters.search_edit.placeholderText()
+    data.filters.search_edit.setText("sauce")  # a word inside a text, not in its file name
+    qtbot.waitUntil(lambda: data.grid_model.rowCount() == 1, timeout=3000)
+    data.filters.search_edit.clear()
+    qtbot.waitUntil(lambda: data.grid_model.rowCount() == len(TEXTS), timeout=3000)
 
     qtbot.mouseClick(window.nav.buttons["label"], Qt.MouseButton.LeftButton)
     page = window.pages["label"]
