@@ -21,15 +21,18 @@ from core.safe_files import FileRefused, open_regular
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".oga", ".mp3"})
+TEXT_EXTENSIONS = frozenset({".txt", ".text"})  # one sample per file (listings: core.text.listing)
 
 
 def kind_of(path: str | os.PathLike) -> str | None:
-    """'image', 'audio' or None, from the file extension (case-insensitive)."""
+    """'image', 'audio', 'text' or None, from the file extension (case-insensitive)."""
     ext = os.path.splitext(os.fspath(path))[1].lower()
     if ext in IMAGE_EXTENSIONS:
         return "image"
     if ext in AUDIO_EXTENSIONS:
         return "audio"
+    if ext in TEXT_EXTENSIONS:
+        return "text"
     return None
 
 

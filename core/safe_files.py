@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 
 MiB = 1024 * 1024
-# Images are read whole into memory; recordings are streamed; listings are parsed whole.
-MAX_BYTES = {"image": 512 * MiB, "audio": 4096 * MiB, "listing": 256 * MiB}
+# Images are read whole into memory; recordings are streamed; listings are parsed whole; a text
+# sample is one document (a book is 1-2 MiB; the model reads its first 256 tokens anyway).
+MAX_BYTES = {"image": 512 * MiB, "audio": 4096 * MiB, "listing": 256 * MiB, "text": 16 * MiB}
 
 _O_BINARY = getattr(os, "O_BINARY", 0)
 # Opening a FIFO for reading blocks until a writer appears; O_NONBLOCK returns at once, and the
@@ -100,7 +101,7 @@ def open_regular(path: str | os.PathLike, kind: str) -> BinaryIO:
         raise
 
 
-_WHAT = {"image": "an image", "audio": "a recording", "listing": "a listing"}
+_WHAT = {"image": "an image", "audio": "a recording", "listing": "a listing", "text": "a text"}
 
 
 def path_reason(path: str | os.PathLike) -> str | None:

@@ -113,6 +113,7 @@ def load_pretrained(name_or_spec, *, keep_head: bool = False, device: str | torc
     found = resolve(spec)
     state = read_state_dict(found.path)
     model = spec.build(with_head=True)
+    state = model.adapt_state_dict(state)
     _check_against(model, state, found.path)
     model.net.load_state_dict(state, strict=True)
     if not keep_head:
@@ -127,6 +128,8 @@ def load_pretrained(name_or_spec, *, keep_head: bool = False, device: str | torc
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """A state dict from a file, tensors only (``weights_only=True``); errors name the file."""
     path = Path(path)
+    if path.suffix == ".safetensors":
+        return _read_safetensors(path)
     try:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
@@ -149,12 +152,28 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return obj
 
 
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """A .safetensors file (tensors and a JSON header only: nothing in it can run code)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(str(path), device="cpu")
+    except FileNotFoundError:
+        raise WeightsError(f"{path} does not exist.") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"{path} cannot be read as a safetensors file ({exc}).", detail=str(exc)) from None
+    if not state:
+        raise WeightsError(f"{path} holds no tensors.")
+    return state
+
+
 def check_state_dict(name_or_spec, state: dict[str, torch.Tensor], file: str | os.PathLike) -> None:
     """Raise ``WeightsError`` unless ``state`` has exactly the keys and shapes of the architecture."""
     spec = get(name_or_spec)
     with torch.device("meta"):  # shapes only, no memory
         model = spec.build(with_head=True)
-    _check_against(model, state, Path(file))
+    _check_against(model, model.adapt_state_dict(state), Path(file))
 
 
 def _check_against(model: FeatureModel, state: dict, file: Path) -> None:

@@ -16,6 +16,7 @@ from core.backbones.preprocessing import (
     LogMelImage,
     LogMelPreprocessing,
     Preprocessing,
+    TextPreprocessing,
     WaveformPreprocessing,
 )
 from core.backbones.registry import UnknownBackboneError, all_specs, default_for, get, names
@@ -23,6 +24,6 @@ from core.backbones.spec import BackboneSpec, Stage, WeightsFile
 
 __all__ = [
     "BackboneSpec", "Stage", "WeightsFile", "FeatureModel", "ClassifierFeatures", "SpeechFeatures",
-    "ImagePreprocessing", "LogMelPreprocessing", "LogMelImage", "WaveformPreprocessing", "Preprocessing",
+    "ImagePreprocessing", "LogMelPreprocessing", "LogMelImage", "WaveformPreprocessing", "TextPreprocessing", "Preprocessing",
     "UnknownBackboneError", "all_specs", "default_for", "get", "names", "unfreeze_top",
 ]

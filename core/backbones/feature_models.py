@@ -147,6 +147,11 @@ class FeatureModel(nn.Module):
         self.finalized = True
         return self
 
+    def adapt_state_dict(self, state: dict) -> dict:
+        """A weights file's state dict as ``net`` names it (a family whose files carry entries
+        that are not weights drops them here); as it is by default."""
+        return state
+
     def stages(self) -> list[Stage]:
         """Trainable groups, input side first; only those present after ``finalize()``."""
         present = []

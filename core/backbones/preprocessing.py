@@ -4,7 +4,7 @@ Every preprocessing object offers the same small interface, so feature extractio
 ask which kind they hold:
 
 - ``load(path)``            decode a media file and prepare it (one item tensor)
-- ``to_tensor(item)``       prepare an already decoded PIL image / float32 mono waveform
+- ``to_tensor(item)``       prepare an already decoded PIL image / float32 mono waveform / string
 - ``collate(tensors)``      stack prepared items into the argument tuple the model is called with
 - ``length_of(tensor)``     items of equal length batch without padding (exact features)
 - ``settings()``            plain values; they enter the embedding-cache fingerprint
@@ -34,6 +34,13 @@ INCEPTION_EDGE_STD = (128.0 / 255, 128.0 / 255, 128.0 / 255)
 class _Base:
     modality: ClassVar[str]
     variable_length: ClassVar[bool] = False
+    # Whether the training engine can fine-tune a backbone on this input (core.train.pipeline
+    # prepares pictures and sounds; token sequences have no pipeline yet: text trains as a probe).
+    trains_end_to_end: ClassVar[bool] = True
+    # Where a probe reads features pooled from several levels (FeatureModel.feature_groups): choose
+    # the set by cross-validation ("crossvalidate"), or always take the widest ("widest": for
+    # sounds, choosing lost up to 3 points on the suite's audio tasks, README).
+    probe_feature_choice: ClassVar[str] = "crossvalidate"
     # What a run saved before a field existed was made with (a later default must not change it).
     BEFORE_FIELDS: ClassVar[dict] = {}
 
@@ -168,6 +175,7 @@ class LogMelPreprocessing(_Base):
     """
 
     modality: ClassVar[str] = "audio"
+    probe_feature_choice: ClassVar[str] = "widest"
     sample_rate: int = 16000
     n_fft: int = 1024  # zero-padded 25 ms windows: enough FFT bins that no low mel band is empty
     win_length: int = 400  # 25 ms
@@ -291,6 +299,7 @@ class WaveformPreprocessing(_Base):
 
     modality: ClassVar[str] = "audio"
     variable_length: ClassVar[bool] = True
+    probe_feature_choice: ClassVar[str] = "widest"
     sample_rate: int = 16000
     normalize: bool = False  # True for the bundles trained on standardised waveforms (large models)
     min_samples: int = 400
@@ -318,4 +327,50 @@ class WaveformPreprocessing(_Base):
         return (torch.zeros(batch, self.sample_rate, device=device), None)  # one second
 
 
-Preprocessing = Union[ImagePreprocessing, LogMelPreprocessing, WaveformPreprocessing]
+# ---------------------------------------------------------------------------------- text
+
+
+@dataclass(frozen=True)
+class TextPreprocessing(_Base):
+    """Text -> token ids [T] (int64) with the backbone's own tokenizer (core.text.tokenizer),
+    truncated to ``max_tokens`` (special tokens included); ``collate`` pads a batch to its longest
+    text and adds the attention mask, so the model is called with (input_ids, attention_mask)."""
+
+    modality: ClassVar[str] = "text"
+    variable_length: ClassVar[bool] = True
+    trains_end_to_end: ClassVar[bool] = False
+    tokenizer: str = "all-MiniLM-L6-v2"
+    # What all-MiniLM-L6-v2 was trained with (sentence-transformers' max_seq_length); attention cost
+    # grows with the square of length, and a document's opening mostly says what it is about.
+    max_tokens: int = 256
+    pad_id: int = 0
+
+    def load(self, path) -> torch.Tensor:
+        from core.text.decode import read_text_file
+
+        return self.to_tensor(read_text_file(path))
+
+    def to_tensor(self, text) -> torch.Tensor:
+        from core.text.tokenizer import load_tokenizer
+
+        ids = load_tokenizer(self.tokenizer, self.max_tokens).encode(str(text)).ids
+        return torch.tensor(ids, dtype=torch.long)
+
+    def collate(self, tensors: list[torch.Tensor]) -> tuple:
+        ids = nn.utils.rnn.pad_sequence(tensors, batch_first=True, padding_value=self.pad_id)
+        mask = torch.zeros_like(ids)
+        for k, t in enumerate(tensors):
+            mask[k, : t.shape[0]] = 1
+        return ids, mask
+
+    def length_of(self, tensor: torch.Tensor) -> int:
+        # Texts batch with others of about their length (padding costs compute, not accuracy: the
+        # mask keeps padded positions out of attention and of the mean).
+        return (int(tensor.shape[0]) + 15) // 16
+
+    def example_batch(self, batch: int = 1, device=None) -> tuple:
+        ids = torch.full((batch, 128), 1000, dtype=torch.long, device=device)  # 128 tokens: MACs per text
+        return ids, torch.ones_like(ids)
+
+
+Preprocessing = Union[ImagePreprocessing, LogMelPreprocessing, WaveformPreprocessing, TextPreprocessing]

@@ -17,8 +17,10 @@ def _registry() -> dict[str, BackboneSpec]:
     # Built on first use: reading torchvision/torchaudio metadata costs a moment at import time.
     from core.backbones.audio_entries import AUDIO_EFFICIENTNET_LITE0, speech_specs
     from core.backbones.image_entries import EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2, torchvision_specs
+    from core.backbones.text_entries import MINILM_L6
 
-    specs = (EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2, *torchvision_specs(), AUDIO_EFFICIENTNET_LITE0, *speech_specs())
+    specs = (EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2, *torchvision_specs(), AUDIO_EFFICIENTNET_LITE0,
+             *speech_specs(), MINILM_L6)
     table: dict[str, BackboneSpec] = {}
     for spec in specs:
         if spec.name in table:
@@ -50,4 +52,4 @@ def get(name_or_spec: str | BackboneSpec) -> BackboneSpec:
 
 def default_for(modality: str) -> BackboneSpec:
     """The backbone that works offline out of the box for a project of this modality."""
-    return get({"image": "efficientnet_lite0", "audio": "audio_efficientnet_lite0"}[modality])
+    return get({"image": "efficientnet_lite0", "audio": "audio_efficientnet_lite0", "text": "minilm_l6"}[modality])

@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.backbones.feature_models import FeatureModel
     from core.backbones.preprocessing import Preprocessing
 
-Modality = Literal["image", "audio"]
+Modality = Literal["image", "audio", "text"]
+MODALITIES = ("image", "audio", "text")
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,8 @@ class BackboneSpec:
     notes: str = ""
 
     def __post_init__(self):
-        if self.modality not in ("image", "audio"):
-            raise ValueError(f"{self.name}: modality must be 'image' or 'audio', not {self.modality!r}")
+        if self.modality not in MODALITIES:
+            raise ValueError(f"{self.name}: modality must be one of {', '.join(MODALITIES)}, not {self.modality!r}")
         if self.preprocessing.modality != self.modality:
             raise ValueError(f"{self.name}: preprocessing is for {self.preprocessing.modality} input")
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))

@@ -11,7 +11,7 @@ HELP = "List pretrained backbones: size, compute, measured CPU latency, weights 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    parser.add_argument("--modality", choices=["image", "audio"], help="only backbones for this input")
+    parser.add_argument("--modality", choices=["image", "audio", "text"], help="only backbones for this input")
     parser.add_argument("--no-measure", action="store_true",
                         help="do not time backbones not yet measured on this machine (latency shows as unknown)")
     parser.add_argument("--remeasure", action="store_true", help="time every backbone again on this machine")
@@ -60,6 +60,6 @@ def run(args) -> int:
     for row in lines:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     print("\nMACs and latency are per item: one image at the crop size, one audio clip for the log-mel "
-          "backbone, one second of audio for speech backbones. Missing weights: "
+          "backbone, one second of audio for speech backbones, a text of 128 tokens for text backbones. Missing weights: "
           "`transferlab weights import NAME FILE` or `transferlab weights download NAME`.")
     return 0

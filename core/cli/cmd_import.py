@@ -7,12 +7,13 @@ from core.errors import UsageError
 from core.importer import import_files
 
 NAME = "import"
-HELP = "Import images or audio (folders, files, CSV listings) into a project."
+HELP = "Import images, audio or texts (folders, files, CSV listings) into a project."
 
 
 def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="the project folder")
-    p.add_argument("paths", metavar="PATH", nargs="*", help="folders (recursive), files, or CSV files (path,label)")
+    p.add_argument("paths", metavar="PATH", nargs="*", help="folders (recursive), files, or CSV files (path,label); "
+                   "text projects: .txt files, and .csv/.tsv/.jsonl listings of texts (text and label columns)")
     p.add_argument(
         "--labels",
         choices=["folder", "none"],

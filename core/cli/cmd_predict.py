@@ -11,21 +11,31 @@ HELP = "Predict files or folders with an exported .onnx model (onnxruntime only,
 
 def add_arguments(p) -> None:
     p.add_argument("model", metavar="MODEL.onnx")
-    p.add_argument("paths", metavar="FILE_OR_DIR", nargs="+")
+    p.add_argument("paths", metavar="FILE_OR_DIR", nargs="*")
+    p.add_argument("--text", action="append", default=[], metavar="TEXT",
+                   help="text models: a text to classify, typed on the command line (repeatable)")
     p.add_argument("--top", type=int, default=3, metavar="K", help="how many classes to show per file (default 3)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
 
 
 def run(args) -> int:
     # onnxruntime and the decoders load here, not when the CLI starts (it imports every command's module)
+    from core.errors import UsageError
     from core.predict import Predictor
 
+    if not args.paths and not args.text:
+        raise UsageError("Name at least one file or folder to predict (or, for a text model, --text \"...\").")
     predictor = Predictor(args.model)
+    if args.text and predictor.task != "text":
+        raise UsageError(f"--text is for text models; {os.path.basename(args.model)} takes {predictor.task}.")
+    results = []
     bar = ProgressBar("Predicting")
     try:
-        results = predictor.predict(args.paths, top=args.top, progress=bar)
+        if args.paths:
+            results = predictor.predict(args.paths, top=args.top, progress=bar)
     finally:
         bar.close()
+    results += [predictor.predict_text(t, top=args.top, name=f"<text {k}>") for k, t in enumerate(args.text, 1)]
     if args.json:
         print_json([r.to_json() for r in results])
     else:

@@ -58,8 +58,8 @@ class RunEvaluation:
 def prepare_input(loaded, project, sample):
     """One sample as the model's eval-time input tensor (what validation during training used)."""
     pre = loaded.spec.preprocessing
-    if loaded.modality == "image":
-        return pre.to_tensor(decode_image(project.path_of(sample)))
+    if loaded.modality != "audio":  # a picture or a text: the file as training read it
+        return pre.load(project.path_of(sample))
     wave = project.read_audio(sample, loaded.sample_rate)
     if loaded.clip_samples:
         wave = fit_length(wave, loaded.clip_samples)

@@ -19,6 +19,7 @@ SUFFIXES = {
     "int8": ".int8.onnx",
     "frontend": ".frontend.onnx",  # waveform -> log-mel picture (the split export of an audio model)
     "classifier": ".classifier.onnx",  # log-mel picture -> classes
+    "tokenizer": ".tokenizer.json",  # a text model's tokenizer (also inside the model's metadata)
     "labels": ".labels.txt",
     "card": ".md",
 }
@@ -148,6 +149,11 @@ def _runtime_lines(out: Path, task: str, report, input_spec: dict) -> list[str]:
              f"{', '.join(ops.get('fp32', [])) or 'n/a'}."]
     if task == "image":
         lines += ["", "Input `image`: uint8 `[N, H, W, 3]` RGB of any size; the model resizes, crops and normalises."]
+        return lines
+    if task == "text":
+        lines += ["", f"Inputs `input_ids` and `attention_mask`: int64 `[N, tokens]`, at most {input_spec.get('max_tokens')} "
+                      f"tokens, from the tokenizer in the metadata (`tokenizer`) or in `{out.stem}.tokenizer.json`; "
+                      "pad a batch with 0 where the mask is 0. The model pools the tokens and classifies."]
         return lines
     stft = "STFT" in ops.get("fp32", [])
     lines += ["", f"Input `{input_spec['name']}`: float32 `[N, samples]`, mono in [-1, 1], at "

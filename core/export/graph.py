@@ -73,12 +73,31 @@ class ExportedClassifier(nn.Module):
     def forward(self, x: torch.Tensor):
         return self.classify(self.prepare(x))
 
-    def classify(self, prepared: torch.Tensor):
-        logits = (self.classifier(prepared, None) if self.speech else self.classifier(prepared)).float()
+    def classify(self, prepared):
+        if isinstance(prepared, tuple):  # text: (input_ids, attention_mask)
+            logits = self.classifier(*prepared).float()
+        else:
+            logits = (self.classifier(prepared, None) if self.speech else self.classifier(prepared)).float()
         if len(self.head_sizes) < 2:
             return torch.softmax(logits, dim=-1), logits
         parts = torch.split(logits, self.head_sizes, dim=-1)
         return (torch.softmax(parts[0], dim=-1), parts[0], *(torch.softmax(p, dim=-1) for p in parts[1:]))
+
+
+class TextExportedClassifier(ExportedClassifier):
+    """(input_ids, attention_mask) -> the same outputs. The tokenizer cannot be an ONNX graph (it is
+    string processing), so it travels beside the model and in its metadata; pooling over the mask
+    and the head are inside."""
+
+    def __init__(self, classifier: nn.Module, head_sizes: list[int] | None = None):
+        nn.Module.__init__(self)
+        self.prepare = nn.Identity()
+        self.classifier = classifier
+        self.speech = False
+        self.head_sizes = list(head_sizes or [])
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        return self.classify((input_ids, attention_mask))
 
 
 class PreparedClassifier(nn.Module):

@@ -25,14 +25,31 @@ x = (pcm.mean(axis=1) / 32768.0).astype(np.float32)[None]  # mono in [-1, 1], [1
 probabilities = session.run(["probabilities"], {{"{input}": x}})[0][0]
 print(labels[int(probabilities.argmax())], float(probabilities.max()))"""
 
+TEXT = """\
+import json, numpy as np, onnxruntime as ort
+from tokenizers import Tokenizer
+session = ort.InferenceSession("{model}")
+meta = session.get_modelmeta().custom_metadata_map
+labels = json.loads(meta["labels"])
+tokenizer = Tokenizer.from_str(meta["tokenizer"])  # or Tokenizer.from_file("{stem}.tokenizer.json")
+tokenizer.no_padding()
+tokenizer.enable_truncation(max_length={max_tokens})
+ids = np.array([tokenizer.encode("Text to classify.").ids], dtype=np.int64)  # int64 [1, tokens]
+probabilities = session.run(["probabilities"], {{"input_ids": ids, "attention_mask": np.ones_like(ids)}})[0][0]
+print(labels[int(probabilities.argmax())], float(probabilities.max()))"""
+
 
 def snippet(model_name: str, task: str, input_name: str, sample_rate: int | None = None) -> str:
     """Runnable Python for the model file ``model_name`` (a file name, next to the script)."""
     if task == "audio":
         return AUDIO.format(model=model_name, input=input_name, rate=int(sample_rate or 16000))
+    if task == "text":
+        return TEXT.format(model=model_name, stem=model_name.rsplit(".onnx", 1)[0], max_tokens=256)
     return IMAGE.format(model=model_name, input=input_name)
 
 
 def requirements(task: str) -> str:
+    if task == "text":
+        return "onnxruntime, numpy and tokenizers (the Hugging Face tokenizer library; no torch)"
     return "onnxruntime and numpy" + (" (the standard library reads the WAV file)" if task == "audio"
                                       else ", and Pillow to read the picture")

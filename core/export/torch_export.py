@@ -17,23 +17,29 @@ class TorchExportError(TransferLabError):
     pass
 
 
-def torch_export(module, example, path: Path, *, input_name: str, output_names: list[str], dims: dict,
+def torch_export(module, example, path: Path, *, input_name: str | list[str], output_names: list[str], dims: dict,
                  what: str) -> None:
-    """Export ``module(example)`` to ``path`` with ``dims`` ({axis: torch.export.Dim}) dynamic."""
+    """Export ``module(example)`` to ``path`` with ``dims`` ({axis: torch.export.Dim}) dynamic. A
+    module of several inputs (text: token ids and attention mask) takes a tuple ``example``, a
+    list of names and ``dims`` per input name."""
     on_export_thread(_export_here, module, example, path, input_name, output_names, dims, what)
 
 
 def _export_here(module, example, path, input_name, output_names, dims, what) -> None:
     import torch
 
+    if isinstance(input_name, str):
+        examples, names, shapes = (example,), [input_name], {_argument_name(module): dims}
+    else:
+        examples, names, shapes = tuple(example), list(input_name), dict(dims)
     log = io.StringIO()
     try:
         # The exporter prints its progress (and, on failure, whole graphs) to stdout: keep it for details.
         with warnings.catch_warnings(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                module, (example,), str(path), input_names=[input_name], output_names=output_names,
-                dynamic_shapes={_argument_name(module): dims}, dynamo=True, external_data=False, verbose=False,
+                module, examples, str(path), input_names=names, output_names=output_names,
+                dynamic_shapes=shapes, dynamo=True, external_data=False, verbose=False,
             )
     except Exception as exc:
         raise TorchExportError(

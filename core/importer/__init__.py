@@ -76,7 +76,7 @@ def import_files(
 
     started = time.perf_counter()
     paths, csv_files = list(paths), list(csv_files)
-    candidates, rejected = plan_import(paths, labels=labels, csv_files=csv_files)
+    candidates, rejected = plan_import(paths, labels=labels, csv_files=csv_files, task=project.task)
     report = ImportReport(rejected=list(rejected))
     writer = ImportWriter(project, report, sources=[os.fspath(p) for p in paths + csv_files], segment=segment)
     writer.reject_many(rejected)

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from core.importer.report import Candidate, Rejected
-from core.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, MediaError, kind_of, media_suffix, validate_audio, validate_image
+from core.media import (
+    AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, TEXT_EXTENSIONS, MediaError, kind_of, media_suffix, validate_audio, validate_image,
+)
 from core.safe_files import MAX_BYTES, FileRefused, open_regular, too_large_reason
+from core.text.decode import empty_reason, normalise, read_text_file
 
 
 @dataclass(frozen=True)
@@ -36,14 +39,20 @@ class Dup:
     hash: str
 
 
+_WANTED = {"image": IMAGE_EXTENSIONS, "audio": AUDIO_EXTENSIONS, "text": TEXT_EXTENSIONS}
+_ALSO = {"text": " and listings of texts: .csv, .tsv, .jsonl"}
+_A = {"image": "an", "audio": "an", "text": "a"}
+
+
 def _reject_reason_for_kind(path: str, task: str) -> str | None:
     kind = kind_of(path)
-    if kind is None:
+    # text beside media (a readme among pictures, a picture among texts) is not a sample of the
+    # wrong kind but a file this project does not take: say what it takes
+    if kind is None or (kind == "text") != (task == "text"):
         ext = os.path.splitext(path)[1].lower() or "(none)"
-        wanted = IMAGE_EXTENSIONS if task == "image" else AUDIO_EXTENSIONS
-        return f"unsupported file type {ext} (this {task} project takes {', '.join(sorted(wanted))})"
+        return f"unsupported file type {ext} (this {task} project takes {', '.join(sorted(_WANTED[task]))}{_ALSO.get(task, '')})"
     if kind != task:
-        return f"this is an {kind} file and the project is an {task} project"
+        return f"this is {_A[kind]} {kind} file and the project is {_A[task]} {task} project"
     return None
 
 
@@ -106,6 +115,8 @@ def ingest_one(candidate: Candidate, task: str, root: str, known: set[str], segm
     """One file -> Ingested, Dup or Rejected. With ``segment`` (SegmentSettings), an audio file
     becomes a recording cut into segments (Ingested with ``segments`` set)."""
     path = candidate.path
+    if task == "text":
+        return _ingest_text(candidate, root, known)
     reason = _reject_reason_for_kind(path, task)
     if reason:
         return Rejected(path, reason)
@@ -155,6 +166,40 @@ def ingest_one(candidate: Candidate, task: str, root: str, known: set[str], segm
     except OSError as exc:
         return Rejected(path, f"cannot read the file ({exc.strerror or exc})")
     return Ingested(candidate, digest, task, rel, size, meta)
+
+
+TEXT_HEAD = 4000  # characters of a text kept in project.db for searching (a page or two; the model reads less)
+
+
+def _ingest_text(candidate: Candidate, root: str, known: set[str]):
+    """A text file or a row of a listing: decoded (core.text.decode), stored as UTF-8 under the hash
+    of that text, so one text in two encodings, or in a file and a listing, is one sample."""
+    path = candidate.path
+    try:
+        if candidate.text is not None:
+            text = normalise(candidate.text)
+        else:
+            reason = _reject_reason_for_kind(path, "text")
+            if reason:
+                return Rejected(path, reason)
+            text = read_text_file(path)
+    except FileRefused as exc:
+        return Rejected(path, exc.reason)
+    except MediaError as exc:
+        return Rejected(path, str(exc))
+    except PermissionError:
+        return Rejected(path, "permission denied")
+    except OSError as exc:
+        return Rejected(path, f"cannot read the file ({exc.strerror or exc})")
+    reason = empty_reason(text)
+    if reason:
+        return Rejected(path, reason)
+    data = text.encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()
+    if digest in known:
+        return Dup(candidate, digest)
+    rel = _store(root, digest, ".txt", lambda tmp: _write_bytes(tmp, data))
+    return Ingested(candidate, digest, "text", rel, len(data), {"text_head": text[:TEXT_HEAD]})
 
 
 def _copy_from(fh, tmp: str) -> None:

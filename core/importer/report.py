@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Candidate:
-    path: str
+    path: str  # a file, or for a row of a listing of texts "LISTING:LINE"
     label: str | None
+    text: str | None = None  # a row of a listing of texts: the text itself (there is no file)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Iterable
 
 from core.errors import UsageError
 from core.importer.report import Candidate, Rejected
+from core.importer.text_listing import is_listing, read_text_listing
 from core.project.labels_csv import unescape_cell
 from core.safe_files import FileRefused, open_regular, path_reason, walk_files
 
@@ -21,7 +22,8 @@ def _ignored(name: str) -> bool:
 
 
 def plan_import(
-    paths: Iterable[str | os.PathLike], *, labels: str = "folder", csv_files: Iterable[str | os.PathLike] = ()
+    paths: Iterable[str | os.PathLike], *, labels: str = "folder", csv_files: Iterable[str | os.PathLike] = (),
+    task: str | None = None,
 ) -> tuple[list[Candidate], list[Rejected]]:
     """Expand folders, files and CSV listings into candidates (path, label) in a stable order.
 
@@ -42,18 +44,22 @@ def plan_import(
                 if found.problem is not None:
                     rejected.append(Rejected(found.path, found.problem))
                     continue
+                if task == "text" and is_listing(found.path):
+                    csv_files.append(found.path)
+                    continue
                 label = None
                 if labels == "folder" and os.path.normpath(found.folder) != os.path.normpath(path):
                     label = os.path.basename(found.folder)
                 candidates.append(Candidate(found.path, label))
         elif (reason := path_reason(path)) is not None:
             rejected.append(Rejected(path, "no such file or folder" if not os.path.lexists(path) else reason))
-        elif path.lower().endswith(".csv"):
+        elif path.lower().endswith(".csv") or (task == "text" and is_listing(path)):
             csv_files.append(path)
         else:
             candidates.append(Candidate(path, None))
     for listing in csv_files:
-        more, bad = read_listing_csv(listing)
+        more, bad = (read_text_listing(listing, labels=labels != "none") if task == "text"
+                     else read_listing_csv(listing))
         candidates += more
         rejected += bad
     return candidates, rejected

@@ -109,13 +109,13 @@ class ImportWriter:
                     continue
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO samples (hash, kind, media_path, original_path, label_id, width, height, "
-                    "duration, sample_rate, channels, size_bytes, added_at, labelled_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "duration, sample_rate, channels, size_bytes, added_at, labelled_at, text_head) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         item.hash, item.kind, item.media_path, item.candidate.path, label_id,
                         item.meta.get("width"), item.meta.get("height"), item.meta.get("duration"),
                         item.meta.get("sample_rate"), item.meta.get("channels"), item.size, now,
-                        now if label_id else None,
+                        now if label_id else None, item.meta.get("text_head"),
                     ),
                 )
                 if cur.rowcount == 0:  # same content reached the database another way meanwhile

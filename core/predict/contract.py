@@ -5,6 +5,10 @@ Shared by the exporter (which writes it) and the predictor (which reads it, with
 Inputs (one of):
   image     uint8  [N, H, W, 3]  RGB, any H and W; the graph resizes and normalises
   waveform  float32 [N, T]       mono, in [-1, 1], at metadata sample_rate, any T; the graph makes features
+  input_ids, attention_mask  int64 [N, T]   text: token ids from the model's tokenizer (metadata
+                                 "tokenizer": the text of a tokenizer.json, also beside the model as
+                                 NAME.tokenizer.json), at most input_spec "max_tokens", padded with
+                                 0 where the mask is 0; the graph pools and classifies
 Outputs:
   probabilities float32 [N, C]   softmax over the classes, in the order of metadata "labels"
   logits        float32 [N, C]
@@ -12,7 +16,7 @@ Outputs:
                                  by metadata "label_sets"
 metadata_props (all strings; JSON where noted):
   transferlab.format  "1"
-  task                "image" | "audio"
+  task                "image" | "audio" | "text"
   labels              JSON list of class names
   input_spec          JSON: {"name", "dtype", "layout", ...}; audio adds "sample_rate" and "window_seconds"
   backbone, sample_rate (audio), app_version, created (ISO 8601), metrics (JSON), run_id
@@ -30,6 +34,7 @@ from __future__ import annotations
 FORMAT_VERSION = "1"
 IMAGE_INPUT = "image"
 AUDIO_INPUT = "waveform"
+TEXT_INPUTS = ("input_ids", "attention_mask")
 LOG_MEL = "log_mel"  # the split export: the front end's output, the classifier's input
 PROBABILITIES = "probabilities"
 LOGITS = "logits"
@@ -46,6 +51,7 @@ KEY_METRICS = "metrics"
 KEY_RUN_ID = "run_id"
 KEY_LABEL_SETS = "label_sets"
 KEY_MAIN_LABEL_SET = "main_label_set"
+KEY_TOKENIZER = "tokenizer"  # text models: the tokenizer.json text
 KEY_FRONTEND = "frontend"  # on NAME.classifier.onnx: the file that makes its input
 KEY_FRONTEND_OF = "frontend_of"  # on NAME.frontend.onnx: the model it belongs to
 
@@ -65,6 +71,11 @@ def audio_input_spec(sample_rate: int, window_seconds: float) -> dict:
         "window_seconds": float(window_seconds),
         "channels": "mono",
     }
+
+
+def text_input_spec(max_tokens: int, tokenizer: str) -> dict:
+    return {"name": TEXT_INPUTS[0], "names": list(TEXT_INPUTS), "dtype": "int64", "layout": "NT",
+            "max_tokens": int(max_tokens), "tokenizer": tokenizer, "pad_id": 0}
 
 
 def set_output(k: int) -> str:

@@ -115,7 +115,7 @@ class Predictor:
         self.metadata = dict(meta)
         self.task = meta[C.KEY_TASK]
         self.input_name = self.input_spec["name"]
-        if self.input_name not in (C.IMAGE_INPUT, C.AUDIO_INPUT):  # half of a split export
+        if self.input_name not in (C.IMAGE_INPUT, C.AUDIO_INPUT, C.TEXT_INPUTS[0]):  # half of a split export
             raise ModelError(f"'{self.path.name}' takes the picture (input '{self.input_name}') that "
                              f"'{meta.get(C.KEY_FRONTEND, 'its front end')}' makes, not a file: run the whole model "
                              "(the .onnx file without .classifier in its name) instead.")
@@ -129,15 +129,37 @@ class Predictor:
         self.sample_rate = int(self.input_spec.get("sample_rate") or meta.get(C.KEY_SAMPLE_RATE) or 16000)
         self.window_seconds = float(self.input_spec.get("window_seconds") or 1.0)
         self.min_side = _min_side(meta)
+        self.tokenizer = self._tokenizer(meta) if self.task == "text" else None
+
+    def _tokenizer(self, meta: dict):
+        """The tokenizer the model was trained with: from its metadata, else NAME.tokenizer.json beside it."""
+        from core.text.tokenizer import from_json
+
+        text = meta.get(C.KEY_TOKENIZER)
+        beside = self.path.with_name(self.path.stem + ".tokenizer.json")
+        if not text and beside.is_file():
+            text = beside.read_text(encoding="utf-8")
+        if not text:
+            raise ModelError(f"'{self.path.name}' is a text model but carries no tokenizer, and {beside.name} is not "
+                             "beside it.")
+        try:
+            return from_json(text, int(self.input_spec.get("max_tokens") or 256))
+        except Exception as exc:  # the tokenizers library raises its own exception type
+            raise ModelError(f"The tokenizer of '{self.path.name}' cannot be read ({_first_line(exc)}).") from None
 
     # ------------------------------------------------------------ raw arrays
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input_name: batch})[self._prob_index]
+    def _feeds(self, batch) -> dict:
+        if isinstance(batch, tuple):  # text: (input_ids, attention_mask)
+            return dict(zip(C.TEXT_INPUTS, batch))
+        return {self.input_name: batch}
 
-    def all_probabilities(self, batch: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def probabilities(self, batch) -> np.ndarray:
+        return self.session.run(None, self._feeds(batch))[self._prob_index]
+
+    def all_probabilities(self, batch) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """(main label set's probabilities, {extra label set: its probabilities})."""
-        outs = self.session.run(None, {self.input_name: batch})
+        outs = self.session.run(None, self._feeds(batch))
         return outs[self._prob_index], {name: outs[i] for name, _, i in self.label_sets}
 
     def _best_per_set(self, extra: dict[str, np.ndarray]) -> dict[str, tuple[str, float]]:
@@ -162,12 +184,16 @@ class Predictor:
         path = os.fspath(path)
         kind = kind_of(path)
         if kind is None:
-            return Prediction(path, error="not an image or audio file this model can read")
+            return Prediction(path, error="not an image, audio or text file this model can read")
         if kind != self.task:
-            return Prediction(path, error=f"this is an {kind} file; the model takes {self.task}")
+            return Prediction(path, error=f"this is {'a' if kind == 'text' else 'an'} {kind} file; the model takes {self.task}")
         try:
             if self.task == "image":
                 return self._predict_image(path, top)
+            if self.task == "text":
+                from core.text.decode import read_text_file
+
+                return self.predict_text(read_text_file(path), top=top, name=path)
             return self._predict_audio(path, top)
         except MediaError as exc:
             return Prediction(path, error=str(exc))
@@ -175,6 +201,22 @@ class Predictor:
             return Prediction(path, error="not enough memory to read the file")
         except OSError as exc:
             return Prediction(path, error=f"cannot read the file ({os_error_reason(exc, path)})")
+
+    def predict_text(self, text: str, *, top: int = 3, name: str = "<text>") -> Prediction:
+        """A text model's answer for one text (typed, pasted or read from a file)."""
+        from core.text.decode import empty_reason, normalise
+
+        if self.tokenizer is None:
+            return Prediction(name, error=f"the model takes {self.task}, not text")
+        text = normalise(str(text))
+        empty = empty_reason(text)
+        if empty:
+            return Prediction(name, note=f"no answer: {empty}")
+        ids = np.asarray(self.tokenizer.encode(text).ids, dtype=np.int64)[None]
+        probs, extra = self.all_probabilities((ids, np.ones_like(ids)))
+        ranked = self._ranked(probs[0], top)
+        return Prediction(name, ranked[0][0], ranked[0][1], ranked,
+                          label_sets=self._best_per_set({k: v[0] for k, v in extra.items()}))
 
     def _ranked(self, probs: np.ndarray, top: int) -> list[tuple[str, float]]:
         order = np.argsort(-probs)[: max(1, top)]

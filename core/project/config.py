@@ -14,7 +14,7 @@ from core import __version__
 from core.atomic import atomic_write_text
 from core.errors import ProjectError
 
-TASKS = ("image", "audio")
+TASKS = ("image", "audio", "text")
 DEFAULT_SAMPLE_RATE = 16000
 
 

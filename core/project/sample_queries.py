@@ -43,9 +43,10 @@ def where_clause(label=None, split=None, status=None, search=None, kind=None, la
     if kind is not None:
         clauses.append("s.kind = ?")
         params.append(kind)
-    if search:
-        clauses.append("s.original_path LIKE ? ESCAPE '\\'")
-        params.append("%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    if search:  # the file's name, or a text sample's words (its opening, text_head)
+        clauses.append("(s.original_path LIKE ? ESCAPE '\\' OR s.text_head LIKE ? ESCAPE '\\')")
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern]
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

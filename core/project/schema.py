@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -149,8 +149,35 @@ def _v4(conn: sqlite3.Connection) -> None:
     )
 
 
+_OLD_KINDS = "kind IN ('image', 'audio')"
+_NEW_KINDS = "kind IN ('image', 'audio', 'text')"
+
+
+def _v5(conn: sqlite3.Connection) -> None:
+    """Text samples: 'text' joins the kinds a sample may be, and a text sample keeps its opening in
+    ``text_head`` (what a search of the samples looks in, besides the file name).
+
+    SQLite cannot alter a CHECK constraint, and rebuilding the samples table would cascade-delete
+    every prediction and extra label (foreign keys cannot be switched off inside the migration's
+    transaction). Widening the constraint in the stored schema is the procedure SQLite's
+    documentation gives for loosening a CHECK (https://sqlite.org/lang_altertable.html, "making
+    other kinds of table schema changes"): no stored row can break a looser rule."""
+    (version,) = conn.execute("PRAGMA schema_version").fetchone()
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'samples'",
+                     (_OLD_KINDS, _NEW_KINDS))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")  # other connections re-read the schema
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'samples'").fetchone()
+    if _NEW_KINDS not in sql:
+        raise sqlite3.DatabaseError("the samples table's kinds could not be widened to include text")
+    conn.execute("ALTER TABLE samples ADD COLUMN text_head TEXT")
+
+
 # MIGRATIONS[n] brings a database from version n-1 to version n.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
 
 
 def db_version(conn: sqlite3.Connection) -> int:

@@ -49,12 +49,15 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
     x = feats.sub_(model.feature_mean).div_(model.feature_std)  # in place: feats is this function's own copy
     del feats
     column_sets = unvalidated = None
-    # "auto": pictures choose by cross-validation; sounds take the grid, which won on every
-    # audio task of the suite where choosing lost up to 3 points; where nothing can be
-    # validated (one example a class) both take the final features, which lost least (README)
+    # "auto": pictures and texts choose by cross-validation; sounds take the grid, which won on
+    # every audio task of the suite where choosing lost up to 3 points (the preprocessing's
+    # probe_feature_choice); where nothing can be validated (one example a class) all take the
+    # final features, which lost least (README)
     kinds = model.backbone.feature_groups() if config.probe_features == "auto" and trainer._init is None else None
     if kinds:
-        column_sets = kinds if trainer.data.modality == "image" else {"grid": kinds["grid"]}
+        widest = next(iter(kinds))
+        choice = trainer.spec.preprocessing.probe_feature_choice
+        column_sets = kinds if choice == "crossvalidate" else {widest: kinds[widest]}
         unvalidated = ("final", kinds["final"])
     earlier = earlier_choice(trainer, config, originals) if trainer._init is None else None
     layout = trainer.layout

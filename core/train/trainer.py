@@ -126,6 +126,7 @@ class Trainer:
                                  (len(data.class_names), *(len(c) for _, c in data.label_sets)))
         if self.layout.multi:
             reason += f"; multi-task: one head per label set ({', '.join(self.layout.names)}) on a shared backbone"
+        self.spec = spec  # the backbone as this run uses it (a probe asks its preprocessing how to choose features)
         if mode == "probe":
             self._pool_levels(backbone, spec, config, init)
         model = Classifier(backbone, backbone.pooled_dim or spec.feature_dim, self.layout.width, config.dropout)
@@ -347,8 +348,15 @@ class Trainer:
             backbone.pool_levels(spec.preprocessing.example_batch(1), grid=0 if config.probe_features == "levels" else 2)
 
     def _mode(self, data: LabelledData, spec, device) -> tuple[str, str]:
+        trains = spec.preprocessing.trains_end_to_end
         if self.config.mode != "auto":
+            if self.config.mode != "probe" and not trains:
+                raise TransferLabError(f"{spec.name} cannot be fine-tuned yet ({spec.modality} models train as a "
+                                       "probe on the frozen backbone's features): use --mode probe or auto.")
             return self.config.mode, "chosen in the settings"
+        if not trains:
+            return "probe", (f"{spec.modality} models train as a probe: a linear head solved on the frozen "
+                             "pretrained features, its regularisation chosen by cross-validation")
         return choose_mode(data.counts(data.train), spec.macs, device.type)
 
     def _calibrate(self, model, source, device, precision, batch_size) -> None:

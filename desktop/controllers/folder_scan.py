@@ -15,7 +15,7 @@ def guess_task(folder: str | os.PathLike, limit: int = 2000) -> str | None:
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             kind = kind_of(name)
-            if kind:
+            if kind in counts:  # a readme among pictures is not a vote (the app has no text pages yet)
                 counts[kind] += 1
             seen += 1
             if seen >= limit:

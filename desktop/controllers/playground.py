@@ -50,7 +50,7 @@ def summarise(events, duration: float, silent: float) -> str:
 @dataclass(frozen=True)
 class PlayResult:
     prediction: object  # core.predict.Prediction
-    kind: str | None  # 'image' | 'audio' | None
+    kind: str | None  # 'image' | 'audio' | 'text' | None
     thumbnail: object = None  # QImage for images
     envelope: object = None  # (times, min, max) numpy arrays for audio
     duration: float = 0.0
@@ -163,3 +163,16 @@ def predict_files(progress, project, run_id: str, paths: list[str], top: int, sp
             pass
         out.append(PlayResult(prediction, kind, thumb, env, duration))
     return out
+
+
+def predict_texts(progress, project, run_id: str, texts: list[str], top: int, spec=None) -> list[PlayResult]:
+    """Typed or pasted texts, through the exported model as `transferlab predict --text` runs it."""
+    progress("Preparing the model (once per run)…")
+    predictor = predictor_for(cached_model(project, run_id, spec))
+    out = []
+    for text in texts:
+        shown = " ".join(text.split())
+        name = shown if len(shown) <= 80 else shown[:79] + "…"
+        out.append(PlayResult(predictor.predict_text(text, top=top, name=name or "(empty text)"), "text"))
+    return out
+

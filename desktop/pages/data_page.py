@@ -9,7 +9,11 @@ from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from core.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS
+from core.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, TEXT_EXTENSIONS
+
+# what each kind of project takes, as the drop zone and the file dialog name it
+ACCEPTED = {"image": ("images", IMAGE_EXTENSIONS), "audio": ("audio files", AUDIO_EXTENSIONS),
+            "text": ("texts", TEXT_EXTENSIONS | {".csv", ".tsv", ".jsonl"})}
 from desktop import theme
 from desktop.controllers.import_controller import ImportController
 from desktop.controllers.label_controller import LabelController
@@ -159,11 +163,13 @@ class DataPage(QWidget):
             self.detail.show_sample(None)
             self.body.setCurrentWidget(self.drop_zone)
             return
-        kind = "images" if project.task == "image" else "audio files"
+        kind, accepted = ACCEPTED[project.task]
+        self.filters.search_edit.setPlaceholderText("Search file names and texts" if project.task == "text"
+                                                    else "Search file names")
         self.drop_zone.set_text(
             f"Drop {kind} here",
             f"Or use Import folder… — files in subfolders are labelled with the folder's name.\n"
-            f"Accepted: {', '.join(sorted(IMAGE_EXTENSIONS if project.task == 'image' else AUDIO_EXTENSIONS))}",
+            f"Accepted: {', '.join(sorted(accepted))}",
         )
         current = self._current_id()
         self.grid_model.reload()
@@ -282,7 +288,7 @@ class DataPage(QWidget):
 
     def _ask_files(self) -> None:
         project = self._session.project
-        exts = IMAGE_EXTENSIONS if project is None or project.task == "image" else AUDIO_EXTENSIONS
+        exts = ACCEPTED[project.task if project is not None else "image"][1]
         pattern = " ".join(f"*{e} *{e.upper()}" for e in sorted(exts))
         files, _ = QFileDialog.getOpenFileNames(
             self, "Import files", self._settings.last_folder, f"Media files ({pattern});;CSV listing (*.csv);;All files (*)"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+                               QVBoxLayout, QWidget)
 
-from desktop.controllers.playground import predict_files
+from desktop.controllers.playground import predict_files, predict_texts
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
@@ -21,7 +22,8 @@ from desktop.widgets.section import page_header
 from desktop.workers.jobs import Jobs
 
 FILTERS = {"image": "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)",
-           "audio": "Audio (*.wav *.flac *.ogg *.mp3 *.aiff *.aif)"}
+           "audio": "Audio (*.wav *.flac *.ogg *.mp3 *.aiff *.aif)",
+           "text": "Texts (*.txt *.text)"}
 
 
 class PlayPage(AcceptsFileDrops, QWidget):
@@ -60,6 +62,17 @@ class PlayPage(AcceptsFileDrops, QWidget):
         self.background_note.add_button.clicked.connect(self._add_background)
         self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported. "
                                   "Files dropped later replace them.")
+        # text projects: type or paste a text (Enter predicts it)
+        self.text_edit = QLineEdit()
+        self.text_edit.setPlaceholderText("Type or paste a text, then press Enter")
+        self.text_edit.returnPressed.connect(self.predict_typed)
+        self.text_button = QPushButton("Predict text")
+        self.text_button.clicked.connect(self.predict_typed)
+        self.text_row = QWidget()
+        row = QHBoxLayout(self.text_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.text_edit, 1)
+        row.addWidget(self.text_button)
         self.list_widget = QWidget()
         self.list_widget.setObjectName("PlayResults")
         self.list_layout = QVBoxLayout(self.list_widget)
@@ -77,11 +90,15 @@ class PlayPage(AcceptsFileDrops, QWidget):
         layout.setSpacing(14)
         layout.addLayout(head)
         layout.addWidget(self.background_note)
+        layout.addWidget(self.text_row)
         layout.addWidget(self.drop_zone, 1)
         layout.addWidget(self.scroll, 1)
         session.opened.connect(lambda _p: self._clear())
         session.closed.connect(self._clear)
         session.opened.connect(lambda _p: self._update_background_note())
+        session.opened.connect(lambda p: self.text_row.setVisible(p is not None and p.task == "text"))
+        session.closed.connect(lambda: self.text_row.setVisible(False))
+        self.text_row.setVisible(session.project is not None and session.project.task == "text")
         session.changed.connect(self._update_background_note)
         session.closed.connect(self._update_background_note)
         self._update_background_note()
@@ -109,6 +126,19 @@ class PlayPage(AcceptsFileDrops, QWidget):
         self._jobs.start(predict_files, project, run_id, list(paths), self.top_k.value(), self._runs.spec,
                          on_progress=self.subtitle.setText, on_result=self._show, on_error=self._notifier.error,
                          on_finished=lambda: self.pick_button.setEnabled(True), doing="predicting files")
+        return True
+
+    def predict_typed(self) -> bool:
+        text = self.text_edit.text()
+        project, run_id = self._session.project, self._runs.current
+        if not text.strip() or project is None or run_id is None or self._jobs.busy:
+            if run_id is None and project is not None:
+                self._notifier.post("Train a model first: Play tries the current run on new texts.", "info")
+            return False
+        self.text_button.setEnabled(False)
+        self._jobs.start(predict_texts, project, run_id, [text], self.top_k.value(), self._runs.spec,
+                         on_progress=self.subtitle.setText, on_result=self._show, on_error=self._notifier.error,
+                         on_finished=lambda: self.text_button.setEnabled(True), doing="predicting a text")
         return True
 
     # ------------------------------------------------------------ results

@@ -65,9 +65,37 @@ def envelope(wave: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
     return lows.astype(np.float32), highs.astype(np.float32)
 
 
+TEXT_INK = (60, 64, 72, 255)
+TEXT_CARD = (246, 247, 249, 255)
+
+
+def text_thumbnail(path: str | os.PathLike, size: int) -> Image.Image:
+    """The first lines of a text on a light card, the width of a thumbnail (the gallery's cells
+    show pictures; a text's opening words are what tells one from another at a glance)."""
+    from PIL import ImageFont
+
+    from core.text.decode import read_text_file
+
+    words = " ".join(read_text_file(path)[:2000].split())
+    width, height = size, max(size * 5 // 8, 8)
+    im = Image.new("RGBA", (width, height), TEXT_CARD)
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.load_default(size=max(9, size // 11))
+    line_height = int(font.size * 1.25) if hasattr(font, "size") else 12
+    y, rest = 4, words
+    while rest and y + line_height <= height - 2:
+        cut = len(rest)
+        while cut > 1 and draw.textlength(rest[:cut], font=font) > width - 8:
+            cut = rest.rfind(" ", 0, cut - 1) if " " in rest[: cut - 1] else cut - 1
+        draw.text((4, y), rest[:cut], fill=TEXT_INK, font=font)
+        rest, y = rest[cut:].lstrip(), y + line_height
+    return im
+
+
 def make_thumbnail(media: str | os.PathLike, kind: str, size: int, target: Path) -> Image.Image:
     """Render and store atomically (a killed process never leaves half a file); return the image."""
-    im = image_thumbnail(media, size) if kind == "image" else waveform_thumbnail(media, size)
+    render = {"image": image_thumbnail, "text": text_thumbnail}.get(kind, waveform_thumbnail)
+    im = render(media, size)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
     try:

@@ -45,14 +45,16 @@ class NewProjectDialog(QDialog):
 
         self.image_radio = QRadioButton("Images — photos, scans, screenshots")
         self.audio_radio = QRadioButton("Audio — recordings, sounds, speech")
+        self.text_radio = QRadioButton("Text — messages, reviews, documents")
         self._tasks = QButtonGroup(self)
-        self._tasks.addButton(self.image_radio)
-        self._tasks.addButton(self.audio_radio)
-        (self.audio_radio if task == "audio" else self.image_radio).setChecked(True)
+        for radio in (self.image_radio, self.audio_radio, self.text_radio):
+            self._tasks.addButton(radio)
+        {"audio": self.audio_radio, "text": self.text_radio}.get(task or "", self.image_radio).setChecked(True)
         task_box = QVBoxLayout()
         task_box.setSpacing(6)
         task_box.addWidget(self.image_radio)
         task_box.addWidget(self.audio_radio)
+        task_box.addWidget(self.text_radio)
 
         form = QFormLayout()
         form.setVerticalSpacing(12)
@@ -103,7 +105,7 @@ class NewProjectDialog(QDialog):
         return Path(os.path.expanduser(self.location_edit.text().strip())) / folder_name_for(self.name_edit.text())
 
     def task(self) -> str:
-        return "audio" if self.audio_radio.isChecked() else "image"
+        return "audio" if self.audio_radio.isChecked() else "text" if self.text_radio.isChecked() else "image"
 
     def values(self) -> tuple[Path, str, str]:
         return self.target(), self.task(), self.name_edit.text().strip()

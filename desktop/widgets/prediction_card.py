@@ -27,7 +27,7 @@ class PredictionCard(QFrame):
         self.result = result
         p = result.prediction
         self.path = p.path
-        name = QLabel(os.path.basename(p.path))
+        name = QLabel(p.path if result.kind == "text" else os.path.basename(p.path))  # a typed text: its words
         name.setProperty("role", "strong")
         name.setToolTip(p.path)
         title = QHBoxLayout()

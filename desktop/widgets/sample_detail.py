@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QThreadPool, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from core.audio.segment import LONG_RECORDING
 from core.media import decode_image
+from core.text.decode import read_text_file
 from desktop import theme
 from desktop.thumbnails.audio_view import analyse
 from desktop.thumbnails.loader import ThumbnailLoader, to_qimage
@@ -24,9 +25,15 @@ from desktop.workers import Task
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
+TEXT_SHOWN = 200_000  # characters of a text shown whole; the model reads far fewer (256 tokens)
+
+
 def _load(_progress, kind, path):
     if kind == "image":
         return to_qimage(decode_image(path))
+    if kind == "text":
+        text = read_text_file(path)
+        return text if len(text) <= TEXT_SHOWN else text[:TEXT_SHOWN] + "\n…"
     return analyse(path)
 
 
@@ -34,6 +41,8 @@ def describe(sample) -> str:
     bits = []
     if sample.kind == "image" and sample.width:
         bits.append(f"{sample.width} × {sample.height}")
+    if sample.kind == "text":
+        bits.append("text")
     if sample.kind == "audio" and sample.duration is not None:
         bits.append(f"{sample.duration:.1f} s")
         if sample.sample_rate:
@@ -84,8 +93,10 @@ class SampleDetail(QWidget):
         self.empty = QLabel("Select a sample to see it here.")
         self.empty.setProperty("role", "muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text_view = QPlainTextEdit()  # a text sample, whole (selectable, not editable)
+        self.text_view.setReadOnly(True)
         self.stack = QStackedWidget()
-        for w in (self.empty, self.image_view, self.wave_view):
+        for w in (self.empty, self.image_view, self.wave_view, self.text_view):
             self.stack.addWidget(w)
 
         self.player = AudioPlayer(self)
@@ -163,7 +174,10 @@ class SampleDetail(QWidget):
             self.image_view.set_image(None)
             self.image_view.set_message(f"This file cannot be read: {sample.status_reason or 'unknown reason'}.")
             return
-        if image:
+        if sample.kind == "text":
+            self.stack.setCurrentWidget(self.text_view)
+            self.text_view.setPlainText("Loading…")
+        elif image:
             self.stack.setCurrentWidget(self.image_view)
             preview = self._loader.cached(sample.hash)
             self.image_view.set_image(preview if preview is not None and not preview.isNull() else None)
@@ -258,6 +272,8 @@ class SampleDetail(QWidget):
             return
         if self.sample.kind == "image":
             self.image_view.set_image(value, keep_view=True)
+        elif self.sample.kind == "text":
+            self.text_view.setPlainText(value)
         else:
             project = self._session.project
             if project is not None:
@@ -266,6 +282,9 @@ class SampleDetail(QWidget):
 
     def _failed(self, generation: int, error) -> None:
         if generation != self._generation:
+            return
+        if self.sample.kind == "text":
+            self.text_view.setPlainText(f"This file cannot be read: {error.message}")
             return
         view = self.image_view if self.sample.kind == "image" else self.wave_view
         if view is self.image_view:

@@ -97,6 +97,7 @@ def test_a_version_1_project_is_upgraded_in_place(tmp_path):
     conn.execute("ALTER TABLE classes DROP COLUMN attributes")  # added by format 3
     for table in ("set_labels", "set_classes", "label_sets"):  # added by format 4
         conn.execute(f"DROP TABLE {table}")
+    conn.execute("ALTER TABLE samples DROP COLUMN text_head")  # added by format 5
     conn.execute("INSERT INTO classes (name, position, created_at) VALUES ('old', 0, 0)")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()

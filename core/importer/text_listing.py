@@ -1,0 +1,116 @@
+"""Listings of texts: CSV, TSV and JSON Lines files with one sample per row (a text and, optionally,
+its label), as spreadsheets, databases and scrapers write them.
+
+The text column is found by its header (``text``, ``content``, ``body``, ...), or, where the first
+row names no known column, it is the first column of a file of one or two columns (the second then
+being the label). A row that cannot be a sample (no text, white space only, a line of JSON that
+does not parse) is rejected with its file and line and the rest of the file goes on; a file that
+cannot be read at all is one rejection with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+from core.errors import MediaError
+from core.importer.report import Candidate, Rejected
+from core.safe_files import FileRefused, open_regular
+from core.text.decode import decode_text, empty_reason
+
+TEXT_COLUMNS = ("text", "content", "body", "message", "sentence", "review", "document", "comment", "description")
+LABEL_COLUMNS = ("label", "class", "category", "target", "sentiment", "topic", "tag")
+LISTING_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+
+
+def is_listing(path: str) -> bool:
+    return path.lower().endswith(LISTING_SUFFIXES)
+
+
+def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[list[Candidate], list[Rejected]]:
+    """Candidates (``text`` set, ``path`` = "FILE:LINE") and rejected rows of one listing."""
+    path = os.path.abspath(os.fspath(path))
+    try:
+        with open_regular(path, "listing") as fh:
+            content, _ = decode_text(fh.read())
+    except FileRefused as exc:
+        return [], [Rejected(path, f"cannot read the listing ({exc.reason})")]
+    except MediaError as exc:
+        return [], [Rejected(path, f"cannot read the listing: {exc}")]
+    except OSError as exc:
+        return [], [Rejected(path, f"cannot read the listing ({exc.strerror or exc})")]
+    if not content.strip():
+        return [], [Rejected(path, "the listing is empty")]
+    if path.lower().endswith((".jsonl", ".ndjson")):
+        rows, rejected = _json_rows(path, content)
+    else:
+        rows, rejected = _delimited_rows(path, content, "\t" if path.lower().endswith(".tsv") else ",")
+    candidates = []
+    for line_no, text, label in rows:
+        where = f"{path}:{line_no}"
+        if not isinstance(text, str):
+            rejected.append(Rejected(where, "row has no text"))
+            continue
+        reason = empty_reason(text)
+        if reason:
+            rejected.append(Rejected(where, reason))
+            continue
+        label = str(label).strip() if labels and label is not None and str(label).strip() else None
+        candidates.append(Candidate(where, label, text=text))
+    return candidates, rejected
+
+
+def _delimited_rows(path: str, content: str, delimiter: str):
+    try:
+        rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        return [], [Rejected(path, f"cannot read the listing ({exc})")]
+    rows = [(k, row) for k, row in enumerate(rows, 1) if row and any(c.strip() for c in row)]
+    if not rows:
+        return [], [Rejected(path, "the listing is empty")]
+    header = [c.strip().lower() for c in rows[0][1]]
+    text_col = next((header.index(n) for n in TEXT_COLUMNS if n in header), None)
+    if text_col is not None:
+        label_col = next((header.index(n) for n in LABEL_COLUMNS if n in header), None)
+        rows = rows[1:]
+    elif max(len(r) for _, r in rows) <= 2:
+        text_col, label_col = 0, 1  # no header: text, then label
+    else:
+        kind = "TSV" if delimiter == "\t" else "CSV"
+        return [], [Rejected(path, f"the {kind} file has {len(header)} columns and none is named as the text "
+                                   f"(name one {', '.join(TEXT_COLUMNS[:4])}, ... in the first row)")]
+    # csv counts records, not lines: a quoted text may span lines, so rows are named by record
+    out = []
+    for k, row in rows:
+        text = row[text_col] if text_col < len(row) else None
+        label = row[label_col] if label_col is not None and label_col < len(row) else None
+        out.append((k, text, label))
+    return out, []
+
+
+def _json_rows(path: str, content: str):
+    out, rejected = [], []
+    for k, line in enumerate(content.split("\n"), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{k}"
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            rejected.append(Rejected(where, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        if isinstance(obj, str):
+            out.append((k, obj, None))
+            continue
+        if not isinstance(obj, dict):
+            rejected.append(Rejected(where, "the line is not a JSON object with a text field"))
+            continue
+        key = next((n for n in TEXT_COLUMNS if n in obj), None)
+        if key is None:
+            rejected.append(Rejected(where, f"the object has no text field (one of {', '.join(TEXT_COLUMNS[:4])}, ...)"))
+            continue
+        label = next((obj[n] for n in LABEL_COLUMNS if n in obj), None)
+        out.append((k, obj[key], label))
+    return out, rejected

@@ -1,0 +1,100 @@
+"""A text project as a person types it: new --task text, import a folder of class folders of .txt,
+train, export, predict --json (files and --text), with the real bundled MiniLM; and prediction
+without torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cli import tl
+
+pytestmark = pytest.mark.slow
+
+TEXTS = {
+    "football": ["The striker scored twice and the team won the derby.", "The goalkeeper saved a late penalty.",
+                 "Fans sang in the stadium as the match went to extra time.", "The coach praised the defence.",
+                 "A header in the last minute won the cup final.", "The league leaders lost at home on Sunday."],
+    "cooking": ["Simmer the tomato sauce until it thickens.", "Knead the dough and let it rest for an hour.",
+                "Roast the potatoes with rosemary and garlic.", "Whisk the eggs with sugar for the sponge cake.",
+                "Season the soup with salt and pepper before serving.", "Fry the onions slowly until golden."],
+    "weather": ["Heavy rain and strong winds are expected tonight.", "A heatwave will bring temperatures of 35 degrees.",
+                "Snow is forecast for the hills by Friday.", "Fog will clear by late morning, then sunshine.",
+                "Thunderstorms may cause flooding in the valley.", "A cold front brings frost overnight."],
+}
+UNSEEN = {"football": "The midfielder was sent off and the club lost the game.",
+          "cooking": "Bake the bread in a hot oven for forty minutes.",
+          "weather": "Showers and gusty winds will move in from the west this afternoon."}
+
+
+def _folder(root: Path) -> Path:
+    for label, texts in TEXTS.items():
+        (root / label).mkdir(parents=True)
+        for k, text in enumerate(texts):
+            (root / label / f"{k}.txt").write_text(text, encoding="utf-8")
+    return root
+
+
+def test_text_project_end_to_end(tmp_path):
+    src = _folder(tmp_path / "src")
+    proj = tmp_path / "p"
+    assert json.loads(tl("new", proj, "--task", "text", "--json").stdout)["task"] == "text"
+    imported = json.loads(tl("import", proj, src, "--json").stdout)
+    assert imported["added"] == 18 and imported["rejected"] == [] and sorted(imported["classes_created"]) == sorted(TEXTS)
+
+    trained = json.loads(tl("train", proj, "--json").stdout)
+    assert trained["status"] == "completed" and trained["mode"] == "probe" and trained["backbone"] == "minilm_l6"
+    refused = tl("train", proj, "--mode", "finetune", check=False)
+    assert refused.returncode != 0 and "cannot be fine-tuned yet" in refused.stderr
+
+    model = tmp_path / "out" / "topics.onnx"
+    exported = json.loads(tl("export", proj, model, "--json").stdout)
+    assert exported["parity_max_diff"] < 1e-3 and exported["parity_samples"] >= 3
+    assert exported["variants"]["fp32"]["padded_batch_max_diff"] < 1e-3
+    assert (tmp_path / "out" / "topics.tokenizer.json").is_file()
+    refused = tl("export", proj, tmp_path / "out" / "small.onnx", "--int8", check=False)
+    assert refused.returncode == 1 and "fp32 only" in refused.stderr
+    assert not (tmp_path / "out" / "small.onnx").exists()
+    assert "tokenizers" in (tmp_path / "out" / "topics.md").read_text()
+
+    unseen = tmp_path / "unseen"
+    unseen.mkdir()
+    for label, text in UNSEEN.items():
+        (unseen / f"{label}.txt").write_bytes(text.encode("utf-16"))  # any encoding import reads
+    (unseen / "blank.txt").write_text("   ")
+    out = json.loads(tl("predict", model, unseen, "--text", "Sunny spells and a light breeze tomorrow.", "--json").stdout)
+    by_name = {Path(r["path"]).stem if not r["path"].startswith("<") else r["path"]: r for r in out}
+    for label in UNSEEN:
+        r = by_name[label]
+        assert set(r) == {"path", "label", "confidence", "top"}  # the fields an image model's answer has
+        assert r["label"] == label and r["top"][0] == {"label": label, "confidence": r["confidence"]}
+    assert by_name["<text 1>"]["label"] == "weather"
+    assert by_name["blank"]["label"] is None and "empty text" in by_name["blank"]["note"]
+
+
+def test_predict_runs_without_torch(tmp_path):
+    """An exported text model needs onnxruntime and tokenizers only: torch made unimportable."""
+    src = _folder(tmp_path / "src")
+    proj = tmp_path / "p"
+    tl("new", proj, "--task", "text")
+    tl("import", proj, src)
+    tl("train", proj)
+    model = tmp_path / "m.onnx"
+    tl("export", proj, model)
+    (tmp_path / "m.tokenizer.json").unlink()  # the tokenizer inside the model's metadata is enough
+    assert tl("predict", model, "--text", "x", "--text", "Bake the cake.").stdout.count(":") == 2
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from core.predict import Predictor\n"
+        f"p = Predictor({str(model)!r})\n"
+        f"r = p.predict_text({UNSEEN['cooking']!r})\n"
+        "assert 'torch' not in [m for m, v in sys.modules.items() if v is not None and m.split('.')[0] == 'torch']\n"
+        "print(r.label)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "cooking"
