@@ -56,8 +56,8 @@ def cache_root() -> Path:
 
 # Rows per onnxruntime call. Its memory arena keeps room for the largest activations it has run:
 # EfficientNet-Lite0 with pooled levels held 740 MB more after batches of 32 at 224 px, 184 MB after
-# batches of 8, at the same CPU time per picture (13 ms; 2-core Xeon, one thread each).
-RUN_ROWS = 8
+# 8 and 87 MB after 4, at the same CPU time per picture (13 ms; 2-core Xeon, one thread each).
+RUN_ROWS = 4
 
 
 class OnnxFeatures:

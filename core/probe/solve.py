@@ -107,7 +107,8 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
             choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
                                      default=DEFAULT_STRENGTH, eval_mask=scored, offset=offset, strengths=strengths)
             how = f"{choice.folds}-fold cross-validation" if choice.folds else "none (a class has one example)"
-        judged[name] = (cols, pr, offset, red, choice, how)
+        judged[name] = (cols, pr, offset, None, choice, how)  # reduced again if chosen: memory
+        del xs, red
 
     def merit(name):
         choice = judged[name][4]
@@ -115,7 +116,8 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
         return (-1.0, 0.0) if not best or best[0] is None else (best[0], -best[1])
 
     chosen = max(judged, key=merit)  # max keeps the first of equals
-    cols, pr, offset, red, choice, how = judged[chosen]
+    cols, pr, offset, _, choice, how = judged[chosen]
+    red = reduce(x if cols is None else x[:, cols])
     if large:  # the estimate is the chosen model's, fit on every training row
         choice = _validate_on_holdout(red.z, y, classes, holdout, weight, offset, choice)
     yt = torch.from_numpy(y)
@@ -160,11 +162,12 @@ def _choose_on_holdout(x, y, classes, holdout, weight, offset, strengths=None, s
 
 
 def _validate_on_holdout(x, y, classes, holdout, weight, offset, choice: Choice) -> Choice:
-    """The chosen strength fit on every training row, scored on the validation split."""
-    train = torch.from_numpy(~holdout)
+    """The chosen strength fit on every training row, scored on the validation split. The
+    validation rows weigh nothing in the fit rather than being cut out: no copy of the rows."""
     yt = torch.from_numpy(y)
-    sol = fit(x[train], yt[train], classes, choice.strength, None if weight is None else torch.from_numpy(weight)[train],
-              offset=None if offset is None else offset[train], start=choice.start, tol=1e-4, max_iter=200)
+    w = np.where(holdout, 0.0, 1.0 if weight is None else weight)
+    sol = fit(x, yt, classes, choice.strength, torch.from_numpy(w), offset=offset, start=choice.start,
+              tol=1e-4, max_iter=200)
     acc, loss, probs = _holdout_scores(x, yt, holdout, sol, offset)
     held_out = np.full((len(y), classes), np.nan, np.float32)
     held_out[holdout] = probs
