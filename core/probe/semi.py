@@ -52,6 +52,7 @@ class SemiResult:
     pseudo: int  # of those, the ones given a class in the final fit
     threshold: float | None  # the lowest confidence among those kept
     pseudo_counts: list[int] = field(default_factory=list)  # per class
+    guesses: dict = field(default_factory=dict)  # unlabelled row -> the class it was learnt as
     scores: dict = field(default_factory=dict)  # candidate -> cross-validated accuracy
     folds: int = 0
     held_out: np.ndarray | None = None  # [N, K] the chosen method's held-out probabilities (scored rows)
@@ -71,8 +72,10 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
     scored = np.ones(n, bool) if scored is None else scored
     groups = np.arange(n) if groups is None else groups
     rng = np.random.default_rng(seed)
+    rows_u = np.arange(len(unlabelled))
     if len(unlabelled) > UNLABELLED_AT_MOST:
-        unlabelled = unlabelled[torch.from_numpy(np.sort(rng.choice(len(unlabelled), UNLABELLED_AT_MOST, replace=False)))]
+        rows_u = np.sort(rng.choice(len(unlabelled), UNLABELLED_AT_MOST, replace=False))
+        unlabelled = unlabelled[torch.from_numpy(rows_u)]
     m = len(unlabelled)
     none = SemiResult(False, LABELLED_ONLY, None, None, 0, 0, None)
     if m == 0:
@@ -118,6 +121,7 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
     result.pseudo = int(keep.sum())
     result.pseudo_counts = np.bincount(guess[keep], minlength=classes).tolist()
     result.threshold = float(conf[keep].min()) if keep.any() else None
+    result.guesses = {int(rows_u[i]): int(guess[i]) for i in np.flatnonzero(keep)}
     result.held_out = held[best]
     result.reason = (f"{best}: {k}-fold cross-validation {scores[best]:.1%} against {scores[LABELLED_ONLY]:.1%} "
                      "from the labelled alone")

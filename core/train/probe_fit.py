@@ -126,6 +126,11 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
             trainer.files.write_held_out(main.how, list(trainer.data.class_names), {
                 h: [round(float(v), 6) for v in p] for h, p in zip(hashes, main.held_out[:originals])
                 if not np.isnan(p).any()})
+        if semi is not None and semi.guesses:  # the run's guesses, to compare with labels set later
+            hashes = train_src.unlabelled_hashes
+            (trainer.files.dir / "pseudo_labels.json").write_text(json.dumps({
+                "classes": list(trainer.data.class_names), "method": semi.method,
+                "labels": {hashes[i]: c for i, c in semi.guesses.items()}}), encoding="utf-8")
         ckpt_io.save(trainer.files.best, TRAINED.payload(model, {
             "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
             "history": [_json_safe(row)], "best": best, **trainer.meta}))

@@ -109,7 +109,9 @@ def _probe_sources(trainer, data, spec, model, device):
 
     train = source(data.train)
     # the unlabelled samples' embeddings (those that could be read), for core.probe.semi
-    train.unlabelled = vectors[[row[it.hash] for it in unlabelled if it.hash in row]] if unlabelled else None
+    read = [it.hash for it in unlabelled if it.hash in row]
+    train.unlabelled = vectors[[row[h] for h in read]] if unlabelled else None
+    train.unlabelled_hashes = read
     if len(train) and (trainer._init is None or trainer._resume_state is not None):
         # A probe started from an earlier run keeps that run's standardisation: the head rows it
         # carries over were trained on it (re-measured on a few new samples, the carried classes

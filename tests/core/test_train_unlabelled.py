@@ -65,6 +65,11 @@ def test_unlabelled_samples_are_counted_and_never_become_labels(project, spec, m
     assert saved["best"]["unlabelled"] == info
     line = json.loads((project.runs_dir / result.run_id / "metrics.jsonl").read_text().splitlines()[0])
     assert line["unlabelled"]["pseudo_labelled"] == info["pseudo_labelled"]
+    # the guesses are the run's, kept by content hash to compare with labels set later
+    guesses = json.loads((project.runs_dir / result.run_id / "pseudo_labels.json").read_text())
+    unlabelled = {s.hash for s in project.samples() if s.label is None}
+    assert len(guesses["labels"]) == info["pseudo_labelled"] and set(guesses["labels"]) <= unlabelled
+    assert sorted(guesses["classes"]) == ["blue", "green", "red"]
 
 
 def test_a_sample_unlabelled_in_the_test_split_is_not_learnt_from(project, spec):
