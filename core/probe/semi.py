@@ -111,7 +111,7 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
     result = SemiResult(False, LABELLED_ONLY, None, None, m, 0, None, scores=scores, folds=k,
                         held_out=held[LABELLED_ONLY])
     if best == LABELLED_ONLY or scores[best] < scores[LABELLED_ONLY] + MARGIN:
-        result.reason = (f"the unlabelled samples did not help in {k}-fold cross-validation "
+        result.reason = (f"the unlabelled samples did not gain {MARGIN:.0%} in {k}-fold cross-validation "
                          f"({scores[best]:.1%} with {best} against {scores[LABELLED_ONLY]:.1%} from the labelled alone)")
         return result
     base = _fit(zl, y, weight, classes, strength)

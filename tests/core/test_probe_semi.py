@@ -47,7 +47,7 @@ def test_no_gain_in_cross_validation_falls_back_and_says_so():
     r = semi.learn_with_unlabelled(x, y, 4, u, head.strength, seed=0)
     assert not r.used and r.weight is None and r.method == semi.LABELLED_ONLY
     assert r.scores[semi.LABELLED_ONLY] == 1.0 and r.unlabelled == 200
-    assert "did not help" in r.reason and "cross-validation" in r.reason
+    assert "did not gain 2%" in r.reason and "cross-validation" in r.reason
 
 
 def test_without_unlabelled_samples_or_folds_nothing_is_tried():
