@@ -14,7 +14,7 @@ cleared and the splits reset for the next labelled set.
 Each labelled set stands for a project of its own, so the reuse of the last run's strength and
 features (probe_fit.earlier_choice, for a retrain after a few label edits) is switched off here.
 
-Run: .venv/bin/python bench/bench_semi.py [--tasks a,b] [--sizes 5,20] [--seeds 1]
+Run: .venv/bin/python bench/bench_semi.py [--tasks a,b] [--sizes 5,20] [--seeds 1] [--seed-from 0]
      -> bench/results/semi_suite.json and a markdown table on stdout
 """
 
@@ -62,7 +62,7 @@ def train(project, unlabelled: str):
     return Trainer(project, TrainConfig(unlabelled=unlabelled)).fit()
 
 
-def run_task(name: str, sizes, seeds, work_root: Path) -> list[dict]:
+def run_task(name: str, sizes, seeds, work_root: Path, seed_from: int = 0) -> list[dict]:
     from core.runs import load_run
     from core.train import probe_fit
 
@@ -77,7 +77,7 @@ def run_task(name: str, sizes, seeds, work_root: Path) -> list[dict]:
     project, ids = pool_project(work, task_dir, task.modality)
     rows = []
     for n in sizes:
-        for seed in range(seeds):
+        for seed in range(seed_from, seed_from + seeds):
             idx = labelled_subset(pool_labels, n, seed)
             project.set_labels([(ids[pool_paths[i].resolve()], classes[pool_labels[i]]) for i in idx])
             row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)), "classes": len(classes),
@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--tasks", default=",".join(tasks.TASKS))
     parser.add_argument("--sizes", default="5,20")
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--seed-from", type=int, default=0, help="the first seed (more seeds in another run)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "semi_suite.json"))
     a = parser.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -148,7 +149,7 @@ def main() -> None:
 
     try:
         for name in a.tasks.split(","):
-            rows += run_task(name, sizes, a.seeds, work)
+            rows += run_task(name, sizes, a.seeds, work, a.seed_from)
             save()  # after every task: a long run interrupted keeps what it measured
     finally:
         shutil.rmtree(work, ignore_errors=True)

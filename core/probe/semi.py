@@ -16,7 +16,8 @@ Which of them (or neither) is chosen on the labelled samples alone, by the folds
 core.probe.crossval: each fold's labelled samples are left out, become unlabelled ones for that
 fold, and are scored by a model that learnt from the rest of the labelled samples and every
 unlabelled one. A method is used only where it gets at least ``MARGIN`` more of those right than
-the labelled samples alone on the same folds; otherwise the probe stays as it was, and says so.
+the labelled samples alone on the same folds (and at least ``MORE_AT_LEAST`` samples); otherwise
+the probe stays as it was, and says so.
 The guessed classes are the run's: nothing here writes a label anywhere.
 """
 
@@ -38,6 +39,9 @@ CANDIDATES = {
 }
 SEMI_BELOW = 50  # labelled samples in the smallest class from which the labelled alone are used
 MARGIN = 0.02  # share of the scored labelled samples a method must get right beyond labelled-only
+# ... and at least this many samples: with 25 labelled samples, 2% is one sample, a coin toss (on
+# words in noise one more of 25 right in the folds went with 4.5 points lost on the test files)
+MORE_AT_LEAST = 2
 UNLABELLED_AT_MOST = 3000  # a seeded sample of them beyond this: cost grows with the rows solved on
 GRAPH_POWER = 3  # neighbour weights: cosine similarity cubed, so the nearest count most
 
@@ -110,8 +114,9 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
     best = max(candidates, key=lambda c: scores[c]) if candidates else LABELLED_ONLY
     result = SemiResult(False, LABELLED_ONLY, None, None, m, 0, None, scores=scores, folds=k,
                         held_out=held[LABELLED_ONLY])
-    if best == LABELLED_ONLY or scores[best] < scores[LABELLED_ONLY] + MARGIN:
-        result.reason = (f"the unlabelled samples did not gain {MARGIN:.0%} in {k}-fold cross-validation "
+    if scores[best] < scores[LABELLED_ONLY] + MARGIN or hits[best] - hits[LABELLED_ONLY] < MORE_AT_LEAST:
+        result.reason = (f"the unlabelled samples did not gain {MARGIN:.0%} and {MORE_AT_LEAST} samples in {k}-fold "
+                         "cross-validation "
                          f"({scores[best]:.1%} with {best} against {scores[LABELLED_ONLY]:.1%} from the labelled alone)")
         return result
     base = _fit(zl, y, weight, classes, strength)

@@ -33,6 +33,7 @@ def test_unlabelled_samples_that_cluster_by_class_are_used_and_help():
     assert r.used and r.method in semi.CANDIDATES, r.reason
     assert r.unlabelled == 400 and 0 < r.pseudo <= 400 and sum(r.pseudo_counts) == r.pseudo
     assert r.scores[r.method] >= r.scores[semi.LABELLED_ONLY] + semi.MARGIN
+    assert 12 * (r.scores[r.method] - r.scores[semi.LABELLED_ONLY]) >= semi.MORE_AT_LEAST - 1e-9  # 12 scored
     assert r.threshold is not None and 0 < r.threshold <= 1
     before, after = accuracy(head.weight, head.bias, xt, yt), accuracy(r.weight, r.bias, xt, yt)
     assert after >= before + 0.05, (before, after)
@@ -47,7 +48,19 @@ def test_no_gain_in_cross_validation_falls_back_and_says_so():
     r = semi.learn_with_unlabelled(x, y, 4, u, head.strength, seed=0)
     assert not r.used and r.weight is None and r.method == semi.LABELLED_ONLY
     assert r.scores[semi.LABELLED_ONLY] == 1.0 and r.unlabelled == 200
-    assert "did not gain 2%" in r.reason and "cross-validation" in r.reason
+    assert "did not gain 2% and 2 samples" in r.reason and "cross-validation" in r.reason
+
+
+def test_one_more_sample_right_in_the_folds_is_not_enough(monkeypatch):
+    x, y = clusters(3, seed=1)
+    u, _ = clusters(100, seed=2)
+    head = solve_head(x, y, 4, seed=0)
+    found = semi.learn_with_unlabelled(x, y, 4, u, head.strength, seed=0)
+    more = round(12 * (found.scores[found.method] - found.scores[semi.LABELLED_ONLY]))
+    assert found.used and more >= 2
+    monkeypatch.setattr(semi, "MORE_AT_LEAST", more + 1)  # the same evidence, asked for one sample more
+    again = semi.learn_with_unlabelled(x, y, 4, u, head.strength, seed=0)
+    assert not again.used and f"and {more + 1} samples" in again.reason
 
 
 def test_without_unlabelled_samples_or_folds_nothing_is_tried():
