@@ -104,3 +104,16 @@ def test_ignore_is_the_old_behaviour(project, spec):
     assert "unlabelled" not in result.metrics and "unlabelled" not in epoch.stage
     config = json.loads((project.runs_dir / result.run_id / "config.json").read_text())["config"]
     assert config["unlabelled"] == "ignore"
+
+
+def test_the_terminal_prints_what_the_unlabelled_samples_did(capsys):
+    from core.cli.cmd_train import TerminalReport
+
+    stage = ("linear probe, regularisation chosen by 5-fold cross-validation; features: grid (cross-validated: "
+             "grid 80.0%); unlabelled: learnt from 90 of 100 with guessed classes (never saved as labels)")
+    TerminalReport(quiet=False).on_epoch_end(events.EpochEnd(
+        epoch=1, epochs=1, train_loss=float("nan"), train_acc=1.0, val_loss=float("nan"), val_acc=0.9,
+        per_class_val_acc={}, seconds=1.0, lr=0.0, is_best=True, stage=stage))
+    out = capsys.readouterr().out
+    assert "Features: grid (cross-validated: grid 80.0%)." in out  # the features line stops where it should
+    assert "Unlabelled samples: learnt from 90 of 100 with guessed classes (never saved as labels)." in out
