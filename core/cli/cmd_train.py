@@ -41,6 +41,10 @@ def add_arguments(p) -> None:
                    help="with --from-run: the earlier run's class OLD is this project's NEW (repeat for more)")
     p.add_argument("--label-sets", metavar="SETS", help="multi-task: the extra label sets to learn with the main one "
                    "(one head each on a shared backbone): all (default), none, or names separated by commas")
+    p.add_argument("--unlabelled", choices=("use", "ignore"),
+                   help="probe: learn from the project's unlabelled samples too (self-training or label "
+                        "spreading), where cross-validation on the labelled ones shows it helps; otherwise it "
+                        "says so and learns from the labelled alone (use, the default), or leave them out (ignore)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the result (run id, mode, "
                    "device, metrics, paths)")
 
@@ -50,7 +54,8 @@ def _config(args) -> TrainConfig:
     if args.config:
         base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
     given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size,
-             "from_run": args.from_run, "label_sets": args.label_sets, "class_map": _class_map(args.map_class)}
+             "from_run": args.from_run, "label_sets": args.label_sets, "class_map": _class_map(args.map_class),
+             "unlabelled": args.unlabelled}
     changes = {k: v for k, v in given.items() if v is not None}
     for key, default in (("mode", "auto"), ("batch_size", 32), ("augment", "light"), ("device", "auto"), ("seed", 0)):
         value = getattr(args, key)
@@ -107,12 +112,15 @@ class TerminalReport:
             self.bar.close()
             self.bar = None
         if not self.quiet and e.stage.startswith("linear probe"):
-            how, _, features = e.stage.split("chosen by ")[-1].partition("; features: ")
+            stage, _, unlabelled = e.stage.partition("; unlabelled: ")
+            how, _, features = stage.split("chosen by ")[-1].partition("; features: ")
             estimate = (f"estimated accuracy {e.val_acc:.3f} ({how})"
                         if e.val_acc == e.val_acc else "no accuracy estimate (a class has a single example)")
             print(f"Probe solved in {e.seconds:.1f}s: {estimate}; accuracy on its own training samples {e.train_acc:.3f}.")
             if features:
                 print(f"Features: {features}.")
+            if unlabelled:
+                print(f"Unlabelled samples: {unlabelled}.")
             return
         if not self.quiet:
             mark = " *" if e.is_best else ""

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from core.errors import TransferLabError
 
@@ -21,6 +21,7 @@ AUGMENTS = ("none", "light", "strong")
 BALANCES = ("none", "loss", "sampler")
 PRECISIONS = ("auto", "fp32", "bf16")
 PROBE_FEATURES = ("auto", "grid", "levels", "final")
+UNLABELLED = ("use", "ignore")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 # Per-mode defaults where the config says None: a network being fine-tuned needs few epochs at a
@@ -73,6 +74,13 @@ class TrainConfig:
     # embedding pass), for sounds the grid
     probe_features: str = "auto"
     probe_views: int = 2  # probe: altered views of each labelled picture or sound learnt from too (core.probe.views)
+    # probe: "use" learns from the project's unlabelled samples too where cross-validation on the
+    # labelled ones shows that it helps (core.probe.semi), "ignore" leaves them out
+    unlabelled: str = "use"
+
+    # Settings added after runs were saved, with the value that reproduces what those runs did
+    # (a run saved before ``unlabelled`` existed learnt from its labelled samples alone).
+    BEFORE_FIELDS: ClassVar[dict] = {"unlabelled": "ignore"}
 
     def __post_init__(self):
         problems = []
@@ -88,6 +96,7 @@ class TrainConfig:
         choice("balance", BALANCES)
         choice("precision", PRECISIONS)
         choice("probe_features", PROBE_FEATURES)
+        choice("unlabelled", UNLABELLED)
         if not isinstance(self.device, str) or not _DEVICE_RE.match(self.device):
             problems.append(f"device must be auto, cpu, cuda, cuda:N or mps, not {self.device!r}")
         for name, low in (("epochs", 1), ("batch_size", 1), ("num_workers", 0), ("warmup_epochs", 0), ("probe_views", 0),
@@ -137,6 +146,12 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"Unknown training settings: {', '.join(unknown)}.")
         return cls(**data)
+
+    @classmethod
+    def restored(cls, saved: dict[str, Any]) -> TrainConfig:
+        """A config saved by a run: settings added since it was saved take the value that does what
+        that run did (``BEFORE_FIELDS``), not today's default."""
+        return cls.from_dict({**cls.BEFORE_FIELDS, **saved})
 
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:

@@ -48,6 +48,9 @@ class LabelledData:
     # order of Item.extra; empty for an ordinary single-task run.
     label_sets: list[tuple[str, list[str]]] = field(default_factory=list)
     main_set: str = "class"
+    # Samples without a label outside the test split (label -1): a probe may learn from them too
+    # (core.probe.semi); their guessed classes stay in the run, never in the project.
+    unlabelled: list[Item] = field(default_factory=list)
 
     def counts(self, items: list[Item]) -> list[int]:
         c = Counter(i.label for i in items)
@@ -60,7 +63,8 @@ def from_project(project, label_sets: str = "all") -> LabelledData:
 
     ``label_sets``: which extra label sets to learn too (multi-task): "all" (those with at least
     two classes labelled on these samples), "none", or names separated by commas."""
-    rows = [s for s in project.samples(status="ok") if s.label is not None and s.split in ("train", "val")]
+    everything = project.samples(status="ok")
+    rows = [s for s in everything if s.label is not None and s.split in ("train", "val")]
     used = {s.label for s in rows}
     class_names = [c for c in project.class_names() if c in used]
     index = {c: k for k, c in enumerate(class_names)}
@@ -87,6 +91,9 @@ def from_project(project, label_sets: str = "all") -> LabelledData:
         warnings=warnings,
         label_sets=[(name, names) for name, names, _ in sets],
         main_set=project.main_label_set,
+        # a sample unlabelled after it was given the test split stays out: test samples are never learnt from
+        unlabelled=[Item(s.hash, str(project.path_of(s)), -1, s.id, s.display_name, s.start, s.end)
+                    for s in everything if s.label is None and s.split != "test"],
     )
 
 

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from core.probe.solve import solve_head
+from core.probe.solve import balanced_weights, solve_head
 from core.run_catalogue import FINISHED, list_runs
 from core.train import checkpoint as ckpt_io
 from core.train import events
@@ -94,6 +94,16 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
         start += size
         if trainer.control.cancelled:
             return trainer._finish("cancelled", [], None, started, config)
+    unlabelled = getattr(train_src, "unlabelled", None)
+    semi = None
+    if unlabelled is not None and len(unlabelled):
+        ux = ((unlabelled.float().cpu() - model.feature_mean) / model.feature_std).double()
+        y = (targets[:, 0] if targets.dim() > 1 else targets).numpy()
+        rows = y >= 0
+        semi, results[0] = with_unlabelled(results[0], x[torch.from_numpy(rows)], y[rows], ux, layout.sizes[0],
+                                           config, groups[rows], scored[rows], column_sets)
+        if trainer.control.cancelled:
+            return trainer._finish("cancelled", [], None, started, config)
     with torch.no_grad():
         model.head.weight.copy_(torch.cat([r.weight.T for r in results]))
         model.head.bias.copy_(torch.cat([r.bias for r in results]))
@@ -105,6 +115,8 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
     if main.features:
         scores = ", ".join(f"{n} {'-' if a is None else f'{a:.1%}'}" for n, a in main.feature_scores.items())
         stage += f"; features: {main.features} ({main.compared}: {scores})"
+    if semi is not None:
+        stage += "; unlabelled: " + semi_text(semi)
     nan = float("nan")
     row = {"epoch": 1, "stage": stage, "train_acc": main.train_acc, "train_loss": nan,
            "val_acc": main.estimate if main.estimate is not None else nan,
@@ -121,6 +133,8 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
                              "searched_samples": earlier["searched"] if earlier else originals}}
     if main.estimate is not None:
         best.update(val_acc=main.estimate, val_loss=main.estimate_loss)
+    if semi is not None:
+        row["unlabelled"] = best["unlabelled"] = semi_record(semi)
     if layout.multi:
         sets = {n: r.estimate for n, r in zip(layout.names[1:], results[1:]) if r.estimate is not None}
         row["label_sets"] = {n: {"val_acc": a} for n, a in sets.items()}
@@ -133,6 +147,11 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
             trainer.files.write_held_out(main.how, list(trainer.data.class_names), {
                 h: [round(float(v), 6) for v in p] for h, p in zip(hashes, main.held_out[:originals])
                 if not np.isnan(p).any()})
+        if semi is not None and semi.guesses:  # the run's guesses, to compare with labels set later
+            hashes = train_src.unlabelled_hashes
+            (trainer.files.dir / "pseudo_labels.json").write_text(json.dumps({
+                "classes": list(trainer.data.class_names), "method": semi.method,
+                "labels": {hashes[i]: c for i, c in semi.guesses.items()}}), encoding="utf-8")
         ckpt_io.save(trainer.files.best, TRAINED.payload(model, {
             "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
             "history": [_json_safe(row)], "best": best, **trainer.meta}))
@@ -143,6 +162,48 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
     if trainer.dist.is_main:
         trainer.emit(events.CheckpointSaved(1, str(trainer.files.best), "best"))
     return trainer._finish("completed", history, best, started, config)
+
+
+def with_unlabelled(main, x, y, unlabelled, classes, config, groups, scored, column_sets):
+    """(semi.SemiResult, the main head): the labelled head replaced by one that learnt from the
+    unlabelled samples too, where cross-validation on the labelled ones says it helps
+    (core.probe.semi), on the same columns and regularisation the labelled ones chose."""
+    import dataclasses
+
+    from core.probe import semi
+
+    cols = None if not main.features or not column_sets else torch.as_tensor(column_sets[main.features], dtype=torch.long)
+    xs, us = (x, unlabelled) if cols is None else (x[:, cols], unlabelled[:, cols])
+    weight = balanced_weights(y, classes) if config.balance != "none" else None
+    result = semi.learn_with_unlabelled(xs, y, classes, us, main.strength, sample_weight=weight, groups=groups,
+                                        scored=scored, seed=config.seed)
+    if not result.used:
+        return result, main
+    w = result.weight
+    if cols is not None:
+        w = torch.zeros(x.shape[1], classes, dtype=result.weight.dtype)
+        w[cols] = result.weight
+    with torch.no_grad():
+        fitted = ((x.float() @ w + result.bias).argmax(1).numpy() == y)[scored].mean()
+    # the estimate is the chosen method's held-out accuracy on the same folds (its log loss is not kept)
+    return result, dataclasses.replace(main, weight=w, bias=result.bias, estimate=result.scores[result.method],
+                                       estimate_loss=None, train_acc=float(fitted), held_out=result.held_out)
+
+
+def semi_text(r) -> str:
+    """One line for the Train page and the terminal: what the unlabelled samples did, or why not."""
+    if not r.used:
+        return f"{r.unlabelled} not used: {r.reason}" if r.unlabelled else f"none used: {r.reason}"
+    threshold = f", confidence at least {r.threshold:.2f}" if r.threshold is not None else ""
+    return (f"learnt from {r.pseudo} of {r.unlabelled} with guessed classes (never saved as labels){threshold}; "
+            f"{r.reason}")
+
+
+def semi_record(r) -> dict:
+    """What the run's metrics keep about the unlabelled samples."""
+    return {"used": r.used, "method": r.method, "unlabelled": r.unlabelled, "pseudo_labelled": r.pseudo,
+            "per_class": r.pseudo_counts, "threshold": r.threshold, "folds": r.folds,
+            "cross_validated": {k: round(v, 4) for k, v in r.scores.items()}, "reason": r.reason}
 
 
 REUSE_WITHIN = 0.05  # a retrain on at most this share more or fewer samples reuses the last choice

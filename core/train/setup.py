@@ -76,6 +76,8 @@ def _probe_sources(trainer, data, spec, model, device):
         views = 0
     items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val]
     items += [(view_key(it.hash, v), _view_source(it, v, spec)) for v in range(1, views + 1) for it in data.train + data.val]
+    unlabelled = unlabelled_items(trainer, data, present)
+    items += [(it.hash, _source_of(it, spec)) for it in unlabelled]
     dist = trainer.dist
     if not dist.is_main:
         dist.barrier()  # under DDP rank 0 fills the embedding cache first; the others then read it
@@ -114,6 +116,10 @@ def _probe_sources(trainer, data, spec, model, device):
         return src
 
     train = source(data.train)
+    # the unlabelled samples' embeddings (those that could be read), for core.probe.semi
+    read = [it.hash for it in unlabelled if it.hash in row]
+    train.unlabelled = vectors[[row[h] for h in read]] if unlabelled else None
+    train.unlabelled_hashes = read
     if len(train) and (trainer._init is None or trainer._resume_state is not None):
         # A probe started from an earlier run keeps that run's standardisation: the head rows it
         # carries over were trained on it (re-measured on a few new samples, the carried classes
@@ -121,6 +127,29 @@ def _probe_sources(trainer, data, spec, model, device):
         with torch.no_grad():
             model.standardise_features(train.features)
     return train, (source(data.val) if data.val else train)
+
+
+def unlabelled_items(trainer, data, present: list[int]) -> list:
+    """The unlabelled samples a probe may learn from (config.unlabelled "use"): where labelled
+    samples are few (core.probe.semi.SEMI_BELOW a class), not for a probe continuing an earlier
+    run, at most semi.UNLABELLED_AT_MOST of them (a sample fixed by their content hashes, so a
+    retrain embeds the same ones)."""
+    from core.probe import semi
+
+    config = trainer.config
+    if config.unlabelled != "use" or trainer._init is not None or not present or min(present) >= semi.SEMI_BELOW:
+        return []
+    labelled = {it.hash for it in data.train + data.val}
+    seen, items = set(), []
+    for it in data.unlabelled:  # a file imported twice, or a labelled copy of it, is one sample
+        if it.hash not in labelled and it.hash not in seen:
+            seen.add(it.hash)
+            items.append(it)
+    if len(items) > semi.UNLABELLED_AT_MOST:
+        from core.project.splits import order_key
+
+        items = sorted(items, key=lambda it: order_key(config.seed, it.hash))[:semi.UNLABELLED_AT_MOST]
+    return items
 
 
 class EmbedRate:

@@ -77,7 +77,7 @@ class Trainer:
             raise ckpt_io.RunFinishedError(
                 f"The run {run_dir.name} already finished ({ended.replace('_', ' ')} after epoch {state['epoch']} "
                 f"of {state['config'].get('epochs')}): there is nothing to resume. Start a new run to train more.")
-        trainer = cls(source, TrainConfig.from_dict(state["config"]), callbacks, control,
+        trainer = cls(source, TrainConfig.restored(state["config"]), callbacks, control,
                       run_id=run_dir.name, **kwargs)
         trainer._resume_state = state
         return trainer
@@ -414,7 +414,7 @@ class Trainer:
         metrics = {}
         if best and best["epoch"]:
             metrics = {k: best[k] for k in ("val_acc", "val_loss", "train_acc", "train_loss", "label_sets_val_acc",
-                                            "val_estimate", "probe_choice")
+                                            "val_estimate", "probe_choice", "unlabelled")
                        if k in best}
         files = getattr(self, "files", None)
         result = events.FitEnd(

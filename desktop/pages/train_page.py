@@ -295,11 +295,14 @@ class TrainPage(QWidget):
         self.plots.add_epoch(e)
         self.progress.epoch(e)
         if e.stage.startswith("linear probe"):  # solved, not trained in epochs
-            how, _, features = e.stage.split("chosen by ")[-1].partition("; features: ")
+            stage, _, unlabelled = e.stage.partition("; unlabelled: ")
+            how, _, features = stage.split("chosen by ")[-1].partition("; features: ")
             estimate = (f"cross-validated accuracy {100 * e.val_acc:.1f}% ({how})" if e.val_acc == e.val_acc
                         else "no accuracy estimate (a class has a single example)")
             chosen = f"; features {features}" if features else ""
             self.log.add(f"Probe solved in {e.seconds:.1f} s: {estimate}{chosen}.")
+            if unlabelled:  # what the unlabelled samples did, or why they were left out
+                self.log.add(f"Unlabelled samples: {unlabelled}.")
             return
         stage = f" [{e.stage}]" if e.stage else ""
         sets = f" ({set_accuracies(e.label_sets_val_acc)})" if e.label_sets_val_acc else ""

@@ -103,13 +103,18 @@ class TrainSettings(QWidget):
         self.seed = spin(0, 2**31 - 1, 0)
         self.pretrained = QCheckBox("Start from pretrained weights")
         self.pretrained.setChecked(True)
+        self.unlabelled = QCheckBox("Learn from unlabelled samples too")
+        self.unlabelled.setChecked(True)
+        self.unlabelled.setToolTip("A probe with few labelled samples a class also learns from the project's unlabelled "
+                                   "samples (their guessed classes are never saved as labels), where cross-validation "
+                                   "on the labelled ones shows that it helps; the log says what it used, or why not")
         adv = QFormLayout(self.advanced)
         adv.setContentsMargins(0, 4, 0, 0)
         adv.setHorizontalSpacing(14)
         for label, w in (("Schedule", self.schedule), ("Class balance", self.balance), ("Stop early after", self.patience),
                          ("Label smoothing", self.smoothing), ("Weight decay", self.weight_decay),
                          ("Unfrozen blocks", self.unfreeze), ("Image size", self.image_size), ("Seed", self.seed),
-                         ("", self.pretrained)):
+                         ("", self.pretrained), ("", self.unlabelled)):
             adv.addRow(label, w)
         self.advanced.setVisible(False)
 
@@ -163,4 +168,5 @@ class TrainSettings(QWidget):
             unfreeze_blocks=None if self.unfreeze.value() < 0 else self.unfreeze.value(),
             image_size=None if self.image_size.value() < 8 else self.image_size.value(),
             seed=self.seed.value(), pretrained=self.pretrained.isChecked(),
+            unlabelled="use" if self.unlabelled.isChecked() else "ignore",
         )

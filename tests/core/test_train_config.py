@@ -21,11 +21,35 @@ def test_round_trips_through_json():
     ({"lr": -1.0}, "lr must be a number of at least 0"),
     ({"label_smoothing": 1.5}, "label_smoothing must be at least 0 and below 1"),
     ({"batch_size": 2.5}, "batch_size must be a whole number"),
+    ({"unlabelled": "maybe"}, "unlabelled must be one of use, ignore, not 'maybe'"),
 ])
 def test_invalid_settings_are_named(changes, words):
     with pytest.raises(ConfigError, match="Invalid training settings") as info:
         TrainConfig(**changes)
     assert words in str(info.value)
+
+
+def test_unlabelled_samples_are_used_by_default_but_not_by_runs_saved_before():
+    assert TrainConfig().unlabelled == "use"
+    assert TrainConfig.from_dict(TrainConfig(unlabelled="ignore").to_dict()).unlabelled == "ignore"
+    saved = TrainConfig().to_dict()
+    del saved["unlabelled"]  # a run saved before the setting existed learnt from its labelled samples alone
+    assert TrainConfig.restored(saved).unlabelled == "ignore"
+    assert TrainConfig.restored(TrainConfig().to_dict()).unlabelled == "use"
+    assert TrainConfig.from_dict(saved).unlabelled == "use"  # a settings file: today's default for what it leaves out
+
+
+def test_the_command_line_sets_unlabelled():
+    import argparse
+
+    from core.cli import cmd_train
+
+    parser = argparse.ArgumentParser()
+    cmd_train.add_arguments(parser)
+    assert cmd_train._config(parser.parse_args(["proj", "--unlabelled", "ignore"])).unlabelled == "ignore"
+    assert cmd_train._config(parser.parse_args(["proj"])).unlabelled == "use"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["proj", "--unlabelled", "sometimes"])
 
 
 def test_unknown_settings_and_bad_json_are_sentences():

@@ -86,3 +86,30 @@ def test_a_probe_shows_its_embedding_progress_and_what_it_chose(trained_window, 
     assert "nan" not in " ".join(page.log.lines)
     assert page.status_label.text().startswith("Probe solved in") and "cross-validated" in page.status_label.text()
     assert page.progress.captions["best"].text() == "Est. accuracy"
+
+
+def test_the_log_says_what_the_unlabelled_samples_did_and_the_option_leaves_them_out(make_window, tmp_path, qtbot):
+    from core.importer import import_files
+    from tests.helpers.training import colour_image
+
+    project = make_colour_project(tmp_path, per_class=4)
+    (tmp_path / "more").mkdir()
+    for i in range(6):
+        colour_image("red", seed=70_000 + i).save(tmp_path / "more" / f"u{i}.png")
+    import_files(project, [tmp_path / "more"], labels="none")
+    root = project.root
+    project.close()
+    window = make_window(root)
+    window.services.training.spec = window.services.runs.spec = tiny_spec(tmp_path / "weights")
+    window.show_page("train")
+    page = window.pages["train"]
+    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    page.settings.mode.setCurrentIndex(page.settings.mode.findData("probe"))
+    assert page.settings.unlabelled.isChecked() and page.settings.config(None).unlabelled == "use"
+    with qtbot.waitSignal(window.services.training.finished, timeout=120000):
+        assert page.start()
+    [line] = [line for line in page.log.lines if line.startswith("Unlabelled samples: ")]
+    assert "6 " in line and ("learnt from" in line or "not used" in line)
+    assert not any("unlabelled" in line for line in page.log.lines if line.startswith("Probe solved"))
+    page.settings.unlabelled.setChecked(False)
+    assert page.settings.config(None).unlabelled == "ignore"

@@ -1,0 +1,90 @@
+"""Learning from unlabelled samples (core.probe.semi): used where leaving labelled samples out
+shows a gain, left out (and said so) where it does not."""
+
+import numpy as np
+import torch
+
+from core.probe import semi
+from core.probe.logistic import predict_proba
+from core.probe.solve import balanced_weights, solve_head
+
+
+def clusters(per_class, classes=4, dims=200, informative=6, spread=2.2, seed=0):
+    """Tight clusters in a few dimensions among many of noise: a few labelled samples leave a
+    probe guessing which dimensions matter; the unlabelled ones show where the clusters are."""
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(99).normal(0, spread, (classes, informative))
+    y = np.repeat(np.arange(classes), per_class)
+    x = rng.normal(0, 1, (len(y), dims))
+    x[:, :informative] = centres[y] + rng.normal(0, 0.6, (len(y), informative))
+    return torch.from_numpy(x), y
+
+
+def accuracy(weight, bias, x, y):
+    return float((predict_proba(x, weight.double(), bias.double()).argmax(1).numpy() == y).mean())
+
+
+def test_unlabelled_samples_that_cluster_by_class_are_used_and_help():
+    x, y = clusters(3, seed=1)  # 3 labelled a class
+    u, u_truth = clusters(100, seed=2)  # 100 unlabelled a class (their classes unknown to the probe)
+    xt, yt = clusters(100, seed=3)
+    head = solve_head(x, y, 4, seed=0)
+    r = semi.learn_with_unlabelled(x, y, 4, u, head.strength, sample_weight=balanced_weights(y, 4), seed=0)
+    assert r.used and r.method in semi.CANDIDATES, r.reason
+    assert r.unlabelled == 400 and 0 < r.pseudo <= 400 and sum(r.pseudo_counts) == r.pseudo
+    assert r.scores[r.method] >= r.scores[semi.LABELLED_ONLY] + semi.MARGIN
+    assert 12 * (r.scores[r.method] - r.scores[semi.LABELLED_ONLY]) >= semi.MORE_AT_LEAST - 1e-9  # 12 scored
+    assert r.threshold is not None and 0 < r.threshold <= 1
+    before, after = accuracy(head.weight, head.bias, xt, yt), accuracy(r.weight, r.bias, xt, yt)
+    assert after >= before + 0.05, (before, after)
+    assert r.held_out.shape == (12, 4) and not np.isnan(r.held_out).any()  # every labelled sample judged
+
+
+def test_no_gain_in_cross_validation_falls_back_and_says_so():
+    # labelled samples already classified perfectly when left out: nothing can beat that by MARGIN
+    x, y = clusters(6, dims=8, spread=6.0, seed=4)
+    u, _ = clusters(50, dims=8, spread=6.0, seed=5)
+    head = solve_head(x, y, 4, seed=0)
+    r = semi.learn_with_unlabelled(x, y, 4, u, head.strength, seed=0)
+    assert not r.used and r.weight is None and r.method == semi.LABELLED_ONLY
+    assert r.scores[semi.LABELLED_ONLY] == 1.0 and r.unlabelled == 200
+    assert "did not gain 2% and 2 samples" in r.reason and "cross-validation" in r.reason
+
+
+def test_one_more_sample_right_in_the_folds_is_not_enough(monkeypatch):
+    x, y = clusters(3, seed=1)
+    u, _ = clusters(100, seed=2)
+    head = solve_head(x, y, 4, seed=0)
+    found = semi.learn_with_unlabelled(x, y, 4, u, head.strength, seed=0)
+    more = round(12 * (found.scores[found.method] - found.scores[semi.LABELLED_ONLY]))
+    assert found.used and more >= 2
+    monkeypatch.setattr(semi, "MORE_AT_LEAST", more + 1)  # the same evidence, asked for one sample more
+    again = semi.learn_with_unlabelled(x, y, 4, u, head.strength, seed=0)
+    assert not again.used and f"and {more + 1} samples" in again.reason
+
+
+def test_without_unlabelled_samples_or_folds_nothing_is_tried():
+    x, y = clusters(3)
+    r = semi.learn_with_unlabelled(x, y, 4, torch.zeros(0, x.shape[1], dtype=torch.float64), 1.0)
+    assert not r.used and r.reason == "no unlabelled samples"
+    one = semi.learn_with_unlabelled(x[::3], y[::3], 4, clusters(10)[0], 1.0)  # one labelled a class
+    assert not one.used and "too few labelled" in one.reason
+
+
+def test_views_stay_with_their_sample_and_are_never_scored():
+    x, y = clusters(4, seed=6)
+    views = x + 0.01 * torch.randn(x.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    rows = torch.cat([x, views])
+    labels = np.concatenate([y, y])
+    groups = np.concatenate([np.arange(16), np.arange(16)])
+    scored = np.arange(32) < 16
+    r = semi.learn_with_unlabelled(rows, labels, 4, clusters(40, seed=7)[0], 1.0, groups=groups, scored=scored)
+    held = r.held_out
+    assert not np.isnan(held[:16]).any() and np.isnan(held[16:]).all()
+
+
+def test_many_unlabelled_samples_are_sampled_down(monkeypatch):
+    monkeypatch.setattr(semi, "UNLABELLED_AT_MOST", 50)
+    x, y = clusters(3)
+    r = semi.learn_with_unlabelled(x, y, 4, clusters(40, seed=8)[0], 1.0)
+    assert r.unlabelled == 50
