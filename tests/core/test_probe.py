@@ -143,3 +143,12 @@ def test_large_data_is_judged_on_the_validation_split_and_refit_on_everything():
     ref = sklearn.LogisticRegression(C=r.strength, max_iter=5000).fit(x[:, :4], y)
     ours = (x[:, :4] @ r.weight[:4].double().numpy() + r.bias.double().numpy()).argmax(1)
     assert (ours == ref.predict(x[:, :4])).mean() > 0.99
+
+
+def test_the_float32_span_keeps_every_row_and_is_orthonormal():
+    x, _ = blobs(n_per_class=10, classes=3, dims=300, seed=8)  # 30 rows in 300 dimensions
+    xt = torch.from_numpy(x).float()
+    red = reduce(xt, keep_dtype=True)
+    assert red.z.dtype == torch.float32 and red.z.shape == (30, 30)
+    assert torch.allclose(red.basis.T @ red.basis, torch.eye(30), atol=1e-4)
+    assert torch.allclose(red.z @ red.basis.T, xt, atol=1e-4)  # nothing of the rows is lost
