@@ -163,3 +163,16 @@ def release() -> None:
     its arena held some 240 MB through the probe's solve on 5,000 pictures."""
     with _LOCK:
         _SESSIONS.clear()
+    _return_freed_memory()
+
+
+def _return_freed_memory() -> None:
+    """Give memory freed by the decoding threads and the session back to the system (glibc keeps
+    each thread's freed blocks for reuse: some 130 MB after 5,000 pictures, held through the
+    solve). Only where the C library is glibc; elsewhere nothing to do."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)

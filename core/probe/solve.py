@@ -96,28 +96,31 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
         cols = None if cols is None else torch.as_tensor(cols, dtype=torch.long)
         if cols is not None and torch.equal(cols, torch.arange(x.shape[1])):
             cols = None  # every column, in order: no copy
-        xs = x if cols is None else x[:, cols]
         pr = None if prior is None else (prior if cols is None else prior[cols]).to(x.dtype)
-        offset = None if pr is None else xs @ pr
+        if large:  # only the picked and validation rows of these columns are read: no copy of the set
+            choice = _choose_on_holdout(x, cols, y, classes, holdout, weight, pr, strengths, seed)
+            judged[name] = (cols, pr, choice, "the validation split")
+            continue
+        xs = x if cols is None else x[:, cols]
         red = reduce(xs)
-        if large:
-            choice = _choose_on_holdout(red.z, y, classes, holdout, weight, offset, strengths, seed)
-            how = "the validation split"
-        else:
-            choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
-                                     default=DEFAULT_STRENGTH, eval_mask=scored, offset=offset, strengths=strengths)
-            how = f"{choice.folds}-fold cross-validation" if choice.folds else "none (a class has one example)"
-        judged[name] = (cols, pr, offset, None, choice, how)  # reduced again if chosen: memory
+        choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
+                                 default=DEFAULT_STRENGTH, eval_mask=scored, offset=None if pr is None else xs @ pr,
+                                 strengths=strengths)
+        how = f"{choice.folds}-fold cross-validation" if choice.folds else "none (a class has one example)"
+        judged[name] = (cols, pr, choice, how)  # reduced again if chosen: memory
         del xs, red
 
     def merit(name):
-        choice = judged[name][4]
+        choice = judged[name][2]
         best = choice.scores.get(choice.strength)
         return (-1.0, 0.0) if not best or best[0] is None else (best[0], -best[1])
 
     chosen = max(judged, key=merit)  # max keeps the first of equals
-    cols, pr, offset, _, choice, how = judged[chosen]
-    red = reduce(x if cols is None else x[:, cols])
+    cols, pr, choice, how = judged[chosen]
+    xs = x if cols is None else x[:, cols]
+    offset = None if pr is None else xs @ pr
+    red = reduce(xs)
+    del xs
     if large:  # the estimate is the chosen model's, fit on every training row
         choice = _validate_on_holdout(red.z, y, classes, holdout, weight, offset, choice)
     yt = torch.from_numpy(y)
@@ -135,33 +138,36 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
         rows = torch.from_numpy(scored) if scored is not None else slice(None)
         train_acc = float(((x @ w + b).argmax(1) == yt)[rows].double().mean())
     best = choice.scores.get(choice.strength, (None, None))
-    scores = {name: j[4].scores.get(j[4].strength, (None, None))[0] for name, j in judged.items()} if chosen else {}
+    scores = {name: j[2].scores.get(j[2].strength, (None, None))[0] for name, j in judged.items()} if chosen else {}
     compared = f"on the validation split, fit on {CHOICE_PER_CLASS} a class" if large else "cross-validated"
     return HeadResult(w.float(), b.float(), choice.strength, best[0], best[1], how, train_acc, choice.scores,
                       choice.held_out, chosen, scores, compared)
 
 
-def _choose_on_holdout(x, y, classes, holdout, weight, offset, strengths=None, seed=0) -> Choice:
+def _choose_on_holdout(x, cols, y, classes, holdout, weight, prior, strengths=None, seed=0) -> Choice:
     """Strengths compared on the validation split by models fit on up to CHOICE_PER_CLASS training
-    rows a class (the strongest regularisation first, each starting from the last)."""
+    rows a class (the strongest regularisation first, each starting from the last), on ``cols`` of
+    ``x`` (None: all); ``prior`` as in solve_head, for those columns."""
     rng = np.random.default_rng(seed)
     train_rows = np.flatnonzero(~holdout)
     picked = np.sort(np.concatenate([rng.permutation(train_rows[y[train_rows] == c])[:CHOICE_PER_CLASS]
                                      for c in np.unique(y[train_rows])]))
-    train = torch.from_numpy(picked)
+    train, rows = torch.from_numpy(picked), torch.from_numpy(np.flatnonzero(holdout))
     yt = torch.from_numpy(y)
     w = None if weight is None else torch.from_numpy(weight)[train]
+    sub, held = x[train], x[rows]
+    if cols is not None:
+        sub, held = sub[:, cols], held[:, cols]
+    offset, off_held = (None, None) if prior is None else (sub @ prior, held @ prior)
     # fit in the span of the picked rows (exact, as for small data): 1,000 rows of 6,640 columns
     # become 1,000 of at most 1,000; the validation rows are scored through the same basis
-    red = reduce(x[train], keep_dtype=True)
-    rows = torch.from_numpy(holdout)
-    zh = x[rows] if red.basis is None else x[rows] @ red.basis
-    scored = np.ones(int(holdout.sum()), bool)
+    red = reduce(sub, keep_dtype=True)
+    zh = held if red.basis is None else held @ red.basis
+    scored = np.ones(len(rows), bool)
     scores, start, fitted = {}, None, {}
     for c in sorted(strengths or LARGE_STRENGTHS):
-        start = fit(red.z, yt[train], classes, c, w, offset=None if offset is None else offset[train],
-                    start=start, tol=1e-4, max_iter=100)
-        scores[c] = _holdout_scores(zh, yt[rows], scored, start, None if offset is None else offset[rows])[:2]
+        start = fit(red.z, yt[train], classes, c, w, offset=offset, start=start, tol=1e-4, max_iter=100)
+        scores[c] = _holdout_scores(zh, yt[rows], scored, start, off_held)[:2]
         fitted[c] = start
     best = max(scores, key=lambda c: (scores[c][0], -scores[c][1]))
     sol = fitted[best]

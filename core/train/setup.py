@@ -21,7 +21,9 @@ def load_backbone(spec, pretrained: bool):
 
 
 def _image_pipeline(spec, config, data, device):
-    return ImagePipeline(spec.preprocessing, config.augment, channels_last=device.type == "cuda")
+    # channels_last also on the CPU: fine-tuning EfficientNet-Lite0 at 224 px ran 30.6 pictures/s
+    # against 23.1 in the default layout on 2 cores (bench/bench_cpu_finetune.py, cpu_finetune.json)
+    return ImagePipeline(spec.preprocessing, config.augment, channels_last=device.type in ("cuda", "cpu"))
 
 
 BACKGROUND_CLASSES = ("background", "_background_noise_", "noise", "silence")

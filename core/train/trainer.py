@@ -142,7 +142,7 @@ class Trainer:
             raise ckpt_io.CheckpointError("The classes changed since this run started "
                                           f"({', '.join(self._resume_state['class_names'])}); start a new run.")
         model.to(device)
-        if device.type == "cuda" and spec.modality == "image":
+        if device.type in ("cuda", "cpu") and spec.modality == "image":  # 1.33x on 2 CPU cores (setup.py)
             model.to(memory_format=torch.channels_last)
         self.files = RunFiles(data.runs_dir / self.run_id)
         start_epoch = int(self._resume_state["epoch"]) if self._resume_state else 0
