@@ -49,7 +49,10 @@ def describe(sample) -> str:
             bits.append(f"{sample.sample_rate / 1000:g} kHz")
     if sample.size_bytes:
         size = sample.size_bytes
-        bits.append(f"{size / 1024:.0f} KB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MB")
+        if size < 1024:  # a short text is a few dozen bytes, not "0 KB"
+            bits.append(f"{size} bytes")
+        else:
+            bits.append(f"{size / 1024:.0f} KB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MB")
     bits.append(f"{SPLIT_NAMES[sample.split]} set" if sample.split else "no split yet")
     return " · ".join(bits)
 

@@ -103,3 +103,14 @@ def test_play_takes_a_typed_text(qtbot, tmp_path, make_window):
     qtbot.waitUntil(lambda: len(play.cards) == 1, timeout=180000)
     prediction = play.cards[0].result.prediction
     assert prediction.label == "weather" and prediction.path.startswith("Snow and freezing fog")
+
+
+def test_a_short_text_says_its_size_in_bytes():
+    from types import SimpleNamespace
+
+    from desktop.widgets.sample_detail import describe
+
+    short = SimpleNamespace(kind="text", width=None, height=None, duration=None, sample_rate=None,
+                            size_bytes=43, split=None)
+    assert describe(short) == "text · 43 bytes · no split yet"
+    assert "2 KB" in describe(SimpleNamespace(**{**vars(short), "size_bytes": 2048}))
