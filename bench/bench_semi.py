@@ -21,7 +21,6 @@ Run: .venv/bin/python bench/bench_semi.py [--tasks a,b] [--sizes 5,20] [--seeds 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -34,8 +33,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench.bench_transfer_suite import TestSet, labelled_subset  # noqa: E402
-from bench.machine import machine  # noqa: E402
-from bench.suite import tasks  # noqa: E402
+from bench.suite import results, tasks  # noqa: E402
 
 POOL = 220  # a class: at 20 labelled, 200 unlabelled
 POOL_OF = {"digits": 96}  # the scans a class there are (scikit-learn's 1,797 split in halves)
@@ -104,14 +102,12 @@ def run_task(name: str, sizes, seeds, work_root: Path, seed_from: int = 0) -> li
 
 def summarise(rows: list[dict]) -> list[dict]:
     out = []
-    for name in dict.fromkeys(r["task"] for r in rows):
-        for n in dict.fromkeys(r["per_class"] for r in rows if r["task"] == name):
-            sel = [r for r in rows if r["task"] == name and r["per_class"] == n]
-            a, b = np.array([r["ignore"] for r in sel]), np.array([r["use"] for r in sel])
-            out.append({"task": name, "per_class": n, "seeds": len(sel), "labelled_only": float(a.mean()),
-                        "with_unlabelled": float(b.mean()), "gain_points": float(100 * (b - a).mean()),
-                        "used": sum(bool((r.get("semi") or {}).get("used")) for r in sel),
-                        "unlabelled_a_class": min(r["unlabelled_in_project"] // r["classes"] for r in sel)})
+    for name, n, sel in results.by_task_and_size(rows):
+        a, b = np.array([r["ignore"] for r in sel]), np.array([r["use"] for r in sel])
+        out.append({"task": name, "per_class": n, "seeds": len(sel), "labelled_only": float(a.mean()),
+                    "with_unlabelled": float(b.mean()), "gain_points": float(100 * (b - a).mean()),
+                    "used": sum(bool((r.get("semi") or {}).get("used")) for r in sel),
+                    "unlabelled_a_class": min(r["unlabelled_in_project"] // r["classes"] for r in sel)})
     return out
 
 
@@ -141,11 +137,8 @@ def main() -> None:
     rows = []
 
     def save():
-        result = {"machine": machine(), "seconds": time.perf_counter() - started, "sizes": sizes,
-                  "seeds": a.seeds, "tasks": {n: tasks.TASKS[n].about for n in a.tasks.split(",")},
-                  "summary": summarise(rows), "rows": rows}
-        Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
-        return result
+        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds,
+                            tasks={n: tasks.TASKS[n].about for n in a.tasks.split(",")})
 
     try:
         for name in a.tasks.split(","):

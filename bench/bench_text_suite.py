@@ -24,7 +24,6 @@ Run: .venv/bin/python bench/bench_text_suite.py [--tasks a,b] [--sizes 5,20,100]
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -37,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from bench.machine import machine  # noqa: E402
-from bench.suite import texts  # noqa: E402
+from bench.suite import results, texts  # noqa: E402
 
 POOL = 100  # texts per class a person could label; the test set has as many, worded differently
 
@@ -196,14 +194,12 @@ def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool) -> li
 
 def summarise(rows: list[dict]) -> list[dict]:
     out = []
-    for name in dict.fromkeys(r["task"] for r in rows):
-        for n in dict.fromkeys(r["per_class"] for r in rows if r["task"] == name):
-            sel = [r for r in rows if r["task"] == name and r["per_class"] == n]
-            d, p, t = (np.array([r[k] for r in sel]) for k in ("default", "plain_probe", "tfidf"))
-            out.append({"task": name, "per_class": n, "seeds": len(sel), "default": float(d.mean()),
-                        "plain_probe": float(p.mean()), "tfidf": float(t.mean()),
-                        "gain_vs_plain": float(100 * (d - p).mean()), "gain_vs_plain_sd": float(100 * (d - p).std()),
-                        "gain_vs_tfidf": float(100 * (d - t).mean())})
+    for name, n, sel in results.by_task_and_size(rows):
+        d, p, t = (np.array([r[k] for r in sel]) for k in ("default", "plain_probe", "tfidf"))
+        out.append({"task": name, "per_class": n, "seeds": len(sel), "default": float(d.mean()),
+                    "plain_probe": float(p.mean()), "tfidf": float(t.mean()),
+                    "gain_vs_plain": float(100 * (d - p).mean()), "gain_vs_plain_sd": float(100 * (d - p).std()),
+                    "gain_vs_tfidf": float(100 * (d - t).mean())})
     for n in dict.fromkeys(s["per_class"] for s in list(out)):
         sel = [s for s in out if s["per_class"] == n and s["task"] != "mean"]
         out.append({"task": "mean", "per_class": n, "seeds": sel[0]["seeds"],
@@ -236,10 +232,7 @@ def main() -> None:
     rows: list[dict] = []
 
     def save():
-        result = {"machine": machine(), "seconds": time.perf_counter() - started, "sizes": sizes, "seeds": a.seeds,
-                  "tasks": list(a.tasks.split(",")), "summary": summarise(rows), "rows": rows}
-        Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
-        return result
+        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, tasks=list(a.tasks.split(",")))
 
     try:
         for name in a.tasks.split(","):

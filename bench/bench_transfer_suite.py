@@ -23,7 +23,6 @@ Needs scikit-learn and scikit-image (pip install -e ".[bench]") and espeak-ng.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -36,8 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from bench.machine import machine  # noqa: E402
-from bench.suite import embed, tasks  # noqa: E402
+from bench.suite import embed, results, tasks  # noqa: E402
 
 
 def labelled_subset(labels: np.ndarray, n, seed: int) -> np.ndarray:
@@ -170,14 +168,12 @@ def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool) -> li
 
 def summarise(rows: list[dict]) -> list[dict]:
     out = []
-    for name in dict.fromkeys(r["task"] for r in rows):
-        for n in dict.fromkeys(r["per_class"] for r in rows if r["task"] == name):
-            sel = [r for r in rows if r["task"] == name and r["per_class"] == n]
-            d = np.array([r["default"] for r in sel])
-            p = np.array([r["plain_probe"] for r in sel])
-            out.append({"task": name, "per_class": n, "seeds": len(sel), "default": float(d.mean()),
-                        "plain_probe": float(p.mean()), "gain_points": float(100 * (d - p).mean()),
-                        "gain_sd": float(100 * (d - p).std())})
+    for name, n, sel in results.by_task_and_size(rows):
+        d = np.array([r["default"] for r in sel])
+        p = np.array([r["plain_probe"] for r in sel])
+        out.append({"task": name, "per_class": n, "seeds": len(sel), "default": float(d.mean()),
+                    "plain_probe": float(p.mean()), "gain_points": float(100 * (d - p).mean()),
+                    "gain_sd": float(100 * (d - p).std())})
     return out
 
 
@@ -202,11 +198,8 @@ def main() -> None:
     started = time.perf_counter()
     rows = []
     def save():
-        result = {"machine": machine(), "seconds": time.perf_counter() - started, "sizes": sizes,
-                  "seeds": a.seeds, "tasks": {n: tasks.TASKS[n].about for n in a.tasks.split(",")},
-                  "summary": summarise(rows), "rows": rows}
-        Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
-        return result
+        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds,
+                            tasks={n: tasks.TASKS[n].about for n in a.tasks.split(",")})
 
     try:
         for name in a.tasks.split(","):
