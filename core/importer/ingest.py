@@ -155,17 +155,22 @@ def ingest_one(candidate: Candidate, task: str, root: str, known: set[str], segm
                 rel = _store(root, digest, media_suffix(path), lambda tmp: _copy_from(fh, tmp))
             if segments is not None:
                 return Ingested(candidate, digest, task, rel, size, meta, tuple(segments))
-    except FileRefused as exc:
-        return Rejected(path, exc.reason)
-    except MediaError as exc:
-        return Rejected(path, str(exc))
-    except PermissionError:
-        return Rejected(path, "permission denied")
-    except MemoryError:
-        return Rejected(path, "not enough memory to read the file")
-    except OSError as exc:
-        return Rejected(path, f"cannot read the file ({exc.strerror or exc})")
+    except (FileRefused, MediaError, MemoryError, OSError) as exc:
+        return _rejected(path, exc)
     return Ingested(candidate, digest, task, rel, size, meta)
+
+
+def _rejected(path: str, exc: Exception) -> Rejected:
+    """The sentence for a file that could not be read (pictures, sounds and texts alike)."""
+    if isinstance(exc, FileRefused):
+        return Rejected(path, exc.reason)
+    if isinstance(exc, MediaError):
+        return Rejected(path, str(exc))
+    if isinstance(exc, PermissionError):
+        return Rejected(path, "permission denied")
+    if isinstance(exc, MemoryError):
+        return Rejected(path, "not enough memory to read the file")
+    return Rejected(path, f"cannot read the file ({exc.strerror or exc})")
 
 
 TEXT_HEAD = 4000  # characters of a text kept in project.db for searching (a page or two; the model reads less)
@@ -183,14 +188,8 @@ def _ingest_text(candidate: Candidate, root: str, known: set[str]):
             if reason:
                 return Rejected(path, reason)
             text = read_text_file(path)
-    except FileRefused as exc:
-        return Rejected(path, exc.reason)
-    except MediaError as exc:
-        return Rejected(path, str(exc))
-    except PermissionError:
-        return Rejected(path, "permission denied")
-    except OSError as exc:
-        return Rejected(path, f"cannot read the file ({exc.strerror or exc})")
+    except (FileRefused, MediaError, OSError) as exc:
+        return _rejected(path, exc)
     reason = empty_reason(text)
     if reason:
         return Rejected(path, reason)
