@@ -57,11 +57,6 @@ class EmbeddingCache:
         self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last write is harmless
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, vec BLOB NOT NULL)")
 
-    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        self.read_into(hashes, lambda h, vec: found.__setitem__(h, vec))
-        return found
-
     def read_into(self, hashes: Sequence[str], store: Callable[[str, np.ndarray], None]) -> None:
         """``store(hash, vector)`` for each cached one; the vector is a view on the row's bytes."""
         unique = list(dict.fromkeys(hashes))

@@ -31,8 +31,9 @@ def _registry() -> dict[str, BackboneSpec]:
     from core.backbones.audio_entries import speech_specs
     from core.backbones.image_entries import torchvision_specs
 
-    bundled = list(_bundled().values())
-    specs = (*bundled[:3], *torchvision_specs(), bundled[3], *speech_specs(), *bundled[4:])
+    bundled = _bundled()
+    lite = [bundled[n] for n in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")]
+    specs = (*lite, *torchvision_specs(), bundled["audio_efficientnet_lite0"], *speech_specs(), bundled["minilm_l6"])
     table: dict[str, BackboneSpec] = {}
     for spec in specs:
         if spec.name in table:

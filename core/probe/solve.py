@@ -91,7 +91,13 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
         if name in sets:
             sets = {name: sets[name]}
         strengths = [float(strength)]
+
+    def merit(choice):
+        best = choice.scores.get(choice.strength)
+        return (-1.0, 0.0) if not best or best[0] is None else (best[0], -best[1])
+
     judged = {}
+    kept = None  # (name, reduced rows, offset) of the best set so far: not reduced a second time
     for name, cols in sets.items():
         cols = None if cols is None else torch.as_tensor(cols, dtype=torch.long)
         if cols is not None and torch.equal(cols, torch.arange(x.shape[1])):
@@ -103,24 +109,24 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
             continue
         xs = x if cols is None else x[:, cols]
         red = reduce(xs)
+        offset = None if pr is None else xs @ pr
         choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
-                                 default=DEFAULT_STRENGTH, eval_mask=scored, offset=None if pr is None else xs @ pr,
-                                 strengths=strengths)
+                                 default=DEFAULT_STRENGTH, eval_mask=scored, offset=offset, strengths=strengths)
         how = f"{choice.folds}-fold cross-validation" if choice.folds else "none (a class has one example)"
-        judged[name] = (cols, pr, choice, how)  # reduced again if chosen: memory
+        judged[name] = (cols, pr, choice, how)
+        if kept is None or merit(choice) > merit(judged[kept[0]][2]):  # the first of equals stays
+            kept = (name, red, offset)
         del xs, red
 
-    def merit(name):
-        choice = judged[name][2]
-        best = choice.scores.get(choice.strength)
-        return (-1.0, 0.0) if not best or best[0] is None else (best[0], -best[1])
-
-    chosen = max(judged, key=merit)  # max keeps the first of equals
+    chosen = kept[0] if kept else max(judged, key=lambda n: merit(judged[n][2]))  # max keeps the first of equals
     cols, pr, choice, how = judged[chosen]
-    xs = x if cols is None else x[:, cols]
-    offset = None if pr is None else xs @ pr
-    red = reduce(xs)
-    del xs
+    if kept:
+        red, offset = kept[1], kept[2]
+    else:  # large data: the chosen set's rows are taken only now
+        xs = x if cols is None else x[:, cols]
+        offset = None if pr is None else xs @ pr
+        red = reduce(xs)
+        del xs
     if large:  # the estimate is the chosen model's, fit on every training row
         choice = _validate_on_holdout(red.z, y, classes, holdout, weight, offset, choice)
     yt = torch.from_numpy(y)
