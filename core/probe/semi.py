@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from core.probe.crossval import fold_count, stratified_folds
-from core.probe.logistic import Solution, fit
+from core.probe.logistic import Solution, fit, reduce
 
 LABELLED_ONLY = "labelled only"
 # name -> (kind, settings): the candidates judged by cross-validation
@@ -91,7 +91,8 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
         return none
     weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     # every fit below sees rows of x and unlabelled only: solve in their span, exactly (logistic.reduce)
-    z, basis = _span(torch.cat([x.double(), unlabelled.double()]))
+    red = reduce(torch.cat([x.double(), unlabelled.double()]), keep_dtype=True)  # through the Gram matrix
+    z, basis = red.z, red.basis
     zl, zu = z[:n], z[n:]
     folds = stratified_folds(y, k, seed, groups)
     names = [LABELLED_ONLY, *candidates]
@@ -131,19 +132,6 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
     result.reason = (f"{best}: {k}-fold cross-validation {scores[best]:.1%} against {scores[LABELLED_ONLY]:.1%} "
                      "from the labelled alone")
     return result
-
-
-def _span(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Coordinates of the rows in an orthonormal basis of their span (as logistic.reduce), from the
-    eigenvectors of the rows' Gram matrix: for 2,000 rows of 6,640 features 5 times faster than an
-    SVD of the rows, which took 20 s on this machine's CPU."""
-    n, d = x.shape
-    if 2 * n > d:
-        return x, None
-    values, vectors = torch.linalg.eigh(x @ x.T)
-    keep = values > values.max() * 1e-10
-    basis = (x.T @ vectors[:, keep]) / values[keep].sqrt()
-    return x @ basis, basis
 
 
 def _fit(z, y, weight, classes, strength, start=None) -> Solution:
