@@ -113,14 +113,14 @@ def _probe_sources(trainer, data, spec, model, device):
         # altered views of each kept sample (core.probe.views): (view rows, the sample row of each)
         extra = [(row[view_key(it.hash, v)], k) for v in range(1, views + 1) for k, it in enumerate(kept)
                  if view_key(it.hash, v) in row]
-        src.views = (vectors[[r for r, _ in extra]] if extra else torch.zeros(0, vectors.shape[1]),
+        src.views = (take([r for r, _ in extra]),
                      torch.tensor([k for _, k in extra], dtype=torch.long))
         return src
 
     train = source(data.train)
     # the unlabelled samples' embeddings (those that could be read), for core.probe.semi
     read = [it.hash for it in unlabelled if it.hash in row]
-    train.unlabelled = vectors[[row[h] for h in read]] if unlabelled else None
+    train.unlabelled = take([row[h] for h in read]) if unlabelled else None
     train.unlabelled_hashes = read
     if len(train) and (trainer._init is None or trainer._resume_state is not None):
         # A probe started from an earlier run keeps that run's standardisation: the head rows it
