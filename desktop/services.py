@@ -16,6 +16,7 @@ from desktop.notifier import Notifier
 from desktop.session import ProjectSession
 from desktop.settings import AppSettings
 from desktop.thumbnails.loader import ThumbnailLoader
+from desktop.workers.runner import engine_pool
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Services:
         self.imports.shutdown()
         self.thumbnails.shutdown()
         self.suggestions.cancel()
-        self.suggestions.wait(10000)
+        engine_pool().waitForDone(10000)  # no engine job (suggestions, evaluate, export) outlives the project
         self.session.close()
         self.settings.sync()
 

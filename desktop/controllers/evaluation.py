@@ -19,7 +19,7 @@ class EvaluationView:
         return sorted(ids, key=lambda sid: self.predicted[sid][1])
 
 
-def evaluate(_progress, project, run_id: str, spec=None) -> EvaluationView:
+def evaluate(_ctx, project, run_id: str, spec=None) -> EvaluationView:
     """core's evaluate_run, plus the per-sample predictions it stored (for any cell's samples)."""
     from core.evaluate.run_eval import evaluate_run
 

@@ -1,4 +1,7 @@
-"""Runs core.importer in the background for the open project; one import at a time."""
+"""Runs core.importer in the background for the open project; one import at a time.
+
+Cancel asks the importer to stop between files (the job's token); the report of what was added
+still arrives, so a cancelled import says what it did."""
 
 from __future__ import annotations
 
@@ -6,20 +9,20 @@ import os
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from core.cancel import CancelToken
-from core.importer import ImportReport, import_files
+from core.importer import ImportProgress, ImportReport, import_files
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
-from desktop.workers import Task, UserError
+from desktop.workers import UserError
+from desktop.workers.runner import Runner, TaskHandle
 
 
-def _import(progress, project, paths, labels, cancel, segment=None):
-    return import_files(project, paths, labels=labels, progress=progress, cancel=cancel, segment=segment)
+def _import(ctx, project, paths, labels, segment=None):
+    return import_files(project, paths, labels=labels, progress=ctx.progress, cancel=ctx.token, segment=segment)
 
 
 class ImportController(QObject):
     started = Signal()
-    progress = Signal(object)  # core.importer.ImportProgress
+    progress = Signal(ImportProgress)
     finished = Signal(object)  # ImportReport, or None when the import failed
     rejections_requested = Signal()  # the person asked to see the rejected files
 
@@ -27,10 +30,10 @@ class ImportController(QObject):
         super().__init__()
         self._session = session
         self._notifier = notifier
-        self._pool = pool or QThreadPool(self)
-        self._task: Task | None = None
+        # Its own pool: files are read and hashed beside the engine's work, never queued behind it.
+        self._runner = Runner(self, pool or QThreadPool(self))
+        self._handle: TaskHandle | None = None
         self._running = False
-        self._cancel: CancelToken | None = None
         self.last_report: ImportReport | None = None
         # Asked when an audio import brings long recordings: given [(path, seconds)], returns
         # SegmentSettings (cut them), None (import them whole) or False (do not import).
@@ -60,35 +63,29 @@ class ImportController(QObject):
                 segment = self.cut_asker(long)
                 if segment is False:
                     return False
-        self._cancel = CancelToken()
-        task = Task(_import, project, paths, labels, self._cancel, segment, doing="importing files")
-        task.signals.progress.connect(self.progress)
-        task.signals.result.connect(self._on_result)
-        task.signals.error.connect(self._on_error)
-        task.signals.finished.connect(self._on_finished)
-        self._task = task
         self._running = True
         self._notifier.clear()
         self.started.emit()
-        self._pool.start(task)
+        self._handle = self._runner.submit(
+            _import, project, paths, labels, segment, doing="importing files", on_progress=self.progress.emit,
+            on_result=self._on_result, on_failed=self._on_error)
         return True
 
     def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
+        if self._handle is not None:
+            self._handle.stop()  # the report of what was imported until then still comes
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel and wait: the project must not close under a running import."""
         self.cancel()
-        self._pool.waitForDone(timeout_ms)
+        self._runner.wait(timeout_ms)
 
     def _forget_report(self, _project=None) -> None:
         self.last_report = None
 
     def _done(self) -> None:
-        # Not running any more before anyone hears `finished`; the task object itself is kept
-        # until its own `finished` so it is not collected while its thread is still unwinding.
-        self._cancel = None
+        # Not running any more before anyone hears `finished` (a slot may start the next import).
+        self._handle = None
         self._running = False
 
     @property
@@ -115,6 +112,3 @@ class ImportController(QObject):
         self._notifier.error(error)
         self._session.notify_changed()  # whatever was committed before the failure is shown
         self.finished.emit(None)
-
-    def _on_finished(self) -> None:
-        self._task = None

@@ -127,21 +127,21 @@ def _long_audio(predictor, path, progress) -> LongAudio | None:
     return LongAudio(scan, list(predictor.labels), scan.levels_db < quiet_threshold(scan.levels_db))
 
 
-def predict_files(progress, project, run_id: str, paths: list[str], top: int, spec=None) -> list[PlayResult]:
+def predict_files(ctx, project, run_id: str, paths: list[str], top: int, spec=None) -> list[PlayResult]:
     from core.media import kind_of
     from core.predict.predictor import expand_paths
     from desktop.thumbnails.loader import to_qimage
 
-    progress("Preparing the model (once per run)…")
+    ctx.progress("Preparing the model (once per run)…")
     model = cached_model(project, run_id, spec)
     predictor = predictor_for(model)
     out = []
     files = expand_paths(paths, predictor.task)
     for i, path in enumerate(files):
-        progress(f"Predicting {i + 1} of {len(files)}…")
+        ctx.progress(f"Predicting {i + 1} of {len(files)}…")
         kind = kind_of(path)
-        long = _long_audio(predictor, path, lambda done: progress(f"Predicting {i + 1} of {len(files)}: "
-                                                                  f"{done:.0f} s heard…")) if kind == "audio" else None
+        long = _long_audio(predictor, path, lambda done: ctx.progress(f"Predicting {i + 1} of {len(files)}: "
+                                                                      f"{done:.0f} s heard…")) if kind == "audio" else None
         if long is not None:
             from core.predict import Prediction
 
@@ -165,9 +165,9 @@ def predict_files(progress, project, run_id: str, paths: list[str], top: int, sp
     return out
 
 
-def predict_texts(progress, project, run_id: str, texts: list[str], top: int, spec=None) -> list[PlayResult]:
+def predict_texts(ctx, project, run_id: str, texts: list[str], top: int, spec=None) -> list[PlayResult]:
     """Typed or pasted texts, through the exported model as `transferlab predict --text` runs it."""
-    progress("Preparing the model (once per run)…")
+    ctx.progress("Preparing the model (once per run)…")
     predictor = predictor_for(cached_model(project, run_id, spec))
     out = []
     for text in texts:

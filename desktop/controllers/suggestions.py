@@ -7,10 +7,11 @@ example each, and answered again after every label edit (a matrix product, since
 embedded twice). A few-shot run counts as "no trained run": the quick model is the same model,
 kept up to date.
 
-Suggestions are computed on the engine thread (workers/jobs.py) when the Label page asks for them
+Suggestions are computed on the engine thread (workers/runner.py) when the Label page asks for them
 (``set_active``) and again after a run finishes, a run is picked, or an import adds samples (and,
-for the quick model, after label edits). A result that arrives after something changed is dropped
-(a generation counter), so a slow job never shows old guesses. Accepting goes through the
+for the quick model, after label edits). Every job is submitted under one key, and a change cancels
+the job under way: the quick model stops embedding at its next batch, and whatever a cancelled job
+still sends is dropped by the runner, so a slow job never shows old guesses. Accepting goes through the
 LabelController: saved at once, and undoable.
 """
 
@@ -20,13 +21,13 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from core.cancel import CancelToken
 from core.run_catalogue import accuracy_name, val_acc
 from desktop.controllers.label_controller import LabelController
 from desktop.controllers.runs_controller import RunsController
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
-from desktop.workers.jobs import Jobs
+from desktop.workers.errors import UserError
+from desktop.workers.runner import Runner
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,14 @@ class Suggestion:
     confidence: float  # the model's probability for that class, 0..1
 
 
-def suggest(progress, project, run_id: str, samples, spec=None) -> tuple[str, dict]:
+def suggest(ctx, project, run_id: str, samples, spec=None) -> tuple[str, dict]:
     """(run id, {sample id: Suggestion}) for ``samples`` (runs on the engine thread)."""
     from core.evaluate.run_eval import predict_samples
     from core.runs import load_run
 
     loaded = load_run(project, run_id, spec=spec)
     probs, kept, _skipped = predict_samples(
-        loaded, project, samples, progress=lambda done, total: progress((done, total)))
+        loaded, project, samples, progress=lambda done, total: ctx.progress((done, total)))
     names = loaded.class_names
     out = {}
     for row, index in enumerate(kept):
@@ -54,11 +55,12 @@ def suggest(progress, project, run_id: str, samples, spec=None) -> tuple[str, di
 QUICK_BUDGET = 128  # samples embedded per quick-model job: a big project's first guesses come in seconds
 
 
-def suggest_quick(progress, model, project, cancel: CancelToken, budget: int | None = QUICK_BUDGET):
+def suggest_quick(ctx, model, project, budget: int | None = QUICK_BUDGET):
     """(core.fewshot.quick.QuickSuggestions or None, {sample id: Suggestion}) for the unlabelled
-    samples embedded so far, from the quick model (runs on the engine thread)."""
-    result = model.suggest(project, budget=budget, progress=lambda done, total: progress((done, total)),
-                           should_stop=lambda: cancel.cancelled)
+    samples embedded so far, from the quick model (runs on the engine thread; a cancelled job stops
+    embedding at the next batch, and what was embedded stays cached)."""
+    result = model.suggest(project, budget=budget, progress=lambda done, total: ctx.progress((done, total)),
+                           should_stop=ctx.should_stop)
     if result is None:
         return None, {}
     return result, {sid: Suggestion(label, confidence) for sid, (label, confidence) in result.best().items()}
@@ -74,6 +76,9 @@ def quick_state(result) -> str:
     return f"Suggestions from the quick model: prototypes of {samples}, updated as you label."
 
 
+KEY = "suggestions"  # one job at a time: a newer one cancels the one under way
+
+
 class SuggestionController(QObject):
     changed = Signal()  # new suggestions (or none any more)
     state_changed = Signal(str)  # one sentence: where suggestions stand
@@ -82,11 +87,9 @@ class SuggestionController(QObject):
                  parent: QObject | None = None):
         super().__init__(parent)
         self._session, self._runs, self._labels, self._notifier = session, runs, labels, notifier
-        self._jobs = Jobs(self)
-        self._generation = 0
+        self._runner = Runner(self)
         self._dirty = True
         self._active = False
-        self._running = False
         self.suggestions: dict[int, Suggestion] = {}
         self.run_id: str | None = None
         self.source: str | None = None  # "run" or "quick": where the suggestions shown come from
@@ -95,7 +98,6 @@ class SuggestionController(QObject):
         self.quick_budget = QUICK_BUDGET
         self._quick = None  # core.fewshot.quick.QuickModel of the open project (embeddings in memory)
         self.quick_result = None  # its latest answer (core.fewshot.quick.QuickSuggestions)
-        self._cancel = CancelToken()
         # Label edits re-answer the quick model; a burst of them (holding a key) answers once.
         self._relabel_timer = QTimer(self, singleShot=True, interval=80)
         self._relabel_timer.timeout.connect(self._labels_edited)
@@ -114,7 +116,7 @@ class SuggestionController(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._running
+        return self._runner.busy
 
     def run_to_use(self) -> str | None:
         """The run the other pages work with, else the best finished run."""
@@ -136,9 +138,8 @@ class SuggestionController(QObject):
         self.invalidate(clear=True)
 
     def cancel(self) -> None:
-        """Stop embedding for the quick model (the project closes); what was embedded stays cached."""
-        self._cancel.cancel()
-        self._cancel = CancelToken()
+        """Stop the job under way (the project closes); what the quick model embedded stays cached."""
+        self._runner.cancel(KEY)
 
     def _labels_edited(self) -> None:
         if self.trained_run() is None:  # a trained run's guesses do not change with labels
@@ -157,7 +158,7 @@ class SuggestionController(QObject):
             self.invalidate()
 
     def invalidate(self, _arg=None, clear: bool = False) -> None:
-        self._generation += 1  # a job still running answers for what was, not what is
+        self._runner.cancel(KEY)  # a job still running answers for what was, not what is
         self._dirty = True
         if clear:
             self._clear()
@@ -165,20 +166,16 @@ class SuggestionController(QObject):
             self.refresh()
 
     def refresh(self) -> None:
-        if self._jobs.busy:  # one job at a time: the one running ends, is dropped, and this follows
-            self._dirty = True
-            return
+        self._runner.cancel(KEY)  # what it would answer is about to be asked again
         project = self._session.project
         self._dirty = False
-        self._generation += 1
-        generation = self._generation
         if project is None:
             self._clear()
             self._set_state("")
             return
         run_id = self.trained_run()
         if run_id is None:
-            self._refresh_quick(project, generation)
+            self._refresh_quick(project)
             return
         from core.project import UNLABELLED
 
@@ -186,17 +183,13 @@ class SuggestionController(QObject):
         if not samples:
             self._set_state("")
             return
-        self._running = True
         self._set_state(f"Suggesting labels for {len(samples):,} samples…")
-        self._jobs.start(
-            suggest, project, run_id, samples, spec=self._runs.spec, doing="suggesting labels",
-            on_result=lambda value, g=generation: self._done(g, value),
-            on_error=lambda error, g=generation: self._failed(g, error),
-            on_progress=lambda p, g=generation: self._progress(g, p),
-            on_finished=self._finished,
+        self._runner.submit(
+            suggest, project, run_id, samples, spec=self._runs.spec, key=KEY, doing="suggesting labels",
+            on_result=self._done, on_failed=self._failed, on_progress=self._progress, on_finished=self._finished,
         )
 
-    def _refresh_quick(self, project, generation: int) -> None:
+    def _refresh_quick(self, project) -> None:
         if self._quick is None or self._quick.spec_override is not self.quick_spec:
             from core.fewshot.quick import QuickModel
 
@@ -205,26 +198,21 @@ class SuggestionController(QObject):
             self._clear()
             self._set_state(QUICK_WAITING)
             return
-        self._running = True
         if self.source != "quick":
             self._set_state("Preparing the quick model…")
-        self._jobs.start(
-            suggest_quick, self._quick, project, self._cancel, self.quick_budget,
+        self._runner.submit(
+            suggest_quick, self._quick, project, self.quick_budget, key=KEY,
             doing="suggesting labels with the quick model",
-            on_result=lambda value, g=generation: self._done_quick(g, value),
-            on_error=lambda error, g=generation: self._failed(g, error),
-            on_progress=lambda p, g=generation: self._progress_quick(g, p),
+            on_result=self._done_quick, on_failed=self._failed, on_progress=self._progress_quick,
             on_finished=self._finished,
         )
 
-    def _progress_quick(self, generation: int, value) -> None:
-        if generation == self._generation and self.source != "quick":  # later parts: the count in the state
+    def _progress_quick(self, value: tuple[int, int]) -> None:
+        if self.source != "quick":  # later parts: the count in the state
             done, total = value
             self._set_state(f"Preparing the quick model… {done:,} of {total:,} samples")
 
-    def _done_quick(self, generation: int, value) -> None:
-        if generation != self._generation:
-            return
+    def _done_quick(self, value) -> None:
         result, suggestions = value
         if result is None or not (result.sample_ids or result.pending):  # under two classes, or nothing to label
             self._clear()
@@ -245,18 +233,14 @@ class SuggestionController(QObject):
             self.changed.emit()
 
     def _finished(self) -> None:
-        self._running = self._jobs.busy
-        if self._dirty and self._active and not self._running:
+        if self._dirty and self._active and not self._runner.busy:
             self.refresh()
 
-    def _progress(self, generation: int, value) -> None:
-        if generation == self._generation:
-            done, total = value
-            self._set_state(f"Suggesting labels… {done:,} of {total:,}")
+    def _progress(self, value: tuple[int, int]) -> None:
+        done, total = value
+        self._set_state(f"Suggesting labels… {done:,} of {total:,}")
 
-    def _done(self, generation: int, value) -> None:
-        if generation != self._generation:
-            return
+    def _done(self, value) -> None:
         run_id, suggestions = value
         known = {c.name for c in self._labels.classes()}
         self.suggestions = {i: s for i, s in suggestions.items() if s.label in known}  # renamed/deleted classes
@@ -276,9 +260,7 @@ class SuggestionController(QObject):
                 "the best finished run" if best is not None and best.id == run_id else ""]
         return f" ({', '.join(b for b in bits if b)})" if any(bits) else ""
 
-    def _failed(self, generation: int, error) -> None:
-        if generation != self._generation:
-            return
+    def _failed(self, error: UserError) -> None:
         self._set_state(f"No suggestions: {error.message}")
 
     def _set_state(self, text: str) -> None:
@@ -287,7 +269,7 @@ class SuggestionController(QObject):
             self.state_changed.emit(text)
 
     def wait(self, timeout_ms: int = 30000) -> None:
-        self._jobs.wait(timeout_ms)
+        self._runner.wait(timeout_ms)
 
     # ------------------------------------------------------------ accepting
 

@@ -1,53 +1,63 @@
-"""Starts, pauses, resumes and stops training runs: one QThread per run with a TrainWorker on it
-(or a FewshotWorker, for a few-shot run: no training, so no pausing, but the same thread, states,
-stop and ``finished``; or a ZeroshotWorker, attribute detectors in seconds, stopped between batches of its feature extraction).
+"""Starts, pauses, resumes and stops training runs, one at a time, on the training pool
+(workers.runner.training_pool: a thread of its own, so the engine's and the thumbnails' jobs go on
+beside a run). A few-shot run (no training, so no pausing) and a zero-shot run (attribute detectors
+in seconds, stopped between batches of its feature extraction) go the same way, with the same
+states, stop and ``finished``.
 
-The page only talks to this controller; the controller re-emits the worker's signals so a page
-never holds a thread. Closing the window cancels the run and waits for its thread.
+The page only talks to this controller; the controller re-emits what the job reports as typed
+signals, so a page never holds a thread. Closing the window stops the run and waits for it.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
+from core.train import events
 from desktop.notifier import Notifier
 from desktop.session import ProjectSession
-from desktop.workers.fewshot_worker import FewshotWorker
-from desktop.workers.train_worker import TrainWorker
-from desktop.workers.zeroshot_worker import ZeroshotWorker
+from desktop.workers.errors import UserError
+from desktop.workers.runner import Runner, TaskHandle, training_pool
+from desktop.workers.training import FewshotEnd, ZeroshotEnd, build_fewshot, build_zeroshot, train
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 
 
 class TrainController(QObject):
     state_changed = Signal(str)  # idle | running | paused | stopping
-    fit_start = Signal(object)
-    batch_end = Signal(object)
-    embed_progress = Signal(object)
-    epoch_end = Signal(object)
-    warning = Signal(object)
-    fit_end = Signal(object)
-    failed = Signal(object)  # UserError
-    fewshot_progress = Signal(object)  # (samples embedded, samples in all)
-    fewshot_end = Signal(object)  # workers.fewshot_worker.FewshotEnd
-    zeroshot_end = Signal(object)  # workers.zeroshot_worker.ZeroshotEnd
-    finished = Signal()  # the thread is gone; runs on disk may have changed
+    fit_start = Signal(events.FitStart)
+    batch_end = Signal(events.BatchEnd)  # throttled by the engine to about 10 a second
+    embed_progress = Signal(events.EmbedProgress)  # a probe's embeddings; a few a second
+    epoch_end = Signal(events.EpochEnd)
+    checkpoint = Signal(events.CheckpointSaved)
+    warning = Signal(events.Warning)
+    fit_end = Signal(events.FitEnd)
+    failed = Signal(UserError)  # the engine's sentence, or a bug described
+    fewshot_progress = Signal(int, int)  # samples embedded, samples in all
+    fewshot_end = Signal(FewshotEnd)
+    zeroshot_end = Signal(ZeroshotEnd)
+    finished = Signal()  # the run's job is over; runs on disk may have changed
 
     def __init__(self, session: ProjectSession, notifier: Notifier, parent: QObject | None = None):
         super().__init__(parent)
         self._session = session
         self._notifier = notifier
-        self._thread: QThread | None = None
-        self._worker: TrainWorker | None = None
+        self._runner = Runner(self, training_pool())
+        self._handle: TaskHandle | None = None
         self._control = None
         self.state = IDLE
         self.kind: str | None = None  # "train", "fewshot" or "zeroshot" while a run is going
         self.spec = None  # a BackboneSpec overriding the registry (tests and benchmarks)
+        # The engine's events, by type, to the signal that carries that type.
+        self._routes = {
+            events.FitStart: self.fit_start, events.BatchEnd: self.batch_end,
+            events.EmbedProgress: self.embed_progress, events.EpochEnd: self.epoch_end,
+            events.CheckpointSaved: self.checkpoint, events.Warning: self.warning, events.FitEnd: self.fit_end,
+        }
         session.about_to_close.connect(self.shutdown)
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None
+        return self._handle is not None
 
     @property
     def can_pause(self) -> bool:
@@ -66,17 +76,20 @@ class TrainController(QObject):
             return None
         return project
 
+    def _new_control(self):
+        from core.train import TrainControl
+
+        self._control = TrainControl()
+        return self._control
+
     def start(self, config, *, resume_run: str | None = None) -> bool:
         project = self._writable_project()
         if project is None:
             return False
-        from core.train import TrainControl
-
-        self._control = TrainControl()
-        worker = TrainWorker(project, config, self._control, spec=self.spec, resume_run=resume_run)
-        self._launch(worker, "train", {name: name for name in
-                                       ("fit_start", "batch_end", "embed_progress", "epoch_end", "warning",
-                                        "fit_end", "failed")})
+        control = self._new_control()
+        self._launch("train", self._runner.submit(
+            train, project, config, control, spec=self.spec, resume_run=resume_run, token=control.token,
+            doing="training", on_partial=self._event, on_failed=self.failed.emit))
         return True
 
     def start_fewshot(self, spec=None) -> bool:
@@ -85,12 +98,11 @@ class TrainController(QObject):
         project = self._writable_project()
         if project is None:
             return False
-        from core.train import TrainControl
-
-        self._control = TrainControl()
-        worker = FewshotWorker(project, self._control, spec=self.spec or spec)
-        self._launch(worker, "fewshot", {"progress": "fewshot_progress", "fewshot_end": "fewshot_end",
-                                         "failed": "failed"})
+        control = self._new_control()
+        self._launch("fewshot", self._runner.submit(
+            build_fewshot, project, control, spec=self.spec or spec, token=control.token,
+            doing="building the few-shot model", on_progress=self._fewshot_progress,
+            on_result=self.fewshot_end.emit, on_failed=self.failed.emit))
         return True
 
     def start_zeroshot(self, spec=None) -> bool:
@@ -99,25 +111,25 @@ class TrainController(QObject):
         project = self._writable_project()
         if project is None:
             return False
-        from core.train import TrainControl
-
-        self._control = TrainControl()
-        worker = ZeroshotWorker(project, self._control, spec=self.spec or spec)
-        self._launch(worker, "zeroshot", {"zeroshot_end": "zeroshot_end", "failed": "failed"})
+        control = self._new_control()
+        self._launch("zeroshot", self._runner.submit(
+            build_zeroshot, project, control, spec=self.spec or spec, token=control.token,
+            doing="training the attribute detectors", on_result=self.zeroshot_end.emit,
+            on_failed=self.failed.emit))
         return True
 
-    def _launch(self, worker, kind: str, signals: dict[str, str]) -> None:
-        thread = QThread(self)
-        thread.setObjectName("training")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        for theirs, ours in signals.items():
-            getattr(worker, theirs).connect(getattr(self, ours))
-        worker.done.connect(thread.quit)
-        thread.finished.connect(self._thread_finished)
-        self._worker, self._thread, self.kind = worker, thread, kind
+    def _launch(self, kind: str, handle: TaskHandle) -> None:
+        handle.finished.connect(lambda h=handle: self._job_finished(h))
+        self._handle, self.kind = handle, kind
         self._set_state(RUNNING)
-        thread.start()
+
+    def _event(self, event) -> None:
+        signal = self._routes.get(type(event))
+        if signal is not None:
+            signal.emit(event)
+
+    def _fewshot_progress(self, value: tuple[int, int]) -> None:
+        self.fewshot_progress.emit(*value)
 
     def pause(self) -> None:
         if self.state == RUNNING and self._control is not None and self.can_pause:
@@ -130,28 +142,26 @@ class TrainController(QObject):
             self._set_state(RUNNING)
 
     def stop(self) -> None:
-        """Cancel: takes effect before the next batch (a paused run wakes up and stops)."""
+        """Stop: takes effect before the next batch (a paused run wakes up and stops); how the run
+        ended (its FitEnd, "cancelled") is still reported."""
         if self._control is not None and self.state in (RUNNING, PAUSED):
-            self._control.cancel()
+            self._control.cancel()  # the job's token, and a paused run is woken
             self._set_state(STOPPING)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
-        """Cancel and wait (closing the window or the project)."""
-        if self._thread is None:
+        """Stop and wait (closing the window or the project)."""
+        handle = self._handle
+        if handle is None:
             return
         if self._control is not None:
             self._control.cancel()
-        self._thread.quit()
-        self._thread.wait(timeout_ms)
-        self._thread_finished()
+        handle.wait(timeout_ms)
+        self._job_finished(handle)
 
-    def _thread_finished(self) -> None:
-        if self._thread is None:
+    def _job_finished(self, handle: TaskHandle) -> None:
+        if handle is not self._handle:  # already done by shutdown()
             return
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = self._control = self.kind = None
-        worker.deleteLater()
-        thread.deleteLater()
+        self._handle = self._control = self.kind = None
         self._set_state(IDLE)
         self.finished.emit()
 

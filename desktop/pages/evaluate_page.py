@@ -23,7 +23,7 @@ from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.sample_gallery import SampleGallery
 from desktop.widgets.section import card, page_header
 from desktop.widgets.stat_card import StatCard
-from desktop.workers.jobs import Jobs
+from desktop.workers.runner import Runner
 
 def short_name(name: str, limit: int = 22) -> str:
     """A file name that fits under a thumbnail: the middle gives way, the start and extension stay."""
@@ -40,7 +40,7 @@ class EvaluatePage(QWidget):
                  thumbnails: ThumbnailLoader, notifier: Notifier, parent: QWidget | None = None):
         super().__init__(parent)
         self._session, self._runs, self._labels, self._notifier = session, runs, labels, notifier
-        self._jobs = Jobs(self)
+        self._jobs = Runner(self)
         self.view: EvaluationView | None = None
         self._evaluated_run = None
         self._again = False  # evaluate once more when the running evaluation ends (the run changed)
@@ -155,8 +155,8 @@ class EvaluatePage(QWidget):
         self._again = False
         self.evaluate_button.setEnabled(False)
         self.subtitle.setText(f"Evaluating run {run_id}…")
-        self._jobs.start(evaluate, project, run_id, self._runs.spec, on_result=self._show,
-                         on_error=self._failed, on_finished=self._evaluated, doing="evaluating the model")
+        self._jobs.submit(evaluate, project, run_id, self._runs.spec, on_result=self._show,
+                          on_failed=self._failed, on_finished=self._evaluated, doing="evaluating the model")
 
     def _evaluated(self) -> None:
         self.evaluate_button.setEnabled(True)

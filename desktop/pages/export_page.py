@@ -22,14 +22,14 @@ from desktop.settings import AppSettings
 from desktop.widgets.export_panels import RULE, VariantsTable, check_text, run_summary
 from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.section import card
-from desktop.workers.jobs import Jobs
+from desktop.workers.runner import Runner
 
 
-def export(progress, project, out: str, run_id: str, fp16: bool, int8: bool, split: bool, overwrite: bool, spec=None):
+def export(ctx, project, out: str, run_id: str, fp16: bool, int8: bool, split: bool, overwrite: bool, spec=None):
     from core.export.exporter import export_run
 
     return export_run(project, out, run_id, fp16=fp16, int8=int8, split_frontend=split, overwrite=overwrite,
-                      spec=spec, progress=progress)
+                      spec=spec, progress=ctx.progress)
 
 
 def snippet(report) -> str:
@@ -76,7 +76,7 @@ class ExportPage(QWidget):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self._session, self._runs, self._settings, self._notifier = session, runs, settings, notifier
-        self._jobs = Jobs(self)
+        self._jobs = Runner(self)
         self.report = None
         self.dialog: QMessageBox | None = None  # the open "replace?" question (tests answer it)
 
@@ -276,10 +276,10 @@ class ExportPage(QWidget):
         self.busy.show()
         self.check_label.setText("Exporting and checking against PyTorch…")
         split = self.split.isVisible() and self.split.isEnabled() and self.split.isChecked()
-        self._jobs.start(export, project, out, run_id, self.fp16.isChecked(), self.int8.isChecked(), split, overwrite,
-                         self._runs.spec, on_result=self._exported, on_error=self._failed,
-                         on_progress=lambda text: self.check_label.setText(str(text)), on_finished=self._done,
-                         doing="exporting the model")
+        self._jobs.submit(export, project, out, run_id, self.fp16.isChecked(), self.int8.isChecked(), split, overwrite,
+                          self._runs.spec, on_result=self._exported, on_failed=self._failed,
+                          on_progress=lambda text: self.check_label.setText(str(text)), on_finished=self._done,
+                          doing="exporting the model")
         return True
 
     def _done(self) -> None:

@@ -19,7 +19,7 @@ from desktop.widgets.file_drop import AcceptsFileDrops
 from desktop.widgets.prediction_card import PredictionCard
 from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.section import page_header
-from desktop.workers.jobs import Jobs
+from desktop.workers.runner import Runner
 
 FILTERS = {"image": "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)",
            "audio": "Audio (*.wav *.flac *.ogg *.mp3 *.aiff *.aif)",
@@ -31,7 +31,7 @@ class PlayPage(AcceptsFileDrops, QWidget):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self._session, self._runs, self._notifier, self._edits = session, runs, notifier, edits
-        self._jobs = Jobs(self)
+        self._jobs = Runner(self)
         self.results = []
         self.cards: list[PredictionCard] = []
         self._current_card: PredictionCard | None = None
@@ -123,9 +123,9 @@ class PlayPage(AcceptsFileDrops, QWidget):
         if self._jobs.busy:
             return False
         self.pick_button.setEnabled(False)
-        self._jobs.start(predict_files, project, run_id, list(paths), self.top_k.value(), self._runs.spec,
-                         on_progress=self.subtitle.setText, on_result=self._show, on_error=self._notifier.error,
-                         on_finished=lambda: self.pick_button.setEnabled(True), doing="predicting files")
+        self._jobs.submit(predict_files, project, run_id, list(paths), self.top_k.value(), self._runs.spec,
+                          on_progress=self.subtitle.setText, on_result=self._show, on_failed=self._notifier.error,
+                          on_finished=lambda: self.pick_button.setEnabled(True), doing="predicting files")
         return True
 
     def predict_typed(self) -> bool:
@@ -136,9 +136,9 @@ class PlayPage(AcceptsFileDrops, QWidget):
                 self._notifier.post("Train a model first: Play tries the current run on new texts.", "info")
             return False
         self.text_button.setEnabled(False)
-        self._jobs.start(predict_texts, project, run_id, [text], self.top_k.value(), self._runs.spec,
-                         on_progress=self.subtitle.setText, on_result=self._show, on_error=self._notifier.error,
-                         on_finished=lambda: self.text_button.setEnabled(True), doing="predicting a text")
+        self._jobs.submit(predict_texts, project, run_id, [text], self.top_k.value(), self._runs.spec,
+                          on_progress=self.subtitle.setText, on_result=self._show, on_failed=self._notifier.error,
+                          on_finished=lambda: self.text_button.setEnabled(True), doing="predicting a text")
         return True
 
     # ------------------------------------------------------------ results

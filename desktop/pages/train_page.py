@@ -28,10 +28,10 @@ from desktop.widgets.section import card, page_header
 from desktop.widgets.train_plots import TrainPlots
 from desktop.widgets.train_progress import TrainProgress, set_accuracies
 from desktop.widgets.zeroshot_summary import ZeroshotSummary
-from desktop.workers.jobs import Jobs
+from desktop.workers.runner import Runner
 
 
-def detect_devices(_progress) -> list[tuple[str, str]]:
+def detect_devices(_ctx) -> list[tuple[str, str]]:
     import torch
 
     devices = []
@@ -56,7 +56,7 @@ class TrainPage(QWidget):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self._session, self._training, self._runs, self._notifier = session, training, runs, notifier
-        self._jobs = Jobs(self)
+        self._jobs = Runner(self)
         self._stale = True
 
         title = QLabel("Train")
@@ -132,13 +132,13 @@ class TrainPage(QWidget):
         training.warning.connect(lambda w: self.log.add(w.message, "warning"))
         training.fit_end.connect(self._fit_end)
         training.failed.connect(self._failed)
-        training.fewshot_progress.connect(lambda p: self.progress.fewshot_progress(*p))
+        training.fewshot_progress.connect(self.progress.fewshot_progress)
         training.fewshot_end.connect(self._fewshot_end)
         training.zeroshot_end.connect(self._zeroshot_end)
         runs.runs_changed.connect(lambda: self.history.set_runs(runs.runs()))
         session.opened.connect(lambda _p: self._project_changed())
         session.closed.connect(self._project_changed)
-        self._jobs.start(detect_devices, on_result=self.settings.set_devices, doing="looking for GPUs")
+        self._jobs.submit(detect_devices, on_result=self.settings.set_devices, doing="looking for GPUs")
         self._state_changed(IDLE)
 
     # ------------------------------------------------------------ the project

@@ -4,6 +4,10 @@ Requests go on a stack that the workers take from the top, so what is on screen 
 and a stack that grows past ``max_pending`` drops its oldest requests: scrolling quickly through
 20,000 samples only makes the thumbnails the person stopped at. Results land in an in-memory LRU
 (as QImages, which may be made off the GUI thread) and on disk (render.cache_path).
+
+The drains are jobs of workers.runner on the loader's own pool (two threads, so thumbnails never
+wait behind the engine or a training run); each thumbnail is a partial result of its drain.
+Another project cancels the drains: they stop after the thumbnail in hand, and the runner drops it.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import threading
 from collections import OrderedDict, deque
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from desktop.thumbnails.render import cache_path, make_thumbnail
+from desktop.workers.runner import Runner
 
 BROKEN = QImage()  # a null image marks "cannot be shown"; the delegate draws a hint instead
 
@@ -29,36 +34,26 @@ def to_qimage(im) -> QImage:
     return QImage(data, im.width, im.height, im.width * 3, QImage.Format.Format_RGB888).copy()
 
 
-class _Signals(QObject):
-    done = Signal(int, str, object)  # generation, hash, QImage (BROKEN when it failed)
-
-
-class _Drain(QRunnable):
-    """Works through the request stack until it is empty."""
-
-    def __init__(self, loader: "ThumbnailLoader"):
-        super().__init__()
-        self._loader = loader
-
-    def run(self) -> None:
-        loader = self._loader
-        while True:
-            job = loader._take()
-            if job is None:
-                return
-            generation, sample_hash, kind, media, target = job
-            try:
-                if target.is_file():
-                    image = QImage(str(target))
-                    if image.isNull():
-                        raise OSError("unreadable cached thumbnail")
-                    loader._count("from_disk")
-                else:
-                    image = to_qimage(make_thumbnail(media, kind, loader.size, target))
-                    loader._count("generated")
-            except Exception:  # noqa: BLE001 - a damaged file gets a hint in the grid, not an error
-                image = BROKEN
-            loader._signals.done.emit(generation, sample_hash, image)
+def _drain(ctx, loader: "ThumbnailLoader") -> None:
+    """Works through the request stack until it is empty (or the drain is cancelled); every
+    thumbnail goes out as ``(hash, QImage)``, BROKEN when it failed."""
+    while True:
+        job = loader._take(ctx)
+        if job is None:
+            return
+        sample_hash, kind, media, target = job
+        try:
+            if target.is_file():
+                image = QImage(str(target))
+                if image.isNull():
+                    raise OSError("unreadable cached thumbnail")
+                loader._count("from_disk")
+            else:
+                image = to_qimage(make_thumbnail(media, kind, loader.size, target))
+                loader._count("generated")
+        except Exception:  # noqa: BLE001 - a damaged file gets a hint in the grid, not an error
+            image = BROKEN
+        ctx.partial((sample_hash, image))
 
 
 class ThumbnailLoader(QObject):
@@ -72,15 +67,13 @@ class ThumbnailLoader(QObject):
         self.max_pending = max_pending
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
-        self._signals = _Signals()
-        self._signals.done.connect(self._on_done)
+        self._runner = Runner(self, self._pool)
         self._lock = threading.Lock()
         self._stack: deque = deque()
         self._draining = 0
         self._threads = threads
         self._memory: OrderedDict[str, QImage] = OrderedDict()
         self._wanted: set[str] = set()  # requested and not yet delivered (no double requests)
-        self._generation = 0
         self._project = None
         self._cache_dir: Path | None = None
         self.stats = {"requested": 0, "generated": 0, "from_disk": 0, "dropped": 0}
@@ -88,9 +81,10 @@ class ThumbnailLoader(QObject):
     # ------------------------------------------------------------ the open project
 
     def set_project(self, project) -> None:
-        with self._lock:
+        with self._lock:  # a drain asks for work under this lock: it sees the cancel or the new stack
             self._stack.clear()
-            self._generation += 1
+            self._runner.cancel_all()  # what they still make is for the project that was
+            self._draining = 0
         self._memory.clear()
         self._wanted.clear()
         self._project = project
@@ -119,7 +113,7 @@ class ThumbnailLoader(QObject):
         self._wanted.add(sample.hash)
         self.stats["requested"] += 1
         with self._lock:
-            self._stack.append((self._generation, sample.hash, sample.kind, media, target))
+            self._stack.append((sample.hash, sample.kind, media, target))
             while len(self._stack) > self.max_pending:
                 dropped = self._stack.popleft()
                 self._wanted.discard(dropped[1])  # asked again if it is painted again
@@ -128,10 +122,12 @@ class ThumbnailLoader(QObject):
             if start:
                 self._draining += 1
         if start:
-            self._pool.start(_Drain(self))
+            self._runner.submit(_drain, self, on_partial=self._on_done, doing="making thumbnails")
 
-    def _take(self):
+    def _take(self, ctx):
         with self._lock:
+            if ctx.cancelled:  # no longer counted (set_project)
+                return None
             if self._stack:
                 return self._stack.pop()
             self._draining -= 1
@@ -143,9 +139,8 @@ class ThumbnailLoader(QObject):
 
     # ------------------------------------------------------------ answers (GUI thread)
 
-    def _on_done(self, generation: int, sample_hash: str, image: QImage) -> None:
-        if generation != self._generation:
-            return  # made for a project that is closed now
+    def _on_done(self, made: tuple[str, QImage]) -> None:
+        sample_hash, image = made
         self._wanted.discard(sample_hash)
         self._memory[sample_hash] = image
         self._memory.move_to_end(sample_hash)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QP
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.notifier import Notifier
-from desktop.workers.jobs import Jobs
+from desktop.workers.runner import Runner
 
 COLUMNS = ("Backbone", "Params", "CPU", "Weights")  # short headers: the names keep the room (1024 px)
 
@@ -28,7 +28,7 @@ class BackboneRow:
     weights: str | None  # where the weights are ('bundled', 'hub cache', 'imported') or None
 
 
-def read_rows(_progress, specs) -> list[BackboneRow]:
+def read_rows(_ctx, specs) -> list[BackboneRow]:
     from core import weights
     from core.backbones import latency
 
@@ -47,11 +47,12 @@ def read_rows(_progress, specs) -> list[BackboneRow]:
     return rows
 
 
-def measure(progress, specs) -> None:
+def measure(ctx, specs) -> None:
+    """Each backbone's (name, milliseconds) as a partial result, as soon as it is measured."""
     from core.backbones import latency
 
     for spec in specs:
-        progress((spec.name, latency.latency_ms(spec)))
+        ctx.partial((spec.name, latency.latency_ms(spec)))
 
 
 def human(n: float) -> str:
@@ -67,9 +68,8 @@ class BackbonePicker(QWidget):
     def __init__(self, notifier: Notifier, parent: QWidget | None = None):
         super().__init__(parent)
         self._notifier = notifier
-        self._jobs = Jobs(self)
+        self._jobs = Runner(self)
         self._rows: dict[str, BackboneRow] = {}
-        self._generation = 0
         self.tree = QTreeWidget()
         self.tree.setObjectName("BackboneList")
         self.tree.setHeaderLabels(COLUMNS)
@@ -112,18 +112,15 @@ class BackbonePicker(QWidget):
 
     def set_specs(self, specs, select: str | None = None) -> None:
         """Show these specs, or a modality's registry entries (read in the background)."""
-        self._generation += 1
-        generation = self._generation
         self._want = select
         self.tree.clear()
         self._rows.clear()
         self.detail.setText("Reading the backbones…")
-        self._jobs.start(read_rows, specs if isinstance(specs, str) else list(specs), on_result=lambda rows: self._fill(generation, rows),
-                         on_error=self._notifier.error, doing="reading the backbones")
+        # key: a newer list replaces one still being read (its rows never arrive)
+        self._jobs.submit(read_rows, specs if isinstance(specs, str) else list(specs), key="rows", on_result=self._fill,
+                          on_failed=self._notifier.error, doing="reading the backbones")
 
-    def _fill(self, generation: int, rows: list[BackboneRow]) -> None:
-        if generation != self._generation:
-            return
+    def _fill(self, rows: list[BackboneRow]) -> None:
         self.tree.clear()
         for row in rows:
             self._rows[row.spec.name] = row
@@ -189,8 +186,8 @@ class BackbonePicker(QWidget):
             return
         self.measure_button.setEnabled(False)
         self.measure_button.setText("Measuring…")
-        self._jobs.start(measure, specs, on_progress=self._measured, on_error=self._notifier.error,
-                         on_finished=self._measure_done, doing="measuring backbone speed")
+        self._jobs.submit(measure, specs, on_partial=self._measured, on_failed=self._notifier.error,
+                          on_finished=self._measure_done, doing="measuring backbone speed")
 
     def _measured(self, value) -> None:
         name, ms = value
@@ -230,16 +227,16 @@ class BackbonePicker(QWidget):
                 self._selected(item)
             self._notifier.post(f"The weights of {row.spec.title} are ready ({source}).", "success")
 
-        self._jobs.start(fn, row.spec, *args, on_result=done, on_error=self._notifier.error, doing=doing)
+        self._jobs.submit(fn, row.spec, *args, on_result=done, on_failed=self._notifier.error, doing=doing)
 
 
-def _import_weights(_progress, spec, path):
+def _import_weights(_ctx, spec, path):
     from core import weights
 
     return weights.import_weights(spec, path).source
 
 
-def _download_weights(progress, spec):
+def _download_weights(ctx, spec):
     from core import weights
 
-    return weights.download(spec, progress=lambda done, total: progress((done, total))).source
+    return weights.download(spec, progress=lambda done, total: ctx.progress((done, total))).source

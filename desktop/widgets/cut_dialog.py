@@ -19,7 +19,7 @@ from core.audio.segment import SegmentSettings, segment_recording
 from desktop import theme
 from desktop.thumbnails.audio_view import analyse
 from desktop.widgets.waveform_view import Span, WaveformView
-from desktop.workers import Task
+from desktop.workers.runner import Runner
 
 
 def seconds_text(seconds: float) -> str:
@@ -29,7 +29,7 @@ def seconds_text(seconds: float) -> str:
     return f"{minutes} min {rest:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def _cuts(_progress, recordings, settings):
+def _cuts(_ctx, recordings, settings):
     out = {}
     for path, seconds in recordings:
         try:
@@ -39,7 +39,7 @@ def _cuts(_progress, recordings, settings):
     return out
 
 
-def _picture(_progress, path):
+def _picture(_ctx, path):
     return analyse(path)
 
 
@@ -57,10 +57,9 @@ class CutDialog(QDialog):
         self.choice: str | None = None
         self.cuts: dict[str, list] = {}
         self._pictures: dict[str, object] = {}
-        self._generation = 0
-        self._tasks: set[Task] = set()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        pool = QThreadPool(self)
+        pool.setMaxThreadCount(1)  # one recording read at a time
+        self._runner = Runner(self, pool)
 
         n = len(self.recordings)
         title = QLabel("Cut long recordings into samples" if n > 1 else f"Cut {os.path.basename(self.recordings[0][0])}")
@@ -179,23 +178,13 @@ class CutDialog(QDialog):
         self._debounce.start()
 
     def _compute(self) -> None:
-        self._generation += 1
-        generation = self._generation
         self.cut_button.setEnabled(False)
         self.summary.setText("Working out the cuts…")
-        self._run(_cuts, self.recordings, self.settings(),
-                  on_result=lambda cuts, g=generation: self._cuts_ready(g, cuts))
+        # key: an older setting's cuts never arrive once a newer computation is asked for
+        self._runner.submit(_cuts, self.recordings, self.settings(), key="cuts", doing="reading the recording",
+                            on_result=self._cuts_ready)
 
-    def _run(self, fn, *args, on_result) -> None:
-        task = Task(fn, *args, doing="reading the recording")
-        task.signals.result.connect(on_result)
-        task.signals.finished.connect(lambda t=task: self._tasks.discard(t))
-        self._tasks.add(task)
-        self._pool.start(task)
-
-    def _cuts_ready(self, generation: int, cuts: dict) -> None:
-        if generation != self._generation:
-            return  # an older setting's cuts: a newer computation is under way
+    def _cuts_ready(self, cuts: dict) -> None:
         self.cuts = cuts
         count = sum(len(c) for c in cuts.values())
         files = len(self.recordings)
@@ -216,7 +205,8 @@ class CutDialog(QDialog):
         else:
             self.preview.set_picture(None)
             self.preview.set_message("Reading the recording…")
-            self._run(_picture, path, on_result=lambda picture, p=path: self._picture_ready(p, picture))
+            self._runner.submit(_picture, path, doing="reading the recording",
+                                on_result=lambda picture, p=path: self._picture_ready(p, picture))
         self._show_spans()
 
     def _picture_ready(self, path: str, picture) -> None:
@@ -247,8 +237,8 @@ class CutDialog(QDialog):
         self.accept()
 
     def done(self, result: int) -> None:
-        self._generation += 1  # late results are ignored
-        self._pool.waitForDone(10000)
+        self._runner.cancel_all()  # late results are ignored
+        self._runner.wait(10000)
         super().done(result)
 
 

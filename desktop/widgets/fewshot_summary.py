@@ -40,7 +40,7 @@ class FewshotSummary(ModeCard):
                 item.widget().deleteLater()
 
     def show_end(self, end) -> None:
-        """A workers.fewshot_worker.FewshotEnd."""
+        """A workers.training.FewshotEnd."""
         self.clear()
         if end.status != "completed":
             return

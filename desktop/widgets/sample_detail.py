@@ -20,7 +20,8 @@ from desktop.thumbnails.loader import ThumbnailLoader, to_qimage
 from desktop.widgets.audio_player import NO_MULTIMEDIA, NO_OUTPUT, AudioPlayer, has_output
 from desktop.widgets.image_viewer import ImageViewer
 from desktop.widgets.waveform_view import Span, WaveformView
-from desktop.workers import Task
+from desktop.workers.errors import UserError
+from desktop.workers.runner import Runner
 
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
@@ -28,7 +29,7 @@ SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 TEXT_SHOWN = 200_000  # characters of a text shown whole; the model reads far fewer (256 tokens)
 
 
-def _load(_progress, kind, path):
+def _load(_ctx, kind, path):
     if kind == "image":
         return to_qimage(decode_image(path))
     if kind == "text":
@@ -65,11 +66,9 @@ class SampleDetail(QWidget):
         self.setObjectName("SampleDetail")
         self._session = session
         self._loader = loader
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._tasks: set[Task] = set()
-        self._generation = 0
-        self._waiting = None
+        pool = QThreadPool(self)
+        pool.setMaxThreadCount(1)  # one decode at a time, beside the engine's work, never behind it
+        self._runner = Runner(self, pool)
         self._recording = None  # (path, AudioPicture) of the last audio file read
         self.sample = None
         self._label_set = None  # (name, {class: colour}, label_of(sample id)) of an extra label set shown
@@ -153,7 +152,7 @@ class SampleDetail(QWidget):
             return
         self.player.stop()
         self.sample = sample
-        self._generation += 1
+        self._runner.cancel("load")  # the file shown before is no longer wanted
         self._play_error = ""
         audio = sample is not None and sample.kind == "audio"
         image = sample is not None and sample.kind == "image"
@@ -248,31 +247,16 @@ class SampleDetail(QWidget):
         return next((c.color for c in project.classes() if c.name == label), None)
 
     def _start_load(self, sample) -> None:
-        """One decode at a time; while it runs only the newest request waits (holding an arrow key
-        down must not queue a decode for every sample passed)."""
+        """One decode at a time (a pool of one thread); a newer request cancels the one waiting, so
+        holding an arrow key down never queues a decode for every sample passed (one is decoding,
+        the newest waits, the rest are skipped)."""
         project = self._session.project
         if project is None:
             return
-        if self._tasks:
-            self._waiting = (self._generation, sample)
-            return
-        generation = self._generation
-        task = Task(_load, sample.kind, project.path_of(sample), doing=f"opening {sample.display_name}")
-        task.signals.result.connect(lambda value, g=generation: self._loaded(g, value))
-        task.signals.error.connect(lambda error, g=generation: self._failed(g, error))
-        task.signals.finished.connect(lambda t=task: self._task_done(t))
-        self._tasks.add(task)
-        self._pool.start(task)
+        self._runner.submit(_load, sample.kind, project.path_of(sample), key="load",
+                            doing=f"opening {sample.display_name}", on_result=self._loaded, on_failed=self._failed)
 
-    def _task_done(self, task) -> None:
-        self._tasks.discard(task)
-        waiting, self._waiting = self._waiting, None
-        if waiting is not None and waiting[0] == self._generation:
-            self._start_load(waiting[1])
-
-    def _loaded(self, generation: int, value) -> None:
-        if generation != self._generation:
-            return
+    def _loaded(self, value) -> None:
         if self.sample.kind == "image":
             self.image_view.set_image(value, keep_view=True)
         elif self.sample.kind == "text":
@@ -283,9 +267,7 @@ class SampleDetail(QWidget):
                 self._recording = (project.path_of(self.sample), value)
             self.wave_view.set_picture(value)
 
-    def _failed(self, generation: int, error) -> None:
-        if generation != self._generation:
-            return
+    def _failed(self, error: UserError) -> None:
         if self.sample.kind == "text":
             self.text_view.setPlainText(f"This file cannot be read: {error.message}")
             return
@@ -329,6 +311,5 @@ class SampleDetail(QWidget):
 
     def shutdown(self) -> None:
         self.player.stop()
-        self._generation += 1
-        self._waiting = None
-        self._pool.waitForDone(5000)
+        self._runner.cancel_all()
+        self._runner.wait(5000)

@@ -9,7 +9,7 @@ from html import escape
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop.widgets.mode_card import ModeCard
-from desktop.workers.zeroshot_worker import too_few_sentence
+from desktop.workers.training import too_few_sentence
 
 HOW = ("Each class is described by attributes (on the Label page: select a class, Describe…). A detector per "
        "attribute learns from the classes that have labelled examples, and a picture goes to the class whose "
@@ -57,7 +57,7 @@ class ZeroshotSummary(ModeCard):
         return "no examples: by description alone" if n == 0 else f"{n:,} example{'s' if n != 1 else ''}"
 
     def show_end(self, end) -> None:
-        """A workers.zeroshot_worker.ZeroshotEnd."""
+        """A workers.training.ZeroshotEnd."""
         self.clear()
         if end.status != "completed":
             return

@@ -1,56 +1,14 @@
-"""Workers, settings and resources: the plumbing a user never sees until it fails."""
+"""Settings and resources: the plumbing a user never sees until it fails (the runner: test_runner.py)."""
 
 from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QSettings, QThreadPool
+from PySide6.QtCore import QSettings
 
-from core.errors import ProjectError
 from desktop import resources
 from desktop.settings import SETTINGS_VERSION, AppSettings
 from desktop.theme import apply_theme
-from desktop.workers import Task, UserError
-
-
-def _run(qtbot, task):
-    pool = QThreadPool()
-    got = {}
-    task.signals.result.connect(lambda v: got.setdefault("result", v))
-    task.signals.error.connect(lambda e: got.setdefault("error", e))
-    task.signals.progress.connect(lambda p: got.setdefault("progress", []).append(p))
-    with qtbot.waitSignal(task.signals.finished, timeout=5000):
-        pool.start(task)
-    pool.waitForDone()
-    return got
-
-
-def test_a_task_reports_progress_and_its_result(qtbot):
-    def work(progress, n):
-        for i in range(n):
-            progress(i)
-        return n * 2
-
-    got = _run(qtbot, Task(work, 3))
-    assert got["result"] == 6 and got["progress"] == [0, 1, 2] and "error" not in got
-
-
-def test_an_unexpected_error_becomes_a_sentence_with_details(qtbot):
-    def broken(progress):
-        raise ZeroDivisionError("division by zero")
-
-    got = _run(qtbot, Task(broken, doing="counting"))
-    error = got["error"]
-    assert isinstance(error, UserError) and "result" not in got
-    assert error.message.startswith("Something unexpected went wrong while counting")
-    assert "Traceback" in error.detail and "ZeroDivisionError" in error.detail
-
-
-def test_a_user_error_keeps_its_own_words(qtbot):
-    def refuse(progress):
-        raise ProjectError("The project is gone.")
-
-    assert _run(qtbot, Task(refuse))["error"].message == "The project is gone."
 
 
 def test_settings_have_a_version_and_remember_recent_projects_and_theme(tmp_path):
