@@ -88,14 +88,16 @@ def test_a_job_cancelled_while_queued_never_runs(qtbot, runner):
 
 
 def test_a_newer_job_for_the_same_key_drops_the_stale_ones_result(qtbot, runner):
-    gate = threading.Event()
+    started, gate = threading.Event(), threading.Event()
 
     def slow(ctx):  # ignores its token, as an engine call that cannot stop midway
+        started.set()
         gate.wait(5)
         return "old"
 
     results = []
     old = runner.submit(slow, key="suggestions", on_result=results.append)
+    assert started.wait(5)  # running, not merely queued (a queued one is never started at all)
     new = runner.submit(lambda ctx: "new", key="suggestions", on_result=results.append)
     other = runner.submit(lambda ctx: "other key", key="rows", on_result=results.append)
     assert old.obsolete and old.token.cancelled and not new.obsolete

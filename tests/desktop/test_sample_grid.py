@@ -127,3 +127,45 @@ def test_audio_samples_get_waveform_thumbnails_and_a_spectrogram(qtbot, tmp_path
     # without QtMultimedia there is no play button; with it, there is one
     assert detail.play_button.isVisibleTo(detail) == detail.player.available
     shutil.rmtree(tmp_path / "a" / "cache")  # always safe to delete
+
+
+def _rows_project(root, prefix: str, n: int):
+    """``n`` image rows on one small picture, their hashes starting with ``prefix``."""
+    project = Project.create(root, "image")
+    write_image(root / "media" / "one.png", shape_image("square", size=48, seed=5), fmt="PNG")
+    now = time.time()
+    with project.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO samples (hash, kind, media_path, original_path, status, width, height, added_at) "
+            "VALUES (?, 'image', ?, ?, 'ok', 48, 48, ?)",
+            ((prefix + f"{i:063x}", "media/one.png", f"/p/{i}.png", now) for i in range(n)))
+    return project
+
+
+def test_thumbnails_of_a_project_closed_meanwhile_never_arrive_and_the_next_project_still_gets_its_own(
+        qtbot, tmp_path):
+    from desktop.thumbnails.loader import ThumbnailLoader
+
+    first, second = _rows_project(tmp_path / "a", "a", 300), _rows_project(tmp_path / "b", "b", 20)
+    loader = ThumbnailLoader(threads=2, max_pending=1000)
+    ready: list[str] = []
+    loader.ready.connect(ready.append)
+    try:
+        loader.set_project(first)
+        for sample in first.samples():
+            loader.get(sample)
+        qtbot.waitUntil(lambda: bool(ready), timeout=10000)  # the drains are at work on the first project
+        loader.set_project(second)
+        ready.clear()
+        wanted = second.samples()
+        for sample in wanted:
+            loader.get(sample)
+        qtbot.waitUntil(lambda: all(loader.cached(s.hash) is not None for s in wanted), timeout=20000)
+        qtbot.waitUntil(lambda: not loader.busy(), timeout=10000)
+        qtbot.wait(100)  # anything of the first project still queued would be delivered by now
+        assert sorted(ready) == sorted(s.hash for s in wanted)
+        assert loader.stats["generated"] + loader.stats["from_disk"] < 300 + 20  # the rest was never made
+    finally:
+        loader.shutdown()
+        first.close()
+        second.close()
