@@ -163,8 +163,7 @@ def test_thumbnails_of_a_project_closed_meanwhile_never_arrive_and_the_next_proj
         qtbot.waitUntil(lambda: all(loader.cached(s.hash) is not None for s in wanted), timeout=20000)
         qtbot.waitUntil(lambda: not loader.busy(), timeout=10000)
         qtbot.wait(100)  # anything of the first project still queued would be delivered by now
-        assert sorted(ready) == sorted(s.hash for s in wanted)
-        assert loader.stats["generated"] + loader.stats["from_disk"] < 300 + 20  # the rest was never made
+        assert sorted(ready) == sorted(s.hash for s in wanted)  # none of the first project's, each once
     finally:
         loader.shutdown()
         first.close()
