@@ -41,9 +41,13 @@ def suggest(ctx, project, run_id: str, samples, spec=None) -> tuple[str, dict]:
     from core.evaluate.run_eval import predict_samples
     from core.runs import load_run
 
+    def progress(done: int, total: int) -> None:
+        ctx.check()  # predict_samples takes no token: a newer question stops it at its next batch
+        ctx.progress((done, total))
+
+    ctx.check()
     loaded = load_run(project, run_id, spec=spec)
-    probs, kept, _skipped = predict_samples(
-        loaded, project, samples, progress=lambda done, total: ctx.progress((done, total)))
+    probs, kept, _skipped = predict_samples(loaded, project, samples, progress=progress)
     names = loaded.class_names
     out = {}
     for row, index in enumerate(kept):

@@ -170,3 +170,34 @@ def test_the_callbacks_of_a_runner_whose_owner_is_gone_are_not_called(qtbot):
         pass
     pool.waitForDone(5000)
     assert results == []
+
+
+def test_check_ends_a_cancelled_job_quietly_at_its_next_report(qtbot, runner):
+    started, gate = threading.Event(), threading.Event()
+    reports = []
+
+    def engine_without_token(progress):  # as predict_samples: it reports, it takes no token
+        for i in range(1000):
+            if i == 1:
+                started.set()
+                gate.wait(5)
+            progress(i)
+        return "all"
+
+    def job(ctx):
+        def progress(i):
+            ctx.check()
+            reports.append(i)
+
+        return engine_without_token(progress)
+
+    got = []
+    handle = runner.submit(job)
+    _record(handle, got)
+    assert started.wait(5)
+    handle.cancel()
+    gate.set()
+    with qtbot.waitSignal(handle.finished, timeout=5000):
+        pass
+    assert reports == [0]  # stopped at the first report after the cancel
+    assert [n for n, _, _ in got] == ["finished"]  # and no failure for it
