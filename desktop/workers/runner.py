@@ -99,6 +99,8 @@ class TaskContext:
 class TaskHandle(QObject):
     """One submitted job. Lives on the GUI thread; its public signals are emitted there."""
 
+    # The payloads are the job's own (one runner serves every kind of job); the owner that knows
+    # them re-emits typed signals (TrainController, ImportController).
     progress = Signal(object)
     partial = Signal(object)
     result = Signal(object)
