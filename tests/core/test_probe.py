@@ -145,6 +145,29 @@ def test_large_data_is_judged_on_the_validation_split_and_refit_on_everything():
     assert (ours == ref.predict(x[:, :4])).mean() > 0.99
 
 
+def test_large_data_is_refit_in_the_picked_rows_span_only_where_it_holds_the_rows_and_loses_nothing():
+    from core.probe import solve as probe_solve
+
+    n = 2 * (probe_solve.LARGE + 20)  # a class: half to fit on, half new rows seen by no model
+    rng = np.random.default_rng(10)
+    y = np.repeat(np.arange(3), n)
+    latent = rng.normal(0, 1, (len(y), 20))
+    latent[:, :3] += 1.2 * np.eye(3)[y]
+    structured = latent @ rng.normal(0, 1, (20, 600)) + rng.normal(0, 0.05, (len(y), 600))  # as embeddings are
+    isotropic, _ = blobs(n_per_class=n, classes=3, dims=600, informative=8, spread=2.0, seed=9)
+    half = np.arange(len(y)) % 2 == 0
+    holdout = (np.arange(len(y)) % 10 == 0)[half]
+    for x, spanned in ((structured, True), (isotropic, False)):
+        x = (x - x.mean(0)) / x.std(0)
+        r = probe_solve.solve_head(torch.from_numpy(x[half]).float(), y[half], 3, holdout=holdout)
+        assert (r.solved_in is not None) == spanned  # 300 picked rows span 300 of 600 columns
+        w = torch.from_numpy(probe_solve.balanced_weights(y[half], 3))
+        columns = fit(torch.from_numpy(x[half]).float(), torch.from_numpy(y[half]), 3, r.strength, w, tol=1e-4)
+        new = torch.from_numpy(x[~half]).float()
+        acc = lambda weight, bias: float(((new @ weight + bias).argmax(1).numpy() == y[~half]).mean())  # noqa: E731
+        assert acc(r.weight, r.bias) >= acc(columns.weight, columns.bias) - 0.02
+
+
 def test_the_float32_span_keeps_every_row_and_is_orthonormal():
     x, _ = blobs(n_per_class=10, classes=3, dims=300, seed=8)  # 30 rows in 300 dimensions
     xt = torch.from_numpy(x).float()
