@@ -14,10 +14,10 @@ from PIL import Image
 from core.importer import import_files
 from core.project import Project
 from core.train import TrainConfig, Trainer
-from core.train.data import from_project
+from core.train.labelled import from_project
 from core.train.device import autocast
 from core.train.model import Classifier
-from core.train.pipeline import ImagePipeline
+from core.train.model_inputs import ImagePipeline
 from core.weights import load_pretrained
 
 
@@ -114,8 +114,8 @@ def interleaved(project, spec, *, epochs: int, batch: int, device: torch.device,
 def data_path_epochs(project, spec, batch: int) -> dict:
     """The decoded-sample cache alone: every training batch fetched through the trainer's source
     in epoch 1 (decoding) and epoch 2 (the cache), no model."""
-    from core.train.decoded import DecodedStore
-    from core.train.sources import StoreSource
+    from core.train.decode_cache import DecodedStore
+    from core.train.batch_sources import StoreSource
 
     data = from_project(project)
     pipe = ImagePipeline(spec.preprocessing, "light", channels_last=False)

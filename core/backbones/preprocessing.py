@@ -34,7 +34,7 @@ INCEPTION_EDGE_STD = (128.0 / 255, 128.0 / 255, 128.0 / 255)
 class _Base:
     modality: ClassVar[str]
     variable_length: ClassVar[bool] = False
-    # Whether the training engine can fine-tune a backbone on this input (core.train.pipeline
+    # Whether the training engine can fine-tune a backbone on this input (core.train.model_inputs
     # prepares pictures and sounds; token sequences have no pipeline yet: text trains as a probe).
     trains_end_to_end: ClassVar[bool] = True
     # Where a probe reads features pooled from several levels (FeatureModel.feature_groups): choose

@@ -4,6 +4,30 @@
     control = TrainControl()
     result = Trainer(project, TrainConfig(epochs=5), callbacks=[my_callback], control=control).fit()
 
+The rooms, in the order a run passes through them:
+
+    config.py         TrainConfig: every setting, validated; None fields resolved per run
+    auto_mode.py      mode "auto": probe, finetune or full from the data and the device, with the reason
+    labelled.py       the labelled samples (LabelledData, Item) taken from a project, and checked
+    from_run.py       starting from an earlier run of yours (--from-run): its backbone and shared head rows
+    make_sources.py   before the first batch: the backbone, and the batch sources of the mode (decoded or embedded)
+    decode_cache.py   each file decoded once at training resolution and kept (DecodedStore)
+    model_inputs.py   per modality: a file to its cached tensor, a cached batch to model inputs
+    augment.py        random augmentation of whole batches on the training device
+    batch_sources.py  what a batch is read from (decoded samples or embeddings) and an epoch's order
+    model.py          the network (backbone + linear head), what learns at which rate, the schedule
+    tasks.py          multi-task: one head per label set, the loss and metrics across them
+    loop.py           one training epoch and one evaluation pass (pause, cancel, OOM halving)
+    probe_fit.py      probe mode: the head solved once on the embeddings (core.probe)
+    trainer.py        Trainer: one run from labelled data to runs/<id>/, checkpoints, metrics, events
+    checkpoint.py     last.pt / best.pt: save and load
+    classifier_kind.py  the trained classifier as a run kind (core.run_kinds)
+    built_runs.py     saving a model built in one step (few-shot, zero-shot) as a run
+    events.py         what a run tells the outside world (plain frozen dataclasses)
+    control.py        TrainControl: cancel, pause, resume from another thread
+    device.py         which device and precision; recognising out-of-memory
+    distributed.py    running under torchrun (DDP): rank, world, what differs
+
 Names are loaded on first use: ``core.train.config`` and ``core.train.events`` are plain Python, and
 importing them (the CLI does, to build its help) must not pull in torch, which prediction never needs.
 """
@@ -17,10 +41,10 @@ _LAZY = {
     "TrainConfig": "core.train.config",
     "ConfigError": "core.train.config",
     "TrainControl": "core.train.control",
-    "DataError": "core.train.data",
-    "Item": "core.train.data",
-    "LabelledData": "core.train.data",
-    "from_project": "core.train.data",
+    "DataError": "core.train.labelled",
+    "Item": "core.train.labelled",
+    "LabelledData": "core.train.labelled",
+    "from_project": "core.train.labelled",
 }
 
 __all__ = [*_LAZY, "events"]

@@ -30,15 +30,15 @@ from core.train.auto_mode import choose_mode
 from core.train.classifier_kind import TRAINED
 from core.train.config import TrainConfig
 from core.train.control import TrainControl
-from core.train.data import LabelledData, check, from_project
+from core.train.labelled import LabelledData, check, from_project
 from core.train.device import describe, resolve_device, resolve_precision
 from core.train.distributed import DistContext
 from core.train.loop import BatchThrottle, LoopState, evaluate, train_epoch
 from core.train.model import Classifier, default_unfreeze_blocks, parameter_groups, set_train_mode, unfreeze_for_epoch
 from core.train.probe_fit import solve_probe
-from core.train.setup import build_sources, load_backbone, probe_clip
-from core.train.transfer import apply_init, read_init_run
-from core.train.sources import epoch_order
+from core.train.make_sources import build_sources, load_backbone, probe_clip
+from core.train.from_run import apply_init, read_init_run
+from core.train.batch_sources import epoch_order
 from core.train.tasks import MultiTaskLoss, TaskLayout, class_weights
 
 
@@ -142,7 +142,7 @@ class Trainer:
             raise ckpt_io.CheckpointError("The classes changed since this run started "
                                           f"({', '.join(self._resume_state['class_names'])}); start a new run.")
         model.to(device)
-        if device.type in ("cuda", "cpu") and spec.modality == "image":  # 1.33x on 2 CPU cores (setup.py)
+        if device.type in ("cuda", "cpu") and spec.modality == "image":  # 1.33x on 2 CPU cores (make_sources.py)
             model.to(memory_format=torch.channels_last)
         self.files = RunFiles(data.runs_dir / self.run_id)
         start_epoch = int(self._resume_state["epoch"]) if self._resume_state else 0

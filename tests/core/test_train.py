@@ -298,9 +298,9 @@ def test_background_class_is_mixed_into_audio_training_clips(tmp_path):
         import_files(project, [tmp_path / "bg"])
         spec = tiny_spec(tmp_path / "w", name="tiny_audio_bg", modality="audio")
         seen = []
-        from core.train import setup
+        from core.train import make_sources
 
-        real = setup.AudioPipeline
+        real = make_sources.AudioPipeline
 
         class Spy(real):
             def background_bank(self):
@@ -308,11 +308,11 @@ def test_background_class_is_mixed_into_audio_training_clips(tmp_path):
                 seen.append(0 if bank is None else bank.shape[0])
                 return bank
 
-        setup.AudioPipeline = Spy
+        make_sources.AudioPipeline = Spy
         try:
             result, _ = fit(project, spec, mode="full", epochs=2, augment="light")
         finally:
-            setup.AudioPipeline = real
+            make_sources.AudioPipeline = real
         assert result.status in ("completed", "early_stopped")
         assert seen and max(seen) >= 4  # the background clips of the train split made the bank
     finally:

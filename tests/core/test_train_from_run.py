@@ -115,7 +115,7 @@ def test_a_probe_from_a_run_caches_its_embeddings(domains):
     """The earlier run's backbone is named in the embedding cache, so a second probe from it embeds
     nothing again (before, every from-run probe recomputed every embedding)."""
     from core.features import EmbeddingCache
-    from core.train.transfer import read_init_run
+    from core.train.from_run import read_init_run
 
     source, source_run, target = domains
     init = read_init_run(target, source_run.run_dir)

@@ -228,7 +228,7 @@ def test_a_hostile_media_path_is_never_opened(tmp_path):
             with pytest.raises(MediaPathError):
                 project.path_of(sample)
         assert project.path_of(project.samples()[4]).is_file()
-        from core.train.data import from_project
+        from core.train.labelled import from_project
 
         project.set_labels([(i, "circle") for i in ids])
         project.reset_splits(val=0.0, test=0.0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from core.train.data import LabelledData
-from core.train.decoded import DecodedStore
-from core.train.pipeline import AudioPipeline, ImagePipeline, clip_samples_for
-from core.train.sources import FeatureSource, StoreSource
+from core.train.labelled import LabelledData
+from core.train.decode_cache import DecodedStore
+from core.train.model_inputs import AudioPipeline, ImagePipeline, clip_samples_for
+from core.train.batch_sources import FeatureSource, StoreSource
 
 
 def load_backbone(spec, pretrained: bool):

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import torch
 
 from core.media import MediaError
-from core.train.data import Item
+from core.train.labelled import Item
 
 
 class DecodedStore:

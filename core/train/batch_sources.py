@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import torch
 
-from core.train.decoded import DecodedStore
+from core.train.decode_cache import DecodedStore
 from core.train.device import memory_budget
 
 
