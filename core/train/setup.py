@@ -138,8 +138,12 @@ def unlabelled_items(trainer, data, present: list[int]) -> list:
     retrain embeds the same ones)."""
     from core.probe import semi
 
+    from core.train.adapt import adapting
+
     config = trainer.config
-    if config.unlabelled != "use" or trainer._init is not None or not present or min(present) >= semi.SEMI_BELOW:
+    if adapting(trainer):  # adapting an earlier run to this project learns from them (core.train.adapt)
+        pass
+    elif config.unlabelled != "use" or trainer._init is not None or not present or min(present) >= semi.SEMI_BELOW:
         return []
     labelled = {it.hash for it in data.train + data.val}
     seen, items = set(), []

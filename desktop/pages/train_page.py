@@ -295,7 +295,8 @@ class TrainPage(QWidget):
         self.plots.add_epoch(e)
         self.progress.epoch(e)
         if e.stage.startswith("linear probe"):  # solved, not trained in epochs
-            stage, _, unlabelled = e.stage.partition("; unlabelled: ")
+            stage, _, adaptation = e.stage.partition("; adaptation: ")
+            stage, _, unlabelled = stage.partition("; unlabelled: ")
             how, _, features = stage.split("chosen by ")[-1].partition("; features: ")
             estimate = (f"cross-validated accuracy {100 * e.val_acc:.1f}% ({how})" if e.val_acc == e.val_acc
                         else "no accuracy estimate (a class has a single example)")
@@ -303,6 +304,8 @@ class TrainPage(QWidget):
             self.log.add(f"Probe solved in {e.seconds:.1f} s: {estimate}{chosen}.")
             if unlabelled:  # what the unlabelled samples did, or why they were left out
                 self.log.add(f"Unlabelled samples: {unlabelled}.")
+            if adaptation:  # --from-run: what adapting to this project's samples did, or why not
+                self.log.add(f"Adaptation: {adaptation}.")
             return
         stage = f" [{e.stage}]" if e.stage else ""
         sets = f" ({set_accuracies(e.label_sets_val_acc)})" if e.label_sets_val_acc else ""
