@@ -120,8 +120,9 @@ class TerminalReport:
             stage, _, adaptation = e.stage.partition("; adaptation: ")
             stage, _, unlabelled = stage.partition("; unlabelled: ")
             how, _, features = stage.split("chosen by ")[-1].partition("; features: ")
-            estimate = (f"estimated accuracy {e.val_acc:.3f} ({how})"
-                        if e.val_acc == e.val_acc else "no accuracy estimate (a class has a single example)")
+            estimate = (f"estimated accuracy {e.val_acc:.3f} ({how})" if e.val_acc == e.val_acc
+                        else "no accuracy estimate (no labels)" if "no labels" in adaptation
+                        else "no accuracy estimate (a class has a single example)")
             print(f"Probe solved in {e.seconds:.1f}s: {estimate}; accuracy on its own training samples {e.train_acc:.3f}.")
             if features:
                 print(f"Features: {features}.")

@@ -95,9 +95,10 @@ def adapt_probe(trainer, model, config, train_src, val_src, started):
     if ops.has_batch_norm(model.backbone):
         adapted = copy.deepcopy(model.backbone)
         items = _statistics_items(trainer, hashes_l, hashes_u)
-        seen = ops.adabn(adapted, _batches(trainer, adapted, items))
         digest = hashlib.sha256("|".join(sorted(h for h, _ in items)).encode()).hexdigest()[:12]
-        identity = adapted.weights_identity = f"{init.identity}:adabn:{digest}"
+        identity = f"{init.identity}:adabn:{digest}"
+        seen = _measured(trainer, adapted, items, identity)
+        adapted.weights_identity = identity
         if trainer.control.cancelled:
             return trainer._finish("cancelled", [], None, started, config)
         f_l, f_u = _embed(trainer, adapted, hashes_l, hashes_u)
@@ -120,6 +121,7 @@ def adapt_probe(trainer, model, config, train_src, val_src, started):
     choice, estimate, reason, scores = "adabn + self-training" if SELF_TRAIN else "adabn", None, "", {}
     if len(y):
         choice, estimate, reason, scores = _judge(trainer, config, x_l, mean_s, std_s, w0, z_l, z_u, y, b0, strength)
+        record["folds"] = scores.pop("folds", 0)
         record["cross_validated"] = scores
     if choice == "labelled only":
         record.update(used=False, reason=reason)
@@ -182,6 +184,7 @@ def _judge(trainer, config, x_l, mean_s, std_s, w0, z_l, z_u, y, b0, strength):
         scores["adabn + self-training"] = got / len(y)
     best = max(hits, key=lambda c: (hits[c], c != "adabn"))
     scores = {c: round(v, 4) for c, v in scores.items() if v is not None}
+    scores["folds"] = k
     if hits[best] < plain_hits + max(semi.MORE_AT_LEAST, math.ceil(semi.MARGIN * len(y))):
         return ("labelled only", plain.estimate,
                 f"adapting did not gain {semi.MARGIN:.0%} and {semi.MORE_AT_LEAST} samples in {k}-fold cross-validation "
@@ -200,6 +203,39 @@ def _acc(z, w, b, y) -> float:
 
 def _bn_layers(backbone) -> int:
     return sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in backbone.modules())
+
+
+def _measured(trainer, backbone, items, identity) -> int:
+    """AdaBN on ``items``, or the statistics a run measured on the same samples from the same
+    source run (kept in the project's cache folder: a retrain after a label edit, or the labelled
+    alone judged again, need not run the network in training mode over every sample again)."""
+    from core.atomic import atomic_write_bytes
+
+    cache_dir = trainer.data.cache_dir
+    key = hashlib.sha256(f"{trainer.spec.fingerprint}|{identity}|{backbone.feature_tag}".encode()).hexdigest()[:16]
+    path = None if cache_dir is None else cache_dir / "adabn" / f"{key}.pt"
+    names = [k for k, _ in backbone.named_buffers() if k.rsplit(".", 1)[-1] in STAT_BUFFERS]
+    if path is not None and path.exists():
+        try:
+            saved = torch.load(path, weights_only=True)
+            if set(saved["stats"]) == set(names):
+                backbone.load_state_dict(saved["stats"], strict=False)
+                return int(saved["samples"])
+        except (OSError, RuntimeError, KeyError, ValueError):
+            pass  # a damaged cache file: measure again
+    seen = ops.adabn(backbone, _batches(trainer, backbone, items))
+    if path is not None and not trainer.control.cancelled:
+        import io
+
+        state = backbone.state_dict()
+        buffer = io.BytesIO()
+        torch.save({"stats": {k: state[k] for k in names}, "samples": seen}, buffer)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, buffer.getvalue())
+    return seen
+
+
+STAT_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
 def _statistics_items(trainer, hashes_l, hashes_u) -> list:
@@ -292,13 +328,13 @@ def _write(trainer, model, config, record, st, hashes_u, estimate, labelled, sec
     from core.train.probe_fit import _json_safe
 
     nan = float("nan")
-    how = record["reason"].split(":")[0] if labelled else "no labels"
-    stage = (f"linear probe, run {record['source_run']}'s head adapted to this project's samples "
-             f"(chosen by {how}); adaptation: {adaptation_text(record)}")
+    how = f"{record['folds']}-fold cross-validation" if record.get("folds") else "a fixed rule, no labels to judge by"
+    stage = (f"linear probe, run {record['source_run']}'s head adapted to this project's samples, chosen by {how}; "
+             f"adaptation: {adaptation_text(record)}")
     train_acc = nan
     row = {"epoch": 1, "stage": stage, "train_acc": train_acc, "train_loss": nan,
            "val_acc": estimate if estimate is not None else nan, "val_loss": nan,
-           "val_estimate": f"adapted ({how})", "strength": record["strength"], "samples": labelled, "views": 0,
+           "val_estimate": how, "strength": record["strength"], "samples": labelled, "views": 0,
            "seconds": seconds, "lr": 0.0, "batch_size": config.batch_size, "per_class_val_acc": {},
            "adaptation": record}
     best = {"epoch": 1, "train_acc": train_acc, "val_estimate": row["val_estimate"], "bad_epochs": 0,
