@@ -85,7 +85,8 @@ def domains(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("domains")
     spec = tiny_spec(tmp_path / "weights")
     source = make_colour_project(tmp_path / "a", per_class=8)
-    run = Trainer(source, TrainConfig(mode="probe", probe_views=0, probe_features="final"), spec=spec).fit()
+    # full training: its batch-norm statistics are its domain's, so adapting re-measures them
+    run = Trainer(source, TrainConfig(mode="full", epochs=3, batch_size=8), spec=spec).fit()
     src = tmp_path / "b-files"
     src.mkdir()
     for k, colour in enumerate(("red", "green", "blue")):
@@ -116,7 +117,8 @@ def test_a_project_without_labels_adapts_the_source_run_exports_and_predicts(dom
     [start] = recorder.of(events.FitStart)
     assert start.mode == "probe" and list(start.class_names) == ["blue", "green", "red"]  # the source run's classes
     [epoch] = recorder.of(events.EpochEnd)
-    assert "adaptation: batch-norm statistics of 3 layers re-measured on 36 target samples (AdaBN)" in epoch.stage
+    assert ("adaptation: batch-norm statistics of 3 layers re-measured on 36 target samples (AdaBN); the head's input "
+            "standardised on 36 target samples" in epoch.stage)
     assert "no labels: no accuracy estimate" in epoch.stage and epoch.val_acc != epoch.val_acc
     guesses = json.loads((target.runs_dir / result.run_id / "pseudo_labels.json").read_text())
     assert len(guesses["labels"]) == st["pseudo_labelled"]
@@ -144,6 +146,21 @@ def test_with_adapt_off_a_project_without_labels_is_a_sentence(domains):
         Trainer(target, TrainConfig(from_run=run.run_dir, adapt="off"), spec=spec).fit()
     with pytest.raises(TransferLabError, match="a probe: use --mode probe or auto"):
         Trainer(target, TrainConfig(from_run=run.run_dir, mode="full"), spec=spec).fit()
+
+
+def test_a_probe_source_keeps_its_imagenet_statistics_and_the_head_input_is_restandardised(domains, tmp_path):
+    """A probe's backbone statistics are ImageNet's, not its domain's: they are kept, and the probe's own
+    normalisation (its input standardisation) is the one measured again on the target."""
+    spec, source, _, target = domains
+    probe = Trainer(source, TrainConfig(mode="probe", probe_views=0, probe_features="final"), spec=spec).fit()
+    result = Trainer(target, TrainConfig(from_run=probe.run_dir), spec=spec).fit()
+    info = result.metrics["adaptation"]
+    assert info["adabn"] is None and info["source_mode"] == "probe" and info["standardised_on"] == 3 * TARGET
+    saved = torch.load(result.best_path, weights_only=True)["model"]
+    earlier = torch.load(probe.best_path, weights_only=True)["model"]
+    backbone = [k for k in saved if k.startswith("backbone.")]
+    assert backbone and all(torch.equal(saved[k], earlier[k]) for k in backbone)
+    assert not torch.allclose(saved["feature_mean"], earlier["feature_mean"])
 
 
 def test_with_a_few_labels_cross_validation_decides_and_the_report_says_before_and_after(domains):
