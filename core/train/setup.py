@@ -138,10 +138,8 @@ def unlabelled_items(trainer, data, present: list[int]) -> list:
     retrain embeds the same ones)."""
     from core.probe import semi
 
-    from core.train.adapt import adapting
-
     config = trainer.config
-    if adapting(trainer):  # adapting an earlier run to this project learns from them (core.train.adapt)
+    if trainer._init is not None and config.adapt == "auto":  # a probe adapting an earlier run (core.train.adapt)
         pass
     elif config.unlabelled != "use" or trainer._init is not None or not present or min(present) >= semi.SEMI_BELOW:
         return []
