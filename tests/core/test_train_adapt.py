@@ -183,3 +183,17 @@ def test_with_a_few_labels_cross_validation_decides_and_the_report_says_before_a
         assert "adapting did not gain" in info["reason"] and "not used: adapting did not gain" in epoch.stage
     else:
         assert info["after"] == result.metrics["val_acc"]
+
+
+def test_the_terminal_prints_what_adapting_did(capsys):
+    from core.cli.cmd_train import TerminalReport
+
+    stage = ("linear probe, run 1's head adapted to this project's samples, chosen by a fixed rule, no labels to judge "
+             "by; adaptation: batch-norm statistics kept; self-trained on 30 of 36 unlabelled samples; no labels: no "
+             "accuracy estimate (no labels to judge by)")
+    TerminalReport(quiet=False).on_epoch_end(events.EpochEnd(
+        epoch=1, epochs=1, train_loss=float("nan"), train_acc=float("nan"), val_loss=float("nan"),
+        val_acc=float("nan"), per_class_val_acc={}, seconds=1.0, lr=0.0, is_best=True, stage=stage))
+    out = capsys.readouterr().out
+    assert "no accuracy estimate (no labels)" in out
+    assert "Adaptation: batch-norm statistics kept; self-trained on 30 of 36 unlabelled samples" in out
