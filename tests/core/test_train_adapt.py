@@ -181,6 +181,7 @@ def test_with_a_few_labels_cross_validation_decides_and_the_report_says_before_a
     assert "; adaptation: " in epoch.stage
     if not info["used"]:  # fell back to the labelled alone, and says why
         assert "adapting did not gain" in info["reason"] and "not used: adapting did not gain" in epoch.stage
+        assert "unlabelled" not in result.metrics  # the plain from-run probe: no semi-supervised learning either
     else:
         assert info["after"] == result.metrics["val_acc"]
 

@@ -57,10 +57,20 @@ def main() -> int:
         if page.picker.current_spec() is None and waited < 60000:
             QTimer.singleShot(250, lambda: start(waited + 250))
             return
-        window.services.training.finished.connect(lambda *_: QTimer.singleShot(1500, capture))
+        window.services.training.finished.connect(lambda *_: QTimer.singleShot(1500, show_log))
         page.start()
 
+    def show_log() -> None:
+        page.tabs.setCurrentIndex(page.tabs.indexOf(page.log))
+        QTimer.singleShot(800, capture)
+
     def capture() -> None:
+        from PySide6.QtWidgets import QScrollArea
+
+        page.tabs.setCurrentIndex(page.tabs.indexOf(page.log))  # the log, with the adaptation's line
+        bar = page.findChild(QScrollArea, "TrainSettingsScroll").verticalScrollBar()
+        bar.setValue(bar.maximum())  # the settings' end: Start from run, Adapt
+        app.processEvents()
         subprocess.run(["import", "-window", "root", str(out)], check=True)
         print("wrote", out, flush=True)
         window.close()
