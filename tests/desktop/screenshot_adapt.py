@@ -77,7 +77,12 @@ def main() -> int:
         app.quit()
 
     QTimer.singleShot(800, start)
-    return int(app.exec())
+    try:
+        return int(app.exec())
+    finally:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
