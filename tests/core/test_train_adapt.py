@@ -112,16 +112,14 @@ def test_a_project_without_labels_adapts_the_source_run_exports_and_predicts(dom
     info = result.metrics["adaptation"]
     assert info["used"] and info["labelled"] == 0 and info["unlabelled"] == 3 * TARGET
     assert info["adabn"] == {"layers": 3, "samples": 3 * TARGET}
-    st = info["self_training"]
-    assert 0 < st["pseudo_labelled"] == sum(st["per_class"]) <= 3 * TARGET
+    assert info["method"] == "adabn" and "self_training" not in info  # no labels: AdaBN alone (core.train.adapt)
     [start] = recorder.of(events.FitStart)
     assert start.mode == "probe" and list(start.class_names) == ["blue", "green", "red"]  # the source run's classes
     [epoch] = recorder.of(events.EpochEnd)
     assert ("adaptation: batch-norm statistics of 3 layers re-measured on 36 target samples (AdaBN); the head's input "
             "standardised on 36 target samples" in epoch.stage)
     assert "no labels: no accuracy estimate" in epoch.stage and epoch.val_acc != epoch.val_acc
-    guesses = json.loads((target.runs_dir / result.run_id / "pseudo_labels.json").read_text())
-    assert len(guesses["labels"]) == st["pseudo_labelled"]
+    assert not (target.runs_dir / result.run_id / "pseudo_labels.json").exists()
     # the adapted statistics are the run's backbone weights: they differ from the source run's
     saved = torch.load(result.best_path, weights_only=True)["model"]
     earlier = torch.load(run.best_path, weights_only=True)["model"]
@@ -136,6 +134,20 @@ def test_a_project_without_labels_adapts_the_source_run_exports_and_predicts(dom
     truth = [s.original_path.rsplit("/", 1)[-1].split("_")[0] for s in target.samples()]
     got = [p.top[0][0] for p in predictions]
     print(f"\nadapted, on the target's pictures: {np.mean([a == b for a, b in zip(got, truth)]):.1%}")
+
+
+def test_self_training_without_labels_learns_guesses_that_never_become_labels(domains, monkeypatch):
+    from core.train import adapt
+
+    spec, _, run, target = domains
+    monkeypatch.setattr(adapt, "SELF_TRAIN_WITHOUT_LABELS", True)
+    labels = {s.hash: (s.label, s.split) for s in target.samples()}
+    result = Trainer(target, TrainConfig(from_run=run.run_dir), spec=spec).fit()
+    assert {s.hash: (s.label, s.split) for s in target.samples()} == labels
+    st = result.metrics["adaptation"]["self_training"]
+    assert 0 < st["pseudo_labelled"] == sum(st["per_class"]) <= 3 * TARGET
+    guesses = json.loads((target.runs_dir / result.run_id / "pseudo_labels.json").read_text())
+    assert len(guesses["labels"]) == st["pseudo_labelled"] and set(guesses["labels"]) <= set(labels)
 
 
 def test_with_adapt_off_a_project_without_labels_is_a_sentence(domains):
