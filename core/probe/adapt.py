@@ -13,8 +13,9 @@ head on the target's unlabelled samples. Pure tensors here; core.train.adapt run
   taking a larger part of that share, guesses made again by the newest head. With a few target
   labels they are learnt too and weigh as much in total as the guesses.
 
-With no labels nothing can be validated, so the rule above is fixed (not tuned per project); with a
-few labels core.train.adapt judges it by cross-validation against the labelled samples alone.
+The rule above is fixed (not tuned per project). With a few labels core.train.adapt judges it by
+cross-validation against the labelled samples alone; with none it is not used by default
+(core.train.adapt.SELF_TRAIN_WITHOUT_LABELS: it lost against AdaBN alone on 3 of 6 benchmark pairs).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ the target's own statistics, and then self-trains on the target's unlabelled sam
 (core.probe.adapt).
 
 - **No labels** in this project: the run's classes are the source run's; nothing can be validated,
-  so the fixed rule of core.probe.adapt is used and the run says so (no accuracy estimate).
+  so a fixed rule is used, AdaBN alone (SELF_TRAIN_WITHOUT_LABELS), and the run says so (no
+  accuracy estimate).
 - **A few labels**: the labelled samples judge, on the same folds, the labelled alone (the ordinary
   from-run probe) against AdaBN + self-training (cross-validated: each fold's labelled samples are
   left out and become unlabelled ones) and AdaBN alone (the source head fits nothing, so its
