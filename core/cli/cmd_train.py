@@ -45,6 +45,11 @@ def add_arguments(p) -> None:
                    help="probe: learn from the project's unlabelled samples too (self-training or label "
                         "spreading), where cross-validation on the labelled ones shows it helps; otherwise it "
                         "says so and learns from the labelled alone (use, the default), or leave them out (ignore)")
+    p.add_argument("--adapt", choices=("auto", "off"),
+                   help="with --from-run, a probe: adapt the earlier run to this project's samples (batch-norm "
+                        "statistics re-measured on them, then self-training on the unlabelled ones) where "
+                        "cross-validation on the labels shows it helps, or always where there are no labels; "
+                        "the run's classes are then the earlier run's (auto, the default), or not (off)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the result (run id, mode, "
                    "device, metrics, paths)")
 
@@ -55,7 +60,7 @@ def _config(args) -> TrainConfig:
         base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
     given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size,
              "from_run": args.from_run, "label_sets": args.label_sets, "class_map": _class_map(args.map_class),
-             "unlabelled": args.unlabelled}
+             "unlabelled": args.unlabelled, "adapt": args.adapt}
     changes = {k: v for k, v in given.items() if v is not None}
     for key, default in (("mode", "auto"), ("batch_size", 32), ("augment", "light"), ("device", "auto"), ("seed", 0)):
         value = getattr(args, key)
@@ -112,15 +117,19 @@ class TerminalReport:
             self.bar.close()
             self.bar = None
         if not self.quiet and e.stage.startswith("linear probe"):
-            stage, _, unlabelled = e.stage.partition("; unlabelled: ")
+            stage, _, adaptation = e.stage.partition("; adaptation: ")
+            stage, _, unlabelled = stage.partition("; unlabelled: ")
             how, _, features = stage.split("chosen by ")[-1].partition("; features: ")
-            estimate = (f"estimated accuracy {e.val_acc:.3f} ({how})"
-                        if e.val_acc == e.val_acc else "no accuracy estimate (a class has a single example)")
+            estimate = (f"estimated accuracy {e.val_acc:.3f} ({how})" if e.val_acc == e.val_acc
+                        else "no accuracy estimate (no labels)" if "no labels" in adaptation
+                        else "no accuracy estimate (a class has a single example)")
             print(f"Probe solved in {e.seconds:.1f}s: {estimate}; accuracy on its own training samples {e.train_acc:.3f}.")
             if features:
                 print(f"Features: {features}.")
             if unlabelled:
                 print(f"Unlabelled samples: {unlabelled}.")
+            if adaptation:
+                print(f"Adaptation: {adaptation}.")
             return
         if not self.quiet:
             mark = " *" if e.is_best else ""

@@ -197,7 +197,7 @@ def _export_checked(project, loaded, wrapper, staging: Staging, out: Path, parit
         raise ExportError(f"The exported model is not valid ONNX: {exc.message}. Nothing was written; please "
                           "report this.", detail=exc.detail) from None
     name = input_spec["name"]
-    samples = raw_inputs(loaded, project, pick_samples(project, loaded.class_names, parity_samples))
+    samples = raw_inputs(loaded, project, pick_samples(project, loaded.class_names, parity_samples, any_label=True))
     if not samples:
         raise ExportError("No sample of the project could be read to check the export against PyTorch.")
     session = measure.session(tmp)

@@ -28,14 +28,17 @@ def raw_inputs(loaded, project, samples) -> list[tuple[object, np.ndarray]]:
     return [(s, raw) for s in samples if (raw := raw_input(loaded, project, s)) is not None]
 
 
-def pick_samples(project, classes, n: int, splits=("test", "val", "train")):
-    """Up to ``n`` labelled samples of ``classes``, held-out splits first."""
+def pick_samples(project, classes, n: int, splits=("test", "val", "train"), any_label: bool = False):
+    """Up to ``n`` labelled samples of ``classes``, held-out splits first. ``any_label``: where there
+    are none, unlabelled ones (the parity check of a model adapted to a project without labels)."""
     index = set(classes)
     picked = []
     for split in splits:
         picked += [s for s in project.samples(status="ok", split=split) if s.label in index]
         if len(picked) >= n:
             break
+    if not picked and any_label:
+        picked = project.samples(status="ok", limit=n)
     return picked[:n]
 
 

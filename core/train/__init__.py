@@ -19,6 +19,7 @@ The rooms, in the order a run passes through them:
     tasks.py          multi-task: one head per label set, the loss and metrics across them
     loop.py           one training epoch and one evaluation pass (pause, cancel, OOM halving)
     probe_fit.py      probe mode: the head solved once on the embeddings (core.probe)
+    adapt.py          a --from-run probe adapted to this project's samples (AdaBN, re-standardised input)
     trainer.py        Trainer: one run from labelled data to runs/<id>/, checkpoints, metrics, events
     checkpoint.py     last.pt / best.pt: save and load
     classifier_kind.py  the trained classifier as a run kind (core.run_kinds)

@@ -22,6 +22,7 @@ BALANCES = ("none", "loss", "sampler")
 PRECISIONS = ("auto", "fp32", "bf16")
 PROBE_FEATURES = ("auto", "grid", "levels", "final")
 UNLABELLED = ("use", "ignore")
+ADAPT = ("auto", "off")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 # Per-mode defaults where the config says None: a network being fine-tuned needs few epochs at a
@@ -77,10 +78,14 @@ class TrainConfig:
     # probe: "use" learns from the project's unlabelled samples too where cross-validation on the
     # labelled ones shows that it helps (core.probe.semi), "ignore" leaves them out
     unlabelled: str = "use"
+    # with from_run, a probe: "auto" adapts the earlier run to this project's samples (AdaBN and
+    # self-training, core.train.adapt) where cross-validation on its labels shows it helps, or
+    # always where it has none; "off" is a plain probe from the earlier run
+    adapt: str = "auto"
 
     # Settings added after runs were saved, with the value that reproduces what those runs did
     # (a run saved before ``unlabelled`` existed learnt from its labelled samples alone).
-    BEFORE_FIELDS: ClassVar[dict] = {"unlabelled": "ignore"}
+    BEFORE_FIELDS: ClassVar[dict] = {"unlabelled": "ignore", "adapt": "off"}
 
     def __post_init__(self):
         problems = []
@@ -97,6 +102,7 @@ class TrainConfig:
         choice("precision", PRECISIONS)
         choice("probe_features", PROBE_FEATURES)
         choice("unlabelled", UNLABELLED)
+        choice("adapt", ADAPT)
         if not isinstance(self.device, str) or not _DEVICE_RE.match(self.device):
             problems.append(f"device must be auto, cpu, cuda, cuda:N or mps, not {self.device!r}")
         for name, low in (("epochs", 1), ("batch_size", 1), ("num_workers", 0), ("warmup_epochs", 0), ("probe_views", 0),

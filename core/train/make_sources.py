@@ -139,7 +139,9 @@ def unlabelled_items(trainer, data, present: list[int]) -> list:
     from core.probe import semi
 
     config = trainer.config
-    if config.unlabelled != "use" or trainer._init is not None or not present or min(present) >= semi.SEMI_BELOW:
+    if trainer._init is not None and config.adapt == "auto":  # a probe adapting an earlier run (core.train.adapt)
+        pass
+    elif config.unlabelled != "use" or trainer._init is not None or not present or min(present) >= semi.SEMI_BELOW:
         return []
     labelled = {it.hash for it in data.train + data.val}
     seen, items = set(), []

@@ -117,6 +117,9 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
         stage += f"; features: {main.features} ({main.compared}: {scores})"
     if semi is not None:
         stage += "; unlabelled: " + semi_text(semi)
+    adaptation = getattr(trainer, "adaptation", None)  # core.train.adapt: why it kept to the labelled alone
+    if adaptation is not None:
+        stage += "; adaptation: " + adaptation[0]
     nan = float("nan")
     row = {"epoch": 1, "stage": stage, "train_acc": main.train_acc, "train_loss": nan,
            "val_acc": main.estimate if main.estimate is not None else nan,
@@ -135,6 +138,8 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
         best.update(val_acc=main.estimate, val_loss=main.estimate_loss)
     if semi is not None:
         row["unlabelled"] = best["unlabelled"] = semi_record(semi)
+    if adaptation is not None:
+        row["adaptation"] = best["adaptation"] = adaptation[1]
     if layout.multi:
         sets = {n: r.estimate for n, r in zip(layout.names[1:], results[1:]) if r.estimate is not None}
         row["label_sets"] = {n: {"val_acc": a} for n, a in sets.items()}

@@ -24,6 +24,7 @@ import torch
 from core import backbones
 from core.errors import TransferLabError
 from core.run_catalogue import RunFiles, new_run_id, record_run
+from core.train import adapt
 from core.train import checkpoint as ckpt_io
 from core.train import events
 from core.train.auto_mode import choose_mode
@@ -108,7 +109,10 @@ class Trainer:
         device = resolve_device(self.dist.device_setting(self.config.device))  # a wrong flag first
         data = from_project(self.source, self.config.label_sets) if self.project is not None else self.source
         spec = self._spec(data)  # an unknown backbone too, before the data is judged
-        data, skipped = check(data)
+        if adapt.without_labels(self, data):  # samples but no labels: adapt the earlier run to them
+            data, skipped = adapt.unlabelled_target(self, data), []
+        else:
+            data, skipped = check(data)
         self.data = data
         self.skipped = 0
         for item, reason in skipped:
@@ -176,7 +180,8 @@ class Trainer:
             return self._finish("cancelled", [], None, started, config)
         if config.mode == "probe":
             try:
-                return solve_probe(self, model, config, train_src, val_src, started)
+                return (adapt.adapt_probe if adapt.adapting(self) else solve_probe)(
+                    self, model, config, train_src, val_src, started)
             finally:
                 train_src.close()
                 if val_src is not train_src:
@@ -414,7 +419,7 @@ class Trainer:
         metrics = {}
         if best and best["epoch"]:
             metrics = {k: best[k] for k in ("val_acc", "val_loss", "train_acc", "train_loss", "label_sets_val_acc",
-                                            "val_estimate", "probe_choice", "unlabelled")
+                                            "val_estimate", "probe_choice", "unlabelled", "adaptation")
                        if k in best}
         files = getattr(self, "files", None)
         result = events.FitEnd(

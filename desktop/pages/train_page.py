@@ -295,14 +295,18 @@ class TrainPage(QWidget):
         self.plots.add_epoch(e)
         self.progress.epoch(e)
         if e.stage.startswith("linear probe"):  # solved, not trained in epochs
-            stage, _, unlabelled = e.stage.partition("; unlabelled: ")
+            stage, _, adaptation = e.stage.partition("; adaptation: ")
+            stage, _, unlabelled = stage.partition("; unlabelled: ")
             how, _, features = stage.split("chosen by ")[-1].partition("; features: ")
             estimate = (f"cross-validated accuracy {100 * e.val_acc:.1f}% ({how})" if e.val_acc == e.val_acc
+                        else "no accuracy estimate (no labels)" if "no labels" in adaptation
                         else "no accuracy estimate (a class has a single example)")
             chosen = f"; features {features}" if features else ""
             self.log.add(f"Probe solved in {e.seconds:.1f} s: {estimate}{chosen}.")
             if unlabelled:  # what the unlabelled samples did, or why they were left out
                 self.log.add(f"Unlabelled samples: {unlabelled}.")
+            if adaptation:  # --from-run: what adapting to this project's samples did, or why not
+                self.log.add(f"Adaptation: {adaptation}.")
             return
         stage = f" [{e.stage}]" if e.stage else ""
         sets = f" ({set_accuracies(e.label_sets_val_acc)})" if e.label_sets_val_acc else ""
@@ -313,7 +317,7 @@ class TrainPage(QWidget):
         words = {"completed": "Finished", "early_stopped": "Stopped early (no more improvement)", "cancelled": "Stopped"}
         acc = e.metrics.get("val_acc")
         how = e.metrics.get("val_estimate")
-        if e.status == "completed" and how and "probe_choice" in e.metrics:  # solved, not trained in epochs
+        if e.status == "completed" and how and ("probe_choice" in e.metrics or "adaptation" in e.metrics):  # solved
             estimate = f"cross-validated accuracy {100 * acc:.1f}% ({how})" if acc is not None else "no accuracy estimate"
             text = f"Probe solved in {e.seconds:.0f} s: {estimate}."
             if e.skipped_files:

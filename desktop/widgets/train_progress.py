@@ -90,7 +90,8 @@ class TrainProgress(QFrame):
             self.captions["best"].setText("Est. accuracy")
             self.values["best"].setToolTip(e.stage)
         if e.is_best:
-            self.values["best"].setText(f"{100 * e.val_acc:.1f}%")
+            # no estimate (no labels, or a class with a single one): a dash, not "nan%"
+            self.values["best"].setText(f"{100 * e.val_acc:.1f}%" if e.val_acc == e.val_acc else "–")
             if e.label_sets_val_acc:
                 self.sets_label.setText(f"Other label sets at the best epoch: {set_accuracies(e.label_sets_val_acc)}")
                 self.sets_label.show()

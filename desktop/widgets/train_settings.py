@@ -8,7 +8,7 @@ settings, so choosing one greys out every setting but the backbone.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QLabel, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QLabel, QLineEdit, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
 MODES = {
@@ -108,13 +108,23 @@ class TrainSettings(QWidget):
         self.unlabelled.setToolTip("A probe with few labelled samples a class also learns from the project's unlabelled "
                                    "samples (their guessed classes are never saved as labels), where cross-validation "
                                    "on the labelled ones shows that it helps; the log says what it used, or why not")
+        self.from_run = QLineEdit()
+        self.from_run.setPlaceholderText("none: the backbone's own weights")
+        self.from_run.setToolTip("An earlier run to start from: its id in this project, or its folder (runs/<id>) in "
+                                 "any project. Its classes carry over; a project with no labels keeps its classes")
+        self.adapt = QCheckBox("Adapt it to this project's samples")
+        self.adapt.setChecked(True)
+        self.adapt.setToolTip("A probe from an earlier run re-measures its batch-norm statistics on this project's "
+                              "samples and self-trains on the unlabelled ones, where cross-validation on the labels "
+                              "shows it helps (always, with no labels); the log says what it used, or why not")
         adv = QFormLayout(self.advanced)
         adv.setContentsMargins(0, 4, 0, 0)
         adv.setHorizontalSpacing(14)
         for label, w in (("Schedule", self.schedule), ("Class balance", self.balance), ("Stop early after", self.patience),
                          ("Label smoothing", self.smoothing), ("Weight decay", self.weight_decay),
                          ("Unfrozen blocks", self.unfreeze), ("Image size", self.image_size), ("Seed", self.seed),
-                         ("", self.pretrained), ("", self.unlabelled)):
+                         ("", self.pretrained), ("", self.unlabelled), ("Start from run", self.from_run),
+                         ("", self.adapt)):
             adv.addRow(label, w)
         self.advanced.setVisible(False)
 
@@ -169,4 +179,5 @@ class TrainSettings(QWidget):
             image_size=None if self.image_size.value() < 8 else self.image_size.value(),
             seed=self.seed.value(), pretrained=self.pretrained.isChecked(),
             unlabelled="use" if self.unlabelled.isChecked() else "ignore",
+            from_run=self.from_run.text().strip() or None, adapt="auto" if self.adapt.isChecked() else "off",
         )

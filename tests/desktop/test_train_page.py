@@ -113,3 +113,44 @@ def test_the_log_says_what_the_unlabelled_samples_did_and_the_option_leaves_them
     assert not any("unlabelled" in line for line in page.log.lines if line.startswith("Probe solved"))
     page.settings.unlabelled.setChecked(False)
     assert page.settings.config(None).unlabelled == "ignore"
+
+
+def test_a_run_from_another_project_adapts_and_the_log_says_how(make_window, tmp_path, qtbot):
+    """Start from run (advanced settings) in a project without labels: the run adapts the earlier
+    run to the samples (core.train.adapt) and the log says what it used."""
+    import numpy as np
+    from PIL import Image
+
+    from core.importer import import_files
+    from core.project import Project
+    from core.train import TrainConfig, Trainer
+    from tests.helpers.training import colour_image
+
+    spec = tiny_spec(tmp_path / "weights")
+    source = make_colour_project(tmp_path / "a", per_class=6)
+    earlier = Trainer(source, TrainConfig(mode="probe", probe_views=0, probe_features="final"), spec=spec).fit()
+    source.close()
+    (tmp_path / "dim").mkdir()
+    for k, colour in enumerate(("red", "green", "blue")):
+        for i in range(6):
+            arr = np.asarray(colour_image(colour, seed=90_000 + 100 * k + i)).astype(np.float32) * 0.45 + 40
+            Image.fromarray(arr.clip(0, 255).astype(np.uint8)).save(tmp_path / "dim" / f"{colour}{i}.png")
+    target = Project.create(tmp_path / "b", "image", "Dim colours")
+    import_files(target, [tmp_path / "dim"], labels="none")
+    root = target.root
+    target.close()
+    window = make_window(root)
+    window.services.training.spec = window.services.runs.spec = spec
+    window.show_page("train")
+    page = window.pages["train"]
+    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    page.settings.from_run.setText(earlier.run_dir)
+    assert page.settings.adapt.isChecked() and page.settings.config(None).adapt == "auto"
+    with qtbot.waitSignal(window.services.training.finished, timeout=120000):
+        assert page.start()
+    [line] = [line for line in page.log.lines if line.startswith("Adaptation: ")]
+    assert "batch-norm statistics kept (the source run, a probe, has ImageNet's" in line
+    assert "the head's input standardised on 18 target samples" in line and "self-trained" not in line
+    assert any("no accuracy estimate (no labels)" in line for line in page.log.lines)
+    page.settings.adapt.setChecked(False)
+    assert page.settings.config(None).adapt == "off"
