@@ -161,3 +161,18 @@ def test_auto_keeps_the_probe_for_text_and_says_why(tuned):
     Trainer(project, TrainConfig(), callbacks=[recorder]).fit()
     start = recorder.of(events.FitStart)[0]
     assert start.mode == "probe" and "fine-tuning the top layers did not beat the probe" in start.mode_reason
+
+
+def test_fewshot_on_a_text_project_exports_and_predicts(tuned, tmp_path):
+    from core.export.exporter import export_run
+    from core.fewshot import fewshot_run
+    from core.predict import Predictor
+
+    project, _, _ = tuned
+    result = fewshot_run(project)
+    assert result.status == "completed" and result.metrics["val_acc"] >= 0.75  # leave-one-out, 3 topics
+    out = tmp_path / "protos.onnx"
+    assert export_run(project, out, result.run_id).parity_max_diff < 1e-4
+    predictor = Predictor(out)
+    assert predictor.predict_text("The referee sent off the captain in the final.").label == "sport"
+    assert predictor.predict_text("Chop the carrots and boil them with the rice.").label == "food"
