@@ -46,12 +46,12 @@ def choose_mode(per_class_train: list[int], macs_per_item: int, device_type: str
 
 
 def choose_text_mode(per_class_train: list[int]) -> tuple[str, str]:
-    """Text: the probe on every layer's mean, at every size measured. On the text suite
-    (bench/bench_text_suite.py, README) fine-tuning the top 3 of MiniLM's 6 layers lost to it at
-    20 and at 100 texts a class, and took minutes on a CPU where the probe takes seconds; no
-    size where it wins has been measured, so auto does not choose it (``--mode finetune`` does)."""
+    """Text: the probe on every layer's mean, at every size. On the text suite
+    (bench/bench_text_suite.py --finetune, README) fine-tuning the top 3 of MiniLM's 6 layers lost
+    to it where measured (by 19.5 points on sentiment at 20 texts a class, below even the plain
+    probe); no size where it wins has been measured, so auto does not choose it (``--mode
+    finetune`` does)."""
     smallest = min(n for n in per_class_train if n > 0)
     return "probe", (f"text models train as a probe: a linear head solved on every layer's mean of the frozen "
                      f"encoder (the smallest class has {smallest} training texts; on the text suite, fine-tuning "
-                     "the top layers did not beat the probe at 20 or 100 texts a class, and took minutes where "
-                     "the probe takes seconds)")
+                     "the top layers did not beat the probe where measured)")

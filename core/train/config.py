@@ -32,9 +32,9 @@ MODE_DEFAULTS = {
     "full": {"epochs": 20, "lr": 1e-3, "patience": 5},
 }
 
-# A text encoder fine-tuned on a CPU costs about a second of compute per ten texts and epoch
-# (all-MiniLM-L6-v2, top 3 of 6 layers, 2 cores: bench/bench_text_suite.py): fewer epochs, and
-# an earlier stop, than pictures get. Its top layer learns at lr * backbone_lr_factor = 1e-4.
+# A text encoder fine-tuned on a CPU costs about 0.15 s of CPU per text and epoch (all-MiniLM-L6-v2,
+# top 3 of 6 layers, 2 shared cores): fewer epochs, and an earlier stop, than pictures get. Its top
+# layer learns at lr * backbone_lr_factor = 1e-4.
 TEXT_MODE_DEFAULTS = {
     "finetune": {"epochs": 8, "lr": 1e-3, "patience": 3},
     "full": {"epochs": 8, "lr": 1e-4, "patience": 3},
