@@ -68,9 +68,9 @@ class TextSource:
         pass
 
 
-def text_sources(data, spec, device) -> tuple[TextSource, TextSource]:
-    """(train, validation) sources; the validation one is the training one without validation samples."""
-    from core.train.setup import targets_of
+def text_sources(data, spec, device, targets_of) -> tuple[TextSource, TextSource]:
+    """(train, validation) sources; the validation one is the training one without validation
+    samples. ``targets_of(data, items)``: each item's class (or classes, multi-task), as setup gives them."""
 
     def source(items):
         return TextSource(items, spec.preprocessing, targets_of(data, items), device)

@@ -71,11 +71,12 @@ def test_finetuning_moves_the_unfrozen_layer_and_the_head_only(tuned):
 def test_batches_are_padded_to_their_own_longest_text(tuned):
     from core import backbones
     from core.train.data import from_project
+    from core.train.setup import targets_of
     from core.train.text_batches import text_sources
 
     project, _, _ = tuned
     data = from_project(project)
-    train, _ = text_sources(data, backbones.get("minilm_l6"), torch.device("cpu"))
+    train, _ = text_sources(data, backbones.get("minilm_l6"), torch.device("cpu"), targets_of)
     (ids, mask), targets, kept = train.fetch([0, 1, 2], None, True)
     lengths = [len(train.tokens[i]) for i in kept]
     assert ids.shape == (3, max(lengths)) and mask.sum(dim=1).tolist() == lengths
