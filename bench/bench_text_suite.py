@@ -13,11 +13,16 @@ seeds (which pool texts are labelled):
 - **TF-IDF**: scikit-learn's ``TfidfVectorizer()`` and ``LogisticRegression()``, both with their
   defaults, fit on the same labelled texts.
 
+- **finetune** (``--finetune``): ``TrainConfig(mode="finetune")`` on the same project, as
+  ``transferlab train DIR --mode finetune`` does (the top 3 of MiniLM's 6 layers and the head, after
+  a head warm-up epoch); its best epoch's model classifies the test texts. At 100 a class every
+  seed labels the whole pool, so it runs once there. Wall and CPU seconds of every run are kept.
+
 The test texts are worded differently from the pool's (bench/suite/texts.py) and are never
 imported into a training project. Once per task (seed 0, 20 per class) the default run is also
 exported to ONNX and the test texts are classified through onnxruntime (core.predict).
 
-Run: .venv/bin/python bench/bench_text_suite.py [--tasks a,b] [--sizes 5,20,100] [--seeds 3]
+Run: .venv/bin/python bench/bench_text_suite.py [--tasks a,b] [--sizes 5,20,100] [--seeds 3] [--finetune]
      -> bench/results/text_suite.json and a markdown table on stdout (needs scikit-learn)
 """
 
@@ -128,6 +133,17 @@ class TestSet:
         names = loaded.class_names
         return float(np.mean([names[int(p.argmax())] == t for p, t in zip(probs, self.truth)]))
 
+    def forward_accuracy(self, loaded) -> float:
+        """The run's whole model on every test text (a fine-tuned backbone: no cached embeddings)."""
+        import torch
+
+        pre = loaded.spec.preprocessing
+        tokens = [pre.load(self.project.path_of(s)) for s in self.samples]
+        with torch.inference_mode():
+            got = torch.cat([loaded.model(*pre.collate(tokens[i:i + 64])).argmax(1) for i in range(0, len(tokens), 64)])
+        names = loaded.class_names
+        return float(np.mean([names[int(k)] == t for k, t in zip(got, self.truth)]))
+
     def onnx_accuracy(self, project, run_id: str, work: Path) -> dict:
         from core.export.exporter import export_run
         from core.predict import Predictor
@@ -138,6 +154,15 @@ class TestSet:
         labels = [predictor.predict_file(self.project.path_of(s)).label for s in self.samples]
         return {"onnx_accuracy": float(np.mean([a == t for a, t in zip(labels, self.truth)])),
                 "onnx_parity": report.parity_max_diff}
+
+
+def finetune_run(project) -> tuple[object, float, float]:
+    """(the run's FitEnd, wall seconds, CPU seconds of this process) of ``--mode finetune``."""
+    from core.train import Trainer, TrainConfig
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = Trainer(project, TrainConfig(mode="finetune")).fit()
+    return result, time.perf_counter() - t0, time.process_time() - c0
 
 
 def default_pipeline(work: Path, pool_texts, py, classes, idx, seed):
@@ -156,7 +181,8 @@ def default_pipeline(work: Path, pool_texts, py, classes, idx, seed):
     return project, Trainer(project, TrainConfig()).fit()
 
 
-def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool) -> list[dict]:
+def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool, finetune: bool = False,
+             on_row=lambda row: None) -> list[dict]:
     from core.runs import load_run
 
     ptexts, py, classes = texts.make(name, "pool", POOL)
@@ -171,23 +197,31 @@ def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool) -> li
     for n in sizes:
         for seed in range(seeds):
             idx = labelled_subset(py, n, seed)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             project, result = default_pipeline(work, ptexts, py, classes, idx, seed)
-            seconds = time.perf_counter() - t0
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
             loaded = load_run(project, result.run_id)
             row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)),
                    "default": test.accuracy(loaded), "plain_probe": plain_probe(pe[idx], py[idx], te, ty),
                    "tfidf": tfidf([ptexts[i] for i in idx], py[idx], ttexts, ty),
-                   "default_seconds": seconds, "mode": loaded.meta.get("mode"),
+                   "default_seconds": seconds, "default_cpu_seconds": cpu, "mode": loaded.meta.get("mode"),
                    "features": (result.metrics.get("probe_choice") or {}).get("features"),
                    "estimate": result.metrics.get("val_acc")}
             if check_export and seed == 0 and n == 20:
                 row.update(test.onnx_accuracy(project, result.run_id, work))
+            if finetune and (seed == 0 or n < POOL):  # at POOL a class every seed labels the same texts
+                tuned, wall, cpu = finetune_run(project)
+                row.update(finetune=test.forward_accuracy(load_run(project, tuned.run_id)),
+                           finetune_seconds=wall, finetune_cpu_seconds=cpu, finetune_status=tuned.status,
+                           finetune_best_epoch=tuned.best_epoch, finetune_epochs=tuned.epochs_done)
             project.close()
             shutil.rmtree(project.root, ignore_errors=True)
             rows.append(row)
+            on_row(row)
             print(f"{name:16s} n={n:>4d} seed {seed}: default {row['default']:.3f}  plain {row['plain_probe']:.3f}  "
-                  f"tfidf {row['tfidf']:.3f}  ({row['features']}, {seconds:.0f}s)", flush=True)
+                  f"tfidf {row['tfidf']:.3f}  ({row['features']}, {seconds:.0f}s)"
+                  + (f"  finetune {row['finetune']:.3f} ({row['finetune_seconds']:.0f}s, "
+                     f"{row['finetune_cpu_seconds']:.0f} CPU-s)" if "finetune" in row else ""), flush=True)
     test.project.close()
     return rows
 
@@ -200,11 +234,20 @@ def summarise(rows: list[dict]) -> list[dict]:
                     "plain_probe": float(p.mean()), "tfidf": float(t.mean()),
                     "gain_vs_plain": float(100 * (d - p).mean()), "gain_vs_plain_sd": float(100 * (d - p).std()),
                     "gain_vs_tfidf": float(100 * (d - t).mean())})
+        tuned = [r for r in sel if "finetune" in r]
+        if tuned:  # against the default on the same labelled texts (the runs it was made beside)
+            out[-1].update(finetune=float(np.mean([r["finetune"] for r in tuned])), finetune_seeds=len(tuned),
+                           finetune_vs_default=float(100 * np.mean([r["finetune"] - r["default"] for r in tuned])),
+                           finetune_cpu_seconds=float(np.mean([r["finetune_cpu_seconds"] for r in tuned])),
+                           default_cpu_seconds=float(np.mean([r["default_cpu_seconds"] for r in tuned])))
     for n in dict.fromkeys(s["per_class"] for s in list(out)):
         sel = [s for s in out if s["per_class"] == n and s["task"] != "mean"]
         out.append({"task": "mean", "per_class": n, "seeds": sel[0]["seeds"],
                     **{k: float(np.mean([s[k] for s in sel])) for k in
                        ("default", "plain_probe", "tfidf", "gain_vs_plain", "gain_vs_tfidf")}, "gain_vs_plain_sd": None})
+        if all("finetune" in s for s in sel):
+            out[-1].update({k: float(np.mean([s[k] for s in sel])) for k in
+                            ("finetune", "finetune_vs_default", "finetune_cpu_seconds", "default_cpu_seconds")})
     return out
 
 
@@ -215,6 +258,15 @@ def table(summary: list[dict]) -> str:
         sd = f" ± {s['gain_vs_plain_sd']:.1f}" if s["gain_vs_plain_sd"] is not None else ""
         lines.append(f"| {s['task']} | {s['per_class']} | {s['default']:.3f} | {s['plain_probe']:.3f} | {s['tfidf']:.3f} | "
                      f"{s['gain_vs_plain']:+.1f}{sd} | {s['gain_vs_tfidf']:+.1f} |")
+    tuned = [s for s in summary if "finetune" in s]
+    if tuned:
+        lines += ["", "| task | per class | runs | finetune | default (same runs) | finetune - default (points) | "
+                      "CPU s finetune | CPU s default |", "|---|---|---|---|---|---|---|---|"]
+        for s in tuned:
+            default = s["finetune"] - s["finetune_vs_default"] / 100
+            lines.append(f"| {s['task']} | {s['per_class']} | {s.get('finetune_seeds', '')} | {s['finetune']:.3f} | "
+                         f"{default:.3f} | {s['finetune_vs_default']:+.1f} | {s['finetune_cpu_seconds']:.0f} | "
+                         f"{s['default_cpu_seconds']:.0f} |")
     return "\n".join(lines)
 
 
@@ -224,6 +276,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="5,20,100")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-export-check", action="store_true")
+    parser.add_argument("--finetune", action="store_true", help="also fine-tune (--mode finetune) on every labelled set")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "text_suite.json"))
     a = parser.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -236,8 +289,9 @@ def main() -> None:
 
     try:
         for name in a.tasks.split(","):
-            rows += run_task(name, sizes, a.seeds, work, not a.no_export_check)
-            save()  # after every task: a long run interrupted keeps what it measured
+            # after every row: a long run interrupted keeps what it measured
+            run_task(name, sizes, a.seeds, work, not a.no_export_check, a.finetune,
+                     on_row=lambda row: (rows.append(row), save()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(table(save()["summary"]))

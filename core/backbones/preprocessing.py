@@ -35,7 +35,7 @@ class _Base:
     modality: ClassVar[str]
     variable_length: ClassVar[bool] = False
     # Whether the training engine can fine-tune a backbone on this input (core.train.model_inputs
-    # prepares pictures and sounds; token sequences have no pipeline yet: text trains as a probe).
+    # prepares pictures and sounds, core.train.text_batches token sequences).
     trains_end_to_end: ClassVar[bool] = True
     # Where a probe reads features pooled from several levels (FeatureModel.feature_groups): choose
     # the set by cross-validation ("crossvalidate"), or always take the widest ("widest": for
@@ -344,7 +344,6 @@ class TextPreprocessing(_Base):
 
     modality: ClassVar[str] = "text"
     variable_length: ClassVar[bool] = True
-    trains_end_to_end: ClassVar[bool] = False
     tokenizer: str = "all-MiniLM-L6-v2"
     # What all-MiniLM-L6-v2 was trained with (sentence-transformers' max_seq_length); attention cost
     # grows with the square of length, and a document's opening mostly says what it is about.

@@ -33,6 +33,14 @@ MODE_DEFAULTS = {
     "full": {"epochs": 20, "lr": 1e-3, "patience": 5},
 }
 
+# A text encoder fine-tuned on a CPU costs about 0.15 s of CPU per text and epoch (all-MiniLM-L6-v2,
+# top 3 of 6 layers, 2 shared cores): fewer epochs, and an earlier stop, than pictures get. Its top
+# layer learns at lr * backbone_lr_factor = 1e-4.
+TEXT_MODE_DEFAULTS = {
+    "finetune": {"epochs": 8, "lr": 1e-3, "patience": 3},
+    "full": {"epochs": 8, "lr": 1e-4, "patience": 3},
+}
+
 
 class ConfigError(TransferLabError):
     exit_code = 2
@@ -172,9 +180,9 @@ class TrainConfig:
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
-    def with_mode_defaults(self, mode: str) -> TrainConfig:
+    def with_mode_defaults(self, mode: str, modality: str = "image") -> TrainConfig:
         """This config for a concrete mode, with the mode's defaults where a field is None."""
-        defaults = MODE_DEFAULTS[mode]
+        defaults = (TEXT_MODE_DEFAULTS if modality == "text" else {}).get(mode) or MODE_DEFAULTS[mode]
         return self.replace(
             mode=mode,
             epochs=self.epochs if self.epochs is not None else defaults["epochs"],

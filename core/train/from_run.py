@@ -80,6 +80,10 @@ def apply_init(model, init: InitFromRun, class_names: list[str], class_map: dict
     # retrain after a label edit embeds only the new samples (as a probe from ImageNet weights does).
     model.backbone.weights_identity = init.identity
     init.check_map(class_map, class_names)
+    if state["head.weight"].shape[1] != model.head.in_features:
+        # The earlier run was a probe on every level's features, this one reads the final ones (or
+        # the other way round): its head rows mean nothing here, so the head starts afresh.
+        return []
     sources = init.sources(class_names, class_map)
     with torch.no_grad():
         for name in ("feature_mean", "feature_std"):

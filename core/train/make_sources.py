@@ -46,6 +46,10 @@ def build_sources(trainer, data: LabelledData, spec, model, device, precision):
     config = trainer.config
     if config.mode == "probe":
         return _probe_sources(trainer, data, spec, model, device)
+    if spec.modality == "text":  # token ids padded per batch (core.train.text_batches)
+        from core.train.text_batches import text_sources
+
+        return text_sources(data, spec, device, targets_of)
     pipeline = PIPELINES[spec.modality](spec, config, data, device)
     if hasattr(pipeline, "clip"):  # audio: every clip is cut to this length; export and eval need it
         trainer.meta["clip_samples"] = int(pipeline.clip)

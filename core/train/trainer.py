@@ -123,7 +123,7 @@ class Trainer:
         # missing weights: a sentence, before any work (not needed when starting from an earlier run)
         backbone = load_backbone(spec, self.config.pretrained and init is None)
         mode, reason = self._mode(data, spec, device)
-        config = self.config.with_mode_defaults(mode)
+        config = self.config.with_mode_defaults(mode, spec.modality)
         if mode == "probe":
             spec = probe_clip(spec, data, config.clip_seconds, init)
         self.layout = TaskLayout((data.main_set, *(n for n, _ in data.label_sets)),
@@ -362,7 +362,7 @@ class Trainer:
         if not trains:
             return "probe", (f"{spec.modality} models train as a probe: a linear head solved on the frozen "
                              "pretrained features, its regularisation chosen by cross-validation")
-        return choose_mode(data.counts(data.train), spec.macs, device.type)
+        return choose_mode(data.counts(data.train), spec.macs, device.type, spec.modality)
 
     def _calibrate(self, model, source, device, precision, batch_size) -> None:
         """Standardise the head's input with statistics of the pretrained features on (up to 256)

@@ -12,11 +12,15 @@ class EvaluationView:
     predicted: dict = field(default_factory=dict)  # sample id -> (class name, confidence)
     truth: dict = field(default_factory=dict)  # sample id -> the label it had when evaluated
     main_label_set: str | None = None  # multi-task runs: the name of the set the figures are for
+    texts: dict = field(default_factory=dict)  # text projects: sample id -> its text (the first TEXT_CHARS)
 
     def cell(self, true: str, predicted: str) -> list[int]:
         """Sample ids of one confusion-matrix cell, least confident first."""
         ids = [sid for sid, t in self.truth.items() if t == true and self.predicted.get(sid, (None,))[0] == predicted]
         return sorted(ids, key=lambda sid: self.predicted[sid][1])
+
+
+TEXT_CHARS = 20_000  # of each text, for the mistakes (a few pages; the model itself reads less)
 
 
 def evaluate(_ctx, project, run_id: str, spec=None) -> EvaluationView:
@@ -37,4 +41,18 @@ def evaluate(_ctx, project, run_id: str, spec=None) -> EvaluationView:
     for m in result.evaluation.mistakes:  # read-only projects store no predictions: mistakes still show
         sid = result.sample_ids[m.index]
         view.predicted.setdefault(sid, (m.predicted_label, m.confidence))
+    if project.task == "text":  # read here, off the GUI thread: the page shows the texts themselves
+        view.texts = {sid: text_of(project, s) for sid, s in view.samples.items()}
     return view
+
+
+def text_of(project, sample) -> str:
+    """A text sample's words (at most TEXT_CHARS characters), or why they cannot be shown."""
+    from core.errors import MediaError
+    from core.text.decode import read_text_file
+
+    try:
+        text = read_text_file(project.path_of(sample))
+    except (MediaError, OSError) as exc:
+        return f"(this text cannot be read: {getattr(exc, 'message', None) or exc})"
+    return text if len(text) <= TEXT_CHARS else text[:TEXT_CHARS] + "…"

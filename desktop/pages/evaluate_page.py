@@ -8,8 +8,8 @@ relabel a sample at once (saved, undoable; the model is then marked stale).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.controllers.evaluation import EvaluationView, evaluate
 from desktop.controllers.label_controller import LabelController
@@ -28,6 +28,32 @@ from desktop.workers.runner import Runner
 def short_name(name: str, limit: int = 22) -> str:
     """A file name that fits under a thumbnail: the middle gives way, the start and extension stay."""
     return name if len(name) <= limit else name[: limit - 9] + "…" + name[-8:]
+
+
+def opening_lines(text: str, lines: int = 2, width: int = 90) -> str:
+    """A text's first ``lines`` lines of at most ``width`` characters (its line breaks kept, long lines
+    cut), with "…" where more follows: enough to tell one text from another in a list."""
+    out = []
+    for line in text.strip().splitlines():
+        line = " ".join(line.split())
+        if not line:
+            continue
+        out.append(line if len(line) <= width else line[: width - 1].rstrip() + "…")
+        if len(out) == lines:
+            break
+    rest = len(text.strip().splitlines()) > lines
+    if out and rest and not out[-1].endswith("…"):
+        out[-1] += " …"
+    return "\n".join(out)
+
+
+def tooltip_text(text: str, limit: int = 1200) -> str:
+    """A text as a tooltip shows it: wrapped (rich text wraps, plain text does not), at most ``limit``
+    characters."""
+    from html import escape
+
+    cut = text if len(text) <= limit else text[:limit].rstrip() + " …"
+    return "<p style='white-space:pre-wrap'>" + escape(cut) + "</p>"
 
 
 STALE = "Labels changed since this run was trained: its numbers describe the old labels. Train again to use them."
@@ -100,13 +126,21 @@ class EvaluatePage(QWidget):
         self.all_button = QPushButton("Show all mistakes")
         self.all_button.setProperty("flat", True)
         self.all_button.clicked.connect(self.show_mistakes)
+        # text projects: the selected text in full (the list shows each one's opening lines)
+        self.text_preview = QPlainTextEdit()
+        self.text_preview.setObjectName("MistakeText")
+        self.text_preview.setReadOnly(True)
+        self.text_preview.setPlaceholderText("Select a text to read it whole.")
+        self.text_preview.setMaximumHeight(150)
+        self.text_preview.setVisible(False)
+        self.gallery.currentItemChanged.connect(lambda *_: self._show_text())
         self.keys_hint = QLabel()
         self.keys_hint.setProperty("role", "muted")
         self.keys_hint.setWordWrap(True)
         gallery_head = QHBoxLayout()
         gallery_head.addWidget(self.gallery_title, 1)
         gallery_head.addWidget(self.all_button)
-        gallery_card = card(self.gallery, self.keys_hint)
+        gallery_card = card(self.gallery, self.text_preview, self.keys_hint)
         gallery_card.layout().insertLayout(0, gallery_head)
         body = QHBoxLayout()
         body.setSpacing(16)
@@ -173,6 +207,10 @@ class EvaluatePage(QWidget):
         self.confusion.set_matrix([], [])
         self.per_class.setRowCount(0)
         self.gallery.set_samples([])
+        texts = self._session.project is not None and self._session.project.task == "text"
+        self.gallery.set_text_mode(texts)
+        self.text_preview.setVisible(texts)
+        self.text_preview.clear()
         for c in self.stats.values():
             c.set_value("–")
         self.sets_note.setVisible(False)
@@ -221,8 +259,8 @@ class EvaluatePage(QWidget):
             sid = run.sample_ids[m.index]
             sample = self.view.samples.get(sid)
             if sample is not None:
-                entries.append((sample, self._caption(sid), f"{sample.original_path or sample.display_name}\n"
-                                                             f"loss {m.loss:.2f} · double-click to open it on the Label page"))
+                entries.append((sample, self._caption(sid), self._tip(sid, f"{sample.original_path or sample.display_name}\n"
+                                f"loss {m.loss:.2f} · double-click to open it on the Label page")))
         self.gallery_title.setText(f"Mistakes, worst first ({len(entries)})" if entries else "No mistakes")
         self.all_button.setVisible(False)
         self.gallery.set_samples(entries)
@@ -231,8 +269,8 @@ class EvaluatePage(QWidget):
         if self.view is None:
             return
         ids = self.view.cell(true, predicted)
-        entries = [(self.view.samples[i], self._caption(i), self.view.samples[i].original_path or
-                    self.view.samples[i].display_name) for i in ids]
+        entries = [(self.view.samples[i], self._caption(i), self._tip(i, self.view.samples[i].original_path or
+                    self.view.samples[i].display_name)) for i in ids]
         what = "correct" if true == predicted else f"predicted '{predicted}'"
         self.gallery_title.setText(f"'{true}', {what} ({len(ids)})")
         self.all_button.setVisible(True)
@@ -243,7 +281,24 @@ class EvaluatePage(QWidget):
         name, confidence = self.view.predicted.get(sid, ("?", 0.0))
         truth = self.view.truth.get(sid)
         said = f"{name} · {100 * confidence:.0f}%" if truth == name else f"{truth} → {name} · {100 * confidence:.0f}%"
+        if sid in self.view.texts:  # a text: what the model said, then the text's opening lines
+            return f"{said}\n{opening_lines(self.view.texts[sid])}"
         return f"{short_name(self.view.samples[sid].display_name)}\n{said}"
+
+    def _tip(self, sid: int, plain: str) -> str:
+        """The tooltip: for a text its words (wrapped), then where it comes from."""
+        if sid not in self.view.texts:
+            return plain
+        from html import escape
+
+        return tooltip_text(self.view.texts[sid]) + "<p style='color:gray'>" + escape(plain).replace("\n", "<br>") + "</p>"
+
+    def _show_text(self) -> None:
+        sid = self.gallery.current_id()
+        if self.view is None or sid is None or sid not in self.view.texts:
+            self.text_preview.clear()
+            return
+        self.text_preview.setPlainText(self.view.texts[sid])
 
     def relabel(self, sample_id: int, key: int) -> None:
         info = self._labels.class_for_key(key)
@@ -253,7 +308,10 @@ class EvaluatePage(QWidget):
         if self._labels.label([sample_id], info.name) and self.view is not None:
             self.view.truth[sample_id] = info.name
             name = short_name(self.view.samples[sample_id].display_name) if sample_id in self.view.samples else ""
-            self.gallery.set_caption(sample_id, f"{name}\nnow '{info.name}' ✓")
+            if sample_id in self.view.texts:
+                name = opening_lines(self.view.texts[sample_id])
+            self.gallery.set_caption(sample_id, f"now '{info.name}' ✓\n{name}" if sample_id in self.view.texts
+                                     else f"{name}\nnow '{info.name}' ✓")
 
     def play(self, sample_id: int) -> None:
         """Space in the gallery: play (or stop) an audio sample, only its span for a segment."""

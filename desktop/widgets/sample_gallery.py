@@ -36,8 +36,28 @@ class SampleGallery(QListWidget):
         self.setWordWrap(True)
         self.setUniformItemSizes(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._thumbnails = True
         loader.ready.connect(self._thumbnail_ready)
         self.itemActivated.connect(lambda item: self.open_requested.emit(item.data(ID_ROLE)))
+
+    def set_text_mode(self, on: bool) -> None:
+        """Texts: one row per sample whose caption holds the text's opening lines, no thumbnail (a
+        picture of a few words at icon size is harder to read than the words)."""
+        self._thumbnails = not on
+        if on:
+            self.setViewMode(QListWidget.ViewMode.ListMode)
+            self.setIconSize(QSize(0, 0))
+            self.setGridSize(QSize())
+            self.setUniformItemSizes(False)
+            self.setSpacing(2)
+            self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        else:
+            self.setViewMode(QListWidget.ViewMode.IconMode)
+            self.setIconSize(QSize(112, 112))
+            self.setGridSize(QSize(150, 172))
+            self.setUniformItemSizes(True)
+            self.setSpacing(0)
+        self.setWordWrap(True)
 
     def set_samples(self, entries: list[tuple[object, str, str]]) -> None:
         """(Sample, caption, tooltip) in display order."""
@@ -47,8 +67,11 @@ class SampleGallery(QListWidget):
             item = QListWidgetItem(caption)
             item.setData(ID_ROLE, sample.id)
             item.setToolTip(tip)
-            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+            if self._thumbnails:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             self.addItem(item)
+            if not self._thumbnails:
+                continue
             self._samples.setdefault(sample.hash, []).append(item)
             image = self._loader.get(sample)
             if image is not None and not image.isNull():

@@ -75,6 +75,15 @@ def test_auto_mode_rules():
     assert choose_mode([100, 100], 50_000_000, "cpu")[0] == "probe"  # below 300 a class: the solved probe
     assert choose_mode([299, 400], 50_000_000, "cuda")[0] == "probe"
     assert choose_mode([400, 400], 50_000_000, "cpu")[0] == "finetune"
+    # text: the probe at every size measured (fine-tuning never beat it on the text suite)
+    mode, why = choose_mode([5000, 5000], 2_000_000_000, "cuda", "text")
+    assert mode == "probe" and "did not beat the probe" in why and "5000 training texts" in why
+
+
+def test_text_mode_defaults():
+    c = TrainConfig().with_mode_defaults("finetune", "text")
+    assert (c.epochs, c.lr, c.patience) == (8, 1e-3, 3)
+    assert TrainConfig().with_mode_defaults("finetune", "image").epochs == 12
 
 
 @pytest.mark.parametrize("schedule", ["onecycle", "cosine"])

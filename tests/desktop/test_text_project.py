@@ -114,3 +114,47 @@ def test_a_short_text_says_its_size_in_bytes():
                             size_bytes=43, split=None)
     assert describe(short) == "text · 43 bytes · no split yet"
     assert "2 KB" in describe(SimpleNamespace(**{**vars(short), "size_bytes": 2048}))
+
+
+MISTAKE = ("The goalkeeper saved a late penalty in the derby.\nThe second line of this report says more about "
+           "the match, and this long text goes on well past what one row of a list can show, so only its "
+           "opening lines are in the row and all of it is below when it is selected.")
+
+
+def test_evaluate_shows_the_texts_of_the_mistakes(qtbot, tmp_path, make_window):
+    from core.train import TrainConfig, Trainer
+
+    texts = {"sport": ["The striker scored twice.", "The keeper saved a penalty.", "Fans sang in the stadium.",
+                       "The coach praised the defence.", "A late header won the cup.", "The team lost at home."],
+             "food": ["Simmer the sauce until thick.", "Knead the dough and let it rest.", "Roast the potatoes.",
+                      "Whisk the eggs with sugar.", "Season the soup with salt.", "Fry the onions slowly."]}
+    src = tmp_path / "src"
+    for label, items in texts.items():
+        (src / label).mkdir(parents=True)
+        for k, text in enumerate(items):
+            (src / label / f"{k}.txt").write_text(text, encoding="utf-8")
+    (src / "food" / "wrong.txt").write_text(MISTAKE, encoding="utf-8")  # a sport text labelled food
+    with Project.create(tmp_path / "p", "text") as project:
+        import_files(project, [src])
+        for seed in range(50):  # a split that holds the mislabelled text out (drawn from content hashes)
+            project.reset_splits(val=0.5, test=0.0, seed=seed)
+            wrong = next(s for s in project.samples() if s.display_name.endswith("wrong.txt"))
+            if wrong.split == "val":
+                break
+        Trainer(project, TrainConfig(mode="probe")).fit()
+    window = make_window(tmp_path / "p")
+    page = window.pages["evaluate"]
+    window.show_page("evaluate")
+    qtbot.waitUntil(lambda: page.view is not None, timeout=60000)
+    gallery = page.gallery
+    assert gallery.count() >= 1 and page.text_preview.isVisible()
+    row = next(i for i in range(gallery.count()) if gallery.item(i).data(Qt.ItemDataRole.UserRole + 1) == wrong.id)
+    item = gallery.item(row)
+    caption = item.text()
+    assert caption.startswith("food → sport") or caption.startswith("food → ")  # what the model said first
+    assert "The goalkeeper saved a late penalty in the derby." in caption  # then the text's opening lines
+    assert "all of it is below" not in caption and item.icon().isNull()  # words, not a picture of them
+    assert "all of it is below when it is selected" in item.toolTip()  # the whole (short) text on hover
+    gallery.setCurrentRow(row)
+    assert page.text_preview.toPlainText() == MISTAKE  # and below the list when selected, whole
+    page.grab().save(str(tmp_path / "evaluate-text.png"))
