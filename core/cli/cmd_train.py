@@ -207,7 +207,8 @@ def _run(args) -> int:
         print_json({
             "run_id": result.run_id, "status": result.status, "mode": start.mode if start else None,
             "mode_reason": start.mode_reason if start else None, "device": start.device if start else None,
-            "precision": start.precision if start else None, "backbone": trainer.config.backbone,
+            "precision": start.precision if start else None,
+            "backbone": start.config.get("backbone") if start else trainer.config.backbone,
             "epochs_done": result.epochs_done, "best_epoch": result.best_epoch, "metrics": result.metrics,
             "run_dir": result.run_dir, "best_path": result.best_path, "skipped_files": result.skipped_files,
             "batch_size": result.batch_size, "seconds": round(result.seconds, 3), "warnings": report.warnings,

@@ -8,6 +8,7 @@ The rooms, in the order a run passes through them:
 
     config.py         TrainConfig: every setting, validated; None fields resolved per run
     auto_mode.py      mode "auto": probe, finetune or full from the data and the device, with the reason
+    plan.py           RunPlan: the run's decisions (config, backbone, mode, earlier run), taken once and handed on
     labelled.py       the labelled samples (LabelledData, Item) taken from a project, and checked
     from_run.py       starting from an earlier run of yours (--from-run): its backbone and shared head rows
     make_sources.py   before the first batch: the backbone, and the batch sources of the mode (decoded or embedded)
@@ -17,7 +18,7 @@ The rooms, in the order a run passes through them:
     batch_sources.py  what a batch is read from (decoded samples or embeddings) and an epoch's order
     model.py          the network (backbone + linear head), what learns at which rate, the schedule
     tasks.py          multi-task: one head per label set, the loss and metrics across them
-    loop.py           one training epoch and one evaluation pass (pause, cancel, OOM halving)
+    loop.py           one training epoch (TrainLoop: what every epoch works with) and one evaluation pass
     probe_fit.py      probe mode: the head solved once on the embeddings (core.probe)
     adapt.py          a --from-run probe adapted to this project's samples (AdaBN, re-standardised input)
     trainer.py        Trainer: one run from labelled data to runs/<id>/, checkpoints, metrics, events

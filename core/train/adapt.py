@@ -52,19 +52,18 @@ ADABN_BACKBONE = "auto"
 DEFAULT_STRENGTH = 1.0  # where the source run chose none (it was not a solved probe)
 
 
-def adapting(trainer) -> bool:
-    """Whether this run adapts: a probe from an earlier run with ``adapt`` "auto"."""
-    return trainer._init is not None and trainer.config.adapt == "auto" and trainer.config.mode == "probe"
+def adapting(plan) -> bool:
+    """Whether this run (core.train.plan.RunPlan) adapts: a probe from an earlier run with ``adapt`` "auto"."""
+    return plan.init is not None and plan.config.adapt == "auto" and plan.config.mode == "probe"
 
 
-def without_labels(trainer, data) -> bool:
-    return trainer._init is not None and not data.train and not data.val
+def without_labels(init, data) -> bool:
+    return init is not None and not data.train and not data.val
 
 
-def unlabelled_target(trainer, data):
-    """The data of a project with samples but no labels, trained from an earlier run: the run's
-    classes are that run's, and it can only be a probe adapting to the samples."""
-    init, config = trainer._init, trainer.config
+def unlabelled_target(init, config, data):
+    """(config, data) of a project with samples but no labels, trained from an earlier run: the
+    run's classes are that run's, and it can only be a probe adapting to the samples."""
     if config.adapt != "auto":
         raise TransferLabError(f"This project has no labelled samples; with --adapt off there is nothing to learn "
                                f"from run {init.run_id}. Label some samples, or leave --adapt at auto to adapt "
@@ -75,14 +74,13 @@ def unlabelled_target(trainer, data):
     if not data.unlabelled:
         raise TransferLabError("This project has no samples to adapt to (none labelled, none unlabelled outside the "
                                "test split); import some first.")
-    trainer.config = config.replace(mode="probe")
-    return dataclasses.replace(data, class_names=list(init.class_names), warnings=list(data.warnings) + [
+    return config.replace(mode="probe"), dataclasses.replace(data, class_names=list(init.class_names), warnings=list(data.warnings) + [
         f"No labelled samples: the model keeps run {init.run_id}'s classes ({', '.join(init.class_names)}) and adapts "
         "to this project's unlabelled samples; there is nothing to estimate its accuracy on."])
 
 
-def adapt_probe(trainer, model, config, train_src, val_src, started):
-    init, classes = trainer._init, list(trainer.data.class_names)
+def adapt_probe(trainer, plan, model, train_src, val_src, started):
+    config, init, classes = plan.config, plan.init, list(plan.data.class_names)
     parts = [train_src] if val_src is train_src else [train_src, val_src]
     hashes_l = [h for p in parts for h in getattr(p, "hashes", [])]
     x_l = torch.cat([p.features.float().cpu() for p in parts]) if hashes_l else torch.zeros(0, model.feature_mean.numel())
@@ -91,12 +89,12 @@ def adapt_probe(trainer, model, config, train_src, val_src, started):
     x_u = train_src.unlabelled if train_src.unlabelled is not None else torch.zeros(0, x_l.shape[1])
     hashes_u = list(train_src.unlabelled_hashes)
     missing = [c for c in classes if c not in init.sources(classes, config.class_map)]
-    if missing or trainer.layout.multi or not len(x_u):
+    if missing or plan.layout.multi or not len(x_u):
         why = (f"the classes {', '.join(missing)} are new to run {init.run_id}" if missing
-               else "several label sets are learnt at once" if trainer.layout.multi
+               else "several label sets are learnt at once" if plan.layout.multi
                else "there are no unlabelled samples to adapt to")
-        trainer.adaptation = (f"not used: {why}", {"used": False, "reason": why})
-        return _labelled_alone(trainer, model, config, train_src, val_src, started)
+        return _labelled_alone(trainer, plan, model, train_src, val_src, started,
+                               (f"not used: {why}", {"used": False, "reason": why}))
     t0 = time.perf_counter()
     mean_s, std_s = model.feature_mean.detach().clone(), model.feature_std.detach().clone()
     w0, b0 = model.head.weight.detach().T.double().clone(), model.head.bias.detach().double().clone()
@@ -107,14 +105,14 @@ def adapt_probe(trainer, model, config, train_src, val_src, started):
     learnt_bn = ADABN_BACKBONE == "always" or (ADABN_BACKBONE == "auto" and init.checkpoint.get("mode") == "full")
     if ops.has_batch_norm(model.backbone) and learnt_bn:
         adapted = copy.deepcopy(model.backbone)
-        items = _statistics_items(trainer, hashes_l, hashes_u)
+        items = _statistics_items(trainer, plan, hashes_l, hashes_u)
         digest = hashlib.sha256("|".join(sorted(h for h, _ in items)).encode()).hexdigest()[:12]
         identity = f"{init.identity}:adabn:{digest}"
-        seen = _measured(trainer, adapted, items, identity)
+        seen = _measured(trainer, plan, adapted, items, identity)
         adapted.weights_identity = identity
         if trainer.control.cancelled:
             return trainer._finish("cancelled", [], None, started, config)
-        f_l, f_u = _embed(trainer, adapted, hashes_l, hashes_u)
+        f_l, f_u = _embed(trainer, plan, adapted, hashes_l, hashes_u)
         if f_l is None:
             return trainer._finish("cancelled", [], None, started, config)
     else:
@@ -143,8 +141,7 @@ def adapt_probe(trainer, model, config, train_src, val_src, started):
         record.update(used=False, reason=reason)
         model.feature_mean.copy_(mean_s)
         model.feature_std.copy_(std_s)
-        trainer.adaptation = (f"not used: {reason}", record)
-        return _labelled_alone(trainer, model, config, train_src, val_src, started)
+        return _labelled_alone(trainer, plan, model, train_src, val_src, started, (f"not used: {reason}", record))
     st = None
     if choice == "adabn + self-training":
         st = ops.self_train(z_u, w0, b0, strength, zl=z_l if len(y) else None, y=y if len(y) else None)
@@ -164,17 +161,17 @@ def adapt_probe(trainer, model, config, train_src, val_src, started):
                                    "rounds": ops.ROUNDS, "share": ops.SHARE}
     if len(y):
         record["after"] = estimate
-    return _write(trainer, model, config, record, st, hashes_u, estimate, len(y), time.perf_counter() - t0, started,
+    return _write(trainer, plan, model, config, record, st, hashes_u, estimate, len(y), time.perf_counter() - t0, started,
                   identity)
 
 
-def _labelled_alone(trainer, model, config, train_src, val_src, started):
+def _labelled_alone(trainer, plan, model, train_src, val_src, started, adaptation):
     """The plain from-run probe, as with ``adapt`` "off": the unlabelled samples, embedded for
     adapting, are not handed to core.probe.semi (on clean -> noisy shapes that took 81.1% to 55.0%)."""
     from core.train.probe_fit import solve_probe
 
     train_src.unlabelled, train_src.unlabelled_hashes = None, []
-    return solve_probe(trainer, model, config, train_src, val_src, started)
+    return solve_probe(trainer, plan, model, train_src, val_src, started, adaptation)
 
 
 def _judge(trainer, config, x_l, mean_s, std_s, w0, z_l, z_u, y, b0, strength):
@@ -230,14 +227,14 @@ def _bn_layers(backbone) -> int:
     return sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in backbone.modules())
 
 
-def _measured(trainer, backbone, items, identity) -> int:
+def _measured(trainer, plan, backbone, items, identity) -> int:
     """AdaBN on ``items``, or the statistics a run measured on the same samples from the same
     source run (kept in the project's cache folder: a retrain after a label edit, or the labelled
     alone judged again, need not run the network in training mode over every sample again)."""
     from core.atomic import atomic_write_bytes
 
-    cache_dir = trainer.data.cache_dir
-    key = hashlib.sha256(f"{trainer.spec.fingerprint}|{identity}|{backbone.feature_tag}".encode()).hexdigest()[:16]
+    cache_dir = plan.data.cache_dir
+    key = hashlib.sha256(f"{plan.spec.fingerprint}|{identity}|{backbone.feature_tag}".encode()).hexdigest()[:16]
     path = None if cache_dir is None else cache_dir / "adabn" / f"{key}.pt"
     names = [k for k, _ in backbone.named_buffers() if k.rsplit(".", 1)[-1] in STAT_BUFFERS]
     if path is not None and path.exists():
@@ -248,7 +245,7 @@ def _measured(trainer, backbone, items, identity) -> int:
                 return int(saved["samples"])
         except (OSError, RuntimeError, KeyError, ValueError):
             pass  # a damaged cache file: measure again
-    seen = ops.adabn(backbone, _batches(trainer, backbone, items))
+    seen = ops.adabn(backbone, _batches(trainer, plan, backbone, items))
     if path is not None and not trainer.control.cancelled:
         import io
 
@@ -263,26 +260,26 @@ def _measured(trainer, backbone, items, identity) -> int:
 STAT_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def _statistics_items(trainer, hashes_l, hashes_u) -> list:
+def _statistics_items(trainer, plan, hashes_l, hashes_u) -> list:
     """(hash, source) of the target samples the statistics are measured on: every labelled and
     unlabelled one outside the test split, at most ADABN_AT_MOST (chosen by their content hashes)."""
     from core.project.splits import order_key
     from core.train.make_sources import _source_of
 
-    data = trainer.data
+    data = plan.data
     by_hash = {it.hash: it for it in [*data.train, *data.val, *data.unlabelled]}
     wanted = list(dict.fromkeys([*hashes_l, *hashes_u]))
     if len(wanted) > ADABN_AT_MOST:
-        wanted = sorted(wanted, key=lambda h: order_key(trainer.config.seed, h))[:ADABN_AT_MOST]
-    return [(h, _source_of(by_hash[h], trainer.spec)) for h in wanted if h in by_hash]
+        wanted = sorted(wanted, key=lambda h: order_key(plan.config.seed, h))[:ADABN_AT_MOST]
+    return [(h, _source_of(by_hash[h], plan.spec)) for h in wanted if h in by_hash]
 
 
-def _batches(trainer, backbone, items):
+def _batches(trainer, plan, backbone, items):
     """Batches of prepared inputs (equal length each: audio clips are cut to one length anyway)."""
     from core.features import _batches as group, _prepare
 
-    pre, device = trainer.spec.preprocessing, _device(backbone)
-    size = max(trainer.config.batch_size, 32)
+    pre, device = plan.spec.preprocessing, _device(backbone)
+    size = max(plan.config.batch_size, 32)
     for start in range(0, len(items), 4 * size):
         if trainer.control.cancelled:
             return
@@ -295,19 +292,19 @@ def _batches(trainer, backbone, items):
             yield tuple(b.to(device) if isinstance(b, torch.Tensor) else b for b in inputs)
 
 
-def _embed(trainer, backbone, hashes_l, hashes_u):
+def _embed(trainer, plan, backbone, hashes_l, hashes_u):
     """The adapted backbone's features of the labelled and unlabelled target samples (cached under
     its own identity), in the order given; (None, None) when cancelled."""
     from core import features, features_onnx
     from core.train.make_sources import EmbedRate, _source_of
 
-    data = trainer.data
+    data = plan.data
     by_hash = {it.hash: it for it in [*data.train, *data.val, *data.unlabelled]}
     wanted = list(dict.fromkeys([*hashes_l, *hashes_u]))
     device = _device(backbone)
-    found = features.extract(trainer.spec, [(h, _source_of(by_hash[h], trainer.spec)) for h in wanted],
-                             cache_dir=data.cache_dir, model=backbone, batch_size=max(trainer.config.batch_size, 32),
-                             device=device, load_workers=trainer.config.num_workers,
+    found = features.extract(plan.spec, [(h, _source_of(by_hash[h], plan.spec)) for h in wanted],
+                             cache_dir=data.cache_dir, model=backbone, batch_size=max(plan.config.batch_size, 32),
+                             device=device, load_workers=plan.config.num_workers,
                              should_stop=lambda: trainer.control.cancelled, progress=EmbedRate(trainer.emit))
     features_onnx.release()
     if trainer.control.cancelled:
@@ -349,7 +346,7 @@ def adaptation_text(r: dict) -> str:
     return "; ".join(bits) + f" ({r.get('reason', '')})"
 
 
-def _write(trainer, model, config, record, st, hashes_u, estimate, labelled, seconds, started, identity):
+def _write(trainer, plan, model, config, record, st, hashes_u, estimate, labelled, seconds, started, identity):
     """The adapted model as the run's one "epoch", as a solved probe writes it (core.train.probe_fit)."""
     from core.train import checkpoint as ckpt_io
     from core.train import events
@@ -374,7 +371,7 @@ def _write(trainer, model, config, record, st, hashes_u, estimate, labelled, sec
         trainer.files.append_metrics(_json_safe(row))
         if st is not None and st.guesses:  # the run's guesses, never the project's labels
             (trainer.files.dir / "pseudo_labels.json").write_text(json.dumps({
-                "classes": list(trainer.data.class_names), "method": record["method"],
+                "classes": list(plan.data.class_names), "method": record["method"],
                 "labels": {hashes_u[i]: c for i, c in st.guesses.items()}}), encoding="utf-8")
         ckpt_io.save(trainer.files.best, TRAINED.payload(model, {
             "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,

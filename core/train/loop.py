@@ -85,12 +85,41 @@ class BatchThrottle:
         return False
 
 
-def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, optimizer, criterion,
-                state: LoopState, control, emit: Callable, throttle: BatchThrottle, gen: torch.Generator,
-                device: torch.device, precision: str, on_new_failures: Callable,
-                faults: Callable[[int], None] | None = None,
-                agree: Callable[[bool], bool] | None = None) -> EpochStats:
-    """``agree(flag)``: under DDP, True on every rank when one rank's flag is True (cancel)."""
+@dataclass(frozen=True)
+class TrainLoop:
+    """What every training epoch of a run works with (the changing part is ``state``)."""
+
+    optimizer: torch.optim.Optimizer
+    criterion: Callable
+    state: LoopState
+    control: object  # TrainControl: pause and cancel
+    emit: Callable
+    throttle: BatchThrottle
+    device: torch.device
+    precision: str
+    faults: Callable[[int], None] | None = None  # called before every batch; tests raise out-of-memory errors
+    agree: Callable[[bool], bool] | None = None  # under DDP: True on every rank when one rank's flag is True
+
+
+class NewFailures:
+    """``on_new_failures`` of the loops: each file of ``source`` that failed to decode is handed to
+    ``report(item, reason)`` once, however many passes meet it (calibration, epochs, validation)."""
+
+    def __init__(self, source, report: Callable):
+        self.source, self.report = source, report
+        self.reported: set[int] = set()
+
+    def __call__(self) -> None:
+        for index, reason in list(self.source.failed.items()):
+            if index not in self.reported:
+                self.reported.add(index)
+                self.report(self.source.store.items[index], reason)
+
+
+def train_epoch(loop: TrainLoop, *, epoch: int, order: list[int], source, forward: Callable, gen: torch.Generator,
+                on_new_failures: Callable) -> EpochStats:
+    """One pass over ``order`` (indices into ``source``), a step a batch."""
+    state, optimizer, criterion, agree = loop.state, loop.optimizer, loop.criterion, loop.agree
     stats = EpochStats()
     total = len(order)
     pos = 0
@@ -98,7 +127,7 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
     batches = -(-total // state.batch_size)
     batch_no = 0
     while pos < total:
-        stop = control.wait_if_paused()
+        stop = loop.control.wait_if_paused()
         if agree is not None:
             stop = agree(stop)
         if stop:
@@ -107,8 +136,8 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
         idx = order[pos:pos + state.batch_size]
         nxt = order[pos + len(idx):pos + len(idx) + state.batch_size]
         try:
-            if faults is not None:
-                faults(len(idx))
+            if loop.faults is not None:
+                loop.faults(len(idx))
             inputs, targets, kept = source.fetch(idx, gen, True)
             if nxt:
                 source.prefetch(nxt)
@@ -117,7 +146,7 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
                 pos += len(idx)
                 continue
             lr = apply_lr(optimizer, state.schedule, (epoch + pos / total) / state.epochs)
-            with autocast(device, precision):
+            with autocast(loop.device, loop.precision):
                 logits = forward(*inputs)
             loss = criterion(logits.float(), targets)
             optimizer.zero_grad(set_to_none=True)
@@ -135,12 +164,12 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
                     f"GPUs; start again with a smaller batch, e.g. --batch-size {max(1, state.batch_size // 2)}.",
                     detail=str(exc)) from None
             optimizer.zero_grad(set_to_none=True)
-            free_memory(device)
+            free_memory(loop.device)
             old = state.batch_size
             state.batch_size = max(1, old // 2)
             batches = batch_no + -(-(total - pos) // state.batch_size)
-            emit(events.Warning(f"The GPU ran out of memory with batches of {old}; continuing with "
-                                f"batches of {state.batch_size}.", kind="oom_backoff"))
+            loop.emit(events.Warning(f"The GPU ran out of memory with batches of {old}; continuing with "
+                                     f"batches of {state.batch_size}.", kind="oom_backoff"))
             continue
         n = len(kept)
         pos += len(idx)
@@ -149,11 +178,11 @@ def train_epoch(*, epoch: int, order: list[int], source, forward: Callable, opti
         state.progress = (epoch + pos / total) / state.epochs
         main = getattr(criterion, "main", None)  # multi-task: the main label set's logits and targets
         stats.add(loss, *(main(logits, targets) if main is not None else (logits, targets)), n)
-        if throttle.due(pos >= total):
+        if loop.throttle.due(pos >= total):
             loss_value = float(loss.detach())  # the one host-device sync, only when an event goes out
             elapsed = max(time.perf_counter() - started, 1e-9)
-            emit(events.BatchEnd(step=state.step, epoch=epoch + 1, batch=batch_no, batches=max(batches, batch_no),
-                                 loss=loss_value, lr=float(lr), items_per_s=stats.seen / elapsed))
+            loop.emit(events.BatchEnd(step=state.step, epoch=epoch + 1, batch=batch_no, batches=max(batches, batch_no),
+                                      loss=loss_value, lr=float(lr), items_per_s=stats.seen / elapsed))
     return stats.finish()
 
 

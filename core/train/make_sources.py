@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from core.train.labelled import LabelledData
-from core.train.decode_cache import DecodedStore
-from core.train.model_inputs import AudioPipeline, ImagePipeline, clip_samples_for
 from core.train.batch_sources import FeatureSource, StoreSource
+from core.train.decode_cache import DecodedStore
+from core.train.labelled import LabelledData
+from core.train.model_inputs import AudioPipeline, ImagePipeline, clip_samples_for
 
 
 def load_backbone(spec, pretrained: bool):
@@ -40,19 +40,19 @@ def _audio_pipeline(spec, config, data, device):
 PIPELINES = {"image": _image_pipeline, "audio": _audio_pipeline}
 
 
-def build_sources(trainer, data: LabelledData, spec, model, device, precision):
-    """(train source, validation source); the validation source is the training one (without
-    augmentation) when there are no validation samples. (None, None) when cancelled."""
-    config = trainer.config
+def build_sources(trainer, plan, model):
+    """(train source, validation source) of ``plan`` (core.train.plan.RunPlan); the validation
+    source is the training one (without augmentation) when there are no validation samples.
+    (None, None) when cancelled. A decoded source keeps its ``pipeline`` (an audio one says the
+    length every clip is cut to, which export and evaluation need)."""
+    config, data, spec, device = plan.config, plan.data, plan.spec, plan.device
     if config.mode == "probe":
-        return _probe_sources(trainer, data, spec, model, device)
+        return _probe_sources(trainer, plan, model)
     if spec.modality == "text":  # token ids padded per batch (core.train.text_batches)
         from core.train.text_batches import text_sources
 
         return text_sources(data, spec, device, targets_of)
     pipeline = PIPELINES[spec.modality](spec, config, data, device)
-    if hasattr(pipeline, "clip"):  # audio: every clip is cut to this length; export and eval need it
-        trainer.meta["clip_samples"] = int(pipeline.clip)
     budget = config.cache_mb * 2**20
 
     def source(items):
@@ -64,13 +64,13 @@ def build_sources(trainer, data: LabelledData, spec, model, device, precision):
     return train, (source(data.val) if data.val else train)
 
 
-def _probe_sources(trainer, data, spec, model, device):
+def _probe_sources(trainer, plan, model):
     from core import features
 
     from core.probe.solve import LARGE
     from core.probe.views import VIEWS_BELOW, view_key
 
-    config = trainer.config
+    config, data, spec, device = plan.config, plan.data, plan.spec, plan.device
     views = config.probe_views if spec.modality in ("image", "audio") else 0
     present = [n for n in data.counts(data.train + data.val) if n > 0]
     if views and present and min(present) >= LARGE and data.val:
@@ -82,7 +82,7 @@ def _probe_sources(trainer, data, spec, model, device):
         views = 0
     items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val]
     items += [(view_key(it.hash, v), _view_source(it, v, spec)) for v in range(1, views + 1) for it in data.train + data.val]
-    unlabelled = unlabelled_items(trainer, data, present)
+    unlabelled = unlabelled_items(plan, present)
     items += [(it.hash, _source_of(it, spec)) for it in unlabelled]
     dist = trainer.dist
     if not dist.is_main:
@@ -100,7 +100,7 @@ def _probe_sources(trainer, data, spec, model, device):
         return None, None
     for it in data.train + data.val:
         if it.hash in found.failed:
-            trainer._broken(it, found.failed[it.hash])
+            trainer._broken(it, found.failed[it.hash], data)
     row = {h: i for i, h in enumerate(found.hashes)}
     vectors = torch.from_numpy(found.vectors)
 
@@ -126,7 +126,7 @@ def _probe_sources(trainer, data, spec, model, device):
     read = [it.hash for it in unlabelled if it.hash in row]
     train.unlabelled = take([row[h] for h in read]) if unlabelled else None
     train.unlabelled_hashes = read
-    if len(train) and (trainer._init is None or trainer._resume_state is not None):
+    if len(train) and (plan.init is None or plan.resume is not None):
         # A probe started from an earlier run keeps that run's standardisation: the head rows it
         # carries over were trained on it (re-measured on a few new samples, the carried classes
         # fell from the earlier model's 81% to 49% after training on 2 labels per class).
@@ -135,17 +135,17 @@ def _probe_sources(trainer, data, spec, model, device):
     return train, (source(data.val) if data.val else train)
 
 
-def unlabelled_items(trainer, data, present: list[int]) -> list:
+def unlabelled_items(plan, present: list[int]) -> list:
     """The unlabelled samples a probe may learn from (config.unlabelled "use"): where labelled
     samples are few (core.probe.semi.SEMI_BELOW a class), not for a probe continuing an earlier
     run, at most semi.UNLABELLED_AT_MOST of them (a sample fixed by their content hashes, so a
     retrain embeds the same ones)."""
     from core.probe import semi
 
-    config = trainer.config
-    if trainer._init is not None and config.adapt == "auto":  # a probe adapting an earlier run (core.train.adapt)
+    config, data = plan.config, plan.data
+    if plan.init is not None and config.adapt == "auto":  # a probe adapting an earlier run (core.train.adapt)
         pass
-    elif config.unlabelled != "use" or trainer._init is not None or not present or min(present) >= semi.SEMI_BELOW:
+    elif config.unlabelled != "use" or plan.init is not None or not present or min(present) >= semi.SEMI_BELOW:
         return []
     labelled = {it.hash for it in data.train + data.val}
     seen, items = set(), []

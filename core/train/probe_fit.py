@@ -20,7 +20,7 @@ from core.train.classifier_kind import TRAINED
 
 def _joined(tensors: list[torch.Tensor]) -> torch.Tensor:
     """The rows of ``tensors`` as one float32 CPU tensor the probe may change in place. Where they
-    lie side by side in one array (setup's views of the embeddings) it is that array: a copy took
+    lie side by side in one array (make_sources' views of the embeddings) it is that array: a copy took
     another 120 MB on 5,000 pictures. The sources are not read after the probe."""
     if all(t.dtype == torch.float32 and t.device.type == "cpu" and t.is_contiguous() for t in tensors):
         first, storage = tensors[0], tensors[0].untyped_storage()
@@ -35,16 +35,18 @@ def _joined(tensors: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat([t.float().cpu() for t in tensors])
 
 
-def solve_probe(trainer, model, config, train_src, val_src, started) -> events.FitEnd:
+def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=None) -> events.FitEnd:
     """Probe mode: a logistic-regression head solved on the cached embeddings of every labelled
     training and validation sample, its regularisation chosen by cross-validation
-    (core.probe.solve). No epochs: the solution is the same however it is reached."""
+    (core.probe.solve). No epochs: the solution is the same however it is reached.
+    ``adaptation`` (line, record): core.train.adapt's word on why it kept to the labelled alone."""
+    config, init, data = plan.config, plan.init, plan.data
     t0 = time.perf_counter()
     parts = [train_src] if val_src is train_src else [train_src, val_src]
     feats = _joined([p.features for p in parts])
     targets = torch.cat([p.targets.cpu() for p in parts])
     holdout = np.concatenate([np.zeros(len(train_src), bool)] + ([np.ones(len(val_src), bool)] if len(parts) > 1 else []))
-    if trainer._init is None:  # a probe from an earlier run keeps that run's standardisation
+    if init is None:  # a probe from an earlier run keeps that run's standardisation
         with torch.no_grad():
             model.standardise_features(feats)
     originals = len(feats)
@@ -70,20 +72,20 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
     # every audio task of the suite where choosing lost up to 3 points (the preprocessing's
     # probe_feature_choice); where nothing can be validated (one example a class) all take the
     # final features, which lost least (README)
-    kinds = model.backbone.feature_groups() if config.probe_features == "auto" and trainer._init is None else None
+    kinds = model.backbone.feature_groups() if config.probe_features == "auto" and init is None else None
     if kinds:
         widest = next(iter(kinds))
-        choice = trainer.spec.preprocessing.probe_feature_choice
+        choice = plan.spec.preprocessing.probe_feature_choice
         column_sets = kinds if choice == "crossvalidate" else {widest: kinds[widest]}
         unvalidated = ("final", kinds["final"])
-    earlier = earlier_choice(trainer, config, originals) if trainer._init is None else None
-    layout = trainer.layout
+    earlier = earlier_choice(trainer, config, originals, data.class_names) if init is None else None
+    layout = plan.layout
     results, start = [], 0
     for t, size in enumerate(layout.sizes):
         y = (targets[:, t] if targets.dim() > 1 else targets).numpy()
         rows = y >= 0
         prior = None
-        if trainer._init is not None and t == 0:  # carried class rows pull the new head towards them
+        if init is not None and t == 0:  # carried class rows pull the new head towards them
             prior = model.head.weight[start:start + size].detach().T.double()
         results.append(solve_head(x if rows.all() else x[torch.from_numpy(rows)], y[rows], size, holdout=holdout[rows],
                                   balance=config.balance != "none", prior=prior, seed=config.seed,
@@ -117,7 +119,6 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
         stage += f"; features: {main.features} ({main.compared}: {scores})"
     if semi is not None:
         stage += "; unlabelled: " + semi_text(semi)
-    adaptation = getattr(trainer, "adaptation", None)  # core.train.adapt: why it kept to the labelled alone
     if adaptation is not None:
         stage += "; adaptation: " + adaptation[0]
     nan = float("nan")
@@ -131,7 +132,7 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
            "per_class_val_acc": {}}
     best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0,
             "probe_choice": {"features": main.features, "strength": main.strength, "samples": originals,
-                             "classes": list(trainer.data.class_names),
+                             "classes": list(data.class_names),
                              "reused_from": earlier["run"] if earlier else None,
                              "searched_samples": earlier["searched"] if earlier else originals}}
     if main.estimate is not None:
@@ -149,13 +150,13 @@ def solve_probe(trainer, model, config, train_src, val_src, started) -> events.F
         trainer.files.append_metrics(_json_safe(row))
         if main.held_out is not None:  # the main set labels every row: row i is sample i
             hashes = [h for p in parts for h in getattr(p, "hashes", [])]
-            trainer.files.write_held_out(main.how, list(trainer.data.class_names), {
+            trainer.files.write_held_out(main.how, list(data.class_names), {
                 h: [round(float(v), 6) for v in p] for h, p in zip(hashes, main.held_out[:originals])
                 if not np.isnan(p).any()})
         if semi is not None and semi.guesses:  # the run's guesses, to compare with labels set later
             hashes = train_src.unlabelled_hashes
             (trainer.files.dir / "pseudo_labels.json").write_text(json.dumps({
-                "classes": list(trainer.data.class_names), "method": semi.method,
+                "classes": list(data.class_names), "method": semi.method,
                 "labels": {hashes[i]: c for i, c in semi.guesses.items()}}), encoding="utf-8")
         ckpt_io.save(trainer.files.best, TRAINED.payload(model, {
             "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
@@ -213,7 +214,7 @@ def semi_record(r) -> dict:
 
 REUSE_WITHIN = 0.05  # a retrain on at most this share more or fewer samples reuses the last choice
 
-def earlier_choice(trainer, config, samples: int) -> dict | None:
+def earlier_choice(trainer, config, samples: int, class_names: list[str]) -> dict | None:
     """The regularisation and features the newest probe of this project chose, where it was
     solved with the same settings on the same classes and within 5% as many samples as its
     choice was last searched on: a retrain after a few label edits need not search again (under 2 s for 1,000
@@ -236,7 +237,7 @@ def earlier_choice(trainer, config, samples: int) -> dict | None:
             theirs = json.loads((run.dir / "config.json").read_text(encoding="utf-8"))["config"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        if any(theirs.get(k) != mine.get(k) for k in keys) or choice.get("classes") != list(trainer.data.class_names):
+        if any(theirs.get(k) != mine.get(k) for k in keys) or choice.get("classes") != list(class_names):
             return None
         searched = int(choice.get("searched_samples") or choice.get("samples") or 0)
         if abs(searched - samples) > REUSE_WITHIN * samples:  # measured from the last real search

@@ -3,8 +3,10 @@ out-of-memory backoff, events, checkpoints and bad input."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -64,6 +66,15 @@ def test_auto_says_what_it_chose_and_why(project, spec):
     assert start.config["mode"] == "probe" and start.config["epochs"] == 1  # solved, not trained by epochs
     assert start.device == "cpu" and start.precision == "fp32"
     assert result.metrics["val_acc"] >= 0.99
+
+
+def test_the_settings_as_asked_stay_as_asked_and_the_run_records_what_it_made_of_them(project, spec):
+    asked = TrainConfig(batch_size=8)
+    trainer = Trainer(project, asked, spec=spec)
+    result = trainer.fit()
+    assert trainer.config is asked and asked.backbone is None and asked.mode == "auto"
+    recorded = json.loads((Path(result.run_dir) / "config.json").read_text(encoding="utf-8"))["config"]
+    assert recorded["backbone"] == spec.name and recorded["mode"] == "probe" and recorded["epochs"] == 1
 
 
 def test_audio_project_trains_through_the_log_mel_front_end(tmp_path):

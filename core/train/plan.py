@@ -1,0 +1,87 @@
+"""The run as decided before its first batch: ``RunPlan``, built once and handed to every part.
+
+A TrainConfig may leave choices open (None: "choose for me"), a run may start from an earlier one
+(``--from-run``) or continue its own last.pt. The trainer settles all of it in one place; what
+follows (the sources, the probe, the epochs) reads those decisions from the plan it is given,
+never from attributes set along the way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core import backbones
+from core.errors import TransferLabError
+from core.train.auto_mode import choose_mode
+from core.train.config import TrainConfig
+from core.train.from_run import InitFromRun, read_init_run
+from core.train.labelled import LabelledData
+
+if TYPE_CHECKING:
+    import torch
+
+    from core.train.tasks import TaskLayout
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    config: TrainConfig  # resolved: the backbone named, the mode and its defaults, the blocks to unfreeze
+    spec: backbones.BackboneSpec  # the backbone as this run uses it (image size, an earlier run's front end, a probe's clip)
+    data: LabelledData  # checked
+    layout: TaskLayout  # the label sets and their heads' widths
+    device: torch.device
+    precision: str
+    reason: str  # why this mode (and what an earlier run carried over): FitStart and config.json say it
+    init: InitFromRun | None = None  # the earlier run this one starts from (--from-run)
+    resume: dict | None = None  # the last.pt this run continues
+
+    @property
+    def start_epoch(self) -> int:
+        return int(self.resume["epoch"]) if self.resume is not None else 0
+
+
+def resolve_backbone(config: TrainConfig, data: LabelledData, project=None, spec: backbones.BackboneSpec | None = None
+                     ) -> tuple[TrainConfig, backbones.BackboneSpec, InitFromRun | None]:
+    """(the config with its backbone named, the backbone as the run uses it, the earlier run it
+    starts from). ``spec`` overrides the registry lookup (tests and benchmarks use small
+    architectures). A backbone that is unknown, for another modality, or not the earlier run's is a
+    sentence."""
+    init = None
+    if config.from_run:
+        init = read_init_run(project, config.from_run)
+        if config.backbone and config.backbone != init.backbone:
+            raise TransferLabError(f"Run {init.run_id} was trained on {init.backbone}, not "
+                                   f"{config.backbone}: leave --backbone out to continue from it.")
+        if not config.backbone:
+            config = config.replace(backbone=init.backbone)
+        if config.image_size is None and "crop_size" in init.preprocessing:
+            config = config.replace(image_size=int(init.preprocessing["crop_size"]))
+    spec = spec or (backbones.get(config.backbone) if config.backbone else backbones.default_for(data.modality))
+    if spec.modality != data.modality:
+        raise TransferLabError(f"The backbone {spec.name} is for {spec.modality}, but this project holds "
+                               f"{data.modality}; choose one of: {', '.join(backbones.names(data.modality))}.")
+    if config.backbone != spec.name:
+        config = config.replace(backbone=spec.name)
+    if init is not None:  # continuing a run: its front end, as it was saved
+        spec = dataclasses.replace(spec, preprocessing=spec.preprocessing.restored(init.preprocessing))
+    size = config.image_size
+    if size and spec.modality == "image" and size != spec.preprocessing.crop_size:
+        pre = spec.preprocessing
+        spec = spec.with_preprocessing(crop_size=size, resize_size=round(size * pre.resize_size / pre.crop_size))
+    return config, spec, init
+
+
+def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple[str, str]:
+    """(probe | finetune | full, why)."""
+    trains = spec.preprocessing.trains_end_to_end
+    if config.mode != "auto":
+        if config.mode != "probe" and not trains:
+            raise TransferLabError(f"{spec.name} cannot be fine-tuned yet ({spec.modality} models train as a "
+                                   "probe on the frozen backbone's features): use --mode probe or auto.")
+        return config.mode, "chosen in the settings"
+    if not trains:
+        return "probe", (f"{spec.modality} models train as a probe: a linear head solved on the frozen "
+                         "pretrained features, its regularisation chosen by cross-validation")
+    return choose_mode(data.counts(data.train), spec.macs, device.type, spec.modality)
