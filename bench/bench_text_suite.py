@@ -19,6 +19,8 @@ exported to ONNX and the test texts are classified through onnxruntime (core.pre
 
 Run: .venv/bin/python bench/bench_text_suite.py [--tasks a,b] [--sizes 5,20,100] [--seeds 3]
      -> bench/results/text_suite.json and a markdown table on stdout (needs scikit-learn)
+     --backbone tfidf: the "default" column is a project trained with that backbone instead of the
+     offline default (results in bench/results/text_suite_tfidf.json unless --out says otherwise)
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ class TestSet:
                 "onnx_parity": report.parity_max_diff}
 
 
-def default_pipeline(work: Path, pool_texts, py, classes, idx, seed):
+def default_pipeline(work: Path, pool_texts, py, classes, idx, seed, backbone: str | None = None):
     from core.importer import import_files
     from core.project import Project
     from core.train import Trainer, TrainConfig
@@ -153,10 +155,11 @@ def default_pipeline(work: Path, pool_texts, py, classes, idx, seed):
     shared.mkdir(exist_ok=True)
     (Path(project.cache_dir) / "embeddings").symlink_to(shared, target_is_directory=True)  # one cache per task
     import_files(project, [src])
-    return project, Trainer(project, TrainConfig()).fit()
+    config = TrainConfig(backbone=backbone) if backbone else TrainConfig()
+    return project, Trainer(project, config).fit()
 
 
-def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool) -> list[dict]:
+def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool, backbone: str | None = None) -> list[dict]:
     from core.runs import load_run
 
     ptexts, py, classes = texts.make(name, "pool", POOL)
@@ -172,10 +175,10 @@ def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool) -> li
         for seed in range(seeds):
             idx = labelled_subset(py, n, seed)
             t0 = time.perf_counter()
-            project, result = default_pipeline(work, ptexts, py, classes, idx, seed)
+            project, result = default_pipeline(work, ptexts, py, classes, idx, seed, backbone)
             seconds = time.perf_counter() - t0
             loaded = load_run(project, result.run_id)
-            row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)),
+            row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)), "backbone": loaded.spec.name,
                    "default": test.accuracy(loaded), "plain_probe": plain_probe(pe[idx], py[idx], te, ty),
                    "tfidf": tfidf([ptexts[i] for i in idx], py[idx], ttexts, ty),
                    "default_seconds": seconds, "mode": loaded.meta.get("mode"),
@@ -208,8 +211,8 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out
 
 
-def table(summary: list[dict]) -> str:
-    lines = ["| task | per class | default | plain probe | TF-IDF + LR | default - plain (points) | default - TF-IDF |",
+def table(summary: list[dict], label: str = "default") -> str:
+    lines = [f"| task | per class | {label} | plain probe | TF-IDF + LR | {label} - plain (points) | {label} - TF-IDF |",
              "|---|---|---|---|---|---|---|"]
     for s in summary:
         sd = f" ± {s['gain_vs_plain_sd']:.1f}" if s["gain_vs_plain_sd"] is not None else ""
@@ -224,23 +227,26 @@ def main() -> None:
     parser.add_argument("--sizes", default="5,20,100")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-export-check", action="store_true")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "text_suite.json"))
+    parser.add_argument("--backbone", help="train the default column's projects with this backbone (e.g. tfidf)")
+    parser.add_argument("--out")
     a = parser.parse_args()
+    a.out = a.out or str(ROOT / "bench" / "results" / (f"text_suite_{a.backbone}.json" if a.backbone else "text_suite.json"))
     sizes = [int(s) for s in a.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="text-suite-"))
     started = time.perf_counter()
     rows: list[dict] = []
 
     def save():
-        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, tasks=list(a.tasks.split(",")))
+        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, tasks=list(a.tasks.split(",")),
+                            backbone=a.backbone)
 
     try:
         for name in a.tasks.split(","):
-            rows += run_task(name, sizes, a.seeds, work, not a.no_export_check)
+            rows += run_task(name, sizes, a.seeds, work, not a.no_export_check, a.backbone)
             save()  # after every task: a long run interrupted keeps what it measured
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(table(save()["summary"]))
+    print(table(save()["summary"], f"{a.backbone} probe" if a.backbone else "default"))
 
 
 if __name__ == "__main__":

@@ -348,6 +348,11 @@ class Trainer:
             backbone.pool_levels(spec.preprocessing.example_batch(1), grid=0 if config.probe_features == "levels" else 2)
 
     def _mode(self, data: LabelledData, spec, device) -> tuple[str, str]:
+        if spec.weights.built_in:  # a fixed computation (tfidf): a head on it is all there is to train
+            if self.config.mode not in ("auto", "probe"):
+                raise TransferLabError(f"{spec.name} has no weights to fine-tune (it is built in: {spec.weights.description}); "
+                                       "it trains as a probe: use --mode probe or auto.")
+            return "probe", f"{spec.name} has no weights to fine-tune: a linear head on its features is the whole model"
         trains = spec.preprocessing.trains_end_to_end
         if self.config.mode != "auto":
             if self.config.mode != "probe" and not trains:

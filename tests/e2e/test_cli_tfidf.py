@@ -24,7 +24,7 @@ def test_tfidf_project_end_to_end(tmp_path):
     trained = json.loads(tl("train", proj, "--backbone", "tfidf", "--json").stdout)
     assert trained["status"] == "completed" and trained["mode"] == "probe" and trained["backbone"] == "tfidf"
     refused = tl("train", proj, "--backbone", "tfidf", "--mode", "finetune", check=False)
-    assert refused.returncode != 0 and "tfidf cannot be fine-tuned" in refused.stderr
+    assert refused.returncode != 0 and "tfidf has no weights to fine-tune" in refused.stderr
 
     model = tmp_path / "out" / "bag.onnx"
     exported = json.loads(tl("export", proj, model, "--json").stdout)
