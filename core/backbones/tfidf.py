@@ -95,7 +95,7 @@ TFIDF = BackboneSpec(
     builder=build_tfidf,
     preprocessing=TokenBagPreprocessing(),
     weights=TFIDF_WEIGHTS,
-    licence="MIT",
+    licence="Apache-2.0",  # TransferLab's code; the vocabulary is all-MiniLM-L6-v2's (Apache-2.0)
     macs_input="one text of 128 tokens (no multiplications: counting)",
     notes="Classic baseline: log(1 + count) of each WordPiece token of the bundled MiniLM tokenizer, rows "
           "scaled to unit length; the probe's per-project standardisation of each column plays idf's part. "
