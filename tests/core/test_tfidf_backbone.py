@@ -91,3 +91,27 @@ def test_a_project_trained_with_it_beats_chance(tmp_path):
     right = sum(loaded.class_names[int(p.argmax())] == label for p, (_, label) in zip(probs, unseen))
     assert right >= 16  # of 20; chance is 10
     project.close()
+
+
+def test_the_probe_solves_on_the_columns_some_row_uses():
+    """A bag of words is mostly columns no text uses: the head solved without them has the same
+    weights on the others and zero (or the prior's) on them."""
+    import numpy as np
+
+    from core.probe.solve import solve_head
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(24, 6, generator=gen, dtype=torch.float64)
+    y = np.arange(24) % 3
+    x[:, :3] += torch.nn.functional.one_hot(torch.from_numpy(y), 3).double() * 2
+    wide = torch.zeros(24, 40, dtype=torch.float64)
+    used = torch.tensor([3, 11, 12, 25, 30, 39])
+    wide[:, used] = x
+    narrow, padded = solve_head(x, y, 3), solve_head(wide, y, 3)
+    assert padded.weight.shape == (40, 3) and padded.strength == narrow.strength
+    assert torch.allclose(padded.weight[used], narrow.weight, atol=1e-6)
+    assert padded.weight[[c for c in range(40) if c not in used.tolist()]].abs().max() == 0
+    assert padded.estimate == narrow.estimate
+    prior = torch.randn(40, 3, generator=gen, dtype=torch.float64)
+    pulled = solve_head(wide, y, 3, prior=prior)
+    assert torch.allclose(pulled.weight[0], prior[0].float())  # no row moves an unused column's weight
