@@ -24,6 +24,8 @@ exported to ONNX and the test texts are classified through onnxruntime (core.pre
 
 Run: .venv/bin/python bench/bench_text_suite.py [--tasks a,b] [--sizes 5,20,100] [--seeds 3] [--finetune]
      -> bench/results/text_suite.json and a markdown table on stdout (needs scikit-learn)
+     --backbone tfidf: the "default" column is a project trained with that backbone instead of the
+     offline default (results in bench/results/text_suite_tfidf.json unless --out says otherwise)
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def finetune_run(project) -> tuple[object, float, float]:
     return result, time.perf_counter() - t0, time.process_time() - c0
 
 
-def default_pipeline(work: Path, pool_texts, py, classes, idx, seed):
+def default_pipeline(work: Path, pool_texts, py, classes, idx, seed, backbone: str | None = None):
     from core.importer import import_files
     from core.project import Project
     from core.train import Trainer, TrainConfig
@@ -178,11 +180,12 @@ def default_pipeline(work: Path, pool_texts, py, classes, idx, seed):
     shared.mkdir(exist_ok=True)
     (Path(project.cache_dir) / "embeddings").symlink_to(shared, target_is_directory=True)  # one cache per task
     import_files(project, [src])
-    return project, Trainer(project, TrainConfig()).fit()
+    config = TrainConfig(backbone=backbone) if backbone else TrainConfig()
+    return project, Trainer(project, config).fit()
 
 
 def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool, finetune: bool = False,
-             on_row=lambda row: None) -> list[dict]:
+             on_row=lambda row: None, backbone: str | None = None) -> list[dict]:
     from core.runs import load_run
 
     ptexts, py, classes = texts.make(name, "pool", POOL)
@@ -198,10 +201,10 @@ def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool, finet
         for seed in range(seeds):
             idx = labelled_subset(py, n, seed)
             t0, c0 = time.perf_counter(), time.process_time()
-            project, result = default_pipeline(work, ptexts, py, classes, idx, seed)
+            project, result = default_pipeline(work, ptexts, py, classes, idx, seed, backbone)
             seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
             loaded = load_run(project, result.run_id)
-            row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)),
+            row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)), "backbone": loaded.spec.name,
                    "default": test.accuracy(loaded), "plain_probe": plain_probe(pe[idx], py[idx], te, ty),
                    "tfidf": tfidf([ptexts[i] for i in idx], py[idx], ttexts, ty),
                    "default_seconds": seconds, "default_cpu_seconds": cpu, "mode": loaded.meta.get("mode"),
@@ -251,8 +254,8 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out
 
 
-def table(summary: list[dict]) -> str:
-    lines = ["| task | per class | default | plain probe | TF-IDF + LR | default - plain (points) | default - TF-IDF |",
+def table(summary: list[dict], label: str = "default") -> str:
+    lines = [f"| task | per class | {label} | plain probe | TF-IDF + LR | {label} - plain (points) | {label} - TF-IDF |",
              "|---|---|---|---|---|---|---|"]
     for s in summary:
         sd = f" ± {s['gain_vs_plain_sd']:.1f}" if s["gain_vs_plain_sd"] is not None else ""
@@ -277,24 +280,27 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-export-check", action="store_true")
     parser.add_argument("--finetune", action="store_true", help="also fine-tune (--mode finetune) on every labelled set")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "text_suite.json"))
+    parser.add_argument("--backbone", help="train the default column's projects with this backbone (e.g. tfidf)")
+    parser.add_argument("--out")
     a = parser.parse_args()
+    a.out = a.out or str(ROOT / "bench" / "results" / (f"text_suite_{a.backbone}.json" if a.backbone else "text_suite.json"))
     sizes = [int(s) for s in a.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="text-suite-"))
     started = time.perf_counter()
     rows: list[dict] = []
 
     def save():
-        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, tasks=list(a.tasks.split(",")))
+        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, tasks=list(a.tasks.split(",")),
+                            backbone=a.backbone)
 
     try:
         for name in a.tasks.split(","):
             # after every row: a long run interrupted keeps what it measured
             run_task(name, sizes, a.seeds, work, not a.no_export_check, a.finetune,
-                     on_row=lambda row: (rows.append(row), save()))
+                     on_row=lambda row: (rows.append(row), save()), backbone=a.backbone)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(table(save()["summary"]))
+    print(table(save()["summary"], f"{a.backbone} probe" if a.backbone else "default"))
 
 
 if __name__ == "__main__":

@@ -42,8 +42,11 @@ class WeightsError(TransferLabError):
 class ResolvedWeights:
     spec_name: str
     path: Path
-    source: str  # 'bundled' | 'hub cache' | 'imported'
+    source: str  # 'bundled' | 'hub cache' | 'imported' | 'built in' (no weights: path is empty)
     identity: str  # changes whenever the weight bytes may differ: part of the embedding-cache key
+
+
+BUILT_IN = "built in"  # the source of a backbone with no weights (WeightsFile.built_in)
 
 
 # ------------------------------------------------------------------ places
@@ -68,6 +71,8 @@ def locate(name_or_spec) -> ResolvedWeights | None:
     """The first weight file found locally, or None. Never uses the network."""
     spec = get(name_or_spec)
     w = spec.weights
+    if w.built_in:
+        return ResolvedWeights(spec.name, Path(), BUILT_IN, f"built-in:{w.key}")
     if w.bundled is not None:
         path = w.bundled()
         if path is not None and path.is_file():
@@ -111,6 +116,10 @@ def load_pretrained(name_or_spec, *, keep_head: bool = False, device: str | torc
     """
     spec = get(name_or_spec)
     found = resolve(spec)
+    if found.source == BUILT_IN:  # nothing to read: the model is its computation
+        model = spec.build()
+        model.weights_identity = found.identity
+        return model.to(device).eval()
     state = read_state_dict(found.path)
     model = spec.build(with_head=True)
     state = model.adapt_state_dict(state)
@@ -224,6 +233,7 @@ def import_weights(name_or_spec, file: str | os.PathLike) -> ResolvedWeights:
     architecture, SHA-256 where the official hash is known. The file is copied atomically.
     """
     spec = get(name_or_spec)
+    _refuse_built_in(spec)
     src = Path(file).expanduser()
     if not src.is_file():
         raise WeightsError(f"{src} does not exist or is not a file.")
@@ -248,6 +258,11 @@ def import_weights(name_or_spec, file: str | os.PathLike) -> ResolvedWeights:
     return ResolvedWeights(spec.name, dest, "imported", f"imported:{digest}")
 
 
+def _refuse_built_in(spec: BackboneSpec) -> None:
+    if spec.weights.built_in:
+        raise WeightsError(f"{spec.name} is built in and has no weights: there is nothing to import or download.")
+
+
 # ------------------------------------------------------------------ download (only on request)
 
 Progress = Callable[[int, "int | None"], None]  # (bytes done, total bytes or None)
@@ -262,6 +277,7 @@ def download(name_or_spec, *, progress: Progress | None = None, timeout: float =
     is renamed into place, so a damaged download is never used. ``progress(done, total)``.
     """
     spec = get(name_or_spec)
+    _refuse_built_in(spec)
     w = spec.weights
     if not w.url:
         raise WeightsError(

@@ -20,9 +20,10 @@ def _bundled() -> dict[str, BackboneSpec]:
     from core.backbones.audio_entries import AUDIO_EFFICIENTNET_LITE0
     from core.backbones.image_entries import EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2
     from core.backbones.text_entries import MINILM_L6
+    from core.backbones.tfidf import TFIDF
 
     return {s.name: s for s in (EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2, AUDIO_EFFICIENTNET_LITE0,
-                                MINILM_L6)}
+                                MINILM_L6, TFIDF)}
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,7 +34,8 @@ def _registry() -> dict[str, BackboneSpec]:
 
     bundled = _bundled()
     lite = [bundled[n] for n in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")]
-    specs = (*lite, *torchvision_specs(), bundled["audio_efficientnet_lite0"], *speech_specs(), bundled["minilm_l6"])
+    specs = (*lite, *torchvision_specs(), bundled["audio_efficientnet_lite0"], *speech_specs(), bundled["minilm_l6"],
+             bundled["tfidf"])
     table: dict[str, BackboneSpec] = {}
     for spec in specs:
         if spec.name in table:

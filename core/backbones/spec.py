@@ -41,6 +41,8 @@ class WeightsFile:
     ``sha256`` is the official hash or its prefix (torch hub puts the first 8 hex digits in the file
     name); None where no official hash is published, then imports are checked by shapes only.
     ``bundled`` returns the path of a copy shipped in an installed Python package, or None.
+    ``built_in``: the backbone has no weights at all (a fixed computation such as counting
+    tokens); it is always available, and nothing is read, imported or downloaded for it.
     """
 
     key: str
@@ -50,6 +52,7 @@ class WeightsFile:
     licence: str
     bundled: Callable[[], Path | None] | None = None
     description: str = ""
+    built_in: bool = False
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: options is a mapping, not hashable

@@ -33,7 +33,7 @@ def rows(modality: str | None = None, *, measure: bool = True, refresh: bool = F
         row.update(
             available=found is not None,
             weights_source=found.source if found else None,
-            weights_path=str(found.path) if found else None,
+            weights_path=str(found.path) if found and not spec.weights.built_in else None,
             latency_ms=latency_ms(spec, measure=measure, refresh=refresh),
         )
         out.append(row)

@@ -26,7 +26,8 @@ def run(args) -> int:
     if args.weights_command == "list":
         for spec in all_specs():
             found = weights.locate(spec)
-            where = f"{found.source}: {found.path}" if found else f"missing ({spec.weights.file_name})"
+            where = (f"missing ({spec.weights.file_name})" if found is None else
+                     "built in (no weights)" if found.source == weights.BUILT_IN else f"{found.source}: {found.path}")
             print(f"{spec.name:26s} {where}")
         return 0
     if args.weights_command == "import":

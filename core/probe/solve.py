@@ -37,6 +37,11 @@ LARGE_STRENGTHS = (0.01, 0.1, 1.0, 10.0)
 SPAN_NARROWER = 0.6
 SPAN_ENERGY = 0.99
 DEFAULT_STRENGTH = 1.0  # where nothing can be validated (a class with one example): scikit-learn's C
+# Columns that are zero in every row (a bag of words: the vocabulary's tokens no text of the project
+# holds) get no weight from an L2-penalised fit; where they are most of the columns the head is
+# solved on the others only. The tfidf backbone on 1,000 texts: 30,522 columns of which a few
+# thousand are used; solving on all of them took 27 s and 960 MB more memory (float64 copy and SVD).
+LIVE_BELOW = 0.5
 
 
 @dataclass
@@ -82,6 +87,11 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     so the estimate and held-out predictions are still this data's, at a fraction of the cost.
     ``unvalidated`` (name, columns): the features to use where nothing can be validated (a class
     with a single example), instead of the first column set."""
+    if column_sets is None and unvalidated is None and x.shape[1]:
+        live = torch.nonzero((x != 0).any(dim=0)).flatten()
+        if len(live) < LIVE_BELOW * x.shape[1]:
+            return _on_live_columns(x, live, y, classes, prior, holdout=holdout, balance=balance, seed=seed,
+                                    groups=groups, scored=scored, reuse=reuse)
     y = np.asarray(y, dtype=np.int64)
     counted = y if scored is None else y[scored]  # samples, not their views
     smallest = int(np.bincount(counted, minlength=classes)[np.unique(counted)].min())
@@ -158,6 +168,16 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     compared = f"on the validation split, fit on {CHOICE_PER_CLASS} a class" if large else "cross-validated"
     return HeadResult(w.float(), b.float(), choice.strength, best[0], best[1], how, train_acc, choice.scores,
                       choice.held_out, chosen, scores, compared, red.basis.shape[1] if large and red.basis is not None else None)
+
+
+def _on_live_columns(x, live, y, classes, prior, **options) -> HeadResult:
+    """solve_head on the columns ``live`` only; the others keep the prior's weights (zero without
+    one): exactly what the fit on every column gives them, as no row moves them."""
+    result = solve_head(x[:, live], y, classes, prior=None if prior is None else prior[live], **options)
+    full = torch.zeros(x.shape[1], classes) if prior is None else prior.float().clone()
+    full[live] = result.weight
+    result.weight = full
+    return result
 
 
 def _choose_on_holdout(x, cols, y, classes, holdout, weight, prior, strengths=None, seed=0):

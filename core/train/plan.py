@@ -75,6 +75,11 @@ def resolve_backbone(config: TrainConfig, data: LabelledData, project=None, spec
 
 def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple[str, str]:
     """(probe | finetune | full, why)."""
+    if spec.weights.built_in:  # a fixed computation (tfidf): a head on it is all there is to train
+        if config.mode not in ("auto", "probe"):
+            raise TransferLabError(f"{spec.name} has no weights to fine-tune (it is built in: {spec.weights.description}); "
+                                   "it trains as a probe: use --mode probe or auto.")
+        return "probe", f"{spec.name} has no weights to fine-tune: a linear head on its features is the whole model"
     trains = spec.preprocessing.trains_end_to_end
     if config.mode != "auto":
         if config.mode != "probe" and not trains:

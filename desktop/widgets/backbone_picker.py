@@ -165,7 +165,8 @@ class BackbonePicker(QWidget):
         if row is None:
             return
         spec = row.spec
-        where = f"weights: {row.weights}" if row.weights else "weights not on this computer"
+        where = ("built in, no weights" if spec.weights.built_in else f"weights: {row.weights}" if row.weights
+                 else "weights not on this computer")
         speed = f"{row.latency_ms:.1f} ms per {spec.macs_input} on this CPU" if row.latency_ms else "speed not measured yet"
         self.detail.setText(f"{spec.title}: {human(row.params)} parameters, {human(row.macs)}MACs, "
                             f"{spec.feature_dim}-d features; {speed}; {where}.")

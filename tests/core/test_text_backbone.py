@@ -26,7 +26,7 @@ def model():
 def test_spec_is_in_the_one_registry_as_the_text_default():
     spec = backbones.default_for("text")
     assert spec.name == "minilm_l6" and spec.modality == "text" and spec.feature_dim == 384
-    assert backbones.names("text") == ["minilm_l6"]
+    assert backbones.names("text") == ["minilm_l6", "tfidf"]  # the offline default first
     assert spec.stage_names() == ["embeddings", *(f"layer{i}" for i in range(1, 7))]
     assert 22_000_000 < spec.params < 23_000_000  # 22.7M with the pooler dropped
 
