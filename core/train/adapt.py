@@ -155,7 +155,8 @@ def adapt_probe(trainer, plan, model, train_src, val_src, started):
         model.head.weight.copy_(weight.T)
         model.head.bias.copy_(bias)
     record.update(method=choice, reason=reason or (
-        "no labels to judge by: the fixed rule of core.probe.adapt"))
+        "no labels to judge by, so a fixed rule: statistics measured again on these samples"
+        + (", then self-training" if choice == "adabn + self-training" else "")))
     if st is not None:
         record["self_training"] = {"pseudo_labelled": st.pseudo, "per_class": st.per_class, "threshold": st.threshold,
                                    "rounds": ops.ROUNDS, "share": ops.SHARE}
@@ -186,7 +187,8 @@ def _judge(trainer, config, x_l, mean_s, std_s, w0, z_l, z_u, y, b0, strength):
     adabn_hits = int((ops.proba(z_l, w0, b0).argmax(1) == y).sum())
     if k == 0:
         return ("adabn + self-training" if SELF_TRAIN else "adabn", None,
-                "too few labels to judge by (a class has one): the fixed rule of core.probe.adapt", {})
+                "too few labels to judge by (a class has one), so a fixed rule: statistics measured again on these samples"
+                + (", then self-training" if SELF_TRAIN else ""), {})
     x_src = ((x_l - mean_s) / std_s).double()
     plain = solve_head(x_src, y, classes, balance=config.balance != "none", prior=w0, seed=config.seed)
     plain_hits = int(round((plain.estimate or 0.0) * len(y)))
