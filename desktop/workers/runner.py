@@ -176,8 +176,8 @@ class _Job(QRunnable):
     def run(self) -> None:
         handle = self._handle
         try:
-            if handle.token.cancelled:  # cancelled while queued: never started
-                return
+            if handle.obsolete:  # cancel()ed while queued: never started. A job stop()ped while
+                return  # queued still runs, sees its token at once and says how it ended (an import's report)
             try:
                 value = self._fn(TaskContext(handle), *self._args, **self._kwargs)
             except JobCancelled:

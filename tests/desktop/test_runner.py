@@ -87,6 +87,20 @@ def test_a_job_cancelled_while_queued_never_runs(qtbot, runner):
     assert ran == []
 
 
+def test_a_job_stopped_while_queued_still_says_how_it_ended(qtbot, runner):
+    # An import stopped before its turn came must still report (nothing added), or the page waits for ever
+    gate = threading.Event()
+    first = runner.submit(lambda ctx: gate.wait(5))
+    second = runner.submit(lambda ctx: "stopped at once" if ctx.cancelled else "ran to the end")
+    second.stop()
+    got = []
+    _record(second, got)
+    gate.set()
+    with qtbot.waitSignals([first.finished, second.finished], timeout=5000):
+        pass
+    assert [(n, v) for n, v, _ in got] == [("result", "stopped at once"), ("finished", None)]
+
+
 def test_a_newer_job_for_the_same_key_drops_the_stale_ones_result(qtbot, runner):
     started, gate = threading.Event(), threading.Event()
 
