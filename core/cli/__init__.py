@@ -44,7 +44,7 @@ def build_parser(commands=None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="transferlab",
         description=(
-            "Local transfer learning for images and audio. Run without a subcommand to open the "
+            "Local transfer learning for images, audio and text. Run without a subcommand to open the "
             "desktop app (optionally on PROJECT_DIR)."
         ),
         usage="transferlab [PROJECT_DIR] | transferlab SUBCOMMAND ...",
@@ -59,6 +59,15 @@ def build_parser(commands=None) -> argparse.ArgumentParser:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
+    return parser
+
+
+def _deepest(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.ArgumentParser:
+    """The (sub)command parser the words of ``argv`` lead to (``label set`` -> its own)."""
+    for word in argv:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if subs and word in subs[0].choices:
+            parser = subs[0].choices[word]
     return parser
 
 
@@ -81,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         if _wants_gui(argv, names):
             return _run_gui(argv[0] if argv else None)
         parser = build_parser(commands)
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # argparse would blame the top level ("usage: transferlab [PROJECT_DIR] | ...")
+            _deepest(parser, argv).error(f"unrecognized arguments: {' '.join(extras)}")
         if args.self_test:
             from core.selftest import main as self_test  # rarely used: not loaded for the other commands
 

@@ -40,6 +40,16 @@ def test_each_subcommands_usage_line_names_it(capsys):
         assert usage.startswith(f"usage: transferlab {' '.join(words)} "), usage
 
 
+def test_an_unknown_option_is_blamed_on_the_subcommand_it_was_given_to(capsys):
+    for words in (("train", "proj"), ("label", "set", "proj", "a.png", "cat"), ("export", "proj", "out.onnx")):
+        with pytest.raises(SystemExit) as stopped:
+            main([*words, "--out", "x"])
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2
+        assert err.startswith(f"usage: transferlab {' '.join(words[:2] if words[0] == 'label' else words[:1])} "), err
+        assert "unrecognized arguments: --out x" in err
+
+
 # cmd_export.py is being changed on another branch; its --json help comes with that change.
 ELSEWHERE = {("export",)}
 
