@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from core.probe.logistic import Solution, fit, reduce
+from core.probe.solve import balanced_weights
 
 ROUNDS = 3
 # of an even share of the unlabelled samples a class may contribute in the last round: all of it
@@ -35,15 +36,19 @@ ROUNDS = 3
 SHARE = 1.0
 
 
+def batch_norms(module: nn.Module) -> list[nn.Module]:
+    return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
 def has_batch_norm(module: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+    return bool(batch_norms(module))
 
 
 def adabn(backbone: nn.Module, batches) -> int:
     """Re-measure every batch-norm layer's running statistics on ``batches`` (tuples of inputs for
     ``backbone``), in place; returns the samples seen. The learnt scale and shift, the weights and
     every other buffer stay as they were."""
-    norms = [m for m in backbone.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    norms = batch_norms(backbone)
     was_training = backbone.training
     momenta = [m.momentum for m in norms]
     seen = 0
@@ -128,15 +133,13 @@ def _refit(zl, y, zu, guess, keep, classes, strength, start) -> Solution:
     """A head learnt from the kept guesses (each guessed class weighing the same in total) and the
     labelled rows (balanced over classes; as much in total as the guesses)."""
     kept = np.flatnonzero(keep)
-    counts = np.bincount(guess[kept], minlength=classes).astype(np.float64)
     total = float(len(kept)) if len(kept) else float(len(y))
-    w_u = total / (np.count_nonzero(counts) * counts[guess[kept]]) if len(kept) else np.zeros(0)
+    w_u = balanced_weights(guess[kept], classes)  # sums to len(kept): the total
     parts_z, parts_y, parts_w = [zu[torch.from_numpy(kept)]], [guess[kept]], [w_u]
     if len(y):
-        cl = np.bincount(y, minlength=classes).astype(np.float64)
         parts_z.insert(0, zl)
         parts_y.insert(0, y)
-        parts_w.insert(0, total / (np.count_nonzero(cl) * cl[y]))
+        parts_w.insert(0, balanced_weights(y, classes) * total / len(y))
     zz = torch.cat(parts_z)
     yy = torch.from_numpy(np.concatenate(parts_y).astype(np.int64))
     ww = torch.from_numpy(np.concatenate(parts_w))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from core.probe.crossval import STRENGTHS, Choice, choose_strength, fold_count
+from core.probe.crossval import Choice, choose_strength, fold_count
 from core.probe.logistic import Reduced, Solution, fit, reduce
 
 LARGE = 300  # samples in the smallest class from which a held-out validation split decides

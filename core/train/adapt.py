@@ -123,7 +123,7 @@ def adapt_probe(trainer, plan, model, train_src, val_src, started):
     mean_t, std_t = model.feature_mean.detach().clone(), model.feature_std.detach().clone()
     z_l, z_u = ((f_l - mean_t) / std_t).double(), ((f_u - mean_t) / std_t).double()
     record = {"used": True, "source_run": init.run_id, "labelled": int(len(y)), "unlabelled": int(len(z_u)),
-              "adabn": {"layers": _bn_layers(model.backbone), "samples": seen} if adapted is not None else None,
+              "adabn": {"layers": len(ops.batch_norms(model.backbone)), "samples": seen} if adapted is not None else None,
               "standardised_on": int(len(f_l) + len(f_u)),
               "source_mode": init.checkpoint.get("mode"), "batch_norm": ops.has_batch_norm(model.backbone),
               "strength": strength}
@@ -223,10 +223,6 @@ def _device(module) -> torch.device:
 
 def _acc(z, w, b, y) -> float:
     return float((ops.proba(z, w, b).argmax(1) == y).mean())
-
-
-def _bn_layers(backbone) -> int:
-    return sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in backbone.modules())
 
 
 def _measured(trainer, plan, backbone, items, identity) -> int:

@@ -143,9 +143,9 @@ def unlabelled_items(plan, present: list[int]) -> list:
     from core.probe import semi
 
     config, data = plan.config, plan.data
-    if plan.init is not None and config.adapt == "auto":  # a probe adapting an earlier run (core.train.adapt)
-        pass
-    elif config.unlabelled != "use" or plan.init is not None or not present or min(present) >= semi.SEMI_BELOW:
+    adapting = plan.init is not None and config.adapt == "auto"  # an earlier run adapted to them (core.train.adapt)
+    if not adapting and (config.unlabelled != "use" or plan.init is not None or not present
+                         or min(present) >= semi.SEMI_BELOW):
         return []
     labelled = {it.hash for it in data.train + data.val}
     seen, items = set(), []
