@@ -272,9 +272,6 @@ class SuggestionController(QObject):
             self.state = text
             self.state_changed.emit(text)
 
-    def wait(self, timeout_ms: int = 30000) -> None:
-        self._runner.wait(timeout_ms)
-
     # ------------------------------------------------------------ accepting
 
     def unlabelled_at_least(self, threshold: float) -> dict[int, str]:
