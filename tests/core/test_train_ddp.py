@@ -47,9 +47,7 @@ def test_two_processes_match_one_and_only_rank_0_writes(tmp_path):
     project = make_colour_project(tmp_path, per_class=12)
     proj = Path(project.root)
     project.close()
-    t0 = time.perf_counter()
     ddp = _train(proj, 2, "--mode", "probe")  # first: rank 0 fills the embedding cache, rank 1 reads it
-    ddp_seconds = time.perf_counter() - t0
     one = _train(proj, 1, "--mode", "probe")
     for key in ("val_acc", "val_loss"):
         assert one["metrics"][key] == one["metrics"][key]  # not NaN
@@ -68,7 +66,6 @@ def test_two_processes_match_one_and_only_rank_0_writes(tmp_path):
         assert [json.loads(x)["epoch"] for x in lines] == list(range(1, out["epochs_done"] + 1))
     config = json.loads((proj / "runs" / full["run_id"] / "config.json").read_text())
     assert config["run_id"] == full["run_id"]
-    assert ddp_seconds < 60
 
 
 def test_out_of_memory_on_one_rank_stops_every_rank_with_a_sentence(tmp_path):
