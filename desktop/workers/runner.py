@@ -2,8 +2,8 @@
 
 ``fn`` runs on a thread pool and gets a ``TaskContext`` first: ``ctx.progress(value)`` and
 ``ctx.partial(value)`` report as it goes, ``ctx.token`` is core's CancelToken (hand it to the
-engine, which checks it between files and batches), ``ctx.cancelled`` asks it directly and
-``ctx.check()`` ends the job there when it was cancelled. What
+engine, which checks it between files and batches), ``ctx.should_stop`` is the same question as
+a callable (for engine functions that take one) and ``ctx.cancelled`` asks it directly. What
 it returns arrives as ``result``, what it raises as ``failed`` with the same UserError sentence
 as everywhere else (errors.describe_error); ``finished`` always comes last, once.
 
@@ -63,10 +63,6 @@ def training_pool() -> QThreadPool:
     return _TRAINING_POOL
 
 
-class JobCancelled(Exception):
-    """Raised by ``ctx.check()`` in a cancelled job: it ends there, quietly."""
-
-
 class TaskContext:
     """What the job's function gets first (on its own thread)."""
 
@@ -81,12 +77,6 @@ class TaskContext:
     def should_stop(self) -> bool:
         """For engine functions that take a ``should_stop`` callable."""
         return self.token.cancelled
-
-    def check(self) -> None:
-        """End the job here if it was cancelled (for engine calls that take no token but report
-        progress: called from their progress callback, it stops them at the next report)."""
-        if self.token.cancelled:
-            raise JobCancelled
 
     def progress(self, value: Any) -> None:
         self._handle._progress_in.emit(value)
@@ -180,8 +170,6 @@ class _Job(QRunnable):
                 return  # queued still runs, sees its token at once and says how it ended (an import's report)
             try:
                 value = self._fn(TaskContext(handle), *self._args, **self._kwargs)
-            except JobCancelled:
-                pass  # asked for: nothing to report but ``finished``
             except BaseException as exc:  # noqa: BLE001 - every failure reaches the person as a sentence
                 handle._failed_in.emit(describe_error(exc, handle.doing))
             else:
