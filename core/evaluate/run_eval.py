@@ -67,9 +67,11 @@ def prepare_input(loaded, project, sample):
 
 
 def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress: Callable | None = None,
-                    label_sets: dict | None = None):
+                    label_sets: dict | None = None, should_stop: Callable[[], bool] | None = None):
     """(probabilities [N, C] for the samples that could be read, their indices, skipped).
 
+    ``progress(done, total)`` after each batch; ``should_stop()`` is checked before each batch is
+    read, and when it turns true what was predicted so far is returned (fewer indices than samples).
     Multi-task runs: the probabilities are the main label set's; pass a dict as ``label_sets`` to
     get {extra label set: probabilities [N, C_set]} too."""
     sizes = loaded.head_sizes
@@ -92,6 +94,8 @@ def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress:
         batch_idx.clear()
 
     for i, s in enumerate(samples):
+        if not batch and should_stop is not None and should_stop():
+            break
         try:
             x = prepare_input(loaded, project, s)
         except (MediaError, OSError) as exc:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
-import json
 import math
 import time
 
@@ -57,6 +56,16 @@ def adapting(plan) -> bool:
     return plan.init is not None and plan.config.adapt == "auto" and plan.config.mode == "probe"
 
 
+def measures_statistics(plan, backbone) -> bool:
+    """Whether this run re-measures the batch-norm statistics of ``backbone`` on the target (AdaBN):
+    it adapts, the backbone has batch norm and the source run learnt its statistics (ADABN_BACKBONE).
+    Its unlabelled samples are then embedded once, by the adapted backbone (the trainer has
+    make_sources leave them)."""
+    if not adapting(plan) or not ops.has_batch_norm(backbone):
+        return False
+    return ADABN_BACKBONE == "always" or (ADABN_BACKBONE == "auto" and plan.init.checkpoint.get("mode") == "full")
+
+
 def without_labels(init, data) -> bool:
     return init is not None and not data.train and not data.val
 
@@ -87,14 +96,10 @@ def adapt_probe(trainer, plan, model, train_src, val_src, started):
     targets = torch.cat([p.targets.cpu() for p in parts]) if hashes_l else torch.zeros(0, dtype=torch.long)
     y = (targets[:, 0] if targets.dim() > 1 else targets).numpy().astype(np.int64)
     x_u = train_src.unlabelled if train_src.unlabelled is not None else torch.zeros(0, x_l.shape[1])
-    hashes_u = list(train_src.unlabelled_hashes)
+    hashes_u = list(train_src.unlabelled_hashes)  # with AdaBN, not embedded yet (measures_statistics)
     missing = [c for c in classes if c not in init.sources(classes, config.class_map)]
-    if missing or plan.layout.multi or not len(x_u):
-        why = (f"the classes {', '.join(missing)} are new to run {init.run_id}" if missing
-               else "several label sets are learnt at once" if plan.layout.multi
-               else "there are no unlabelled samples to adapt to")
-        return _labelled_alone(trainer, plan, model, train_src, val_src, started,
-                               (f"not used: {why}", {"used": False, "reason": why}))
+    if missing or plan.layout.multi or not hashes_u:
+        return _not_adapted(trainer, plan, model, train_src, val_src, started, missing)
     t0 = time.perf_counter()
     mean_s, std_s = model.feature_mean.detach().clone(), model.feature_std.detach().clone()
     w0, b0 = model.head.weight.detach().T.double().clone(), model.head.bias.detach().double().clone()
@@ -102,19 +107,21 @@ def adapt_probe(trainer, plan, model, train_src, val_src, started):
                      or DEFAULT_STRENGTH)
     # AdaBN: a copy of the source backbone measures its statistics on the target's samples
     adapted, identity, seen = None, None, 0
-    learnt_bn = ADABN_BACKBONE == "always" or (ADABN_BACKBONE == "auto" and init.checkpoint.get("mode") == "full")
-    if ops.has_batch_norm(model.backbone) and learnt_bn:
+    if measures_statistics(plan, model.backbone):
         adapted = copy.deepcopy(model.backbone)
-        items = _statistics_items(trainer, plan, hashes_l, hashes_u)
+        items = _statistics_items(plan, hashes_l, hashes_u)
         digest = hashlib.sha256("|".join(sorted(h for h, _ in items)).encode()).hexdigest()[:12]
         identity = f"{init.identity}:adabn:{digest}"
         seen = _measured(trainer, plan, adapted, items, identity)
         adapted.weights_identity = identity
         if trainer.control.cancelled:
             return trainer._finish("cancelled", [], None, started, config)
-        f_l, f_u = _embed(trainer, plan, adapted, hashes_l, hashes_u)
-        if f_l is None:
+        embedded = _embed(trainer, plan, adapted, hashes_l, hashes_u)
+        if embedded is None:
             return trainer._finish("cancelled", [], None, started, config)
+        f_l, f_u, hashes_u = embedded
+        if not hashes_u:  # none of them could be read
+            return _not_adapted(trainer, plan, model, train_src, val_src, started, missing)
     else:
         f_l, f_u = x_l, x_u.float()
     # the head's input standardised with the target's own statistics (AdaBN one layer up)
@@ -164,6 +171,14 @@ def adapt_probe(trainer, plan, model, train_src, val_src, started):
         record["after"] = estimate
     return _write(trainer, plan, model, config, record, st, hashes_u, estimate, len(y), time.perf_counter() - t0, started,
                   identity)
+
+
+def _not_adapted(trainer, plan, model, train_src, val_src, started, missing):
+    why = (f"the classes {', '.join(missing)} are new to run {plan.init.run_id}" if missing
+           else "several label sets are learnt at once" if plan.layout.multi
+           else "there are no unlabelled samples to adapt to")
+    return _labelled_alone(trainer, plan, model, train_src, val_src, started,
+                           (f"not used: {why}", {"used": False, "reason": why}))
 
 
 def _labelled_alone(trainer, plan, model, train_src, val_src, started, adaptation):
@@ -258,18 +273,24 @@ def _measured(trainer, plan, backbone, items, identity) -> int:
 STAT_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def _statistics_items(trainer, plan, hashes_l, hashes_u) -> list:
+def _statistics_items(plan, hashes_l, hashes_u) -> list:
     """(hash, source) of the target samples the statistics are measured on: every labelled and
     unlabelled one outside the test split, at most ADABN_AT_MOST (chosen by their content hashes)."""
     from core.project.splits import order_key
+
+    wanted = list(dict.fromkeys([*hashes_l, *hashes_u]))
+    if len(wanted) > ADABN_AT_MOST:
+        wanted = sorted(wanted, key=lambda h: order_key(plan.config.seed, h))[:ADABN_AT_MOST]
+    return _target_items(plan, wanted)
+
+
+def _target_items(plan, hashes) -> list:
+    """(hash, source) of the target samples of ``hashes`` (each once), in their order."""
     from core.train.make_sources import _source_of
 
     data = plan.data
     by_hash = {it.hash: it for it in [*data.train, *data.val, *data.unlabelled]}
-    wanted = list(dict.fromkeys([*hashes_l, *hashes_u]))
-    if len(wanted) > ADABN_AT_MOST:
-        wanted = sorted(wanted, key=lambda h: order_key(plan.config.seed, h))[:ADABN_AT_MOST]
-    return [(h, _source_of(by_hash[h], plan.spec)) for h in wanted if h in by_hash]
+    return [(h, _source_of(by_hash[h], plan.spec)) for h in dict.fromkeys(hashes) if h in by_hash]
 
 
 def _batches(trainer, plan, backbone, items):
@@ -291,30 +312,23 @@ def _batches(trainer, plan, backbone, items):
 
 
 def _embed(trainer, plan, backbone, hashes_l, hashes_u):
-    """The adapted backbone's features of the labelled and unlabelled target samples (cached under
-    its own identity), in the order given; (None, None) when cancelled."""
-    from core import features, features_onnx
-    from core.train.make_sources import EmbedRate, _source_of
+    """(labelled features, unlabelled features, the unlabelled hashes read) by the adapted backbone
+    (cached under its own identity), in the order given: the unlabelled samples are embedded here
+    alone, so one that cannot be read is left out; None when cancelled."""
+    from core.train.make_sources import embed
 
-    data = plan.data
-    by_hash = {it.hash: it for it in [*data.train, *data.val, *data.unlabelled]}
-    wanted = list(dict.fromkeys([*hashes_l, *hashes_u]))
-    device = _device(backbone)
-    found = features.extract(plan.spec, [(h, _source_of(by_hash[h], plan.spec)) for h in wanted],
-                             cache_dir=data.cache_dir, model=backbone, batch_size=max(plan.config.batch_size, 32),
-                             device=device, load_workers=plan.config.num_workers,
-                             should_stop=lambda: trainer.control.cancelled, progress=EmbedRate(trainer.emit))
-    features_onnx.release()
-    if trainer.control.cancelled:
-        return None, None
+    found = embed(trainer, plan, backbone, _target_items(plan, [*hashes_l, *hashes_u]))
+    if found is None:
+        return None
     row = {h: i for i, h in enumerate(found.hashes)}
     vectors = torch.from_numpy(found.vectors)
+    read_u = [h for h in hashes_u if h in row]
 
-    def rows(hashes):  # a sample unreadable now (it was read for the source's features): its mean row
+    def rows(hashes):  # a labelled sample unreadable now (it was read for the source's features): its mean row
         return torch.stack([vectors[row[h]] if h in row else vectors.mean(0) for h in hashes]) if hashes \
             else torch.zeros(0, vectors.shape[1])
 
-    return rows(hashes_l), rows(hashes_u)
+    return rows(hashes_l), rows(read_u), read_u
 
 
 def adaptation_text(r: dict) -> str:
@@ -346,10 +360,7 @@ def adaptation_text(r: dict) -> str:
 
 def _write(trainer, plan, model, config, record, st, hashes_u, estimate, labelled, seconds, started, identity):
     """The adapted model as the run's one "epoch", as a solved probe writes it (core.train.probe_fit)."""
-    from core.train import checkpoint as ckpt_io
-    from core.train import events
-    from core.train.classifier_kind import TRAINED
-    from core.train.probe_fit import _json_safe
+    from core.train.probe_fit import write_solved
 
     nan = float("nan")
     how = f"{record['folds']}-fold cross-validation" if record.get("folds") else "a fixed rule, no labels to judge by"
@@ -365,18 +376,6 @@ def _write(trainer, plan, model, config, record, st, hashes_u, estimate, labelle
             "adaptation": record}
     if estimate is not None:
         best["val_acc"] = estimate
-    if trainer.dist.is_main:
-        trainer.files.append_metrics(_json_safe(row))
-        if st is not None and st.guesses:  # the run's guesses, never the project's labels
-            (trainer.files.dir / "pseudo_labels.json").write_text(json.dumps({
-                "classes": list(plan.data.class_names), "method": record["method"],
-                "labels": {hashes_u[i]: c for i, c in st.guesses.items()}}), encoding="utf-8")
-        ckpt_io.save(trainer.files.best, TRAINED.payload(model, {
-            "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
-            "history": [_json_safe(row)], "best": best, **trainer.meta, "backbone_identity": identity}))
-    trainer.emit(events.EpochEnd(
-        epoch=1, epochs=1, train_loss=nan, train_acc=train_acc, val_loss=nan, val_acc=row["val_acc"],
-        per_class_val_acc={}, seconds=seconds, lr=0.0, is_best=True, stage=stage))
-    if trainer.dist.is_main:
-        trainer.emit(events.CheckpointSaved(1, str(trainer.files.best), "best"))
-    return trainer._finish("completed", [row], best, started, config)
+    guesses = None if st is None else (record["method"], {hashes_u[i]: c for i, c in st.guesses.items()})
+    return write_solved(trainer, plan, model, row, best, started, guesses=guesses,
+                        checkpoint_extra={"backbone_identity": identity})

@@ -40,14 +40,16 @@ def _audio_pipeline(spec, config, data, device):
 PIPELINES = {"image": _image_pipeline, "audio": _audio_pipeline}
 
 
-def build_sources(trainer, plan, model):
+def build_sources(trainer, plan, model, *, unlabelled_later: bool = False):
     """(train source, validation source) of ``plan`` (core.train.plan.RunPlan); the validation
     source is the training one (without augmentation) when there are no validation samples.
     (None, None) when cancelled. A decoded source keeps its ``pipeline`` (an audio one says the
-    length every clip is cut to, which export and evaluation need)."""
+    length every clip is cut to, which export and evaluation need). ``unlabelled_later``: a probe's
+    unlabelled samples are listed (``unlabelled_hashes``) but not embedded, for core.train.adapt
+    to embed once by the backbone it adapts (AdaBN)."""
     config, data, spec, device = plan.config, plan.data, plan.spec, plan.device
     if config.mode == "probe":
-        return _probe_sources(trainer, plan, model)
+        return _probe_sources(trainer, plan, model, unlabelled_later)
     if spec.modality == "text":  # token ids padded per batch (core.train.text_batches)
         from core.train.text_batches import text_sources
 
@@ -64,9 +66,7 @@ def build_sources(trainer, plan, model):
     return train, (source(data.val) if data.val else train)
 
 
-def _probe_sources(trainer, plan, model):
-    from core import features
-
+def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     from core.probe.solve import LARGE
     from core.probe.views import VIEWS_BELOW, view_key
 
@@ -83,20 +83,16 @@ def _probe_sources(trainer, plan, model):
     items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val]
     items += [(view_key(it.hash, v), _view_source(it, v, spec)) for v in range(1, views + 1) for it in data.train + data.val]
     unlabelled = unlabelled_items(plan, present)
-    items += [(it.hash, _source_of(it, spec)) for it in unlabelled]
+    embed_later = bool(unlabelled) and unlabelled_later  # by the adapted backbone alone: not twice
+    if not embed_later:
+        items += [(it.hash, _source_of(it, spec)) for it in unlabelled]
     dist = trainer.dist
     if not dist.is_main:
         dist.barrier()  # under DDP rank 0 fills the embedding cache first; the others then read it
-    found = features.extract(
-        spec, items, cache_dir=data.cache_dir, model=model.backbone, batch_size=max(config.batch_size, 32),
-        device=device, load_workers=config.num_workers, should_stop=lambda: trainer.control.cancelled,
-        progress=EmbedRate(trainer.emit))
+    found = embed(trainer, plan, model.backbone, items)
     if dist.is_main:
         dist.barrier()
-    from core import features_onnx
-
-    features_onnx.release()
-    if trainer.control.cancelled:
+    if found is None:
         return None, None
     for it in data.train + data.val:
         if it.hash in found.failed:
@@ -122,9 +118,10 @@ def _probe_sources(trainer, plan, model):
         return src
 
     train = source(data.train)
-    # the unlabelled samples' embeddings (those that could be read), for core.probe.semi
-    read = [it.hash for it in unlabelled if it.hash in row]
-    train.unlabelled = take([row[h] for h in read]) if unlabelled else None
+    # the unlabelled samples' embeddings (those that could be read), for core.probe.semi; where
+    # they are embedded later, none yet and every candidate's hash
+    read = [it.hash for it in unlabelled if embed_later or it.hash in row]
+    train.unlabelled = take([row[h] for h in read]) if unlabelled and not embed_later else None
     train.unlabelled_hashes = read
     if len(train) and (plan.init is None or plan.resume is not None):
         # A probe started from an earlier run keeps that run's standardisation: the head rows it
@@ -133,6 +130,21 @@ def _probe_sources(trainer, plan, model):
         with torch.no_grad():
             model.standardise_features(train.features)
     return train, (source(data.val) if data.val else train)
+
+
+def embed(trainer, plan, backbone, items):
+    """core.features.extract of ``items`` ((hash, source) pairs) by ``backbone`` on the run's
+    device, cached in the project's cache folder, reported as EmbedProgress and stopped by the
+    run's cancel; None when cancelled."""
+    from core import features, features_onnx
+
+    config = plan.config
+    found = features.extract(
+        plan.spec, items, cache_dir=plan.data.cache_dir, model=backbone, batch_size=max(config.batch_size, 32),
+        device=plan.device, load_workers=config.num_workers, should_stop=lambda: trainer.control.cancelled,
+        progress=EmbedRate(trainer.emit))
+    features_onnx.release()
+    return None if trainer.control.cancelled else found
 
 
 def unlabelled_items(plan, present: list[int]) -> list:

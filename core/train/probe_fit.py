@@ -145,29 +145,41 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
         sets = {n: r.estimate for n, r in zip(layout.names[1:], results[1:]) if r.estimate is not None}
         row["label_sets"] = {n: {"val_acc": a} for n, a in sets.items()}
         best["label_sets_val_acc"] = sets
-    history = [row]
+    if trainer.dist.is_main and main.held_out is not None:  # the main set labels every row: row i is sample i
+        hashes = [h for p in parts for h in getattr(p, "hashes", [])]
+        trainer.files.write_held_out(main.how, list(data.class_names), {
+            h: [round(float(v), 6) for v in p] for h, p in zip(hashes, main.held_out[:originals])
+            if not np.isnan(p).any()})
+    guesses = None
+    if semi is not None:  # the run's guesses, to compare with labels set later
+        hashes = train_src.unlabelled_hashes
+        guesses = (semi.method, {hashes[i]: c for i, c in semi.guesses.items()})
+    return write_solved(trainer, plan, model, row, best, started, guesses=guesses)
+
+
+def write_solved(trainer, plan, model, row: dict, best: dict, started: float, *, guesses=None,
+                 checkpoint_extra: dict | None = None) -> events.FitEnd:
+    """A solved head (a probe, or core.train.adapt's adapted one) as the run's one "epoch": its
+    metrics line, the run's guesses of unlabelled samples' classes (``guesses``: (method,
+    {hash: class}), kept in pseudo_labels.json, never the project's labels), best.pt (with
+    ``checkpoint_extra`` besides the run's meta), EpochEnd and CheckpointSaved; then the run ends."""
+    config = plan.config
     if trainer.dist.is_main:
         trainer.files.append_metrics(_json_safe(row))
-        if main.held_out is not None:  # the main set labels every row: row i is sample i
-            hashes = [h for p in parts for h in getattr(p, "hashes", [])]
-            trainer.files.write_held_out(main.how, list(data.class_names), {
-                h: [round(float(v), 6) for v in p] for h, p in zip(hashes, main.held_out[:originals])
-                if not np.isnan(p).any()})
-        if semi is not None and semi.guesses:  # the run's guesses, to compare with labels set later
-            hashes = train_src.unlabelled_hashes
+        if guesses is not None and guesses[1]:
+            method, labels = guesses
             (trainer.files.dir / "pseudo_labels.json").write_text(json.dumps({
-                "classes": list(data.class_names), "method": semi.method,
-                "labels": {hashes[i]: c for i, c in semi.guesses.items()}}), encoding="utf-8")
+                "classes": list(plan.data.class_names), "method": method, "labels": labels}), encoding="utf-8")
         ckpt_io.save(trainer.files.best, TRAINED.payload(model, {
             "epoch": 1, "config": config.to_dict(), "batch_size": config.batch_size,
-            "history": [_json_safe(row)], "best": best, **trainer.meta}))
+            "history": [_json_safe(row)], "best": best, **trainer.meta, **(checkpoint_extra or {})}))
     trainer.emit(events.EpochEnd(
-        epoch=1, epochs=1, train_loss=nan, train_acc=main.train_acc, val_loss=row["val_loss"],
+        epoch=1, epochs=1, train_loss=row["train_loss"], train_acc=row["train_acc"], val_loss=row["val_loss"],
         val_acc=row["val_acc"], per_class_val_acc={}, seconds=row["seconds"], lr=0.0, is_best=True,
-        stage=stage, label_sets_val_acc=best.get("label_sets_val_acc", {})))
+        stage=row["stage"], label_sets_val_acc=best.get("label_sets_val_acc", {})))
     if trainer.dist.is_main:
         trainer.emit(events.CheckpointSaved(1, str(trainer.files.best), "best"))
-    return trainer._finish("completed", history, best, started, config)
+    return trainer._finish("completed", [row], best, started, config)
 
 
 def with_unlabelled(main, x, y, unlabelled, classes, config, groups, scored, column_sets):

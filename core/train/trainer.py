@@ -177,7 +177,8 @@ class Trainer:
             resumed_from_epoch=plan.start_epoch, world_size=self.dist.world))
         for text in data.warnings:
             self.emit(events.Warning(text, kind="skipped_file" if "skipped" in text else "data"))
-        train_src, val_src = build_sources(self, plan, model)
+        train_src, val_src = build_sources(self, plan, model,
+                                           unlabelled_later=adapt.measures_statistics(plan, model.backbone))
         if train_src is None:  # cancelled while computing embeddings
             return self._finish("cancelled", [], None, started, config)
         self.meta = _meta(self.run_id, plan, model.backbone, getattr(train_src, "pipeline", None))

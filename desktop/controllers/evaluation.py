@@ -12,12 +12,22 @@ class EvaluationView:
     predicted: dict = field(default_factory=dict)  # sample id -> (class name, confidence)
     truth: dict = field(default_factory=dict)  # sample id -> the label it had when evaluated
     main_label_set: str | None = None  # multi-task runs: the name of the set the figures are for
-    texts: dict = field(default_factory=dict)  # text projects: sample id -> its text (the first TEXT_CHARS)
+    texts: dict = field(default_factory=dict)  # text projects: sample id -> its text, as each is first shown (text())
 
     def cell(self, true: str, predicted: str) -> list[int]:
         """Sample ids of one confusion-matrix cell, least confident first."""
         ids = [sid for sid, t in self.truth.items() if t == true and self.predicted.get(sid, (None,))[0] == predicted]
         return sorted(ids, key=lambda sid: self.predicted[sid][1])
+
+    def text(self, project, sid: int) -> str | None:
+        """A text sample's words (text_of), read from ``project`` when first asked for (the page shows
+        a few hundred of a split that may hold thousands) and kept; None for a picture or a sound."""
+        sample = self.samples.get(sid)
+        if sample is None or sample.kind != "text" or project is None:
+            return None
+        if sid not in self.texts:
+            self.texts[sid] = text_of(project, sample)
+        return self.texts[sid]
 
 
 TEXT_CHARS = 20_000  # of each text, for the mistakes (a few pages; the model itself reads less)
@@ -41,8 +51,6 @@ def evaluate(_ctx, project, run_id: str, spec=None) -> EvaluationView:
     for m in result.evaluation.mistakes:  # read-only projects store no predictions: mistakes still show
         sid = result.sample_ids[m.index]
         view.predicted.setdefault(sid, (m.predicted_label, m.confidence))
-    if project.task == "text":  # read here, off the GUI thread: the page shows the texts themselves
-        view.texts = {sid: text_of(project, s) for sid, s in view.samples.items()}
     return view
 
 

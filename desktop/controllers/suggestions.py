@@ -41,13 +41,11 @@ def suggest(ctx, project, run_id: str, samples, spec=None) -> tuple[str, dict]:
     from core.evaluate.run_eval import predict_samples
     from core.runs import load_run
 
-    def progress(done: int, total: int) -> None:
-        ctx.check()  # predict_samples takes no token: a newer question stops it at its next batch
-        ctx.progress((done, total))
-
-    ctx.check()
+    if ctx.cancelled:  # a newer question came while torch was first imported: nothing of this is shown
+        return run_id, {}
     loaded = load_run(project, run_id, spec=spec)
-    probs, kept, _skipped = predict_samples(loaded, project, samples, progress=progress)
+    probs, kept, _skipped = predict_samples(loaded, project, samples, should_stop=ctx.should_stop,
+                                            progress=lambda done, total: ctx.progress((done, total)))
     names = loaded.class_names
     out = {}
     for row, index in enumerate(kept):

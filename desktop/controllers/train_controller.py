@@ -67,61 +67,41 @@ class TrainController(QObject):
     def can_stop(self) -> bool:
         return self.kind in ("train", "fewshot", "zeroshot")
 
-    def _writable_project(self):
-        project = self._session.project
-        if project is None or self.busy:
-            return None
-        if project.read_only:
-            self._notifier.post("This project is open read-only, so it cannot be trained here.", "warning")
-            return None
-        return project
-
-    def _new_control(self):
-        from core.train import TrainControl
-
-        self._control = TrainControl()
-        return self._control
-
     def start(self, config, *, resume_run: str | None = None) -> bool:
-        project = self._writable_project()
-        if project is None:
-            return False
-        control = self._new_control()
-        self._launch("train", self._runner.submit(
-            train, project, config, control, spec=self.spec, resume_run=resume_run, token=control.token,
-            doing="training", on_partial=self._event, on_failed=self.failed.emit))
-        return True
+        return self._start("train", train, "training", config, spec=self.spec, resume_run=resume_run,
+                           on_partial=self._event)
 
     def start_fewshot(self, spec=None) -> bool:
         """Build a few-shot (prototype) model from the labelled samples and save it as a run;
         ``spec``: the backbone (default: the bundled one; ``self.spec`` wins, as for training)."""
-        project = self._writable_project()
-        if project is None:
-            return False
-        control = self._new_control()
-        self._launch("fewshot", self._runner.submit(
-            build_fewshot, project, control, spec=self.spec or spec, token=control.token,
-            doing="building the few-shot model", on_progress=self._fewshot_progress,
-            on_result=self.fewshot_end.emit, on_failed=self.failed.emit))
-        return True
+        return self._start("fewshot", build_fewshot, "building the few-shot model", spec=self.spec or spec,
+                           on_progress=self._fewshot_progress, on_result=self.fewshot_end.emit)
 
     def start_zeroshot(self, spec=None) -> bool:
         """Train attribute detectors on the described classes' examples and save a model that also
         recognises the classes known only by their description; ``spec`` as for ``start_fewshot``."""
-        project = self._writable_project()
-        if project is None:
-            return False
-        control = self._new_control()
-        self._launch("zeroshot", self._runner.submit(
-            build_zeroshot, project, control, spec=self.spec or spec, token=control.token,
-            doing="training the attribute detectors", on_result=self.zeroshot_end.emit,
-            on_failed=self.failed.emit))
-        return True
+        return self._start("zeroshot", build_zeroshot, "training the attribute detectors", spec=self.spec or spec,
+                           on_result=self.zeroshot_end.emit)
 
-    def _launch(self, kind: str, handle: TaskHandle) -> None:
+    def _start(self, kind: str, job, doing: str, *args, **options) -> bool:
+        """Submit ``job(ctx, project, *args, control, **options)`` to the training pool with a new
+        TrainControl (its token the job's), unless a run is going or the project cannot be written
+        (read-only: said, and False)."""
+        from core.train import TrainControl
+
+        project = self._session.project
+        if project is None or self.busy:
+            return False
+        if project.read_only:
+            self._notifier.post("This project is open read-only, so it cannot be trained here.", "warning")
+            return False
+        control = self._control = TrainControl()
+        handle = self._runner.submit(job, project, *args, control, token=control.token, doing=doing,
+                                     on_failed=self.failed.emit, **options)
         handle.finished.connect(lambda h=handle: self._job_finished(h))
         self._handle, self.kind = handle, kind
         self._set_state(RUNNING)
+        return True
 
     def _event(self, event) -> None:
         signal = self._routes.get(type(event))

@@ -281,24 +281,30 @@ class EvaluatePage(QWidget):
         name, confidence = self.view.predicted.get(sid, ("?", 0.0))
         truth = self.view.truth.get(sid)
         said = f"{name} · {100 * confidence:.0f}%" if truth == name else f"{truth} → {name} · {100 * confidence:.0f}%"
-        if sid in self.view.texts:  # a text: what the model said, then the text's opening lines
-            return f"{said}\n{opening_lines(self.view.texts[sid])}"
+        text = self._text(sid)
+        if text is not None:  # a text: what the model said, then the text's opening lines
+            return f"{said}\n{opening_lines(text)}"
         return f"{short_name(self.view.samples[sid].display_name)}\n{said}"
 
     def _tip(self, sid: int, plain: str) -> str:
         """The tooltip: for a text its words (wrapped), then where it comes from."""
-        if sid not in self.view.texts:
+        text = self._text(sid)
+        if text is None:
             return plain
         from html import escape
 
-        return tooltip_text(self.view.texts[sid]) + "<p style='color:gray'>" + escape(plain).replace("\n", "<br>") + "</p>"
+        return tooltip_text(text) + "<p style='color:gray'>" + escape(plain).replace("\n", "<br>") + "</p>"
+
+    def _text(self, sid: int | None) -> str | None:
+        """The words of a text sample of the evaluation (read as it is first shown), else None."""
+        return None if self.view is None or sid is None else self.view.text(self._session.project, sid)
 
     def _show_text(self) -> None:
-        sid = self.gallery.current_id()
-        if self.view is None or sid is None or sid not in self.view.texts:
+        text = self._text(self.gallery.current_id())
+        if text is None:
             self.text_preview.clear()
             return
-        self.text_preview.setPlainText(self.view.texts[sid])
+        self.text_preview.setPlainText(text)
 
     def relabel(self, sample_id: int, key: int) -> None:
         info = self._labels.class_for_key(key)
@@ -307,11 +313,12 @@ class EvaluatePage(QWidget):
             return
         if self._labels.label([sample_id], info.name) and self.view is not None:
             self.view.truth[sample_id] = info.name
-            name = short_name(self.view.samples[sample_id].display_name) if sample_id in self.view.samples else ""
-            if sample_id in self.view.texts:
-                name = opening_lines(self.view.texts[sample_id])
-            self.gallery.set_caption(sample_id, f"now '{info.name}' ✓\n{name}" if sample_id in self.view.texts
-                                     else f"{name}\nnow '{info.name}' ✓")
+            text = self._text(sample_id)
+            if text is not None:
+                self.gallery.set_caption(sample_id, f"now '{info.name}' ✓\n{opening_lines(text)}")
+            else:
+                name = short_name(self.view.samples[sample_id].display_name) if sample_id in self.view.samples else ""
+                self.gallery.set_caption(sample_id, f"{name}\nnow '{info.name}' ✓")
 
     def play(self, sample_id: int) -> None:
         """Space in the gallery: play (or stop) an audio sample, only its span for a segment."""

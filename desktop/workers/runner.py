@@ -2,8 +2,8 @@
 
 ``fn`` runs on a thread pool and gets a ``TaskContext`` first: ``ctx.progress(value)`` and
 ``ctx.partial(value)`` report as it goes, ``ctx.token`` is core's CancelToken (hand it to the
-engine, which checks it between files and batches), ``ctx.cancelled`` asks it directly and
-``ctx.check()`` ends the job there when it was cancelled. What
+engine, which checks it between files and batches), ``ctx.should_stop`` is the same question as
+a callable (for engine functions that take one) and ``ctx.cancelled`` asks it directly. What
 it returns arrives as ``result``, what it raises as ``failed`` with the same UserError sentence
 as everywhere else (errors.describe_error); ``finished`` always comes last, once.
 
@@ -63,10 +63,6 @@ def training_pool() -> QThreadPool:
     return _TRAINING_POOL
 
 
-class JobCancelled(Exception):
-    """Raised by ``ctx.check()`` in a cancelled job: it ends there, quietly."""
-
-
 class TaskContext:
     """What the job's function gets first (on its own thread)."""
 
@@ -82,18 +78,12 @@ class TaskContext:
         """For engine functions that take a ``should_stop`` callable."""
         return self.token.cancelled
 
-    def check(self) -> None:
-        """End the job here if it was cancelled (for engine calls that take no token but report
-        progress: called from their progress callback, it stops them at the next report)."""
-        if self.token.cancelled:
-            raise JobCancelled
-
     def progress(self, value: Any) -> None:
-        self._handle._progress_in.emit(value)
+        self._handle._sent.emit("progress", value)
 
     def partial(self, value: Any) -> None:
         """A piece of the answer ahead of the whole (a thumbnail, a training event)."""
-        self._handle._partial_in.emit(value)
+        self._handle._sent.emit("partial", value)
 
 
 class TaskHandle(QObject):
@@ -107,12 +97,9 @@ class TaskHandle(QObject):
     failed = Signal(UserError)
     finished = Signal()  # always, exactly once, last (also after cancel)
 
-    # Emitted on the job's thread; queued to the slots below, which drop what came too late.
-    _progress_in = Signal(object)
-    _partial_in = Signal(object)
-    _result_in = Signal(object)
-    _failed_in = Signal(UserError)
-    _finished_in = Signal()
+    # (the public signal's name, its value), emitted on the job's thread and queued, in the order
+    # sent, to _deliver, which drops what came too late
+    _sent = Signal(str, object)
 
     def __init__(self, doing: str, token: CancelToken | None, key: str | None):
         super().__init__()
@@ -121,11 +108,7 @@ class TaskHandle(QObject):
         self.obsolete = False  # cancel()ed: nothing more is delivered but ``finished``
         self.done = False  # ``finished`` has been emitted
         self._ended = threading.Event()  # the function returned (set on the job's thread)
-        self._progress_in.connect(self._on_progress)
-        self._partial_in.connect(self._on_partial)
-        self._result_in.connect(self._on_result)
-        self._failed_in.connect(self._on_failed)
-        self._finished_in.connect(self._on_finished)
+        self._sent.connect(self._deliver)
 
     def cancel(self) -> None:
         """Stop the job where it checks the token, and drop whatever it still sends."""
@@ -140,31 +123,16 @@ class TaskHandle(QObject):
         """Block until the function has returned (its signals may still be queued)."""
         return self._ended.wait(max(timeout_ms, 0) / 1000)
 
-    @Slot(object)
-    def _on_progress(self, value) -> None:
-        if not self.obsolete:
-            self.progress.emit(value)
-
-    @Slot(object)
-    def _on_partial(self, value) -> None:
-        if not self.obsolete:
-            self.partial.emit(value)
-
-    @Slot(object)
-    def _on_result(self, value) -> None:
-        if not self.obsolete:
-            self.result.emit(value)
-
-    @Slot(UserError)
-    def _on_failed(self, error: UserError) -> None:
-        if not self.obsolete:
-            self.failed.emit(error)
-
-    @Slot()
-    def _on_finished(self) -> None:
-        if not self.done:
-            self.done = True
-            self.finished.emit()
+    @Slot(str, object)
+    def _deliver(self, name: str, value) -> None:
+        """Re-emit on the GUI thread: ``finished`` always, once; the others (progress, partial,
+        result, failed) unless the job was cancel()ed."""
+        if name == "finished":
+            if not self.done:
+                self.done = True
+                self.finished.emit()
+        elif not self.obsolete:
+            getattr(self, name).emit(value)
 
 
 class _Job(QRunnable):
@@ -180,15 +148,13 @@ class _Job(QRunnable):
                 return  # queued still runs, sees its token at once and says how it ended (an import's report)
             try:
                 value = self._fn(TaskContext(handle), *self._args, **self._kwargs)
-            except JobCancelled:
-                pass  # asked for: nothing to report but ``finished``
             except BaseException as exc:  # noqa: BLE001 - every failure reaches the person as a sentence
-                handle._failed_in.emit(describe_error(exc, handle.doing))
+                handle._sent.emit("failed", describe_error(exc, handle.doing))
             else:
-                handle._result_in.emit(value)
+                handle._sent.emit("result", value)
         finally:
             handle._ended.set()
-            handle._finished_in.emit()
+            handle._sent.emit("finished", None)
 
 
 class Runner(QObject):

@@ -10,7 +10,9 @@ import pytest
 import torch
 
 from core import run_kinds
+from core.cancel import CancelToken
 from core.errors import TransferLabError
+from core.evaluate.run_eval import predict_samples
 from core.fewshot import PrototypeClassifier, fewshot_run
 from core.media import decode_image
 from core.run_catalogue import RunError, list_runs
@@ -129,3 +131,22 @@ def test_the_loader_knows_every_registered_kind():
     assert sorted(k.name for k in KINDS) == run_kinds.names() == ["attributes", "classifier", "prototype"]
     with pytest.raises(ValueError, match="registered already"):
         run_kinds.register(run_kinds.RunKind("prototype", lambda model: {}, lambda checkpoint, spec: None))
+
+
+def test_a_stop_request_ends_a_prediction_between_batches_with_what_was_predicted(colour_runs):
+    project, spec, trained, _built = colour_runs
+    loaded = load_run(project, trained.run_id, spec=spec)
+    samples = project.samples()
+    probs, kept, skipped = predict_samples(loaded, project, samples, batch_size=3)
+    assert len(samples) == 18 and kept == list(range(18)) and probs.shape == (18, 3) and not skipped
+
+    token, reports = CancelToken(), []
+
+    def progress(done, total):  # a person presses Stop while the first batch is predicted
+        reports.append((done, total))
+        token.cancel()
+
+    stopped, kept_early, _ = predict_samples(loaded, project, samples, batch_size=3, progress=progress,
+                                             should_stop=lambda: token.cancelled)
+    assert reports == [(3, 18)] and kept_early == [0, 1, 2]  # the next batch was never read
+    assert stopped.shape == (3, 3) and (stopped == probs[:3]).all()

@@ -99,6 +99,17 @@ def domains(tmp_path_factory):
     target.close()
 
 
+def _embedded(project) -> int:
+    """Rows in the project's embedding caches, of every backbone identity."""
+    import sqlite3
+
+    total = 0
+    for path in (project.cache_dir / "embeddings").glob("*.sqlite"):
+        with sqlite3.connect(path) as db:
+            total += db.execute("SELECT COUNT(*) FROM emb").fetchone()[0]
+    return total
+
+
 def test_a_project_without_labels_adapts_the_source_run_exports_and_predicts(domains, tmp_path):
     from core.export.exporter import export_run
     from core.predict import Predictor
@@ -113,6 +124,8 @@ def test_a_project_without_labels_adapts_the_source_run_exports_and_predicts(dom
     assert info["used"] and info["labelled"] == 0 and info["unlabelled"] == 3 * TARGET
     assert info["adabn"] == {"layers": 3, "samples": 3 * TARGET}
     assert info["method"] == "adabn" and "self_training" not in info  # no labels: AdaBN alone (core.train.adapt)
+    # each unlabelled picture embedded once, by the adapted backbone (not first by the source's too)
+    assert _embedded(target) == 3 * TARGET
     [start] = recorder.of(events.FitStart)
     assert start.mode == "probe" and list(start.class_names) == ["blue", "green", "red"]  # the source run's classes
     [epoch] = recorder.of(events.EpochEnd)

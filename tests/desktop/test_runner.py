@@ -186,32 +186,27 @@ def test_the_callbacks_of_a_runner_whose_owner_is_gone_are_not_called(qtbot):
     assert results == []
 
 
-def test_check_ends_a_cancelled_job_quietly_at_its_next_report(qtbot, runner):
+def test_should_stop_ends_a_cancelled_engine_call_at_its_next_batch_and_nothing_arrives(qtbot, runner):
     started, gate = threading.Event(), threading.Event()
-    reports = []
+    batches = []
 
-    def engine_without_token(progress):  # as predict_samples: it reports, it takes no token
+    def engine(should_stop):  # as predict_samples or the feature extraction: checked between batches
         for i in range(1000):
+            if should_stop():
+                break
             if i == 1:
                 started.set()
                 gate.wait(5)
-            progress(i)
-        return "all"
-
-    def job(ctx):
-        def progress(i):
-            ctx.check()
-            reports.append(i)
-
-        return engine_without_token(progress)
+            batches.append(i)
+        return "as far as it got"
 
     got = []
-    handle = runner.submit(job)
+    handle = runner.submit(lambda ctx: engine(ctx.should_stop))
     _record(handle, got)
     assert started.wait(5)
     handle.cancel()
     gate.set()
     with qtbot.waitSignal(handle.finished, timeout=5000):
         pass
-    assert reports == [0]  # stopped at the first report after the cancel
-    assert [n for n, _, _ in got] == ["finished"]  # and no failure for it
+    assert batches == [0, 1]  # the batch under way ends, the next one does not start
+    assert [n for n, _, _ in got] == ["finished"]  # its partial answer is dropped, and no failure

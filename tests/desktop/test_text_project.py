@@ -148,6 +148,7 @@ def test_evaluate_shows_the_texts_of_the_mistakes(qtbot, tmp_path, make_window):
     qtbot.waitUntil(lambda: page.view is not None, timeout=60000)
     gallery = page.gallery
     assert gallery.count() >= 1 and page.text_preview.isVisible()
+    assert set(page.view.texts) == set(gallery.ids()) < set(page.view.samples)  # only the texts shown were read
     row = next(i for i in range(gallery.count()) if gallery.item(i).data(Qt.ItemDataRole.UserRole + 1) == wrong.id)
     item = gallery.item(row)
     caption = item.text()

@@ -154,3 +154,25 @@ def test_a_run_from_another_project_adapts_and_the_log_says_how(make_window, tmp
     assert any("no accuracy estimate (no labels)" in line for line in page.log.lines)
     page.settings.adapt.setChecked(False)
     assert page.settings.config(None).adapt == "off"
+
+
+def test_a_read_only_project_starts_no_run_of_any_kind_and_says_why(qtbot, tmp_path):
+    from core.project import Project
+    from core.train import TrainConfig
+    from desktop.controllers.train_controller import TrainController
+    from desktop.notifier import Notifier
+    from desktop.session import ProjectSession
+
+    Project.create(tmp_path / "p", "image").close()
+    session, notifier = ProjectSession(), Notifier()
+    session.open(tmp_path / "p", read_only=True)
+    said = []
+    notifier.posted.connect(lambda message: said.append((message.text, message.level)))
+    controller = TrainController(session, notifier)
+    try:
+        for start in (lambda: controller.start(TrainConfig()), controller.start_fewshot, controller.start_zeroshot):
+            assert start() is False
+        assert controller.state == "idle" and not controller.busy
+        assert said == [("This project is open read-only, so it cannot be trained here.", "warning")] * 3
+    finally:
+        session.close()
