@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+import core  # noqa: F401  (before any test module loads PyTorch: core sets OpenMP's spin count, core/__init__.py)
+
 # Qt must never need a display in tests; the desktop tests rely on this being set before import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # One cache folder for the whole test session (subprocesses inherit it): the feature networks
