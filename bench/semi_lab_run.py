@@ -82,49 +82,79 @@ def accuracy(p: np.ndarray, y: np.ndarray) -> float:
     return float((p.argmax(1) == y).mean())
 
 
-def current(P: dict) -> dict:
-    """core.probe.semi as it is in this checkout: (test accuracy, used, method, seconds)."""
+def judge(P: dict) -> dict:
+    """Every candidate of core.probe.semi on one labelled draw: its held-out samples right in the
+    folds, its head's test accuracy (each fit as learn_with_unlabelled fits the chosen one), and
+    then semi.verdict's choice among them: exactly what learn_with_unlabelled with every candidate
+    would do (each candidate's folds do not depend on the others), with every candidate's figures."""
+    from unittest import mock
+
     from core.probe import semi
 
-    t0 = time.perf_counter()
-    r = semi.learn_with_unlabelled(P["x"], P["y"], P["classes"], P["u"], P["strength"], sample_weight=P["weight"],
-                                   groups=P["groups"], scored=P["scored"], seed=0)
-    s = time.perf_counter() - t0
-    if not r.used:
-        return {"acc": accuracy(P["base_test"], P["t_y"]), "used": False, "method": r.method, "seconds": s,
-                "reason": r.reason}
-    with torch.no_grad():
-        p = torch.softmax(P["t"].float() @ r.weight + r.bias, -1).numpy()
-    return {"acc": accuracy(p, P["t_y"]), "used": True, "method": r.method, "seconds": s, "reason": r.reason}
+    row = {"labelled_only": accuracy(P["base_test"], P["t_y"]), "scored": int(P["scored"].sum()), "candidates": {}}
+    hits = {}
+    for name, spec in semi.CANDIDATES.items():
+        t0 = time.perf_counter()
+        with mock.patch.object(semi, "GAIN_AT_LEAST", -10**9), mock.patch.object(semi, "CHANCE", 1.0):  # fit it anyway
+            r = semi.learn_with_unlabelled(P["x"], P["y"], P["classes"], P["u"], P["strength"],
+                                           sample_weight=P["weight"], groups=P["groups"], scored=P["scored"],
+                                           seed=0, candidates={name: spec})
+        with torch.no_grad():
+            p = torch.softmax(P["t"].float() @ r.weight + r.bias, -1).numpy()
+        hits[name] = round(r.scores[name] * row["scored"])
+        hits[semi.LABELLED_ONLY] = round(r.scores[semi.LABELLED_ONLY] * row["scored"])
+        row["candidates"][name] = {"test": accuracy(p, P["t_y"]), "cross_validated": r.scores[name],
+                                   "seconds": time.perf_counter() - t0}
+    row["cross_validated_labelled_only"] = hits[semi.LABELLED_ONLY] / row["scored"]
+    best, why = semi.verdict(hits, row["scored"], P["classes"], r.folds, semi.CANDIDATES)
+    row["method"] = semi.LABELLED_ONLY if why else best
+    row["reason"] = why or "used"
+    row["with_unlabelled"] = row["labelled_only"] if why else row["candidates"][best]["test"]
+    return row
 
 
 def run(names, seeds: int, per_class: int, out: str) -> None:
     rows = []
     for name in names:
-        data = load(name)
+        data = None
         for seed in range(seeds):
-            P = prepare(name, seed, per_class, data)
-            base = accuracy(P["base_test"], P["t_y"])
-            cur = current(P)
-            row = {"task": name, "seed": seed, "per_class": per_class, "labelled_only": base, "with_unlabelled": cur["acc"],
-                   "used": cur["used"], "method": cur["method"], "semi_seconds": cur["seconds"],
-                   "features": P["features"], "strength": P["strength"], "reason": cur["reason"]}
+            try:
+                P = prepare(name, seed, per_class)
+            except FileNotFoundError:
+                data = data or load(name)
+                P = prepare(name, seed, per_class, data)
+            row = {"task": name, "seed": seed, "per_class": per_class, "features": P["features"],
+                   "strength": P["strength"], **judge(P)}
             rows.append(row)
-            print(f"{name:13s} seed {seed}: labelled only {100 * base:.1f}  with unlabelled {100 * cur['acc']:.1f} "
-                  f"({cur['method']}, {cur['seconds']:.1f} s)", flush=True)
+            print(f"{name:13s} seed {seed}: labelled only {100 * row['labelled_only']:.1f}  with unlabelled "
+                  f"{100 * row['with_unlabelled']:.1f} ({row['method']}; " + ", ".join(
+                      f"{c} {100 * (v['test'] - row['labelled_only']):+.1f}" for c, v in row["candidates"].items())
+                  + ")", flush=True)
+    save(rows, seeds, per_class, out)
+
+
+def save(rows, seeds, per_class, out) -> list[dict]:
+    names = list(dict.fromkeys(r["task"] for r in rows))
     summary = []
     for name in names:
         sel = [r for r in rows if r["task"] == name]
         a = np.array([r["labelled_only"] for r in sel])
         b = np.array([r["with_unlabelled"] for r in sel])
+        always = {c: float(100 * np.mean([r["candidates"][c]["test"] - r["labelled_only"] for r in sel]))
+                  for c in sel[0]["candidates"]}
         summary.append({"task": name, "seeds": len(sel), "labelled_only": float(a.mean()),
                         "with_unlabelled": float(b.mean()), "gain_points": float(100 * (b - a).mean()),
-                        "worst_points": float(100 * (b - a).min()), "used": sum(r["used"] for r in sel)})
+                        "worst_points": float(100 * (b - a).min()),
+                        "used": sum(r["method"] != "labelled only" for r in sel), "always_gain_points": always})
     Path(out).write_text(json.dumps({"per_class": per_class, "seeds": seeds, "rows": rows, "summary": summary},
                                     indent=1))
-    print("| task | labelled only | with unlabelled | gain (points) | worst seed | used (runs) |")
-    print("|---|---|---|---|---|---|")
+    cands = list(summary[0]["always_gain_points"])
+    print("| task | labelled only | with unlabelled | gain | worst seed | used | " + " | ".join(f"always {c}" for c in cands) + " |")
+    print("|---" * (6 + len(cands)) + "|")
     for s in summary:
         print(f"| {s['task']} | {100 * s['labelled_only']:.1f} | {100 * s['with_unlabelled']:.1f} | "
-              f"{s['gain_points']:+.1f} | {s['worst_points']:+.1f} | {s['used']} of {s['seeds']} |")
-    print(f"| mean | | | {np.mean([s['gain_points'] for s in summary]):+.1f} | | |")
+              f"{s['gain_points']:+.1f} | {s['worst_points']:+.1f} | {s['used']} of {s['seeds']} | "
+              + " | ".join(f"{s['always_gain_points'][c]:+.1f}" for c in cands) + " |")
+    print(f"| mean | | | {np.mean([s['gain_points'] for s in summary]):+.1f} | | | "
+          + " | ".join(f"{np.mean([s['always_gain_points'][c] for s in summary]):+.1f}" for c in cands) + " |")
+    return summary

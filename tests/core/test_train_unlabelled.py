@@ -91,7 +91,7 @@ def test_no_gain_falls_back_to_the_labelled_alone_and_says_so(project, spec):
     if info["used"]:  # the colours are easy: the labelled alone are usually perfect already
         pytest.skip("the unlabelled samples helped here; the fallback is tested in test_probe_semi")
     assert info["pseudo_labelled"] == 0 and info["unlabelled"] == 3 * UNLABELLED
-    assert "; unlabelled: 30 not used: the unlabelled samples did not gain 1 sample" in epoch.stage
+    assert "; unlabelled: 30 not used: the unlabelled samples did not gain 2 samples" in epoch.stage
     a = load_checkpoint(result.best_path)["model"]
     b = load_checkpoint(plain.best_path)["model"]
     # the labelled-only head (the second run starts from the first one's choice: the same optimum, not the same bits)
