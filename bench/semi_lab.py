@@ -13,8 +13,13 @@ Stage ``run``: for every task, seed (bench_transfer_suite.labelled_subset draws)
 class, the default probe's steps on those features (standardised on the labelled rows, the column
 set and strength chosen by core.probe.solve.solve_head with the views, as probe_fit.solve_probe;
 the project's 10%/10% validation/test split of the labelled files is not drawn: all of them learn),
-then core.probe.semi.learn_with_unlabelled with every other pool file unlabelled; both heads score
-the task's held-out test files.
+then every candidate of core.probe.semi judged by its folds with every other pool file unlabelled,
+its head scored on the task's held-out test files, and semi.verdict's choice: what
+learn_with_unlabelled does, with what each candidate would have given used everywhere
+(semi_lab_run.judge). The probe's rows of each draw are kept next to the tasks (_semi_lab_prep).
+
+Stage ``variants``: the ways of learning from unlabelled rows tried on the way
+(bench/semi_lab_methods.py), each used everywhere, against labelled-only.
 
 Differences from a real run: the labelled files are not split 80/10/10 (a run leaves about a tenth
 of them to the project's test split), and the unlabelled sample is the whole rest of the pool.
@@ -22,6 +27,7 @@ of them to the project's test split), and the unlabelled sample is the whole res
 Run: nice -n 19 .venv/bin/python bench/semi_lab.py embed [--tasks a,b]
      nice -n 19 .venv/bin/python bench/semi_lab.py run [--tasks a,b] [--seeds 3] [--per-class 5]
      -> bench/results/semi_lab.json and a markdown table on stdout
+     nice -n 19 .venv/bin/python bench/semi_lab.py variants [--tasks a,b] [--methods em64_lr,self]
 """
 
 from __future__ import annotations
@@ -122,7 +128,8 @@ def load(name: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("stage", choices=("embed", "run"))
+    parser.add_argument("stage", choices=("embed", "run", "variants"))
+    parser.add_argument("--methods", default="", help="variants: names in semi_lab_methods.VARIANTS (all)")
     parser.add_argument("--tasks", default=",".join(tasks.TASKS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--per-class", type=int, default=5)
@@ -132,6 +139,11 @@ def main() -> None:
     if a.stage == "embed":
         for name in names:
             embed_task(name)
+        return
+    if a.stage == "variants":
+        from bench.semi_lab_methods import compare
+
+        compare(names, a.methods.split(",") if a.methods else None, a.seeds, a.per_class)
         return
     from bench.semi_lab_run import run
 

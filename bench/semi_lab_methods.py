@@ -166,3 +166,53 @@ def agreement(dims=32, share=1.0):
         agree = (guess == spread.argmax(1)) & (guess == base.argmax(1))
         return refit_soft(P, S, r * agree[:, None], share)
     return run
+
+
+VARIANTS = {
+    "labelled only": labelled_only,
+    "self": current_method("self-training"),
+    "spread": current_method("label spreading"),
+    "lr on pca64": lr_on_pca(64),
+    "lda32 labelled only": lda_labelled_only(32),
+    "em32 (lda head)": em_method(32),
+    "em64 (lda head)": em_method(64),
+    "em16_lr": em_method(16, head="lr"),
+    "em32_lr": em_method(32, head="lr"),
+    "em64_lr": em_method(64, head="lr"),
+    "em96_lr": em_method(96, head="lr"),
+    "em128_lr": em_method(128, head="lr"),
+    "em32 shrink .2_lr": em_method(32, shrink=0.2, head="lr"),
+    "em32 shrink .8_lr": em_method(32, shrink=0.8, head="lr"),
+    "em64 shrink .2_lr": em_method(64, shrink=0.2, head="lr"),
+    "em64 shrink .8_lr": em_method(64, shrink=0.8, head="lr"),
+    "soft k-means64": soft_kmeans(64),
+    "agree": agreement(32),
+    "mix labelled only + em32_lr": mix(labelled_only, em_method(32, head="lr")),
+}
+
+
+def compare(names, methods=None, seeds=3, per_class=5) -> dict:
+    """Each variant used everywhere: gain in points over the probe's labelled-only head, per task."""
+    from bench.semi_lab import load
+    from bench.semi_lab_run import accuracy, prepare
+
+    chosen = {k: VARIANTS[k] for k in (methods or VARIANTS)}
+    gains = {}
+    for name in names:
+        data = None
+        for seed in range(seeds):
+            try:
+                P = prepare(name, seed, per_class)
+            except FileNotFoundError:
+                data = data or load(name)
+                P = prepare(name, seed, per_class, data)
+            S = span(P)
+            base = accuracy(P["base_test"], P["t_y"])
+            row = {k: 100 * (accuracy(f(P, S), P["t_y"]) - base) for k, f in chosen.items()}
+            gains[(name, seed)] = row
+            print(name, seed, f"labelled only {100 * base:.1f}", " ".join(f"{k} {v:+.1f}" for k, v in row.items()),
+                  flush=True)
+    for name in names:
+        rows = [gains[(name, s)] for s in range(seeds)]
+        print(f"{name:14s}", " ".join(f"{k} {np.mean([r[k] for r in rows]):+.1f}" for k in chosen))
+    return gains

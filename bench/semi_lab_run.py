@@ -14,7 +14,7 @@ from bench.bench_transfer_suite import labelled_subset
 from bench.semi_lab import SEMI_ROOT, load
 from bench.suite import tasks
 
-PREP = Path("/tmp/semi19/prep")
+PREP = SEMI_ROOT / "_semi_lab_prep"  # the probe's rows of each draw, made once
 
 
 def standardise(labelled: torch.Tensor):
