@@ -56,8 +56,9 @@ MORE_AT_LEAST = 2
 # The rule for learning from the unlabelled samples (bench/semi_lab.py, 12 tasks x 3 draws at 5 a
 # class): the candidate with the most held-out labelled samples right is used where it gets at least
 # GAIN_AT_LEAST more right than the labelled alone (one more, of 25 on faces and of 50 on glyphs,
-# went with 10 and 5 points lost on new samples) and its hits are unlikely by guessing: a binomial tail at 1/classes of at most
-# CHANCE (without it, folds near chance said +4 samples on chords, which lost 9 points)
+# went with 10 and 5 points lost on new samples) and its hits are unlikely by guessing: a binomial
+# tail at 1/classes of at most CHANCE (without it, folds near chance said +4 samples on chords,
+# which lost 9 points)
 GAIN_AT_LEAST = 2
 CHANCE = 0.05
 UNLABELLED_AT_MOST = 3000  # a seeded sample of them beyond this: cost grows with the rows solved on
