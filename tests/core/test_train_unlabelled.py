@@ -50,8 +50,8 @@ def labels_of(project):
 def test_unlabelled_samples_are_counted_and_never_become_labels(project, spec, monkeypatch):
     from core.probe import semi
 
-    monkeypatch.setattr(semi, "MARGIN", -1.0)  # take the best candidate whatever the folds say
-    monkeypatch.setattr(semi, "MORE_AT_LEAST", -100)
+    monkeypatch.setattr(semi, "GAIN_AT_LEAST", -100)  # take the best candidate whatever the folds say
+    monkeypatch.setattr(semi, "CHANCE", 1.0)
     before = labels_of(project)
     result, rec = fit(project, spec)
     assert labels_of(project) == before  # no guessed class reaches the project
@@ -91,7 +91,7 @@ def test_no_gain_falls_back_to_the_labelled_alone_and_says_so(project, spec):
     if info["used"]:  # the colours are easy: the labelled alone are usually perfect already
         pytest.skip("the unlabelled samples helped here; the fallback is tested in test_probe_semi")
     assert info["pseudo_labelled"] == 0 and info["unlabelled"] == 3 * UNLABELLED
-    assert "; unlabelled: 30 not used: the unlabelled samples did not gain 2% and 2 samples" in epoch.stage
+    assert "; unlabelled: 30 not used: the unlabelled samples did not gain 2 samples" in epoch.stage
     a = load_checkpoint(result.best_path)["model"]
     b = load_checkpoint(plain.best_path)["model"]
     # the labelled-only head (the second run starts from the first one's choice: the same optimum, not the same bits)
