@@ -193,19 +193,12 @@ VARIANTS = {
 
 def compare(names, methods=None, seeds=3, per_class=5) -> dict:
     """Each variant used everywhere: gain in points over the probe's labelled-only head, per task."""
-    from bench.semi_lab import load
-    from bench.semi_lab_run import accuracy, prepare
+    from bench.semi_lab_run import accuracy, draws
 
     chosen = {k: VARIANTS[k] for k in (methods or VARIANTS)}
     gains = {}
     for name in names:
-        data = None
-        for seed in range(seeds):
-            try:
-                P = prepare(name, seed, per_class)
-            except FileNotFoundError:
-                data = data or load(name)
-                P = prepare(name, seed, per_class, data)
+        for seed, P in draws(name, seeds, per_class):
             S = span(P)
             base = accuracy(P["base_test"], P["t_y"])
             row = {k: 100 * (accuracy(f(P, S), P["t_y"]) - base) for k, f in chosen.items()}

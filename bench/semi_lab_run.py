@@ -113,16 +113,22 @@ def judge(P: dict) -> dict:
     return row
 
 
+def draws(name: str, seeds: int, per_class: int):
+    """(seed, prepared draw) for each seed: the probe's rows kept from an earlier run, or made from
+    the task's features (loaded once)."""
+    data = None
+    for seed in range(seeds):
+        try:
+            yield seed, prepare(name, seed, per_class)
+        except FileNotFoundError:
+            data = data or load(name)
+            yield seed, prepare(name, seed, per_class, data)
+
+
 def run(names, seeds: int, per_class: int, out: str) -> None:
     rows = []
     for name in names:
-        data = None
-        for seed in range(seeds):
-            try:
-                P = prepare(name, seed, per_class)
-            except FileNotFoundError:
-                data = data or load(name)
-                P = prepare(name, seed, per_class, data)
+        for seed, P in draws(name, seeds, per_class):
             row = {"task": name, "seed": seed, "per_class": per_class, "features": P["features"],
                    "strength": P["strength"], **judge(P)}
             rows.append(row)
