@@ -109,6 +109,14 @@ def bare_loops(paths, threads: int, seconds: float = 20.0) -> dict:
             "max_feature_diff_onnx_vs_torch": diff, "max_feature_diff_pooled": pooled_diff}
 
 
+def _dirty_mib() -> float:
+    """Written data the kernel has yet to put on disk (Linux; 0 elsewhere)."""
+    try:
+        return next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("Dirty:")) / 1024
+    except (OSError, StopIteration):
+        return 0.0
+
+
 def cli(args, env) -> tuple[float, float, str]:
     """(seconds inside the command, peak MiB, stderr) of ``transferlab ARGS`` in a fresh process."""
     out = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, *args], capture_output=True, text=True, env=env, cwd=ROOT)
@@ -134,13 +142,15 @@ def main() -> None:
         cli(["new", str(project), "--task", "image"], env)
         cli(["import", str(project), str(work / "imgs")], env)
         shutil.rmtree(project / "cache", ignore_errors=True)
+        dirty = _dirty_mib()
+        os.sync()  # the 10,000 files just written go to disk now, not while the probe is timed
         seconds, peak, log = cli(["train", str(project), "--mode", "probe"], env)
         embedded = re.search(r"Embedded (\d+) samples \((\d+) a second\)", log)
         solved = re.search(r"Probe solved in ([\d.]+)s", log)
         rate = float(embedded.group(2))  # the trainer's own count over the time extract took
         result = {
             "machine": machine(), "images": a.images, "threads": a.threads, **bare,
-            "probe_end_to_end_s": seconds, "probe_peak_mib": peak,
+            "dirty_mib_before_sync": dirty, "probe_end_to_end_s": seconds, "probe_peak_mib": peak,
             "probe_embedded": int(embedded.group(1)), "probe_embedding_per_s": rate,
             "probe_solve_s": float(solved.group(1)),
             "embedding_vs_bare_same_session": rate / bare["onnxruntime_pooled_levels_per_s"],

