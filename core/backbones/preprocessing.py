@@ -154,17 +154,25 @@ def resize_and_crop(x: torch.Tensor, p: ImagePreprocessing) -> torch.Tensor:
     if p.resize == "squash":
         x = F.interpolate(x, size=(size, size), mode=p.interpolation, align_corners=False, antialias=True)
         return x.clamp(0.0, 1.0)
-    low, high = (min, max) if eager else (torch.sym_min, torch.sym_max)
-    short = low(h, w)
-    nh = high((h * p.resize_size + short // 2) // short, size)
-    nw = high((w * p.resize_size + short // 2) // short, size)
+    nh, nw, top, left = _resized(h, w, p, *((min, max) if eager else (torch.sym_min, torch.sym_max)))
     x = F.interpolate(x, size=(nh, nw), mode=p.interpolation, align_corners=False, antialias=True)
-    top, left = (nh - size) // 2, (nw - size) // 2
     if eager:  # every picture a probe embeds: the same pixels by slicing, 0.5 ms a picture less
         return x[..., top:top + size, left:left + size].clamp(0.0, 1.0)
     rows = torch.arange(size, device=x.device) + top
     cols = torch.arange(size, device=x.device) + left
     return x.index_select(2, rows).index_select(3, cols).clamp(0.0, 1.0)  # bicubic overshoots
+
+
+def _resized(h, w, p: ImagePreprocessing, low=min, high=max) -> tuple:
+    """(height, width) a picture of h x w is resized to, and the (top, left) of its centre crop
+    (``low``/``high``: torch.sym_min/sym_max for the symbolic sizes of an exported graph)."""
+    size = p.crop_size
+    if p.resize == "squash":
+        return size, size, 0, 0
+    short = low(h, w)
+    nh = high((h * p.resize_size + short // 2) // short, size)
+    nw = high((w * p.resize_size + short // 2) // short, size)
+    return nh, nw, (nh - size) // 2, (nw - size) // 2
 
 
 # Pictures up to this side are resized by two small matrix products instead of F.interpolate: the
@@ -183,14 +191,7 @@ def _resize_matrices(h: int, w: int, p: ImagePreprocessing) -> tuple[torch.Tenso
     if found is not None:
         return found
     size = p.crop_size
-    if p.resize == "squash":
-        nh = nw = size
-        top = left = 0
-    else:
-        short = min(h, w)
-        nh = max((h * p.resize_size + short // 2) // short, size)
-        nw = max((w * p.resize_size + short // 2) // short, size)
-        top, left = (nh - size) // 2, (nw - size) // 2
+    nh, nw, top, left = _resized(h, w, p)
 
     def along(n_in: int, n_out: int) -> torch.Tensor:  # [n_out, n_in]: an identity picture resized along one side
         eye = torch.eye(n_in)[None, None]
