@@ -208,19 +208,17 @@ def _method(spec, zl, y, weight, zu, classes, strength, base, pcs=None):
             sol = _refit(zl, y, weight, zu, guess, keep, classes, strength, sol)
         return sol, keep, guess, conf
     if kind == "spread":
-        spread = _spread(torch.cat([zl, zu]), y, classes, opts["k"], opts["alpha"])[len(y):]
-        guess, conf = spread.argmax(1), spread.max(1)
-        keep = _balanced_top(guess, conf, classes, opts["share"])
-        return _refit(zl, y, weight, zu, guess, keep, classes, strength, base), keep, guess, conf
-    if kind == "clusters":
+        scores = _spread(torch.cat([zl, zu]), y, classes, opts["k"], opts["alpha"])[len(y):]
+    elif kind == "clusters":
         if pcs is None:
             pcs = _components(torch.cat([zl, zu]), opts["dims"], 0)
-        r = _gaussian_em(pcs(zl, opts["dims"]), y, weight, pcs(zu, opts["dims"]), classes, opts["iterations"],
-                         opts["shrink"])
-        guess, conf = r.argmax(1), r.max(1)
-        keep = _balanced_top(guess, conf, classes, opts["share"])
-        return _refit(zl, y, weight, zu, guess, keep, classes, strength, base), keep, guess, conf
-    raise ValueError(f"unknown kind {kind!r}")
+        scores = _gaussian_em(pcs(zl, opts["dims"]), y, weight, pcs(zu, opts["dims"]), classes,
+                              opts["iterations"], opts["shrink"])
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    guess, conf = scores.argmax(1), scores.max(1)  # the class each unlabelled row is given, and how sure
+    keep = _balanced_top(guess, conf, classes, opts["share"])
+    return _refit(zl, y, weight, zu, guess, keep, classes, strength, base), keep, guess, conf
 
 
 def _widest(candidates) -> int:
