@@ -28,6 +28,7 @@ import torch
 
 from core.backbones import BackboneSpec, FeatureModel, get
 from core.media import MediaError
+from core.openmp import one_thread_here
 
 Item = tuple[str, object]
 
@@ -182,7 +183,8 @@ def _compute(spec, model, todo, failed, batch_size, device, load_workers, progre
     sample's features never depend on its batch mates).
 
     Decoding runs in ``load_workers`` threads one chunk ahead of the network (Pillow, soundfile,
-    torch and onnxruntime release the interpreter lock), so the network is kept fed; at most two
+    torch and onnxruntime release the interpreter lock), each with one OpenMP thread
+    (core.openmp), so the network is kept fed; at most two
     chunks are held at once, so memory stays bounded whatever the number of samples. On the CPU
     the network runs in onnxruntime where it can (core.features_onnx). Each vector goes to
     ``store(hash, vector)``; returns how many were computed."""
@@ -207,7 +209,7 @@ def _compute(spec, model, todo, failed, batch_size, device, load_workers, progre
     chunk = batch_size * (4 if pre.variable_length else 1)
     parts = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
     done = done0
-    with ThreadPoolExecutor(max_workers=max(1, load_workers)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, load_workers), initializer=one_thread_here) as pool:
         def submit(part):
             return [pool.submit(_prepare, pre, item) for item in part]
 

@@ -27,3 +27,44 @@ def test_a_setting_the_person_made_wins():
     policy = subprocess.run([sys.executable, "-c", READ.format(module="core")],
                             env={**base, "OMP_WAIT_POLICY": "PASSIVE"}, capture_output=True, text=True, check=True)
     assert policy.stdout.split()[0] == "None"
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="the OpenMP runtime's symbols are not looked up on Windows")
+def test_decoding_threads_run_one_openmp_thread_and_leave_the_others_alone():
+    """Feature extraction's decoding threads prepare pictures with one OpenMP thread each (core.openmp),
+    not a team as wide as the machine beside the network's; the calling thread and threads
+    started later keep PyTorch's count."""
+    import threading
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from core import features
+    from core.backbones import preprocessing
+
+    seen = []
+
+    def source(k):
+        def read():
+            seen.append(torch.get_num_threads())
+            return Image.fromarray(np.full((40, 50, 3), 20 * k, np.uint8))
+        return read
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # a machine with two cores or more, as the check needs
+    try:
+        model = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+        model.feature_dim = 3
+        spec = features.get("efficientnet_lite0").with_preprocessing(crop_size=32, resize_size=36)
+        found = features.extract(spec, [(f"h{k}", source(k)) for k in range(6)], model=model, load_workers=2)
+        assert len(found.hashes) == 6 and seen == [1] * 6
+        assert torch.get_num_threads() == 2  # this thread's own count is untouched
+        later = []
+        t = threading.Thread(target=lambda: later.append(torch.get_num_threads()))
+        t.start()
+        t.join()
+        assert later == [2]
+    finally:
+        torch.set_num_threads(before)
+    assert isinstance(spec.preprocessing, preprocessing.ImagePreprocessing)
