@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import torch
 
 from core.media import MediaError
+from core.openmp import one_thread_here
 from core.train.labelled import Item
 
 
@@ -34,7 +35,8 @@ class DecodedStore:
         self.ready = torch.zeros(n, dtype=torch.bool)
         self.failed: dict[int, str] = {}
         self.decoded_files = 0  # how many decodes ran (a test checks epoch 2 adds none)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode")
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode",
+                                        initializer=one_thread_here)  # beside the training step's threads
 
     @property
     def device(self) -> torch.device:
@@ -89,7 +91,8 @@ class DecodedStore:
 
     def _prefetch_pool(self) -> ThreadPoolExecutor:
         if not hasattr(self, "_prefetcher"):
-            self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+            self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch",
+                                                  initializer=one_thread_here)
         return self._prefetcher
 
     def move_to(self, device: torch.device, budget_bytes: int) -> bool:

@@ -68,3 +68,30 @@ def test_decoding_threads_run_one_openmp_thread_and_leave_the_others_alone():
     finally:
         torch.set_num_threads(before)
     assert isinstance(spec.preprocessing, preprocessing.ImagePreprocessing)
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="the OpenMP runtime's symbols are not looked up on Windows")
+def test_training_decode_threads_run_one_openmp_thread():
+    """The training engine's decoding and prefetching threads (core.train.decode_cache) likewise."""
+    import torch
+
+    from core.train.decode_cache import DecodedStore
+    from core.train.labelled import Item
+
+    seen = []
+
+    def decode(item):
+        seen.append(torch.get_num_threads())
+        return torch.full((3, 4, 4), item.label, dtype=torch.uint8)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        store = DecodedStore([Item(f"h{k}", f"f{k}", k) for k in range(4)], decode, (3, 4, 4), torch.uint8,
+                             limit_bytes=1 << 20, workers=2)
+        batch, kept = store.fetch_async([0, 1, 2, 3]).result()
+        store.close()
+        assert kept == [0, 1, 2, 3] and batch[:, 0, 0, 0].tolist() == [0, 1, 2, 3]
+        assert seen == [1] * 4 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
