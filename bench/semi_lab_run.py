@@ -113,11 +113,11 @@ def judge(P: dict) -> dict:
     return row
 
 
-def draws(name: str, seeds: int, per_class: int):
-    """(seed, prepared draw) for each seed: the probe's rows kept from an earlier run, or made from
-    the task's features (loaded once)."""
+def draws(name: str, seeds, per_class: int):
+    """(seed, prepared draw) for each seed (``seeds``: how many from 0, or which): the probe's rows
+    kept from an earlier run, or made from the task's features (loaded once)."""
     data = None
-    for seed in range(seeds):
+    for seed in (range(seeds) if isinstance(seeds, int) else seeds):
         try:
             yield seed, prepare(name, seed, per_class)
         except FileNotFoundError:
