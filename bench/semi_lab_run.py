@@ -83,9 +83,14 @@ def accuracy(p: np.ndarray, y: np.ndarray) -> float:
 
 
 # the rules compared on the same folds and heads: the share of the chosen head's logits in the head
-# used (the rest the labelled-only head's), the folds judging that head; "unblended" is the rule
-# before core.probe.semi.BLEND
+# used (the rest the labelled-only head's), the folds judging that mixed head; "unblended" is
+# core.probe.semi's rule (a mix of two linear heads is one linear head: weight and bias mix alike)
 SHARES = {"unblended": 1.0, "3:1": 3 / 4, "2:1": 2 / 3, "1:1": 1 / 2}
+CORE = "unblended"
+
+
+def blend(chosen, labelled_only, share: float):
+    return share * chosen + (1 - share) * labelled_only
 
 
 def judge(P: dict) -> dict:
@@ -94,7 +99,7 @@ def judge(P: dict) -> dict:
     then semi.verdict's choice among them: exactly what learn_with_unlabelled with every candidate
     would do (each candidate's folds do not depend on the others), with every candidate's figures.
     The same for each share of SHARES from the heads' own logits (in the folds and on the test
-    files); ``with_unlabelled`` is core's (semi.BLEND), ``rules`` every share's."""
+    files); ``with_unlabelled`` is core's (CORE), ``rules`` every share's."""
     from unittest import mock
 
     from core.probe import semi
@@ -121,18 +126,17 @@ def judge(P: dict) -> dict:
     scored, y = P["scored"], P["y"]
     row["rules"] = {}
     for rule, share in SHARES.items():
-        hits = {c: int((semi.blend(held[c], held[semi.LABELLED_ONLY], share)[scored].argmax(1) == y[scored]).sum())
+        hits = {c: int((blend(held[c], held[semi.LABELLED_ONLY], share)[scored].argmax(1) == y[scored]).sum())
                 for c in semi.CANDIDATES}
         hits[semi.LABELLED_ONLY] = int((held[semi.LABELLED_ONLY][scored].argmax(1) == y[scored]).sum())
         best, why = semi.verdict(hits, row["scored"], P["classes"], r.folds, semi.CANDIDATES)
-        acc = row["labelled_only"] if why else accuracy(semi.blend(test[best], test[semi.LABELLED_ONLY], share), P["t_y"])
+        acc = row["labelled_only"] if why else accuracy(blend(test[best], test[semi.LABELLED_ONLY], share), P["t_y"])
         row["rules"][rule] = {"share": share, "method": semi.LABELLED_ONLY if why else best, "reason": why or "used",
                               "with_unlabelled": acc, "hits": hits}
     row["cross_validated_labelled_only"] = hits[semi.LABELLED_ONLY] / row["scored"]
-    core = min(row["rules"], key=lambda k: abs(row["rules"][k]["share"] - semi.BLEND))
-    assert abs(row["rules"][core]["share"] - semi.BLEND) < 1e-9, "semi.BLEND is not among SHARES"
+    core = CORE
     best = row["rules"][core]["method"]
-    if best != semi.LABELLED_ONLY:  # core's own blended head gives what the share's figures say
+    if best != semi.LABELLED_ONLY:  # core's own head gives what the rule's figures say
         assert abs(row["candidates"][best]["test_used"] - row["rules"][core]["with_unlabelled"]) < 0.01, row
     row["method"], row["with_unlabelled"] = best, row["rules"][core]["with_unlabelled"]
     row["reason"] = row["rules"][core]["reason"]
