@@ -63,7 +63,7 @@ GAIN_AT_LEAST = 2
 CHANCE = 0.05
 # Not done: mixing the chosen head's logits with the labelled-only head's (2:1, 3:1 or 1:1, the folds
 # judging the mixed head). On the draws the rule was chosen on it removed the one loss beyond a point
-# (-2.1 to 0), on three new draws a task it lost 1.3 points of mean gain (faces: 12.7 against 23.8)
+# (-2.1 to -0.8), on three new draws a task it lost 1.2 points of mean gain (faces: 12.7 against 23.8)
 # and left chords and counting below -1 (bench/semi_lab.py; semi_lab_rules.json, semi_lab_fresh.json)
 UNLABELLED_AT_MOST = 3000  # a seeded sample of them beyond this: cost grows with the rows solved on
 GRAPH_POWER = 3  # neighbour weights: cosine similarity cubed, so the nearest count most
