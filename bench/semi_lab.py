@@ -27,6 +27,9 @@ of them to the project's test split), and the unlabelled sample is the whole res
 Run: nice -n 19 .venv/bin/python bench/semi_lab.py embed [--tasks a,b]
      nice -n 19 .venv/bin/python bench/semi_lab.py run [--tasks a,b] [--seeds 3] [--per-class 5]
      -> bench/results/semi_lab.json and a markdown table on stdout
+     draws beyond seeds 0-2 (their labelled files' views are not in the features):
+     nice -n 19 .venv/bin/python bench/semi_lab.py embed --view-seeds 3,4,5
+     nice -n 19 .venv/bin/python bench/semi_lab.py run --seeds 3,4,5 --out bench/results/semi_lab_fresh.json
      nice -n 19 .venv/bin/python bench/semi_lab.py variants [--tasks a,b] [--methods em64_lr,self]
 """
 
@@ -51,6 +54,9 @@ from bench.suite import tasks  # noqa: E402
 
 FEATURES = "semi-lab-features.npz"
 VIEW_SEEDS = (0, 1, 2)
+# views of the labelled files of further draws (``embed --view-seeds 3,4,5``), kept apart so that
+# FEATURES (and every draw of VIEW_SEEDS prepared from it) is neither recomputed nor changed
+MORE_VIEWS = "semi-lab-views.npz"
 VIEW_SIZES = (5,)
 
 
@@ -74,12 +80,33 @@ def task_spec(modality: str, pool_paths):
     return spec
 
 
+def _backbone(spec):
+    from core.weights import load_pretrained
+
+    backbone = load_pretrained(spec)
+    backbone.pool_levels(spec.preprocessing.example_batch(1), grid=2)
+    backbone.eval()
+    return backbone
+
+
+def _view_maker(modality, spec, pool_paths, pool_h):
+    """view(i, v) -> a loader of view ``v`` of pool file ``i``, as a probe makes it."""
+    from core.media import decode_image, read_audio
+    from core.probe.views import altered, shifted
+
+    rate = getattr(spec.preprocessing, "sample_rate", None)
+
+    def view(i, v):
+        if modality == "audio":
+            return lambda: shifted(read_audio(str(pool_paths[i]), rate), pool_h[i], v, rate)
+        return lambda: altered(decode_image(str(pool_paths[i])), pool_h[i], v)
+
+    return view
+
+
 def embed_task(name: str) -> Path:
     from core import features
-    from core.backbones import default_for  # noqa: F401
-    from core.media import decode_image, read_audio
-    from core.probe.views import altered, shifted, view_key
-    from core.weights import load_pretrained
+    from core.probe.views import view_key
 
     task = tasks.TASKS[name]
     task_dir = tasks.materialise(name, root=SEMI_ROOT, pool=POOL_OF.get(name, POOL))
@@ -89,19 +116,12 @@ def embed_task(name: str) -> Path:
     pool_paths, pool_labels, classes = tasks.files(task_dir, "pool")
     test_paths, test_labels, _ = tasks.files(task_dir, "test")
     spec = task_spec(task.modality, pool_paths)
-    backbone = load_pretrained(spec)
-    backbone.pool_levels(spec.preprocessing.example_batch(1), grid=2)
-    backbone.eval()
+    backbone = _backbone(spec)
     pool_h = [file_hash(p) for p in pool_paths]
     test_h = [file_hash(p) for p in test_paths]
     labels = np.asarray(pool_labels)
     picked = sorted({int(i) for n in VIEW_SIZES for s in VIEW_SEEDS for i in labelled_subset(labels, n, s)})
-    rate = getattr(spec.preprocessing, "sample_rate", None)
-
-    def view(i, v):
-        if task.modality == "audio":
-            return lambda: shifted(read_audio(str(pool_paths[i]), rate), pool_h[i], v, rate)
-        return lambda: altered(decode_image(str(pool_paths[i])), pool_h[i], v)
+    view = _view_maker(task.modality, spec, pool_paths, pool_h)
 
     items = [(h, str(p)) for h, p in zip(pool_h, pool_paths)] + [(h, str(p)) for h, p in zip(test_h, test_paths)]
     items += [(view_key(pool_h[i], v), view(i, v)) for v in (1, 2) for i in picked]
@@ -119,9 +139,54 @@ def embed_task(name: str) -> Path:
     return out
 
 
+def embed_more_views(name: str, seeds) -> Path | None:
+    """The two views of every pool file the draws ``seeds`` label that FEATURES (and MORE_VIEWS
+    already) lack, added to MORE_VIEWS: only those files are embedded."""
+    from core import features
+    from core.probe.views import view_key
+
+    task = tasks.TASKS[name]
+    task_dir = SEMI_ROOT / name
+    if not (task_dir / FEATURES).exists():
+        raise SystemExit(f"{task_dir / FEATURES} is missing: run the embed stage without --view-seeds first")
+    with np.load(task_dir / FEATURES) as f:
+        have = {int(i) for i in f["view_of"]}
+        labels = f["pool_y"]
+    out = task_dir / MORE_VIEWS
+    old_of, old_views = np.zeros(0, np.int64), None
+    if out.exists():
+        with np.load(out) as f:
+            old_of, old_views = f["view_of"], f["views"]
+    have |= {int(i) for i in old_of}
+    need = sorted({int(i) for n in VIEW_SIZES for s in seeds for i in labelled_subset(labels, n, s)} - have)
+    if not need:
+        return out if out.exists() else None
+    pool_paths, pool_labels, _ = tasks.files(task_dir, "pool")
+    if not np.array_equal(np.asarray(pool_labels), labels):
+        raise SystemExit(f"{task_dir}: the pool's files no longer match {FEATURES}'s labels")
+    spec = task_spec(task.modality, pool_paths)
+    pool_h = {i: file_hash(pool_paths[i]) for i in need}
+    view = _view_maker(task.modality, spec, pool_paths, [pool_h.get(i) for i in range(len(pool_paths))])
+    items = [(view_key(pool_h[i], v), view(i, v)) for v in (1, 2) for i in need]
+    t0 = time.perf_counter()
+    found = features.extract(spec, items, model=_backbone(spec), batch_size=32, load_workers=0)
+    assert not found.failed, found.failed
+    row = {h: k for k, h in enumerate(found.hashes)}
+    views = np.stack([found.vectors[[row[view_key(pool_h[i], v)] for i in need]] for v in (1, 2)])
+    of = np.concatenate([old_of, need]).astype(np.int64)
+    views = views if old_views is None else np.concatenate([old_views, views], axis=1)
+    np.savez(out, view_of=of, views=views)
+    print(f"{name}: {len(items)} view embeddings in {time.perf_counter() - t0:.0f} s", flush=True)
+    return out
+
+
 def load(name: str) -> dict:
     task_dir = SEMI_ROOT / name
     data = dict(np.load(task_dir / FEATURES))
+    if (task_dir / MORE_VIEWS).exists():  # views of further draws' labelled files (embed --view-seeds)
+        with np.load(task_dir / MORE_VIEWS) as more:
+            data["view_of"] = np.concatenate([data["view_of"], more["view_of"]])
+            data["views"] = np.concatenate([data["views"], more["views"]], axis=1)
     data["groups"] = {k[len("group_"):]: torch.from_numpy(v) for k, v in data.items() if k.startswith("group_")}
     return data
 
@@ -131,23 +196,29 @@ def main() -> None:
     parser.add_argument("stage", choices=("embed", "run", "variants"))
     parser.add_argument("--methods", default="", help="variants: names in semi_lab_methods.VARIANTS (all)")
     parser.add_argument("--tasks", default=",".join(tasks.TASKS))
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", default="3", help="run: how many draws (seeds 0..N-1), or a list: 3,4,5")
+    parser.add_argument("--view-seeds", default="",
+                        help="embed: only the views of these draws' labelled files (e.g. 3,4,5), kept in " + MORE_VIEWS)
     parser.add_argument("--per-class", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "semi_lab.json"))
     a = parser.parse_args()
     names = a.tasks.split(",")
+    seeds = [int(s) for s in a.seeds.split(",") if s] if "," in a.seeds else list(range(int(a.seeds)))
     if a.stage == "embed":
         for name in names:
-            embed_task(name)
+            if a.view_seeds:
+                embed_more_views(name, [int(s) for s in a.view_seeds.split(",")])
+            else:
+                embed_task(name)
         return
     if a.stage == "variants":
         from bench.semi_lab_methods import compare
 
-        compare(names, a.methods.split(",") if a.methods else None, a.seeds, a.per_class)
+        compare(names, a.methods.split(",") if a.methods else None, len(seeds), a.per_class)
         return
     from bench.semi_lab_run import run
 
-    run(names, a.seeds, a.per_class, a.out)
+    run(names, seeds, a.per_class, a.out)
 
 
 if __name__ == "__main__":

@@ -82,17 +82,31 @@ def accuracy(p: np.ndarray, y: np.ndarray) -> float:
     return float((p.argmax(1) == y).mean())
 
 
+# the rules compared on the same folds and heads: the share of the chosen head's logits in the head
+# used (the rest the labelled-only head's), the folds judging that mixed head; "unblended" is
+# core.probe.semi's rule (a mix of two linear heads is one linear head: weight and bias mix alike)
+SHARES = {"unblended": 1.0, "3:1": 3 / 4, "2:1": 2 / 3, "1:1": 1 / 2}
+CORE = "unblended"
+
+
+def blend(chosen, labelled_only, share: float):
+    return share * chosen + (1 - share) * labelled_only
+
+
 def judge(P: dict) -> dict:
     """Every candidate of core.probe.semi on one labelled draw: its held-out samples right in the
     folds, its head's test accuracy (each fit as learn_with_unlabelled fits the chosen one), and
     then semi.verdict's choice among them: exactly what learn_with_unlabelled with every candidate
-    would do (each candidate's folds do not depend on the others), with every candidate's figures."""
+    would do (each candidate's folds do not depend on the others), with every candidate's figures.
+    The same for each share of SHARES from the heads' own logits (in the folds and on the test
+    files); ``with_unlabelled`` is core's (CORE), ``rules`` every share's."""
     from unittest import mock
 
     from core.probe import semi
 
     row = {"labelled_only": accuracy(P["base_test"], P["t_y"]), "scored": int(P["scored"].sum()), "candidates": {}}
-    hits = {}
+    held, test = {}, {}
+    t = P["t"].float()
     for name, spec in semi.CANDIDATES.items():
         t0 = time.perf_counter()
         with mock.patch.object(semi, "GAIN_AT_LEAST", -10**9), mock.patch.object(semi, "CHANCE", 1.0):  # fit it anyway
@@ -100,24 +114,40 @@ def judge(P: dict) -> dict:
                                            sample_weight=P["weight"], groups=P["groups"], scored=P["scored"],
                                            seed=0, candidates={name: spec})
         with torch.no_grad():
-            p = torch.softmax(P["t"].float() @ r.weight + r.bias, -1).numpy()
-        hits[name] = round(r.scores[name] * row["scored"])
-        hits[semi.LABELLED_ONLY] = round(r.scores[semi.LABELLED_ONLY] * row["scored"])
-        row["candidates"][name] = {"test": accuracy(p, P["t_y"]), "cross_validated": r.scores[name],
+            used = (t @ r.weight + r.bias).double().numpy()
+            for c in (name, semi.LABELLED_ONLY):
+                test[c] = (t @ r.heads[c][0] + r.heads[c][1]).double().numpy()
+        held[name], held[semi.LABELLED_ONLY] = r.held_out_logits[name], r.held_out_logits[semi.LABELLED_ONLY]
+        spread = [float(np.mean(test[c].std(1))) for c in (name, semi.LABELLED_ONLY)]
+        row["candidates"][name] = {"test": accuracy(test[name], P["t_y"]), "test_used": accuracy(used, P["t_y"]),
+                                   "cross_validated": r.scores[name], "logit_spread_ratio": spread[0] / spread[1],
                                    "seconds": time.perf_counter() - t0}
+    row["labelled_only_refit"] = accuracy(test[semi.LABELLED_ONLY], P["t_y"])
+    scored, y = P["scored"], P["y"]
+    row["rules"] = {}
+    for rule, share in SHARES.items():
+        hits = {c: int((blend(held[c], held[semi.LABELLED_ONLY], share)[scored].argmax(1) == y[scored]).sum())
+                for c in semi.CANDIDATES}
+        hits[semi.LABELLED_ONLY] = int((held[semi.LABELLED_ONLY][scored].argmax(1) == y[scored]).sum())
+        best, why = semi.verdict(hits, row["scored"], P["classes"], r.folds, semi.CANDIDATES)
+        acc = row["labelled_only"] if why else accuracy(blend(test[best], test[semi.LABELLED_ONLY], share), P["t_y"])
+        row["rules"][rule] = {"share": share, "method": semi.LABELLED_ONLY if why else best, "reason": why or "used",
+                              "with_unlabelled": acc, "hits": hits}
     row["cross_validated_labelled_only"] = hits[semi.LABELLED_ONLY] / row["scored"]
-    best, why = semi.verdict(hits, row["scored"], P["classes"], r.folds, semi.CANDIDATES)
-    row["method"] = semi.LABELLED_ONLY if why else best
-    row["reason"] = why or "used"
-    row["with_unlabelled"] = row["labelled_only"] if why else row["candidates"][best]["test"]
+    core = CORE
+    best = row["rules"][core]["method"]
+    if best != semi.LABELLED_ONLY:  # core's own head gives what the rule's figures say
+        assert abs(row["candidates"][best]["test_used"] - row["rules"][core]["with_unlabelled"]) < 0.01, row
+    row["method"], row["with_unlabelled"] = best, row["rules"][core]["with_unlabelled"]
+    row["reason"] = row["rules"][core]["reason"]
     return row
 
 
-def draws(name: str, seeds: int, per_class: int):
-    """(seed, prepared draw) for each seed: the probe's rows kept from an earlier run, or made from
-    the task's features (loaded once)."""
+def draws(name: str, seeds, per_class: int):
+    """(seed, prepared draw) for each seed (``seeds``: how many from 0, or which): the probe's rows
+    kept from an earlier run, or made from the task's features (loaded once)."""
     data = None
-    for seed in range(seeds):
+    for seed in (range(seeds) if isinstance(seeds, int) else seeds):
         try:
             yield seed, prepare(name, seed, per_class)
         except FileNotFoundError:
@@ -133,13 +163,34 @@ def run(names, seeds: int, per_class: int, out: str) -> None:
                    "strength": P["strength"], **judge(P)}
             rows.append(row)
             print(f"{name:13s} seed {seed}: labelled only {100 * row['labelled_only']:.1f}  with unlabelled "
-                  f"{100 * row['with_unlabelled']:.1f} ({row['method']}; " + ", ".join(
-                      f"{c} {100 * (v['test'] - row['labelled_only']):+.1f}" for c, v in row["candidates"].items())
-                  + ")", flush=True)
+                  + ", ".join(f"{k} {100 * v['with_unlabelled']:.1f} ({v['method']})" for k, v in row["rules"].items())
+                  + "; always: " + ", ".join(
+                      f"{c} {100 * (v['test'] - row['labelled_only']):+.1f}" for c, v in row["candidates"].items()),
+                  flush=True)
+        save(rows, seeds, per_class, out, table=False)  # what is done so far, task by task
     save(rows, seeds, per_class, out)
 
 
-def save(rows, seeds, per_class, out) -> list[dict]:
+def rule_summary(rows) -> dict:
+    """Each rule of SHARES over ``rows``: mean gain over tasks, the worst task's mean, the worst draw."""
+    names = list(dict.fromkeys(r["task"] for r in rows))
+    out = {}
+    for rule in rows[0]["rules"]:
+        gain = {n: [100 * (r["rules"][rule]["with_unlabelled"] - r["labelled_only"]) for r in rows if r["task"] == n]
+                for n in names}
+        task = {n: float(np.mean(g)) for n, g in gain.items()}
+        worst_task = min(task, key=task.get)
+        draw = min(((n, r["seed"], 100 * (r["rules"][rule]["with_unlabelled"] - r["labelled_only"]))
+                    for n in names for r in rows if r["task"] == n), key=lambda d: d[2])
+        out[rule] = {"share": rows[0]["rules"][rule]["share"], "mean_gain_points": float(np.mean(list(task.values()))),
+                     "worst_task": worst_task, "worst_task_points": task[worst_task],
+                     "worst_draw": f"{draw[0]} seed {draw[1]}", "worst_draw_points": float(draw[2]),
+                     "used": sum(r["rules"][rule]["method"] != "labelled only" for r in rows), "draws": len(rows),
+                     "per_task_points": task}
+    return out
+
+
+def save(rows, seeds, per_class, out, table=True) -> list[dict]:
     names = list(dict.fromkeys(r["task"] for r in rows))
     summary = []
     for name in names:
@@ -152,8 +203,16 @@ def save(rows, seeds, per_class, out) -> list[dict]:
                         "with_unlabelled": float(b.mean()), "gain_points": float(100 * (b - a).mean()),
                         "worst_points": float(100 * (b - a).min()),
                         "used": sum(r["method"] != "labelled only" for r in sel), "always_gain_points": always})
-    Path(out).write_text(json.dumps({"per_class": per_class, "seeds": seeds, "rows": rows, "summary": summary},
-                                    indent=1))
+    rules = rule_summary(rows)
+    seeds = seeds if isinstance(seeds, int) else list(seeds)
+    Path(out).write_text(json.dumps({"per_class": per_class, "seeds": seeds, "rows": rows, "summary": summary,
+                                     "rules": rules}, indent=1))
+    if not table:
+        return summary
+    print("| rule (chosen:labelled-only logits) | mean gain | worst task | worst draw | used |\n|---|---|---|---|---|")
+    for rule, v in rules.items():
+        print(f"| {rule} | {v['mean_gain_points']:+.2f} | {v['worst_task']} {v['worst_task_points']:+.2f} | "
+              f"{v['worst_draw']} {v['worst_draw_points']:+.2f} | {v['used']} of {v['draws']} |")
     cands = list(summary[0]["always_gain_points"])
     print("| task | labelled only | with unlabelled | gain | worst seed | used | " + " | ".join(f"always {c}" for c in cands) + " |")
     print("|---" * (6 + len(cands)) + "|")

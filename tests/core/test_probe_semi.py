@@ -155,3 +155,26 @@ def test_the_gaussian_model_keeps_the_labelled_classes_and_is_deterministic():
     pcs = semi._components(torch.cat([zl, zu]), 2, seed=0)
     z = pcs(zu, 2)
     assert z.shape == (400, 2) and torch.allclose(z.std(0, unbiased=False), torch.ones(2, dtype=torch.float64), atol=0.05)
+
+
+
+def test_the_heads_and_held_out_logits_kept_for_benches():
+    # bench/semi_lab_run.py mixes the two heads and judges the mix from these: they must be the
+    # head used, the labelled samples' own probe, and the logits the folds' hits were counted from
+    x, y = clusters(3, seed=1)
+    u, _ = clusters(100, seed=2)
+    xt, _ = clusters(100, seed=3)
+    head = solve_head(x, y, 4, seed=0)
+    weight = balanced_weights(y, 4)
+    r = semi.learn_with_unlabelled(x, y, 4, u, head.strength, sample_weight=weight, seed=0)
+    assert r.used and set(r.heads) == {semi.LABELLED_ONLY, r.method}, r.reason
+    assert torch.equal(r.weight, r.heads[r.method][0]) and torch.equal(r.bias, r.heads[r.method][1])
+    w_l, b_l = r.heads[semi.LABELLED_ONLY]
+    alone = semi._fit(x, y, weight, 4, head.strength)  # the labelled-only probe at that strength
+    xt = xt.float()
+    assert np.allclose(torch.softmax(xt @ w_l + b_l, -1).numpy(), semi._proba(alone, xt.double()), atol=2e-3)
+    assert not torch.allclose(r.weight, w_l, atol=1e-3)
+    own, labelled = r.held_out_logits[r.method], r.held_out_logits[semi.LABELLED_ONLY]
+    assert r.scores[r.method] == (own.argmax(1) == y).mean()  # 12 scored, all of them here
+    assert r.scores[semi.LABELLED_ONLY] == (labelled.argmax(1) == y).mean()
+    assert np.allclose(r.held_out, torch.softmax(torch.from_numpy(own), -1).numpy(), atol=1e-6)
