@@ -28,7 +28,7 @@ import numpy as np
 from core import __version__
 from core.export import measure
 from core.export.build_variants import FP32_TOLERANCE, make_variants
-from core.export.files import existing_files, write_companions
+from core.export.files import existing_files, other_models, write_companions
 from core.export.report import ExportError, ExportExists, ExportReport
 from core.export.samples import pick_samples, raw_inputs
 from core.export.staging import Staging, check_file, finish_file
@@ -111,6 +111,13 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
     out = Path(out_path).expanduser().resolve()
     if out.suffix.lower() != ".onnx":
         raise ExportError(f"The output file should end in .onnx ('{out.name}' does not).")
+    wanted = {"fp16": fp16, "int8": int8, "frontend": split_frontend, "classifier": split_frontend}
+    for role, path in other_models(out).items():
+        if wanted.get(role):
+            raise ExportError(f"{path.name} is another exported model (with its own "
+                              f"{path.with_suffix('').name}.labels.txt or card beside it), and this export's "
+                              f"{role} file would take its name; nothing was written. Choose another name for this "
+                              f"export, or move that model away first.")
     before = existing_files(out)
     if before and not overwrite:
         names = ", ".join(p.name for p in before)
