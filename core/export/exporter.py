@@ -123,7 +123,12 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
         names = ", ".join(p.name for p in before)
         raise ExportExists(f"{names} already exist{'s' if len(before) == 1 else ''} in {out.parent}; nothing was "
                            "written. Choose another name, or replace them (export --force).", before)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder of the path should be, no permission, a read-only disk
+        blocker = next((p for p in [*reversed(out.parent.parents), out.parent] if p.exists() and not p.is_dir()), None)
+        why = f"'{blocker}' is a file, not a folder" if blocker else (exc.strerror or str(exc))
+        raise ExportError(f"Cannot make the folder '{out.parent}' for the model: {why}; nothing was written.") from None
     loaded = load_run(project, run, spec=spec)
     if split_frontend:
         from core.export.split import supports_split

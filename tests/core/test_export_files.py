@@ -318,3 +318,17 @@ def test_a_model_named_like_a_variant_is_neither_removed_nor_replaced(colours, t
     with pytest.raises(ExportError, match="m.fp16.onnx is another exported model"):
         export_run(project, folder / "m.onnx", first, spec=spec, overwrite=True, fp16=True)
     assert {n: (folder / n).read_bytes() for n in kept} == kept
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_sentence(colours, tmp_path, capsys):
+    """A file where the output's folder should be was 'unexpected error (FileExistsError ...)'."""
+    project, spec, first, stopped = colours
+    (tmp_path / "taken.jpg").write_bytes(b"a picture")
+    with pytest.raises(ExportError, match=r"Cannot make the folder .*taken.jpg/models.*'.*taken.jpg' is a file, not a folder"):
+        export_run(project, tmp_path / "taken.jpg" / "models" / "m.onnx", first, spec=spec)
+    project.close()
+    capsys.readouterr()
+    assert main(["export", str(project.root), str(tmp_path / "taken.jpg" / "m.onnx")]) == 1
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "unexpected error" not in err
+    assert (tmp_path / "taken.jpg").read_bytes() == b"a picture"
