@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,6 +101,18 @@ def test_csv_listing_labels_files_and_reports_missing_rows(image_project, tmp_pa
     assert report.added == 2
     assert [r.reason for r in report.rejected] == ["listed in list.csv line 4 but not found"]
     assert image_project.count(label="round") == 1 and image_project.count(label=UNLABELLED) == 1
+
+
+def test_a_folder_listed_in_a_csv_is_named_as_a_folder_not_as_missing(image_project, tmp_path):
+    """A row naming a folder that exists was rejected as 'listed ... but not found'."""
+    write_image(tmp_path / "pics" / "a.png", shape_image("circle", seed=1))
+    listing = tmp_path / "list.csv"
+    listing.write_text("path,label\npics,round\npics/a.png,round\n")
+    report = import_files(image_project, [], csv_files=[listing])
+    assert report.added == 1
+    assert [(Path(r.path).name, r.reason) for r in report.rejected] == [
+        ("pics", "listed in list.csv line 2: a folder, not a file (a listing names one file a row; import the "
+                 "folder itself instead)")]
 
 
 def test_labels_none_and_single_files_stay_unlabelled(image_project, tmp_path):
