@@ -117,6 +117,9 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps, Rem
         if root.name == "project.toml":
             root = root.parent
         root = root.resolve()
+        if root.exists() and not root.is_dir():
+            raise ProjectError(f"'{root}' is a file, not a project folder (a project is the folder that "
+                               "holds project.toml).")
         if not root.is_dir():
             raise ProjectError(f"There is no project folder at '{root}'.")
         cfg = config_io.load(root / "project.toml")

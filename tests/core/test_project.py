@@ -38,6 +38,9 @@ def test_open_explains_what_is_wrong(tmp_path):
     (tmp_path / "plain").mkdir()
     with pytest.raises(ProjectError, match="not a TransferLab project"):
         Project.open(tmp_path / "plain")
+    (tmp_path / "photo.jpg").write_bytes(b"a picture")  # a file given where the project goes
+    with pytest.raises(ProjectError, match=r"'.*photo.jpg' is a file, not a project folder"):
+        Project.open(tmp_path / "photo.jpg")
 
 
 def test_copied_folder_opens_elsewhere_with_its_samples_and_labels(tmp_path):
