@@ -219,3 +219,27 @@ def _die():
     import os
 
     os._exit(3)
+
+
+def test_a_recording_with_nan_or_infinite_samples_is_refused_everywhere(audio_project, tmp_path):
+    """A float WAV holding NaN or infinity was imported, and predict answered 'high (nan%)'."""
+    from core.media import MediaError, iter_audio
+
+    from tests.helpers.media_factory import tone, write_audio
+
+    good = tone(300, 0.5)
+    bad_nan = write_audio(tmp_path / "in" / "hum" / "nan.wav", np.where(np.arange(good.size) == 100, np.nan, good)
+                          .astype(np.float32), 16000, subtype="FLOAT")
+    bad_inf = write_audio(tmp_path / "in" / "hum" / "inf.wav", np.where(np.arange(good.size) > 7000, np.inf, good)
+                          .astype(np.float32), 16000, subtype="FLOAT")
+    write_audio(tmp_path / "in" / "hum" / "fine.wav", good, 16000, subtype="FLOAT")
+    report = import_files(audio_project, [tmp_path / "in"])
+    assert report.added == 1
+    assert sorted((Path(r.path).name, r.reason) for r in report.rejected) == [
+        (name, "the recording holds samples that are not numbers (NaN or infinity), which no model can judge "
+               "(a floating-point file written by a faulty program)") for name in ("inf.wav", "nan.wav")]
+    for path in (bad_nan, bad_inf):
+        with pytest.raises(MediaError, match="not numbers"):
+            read_audio(path, 16000)
+        with pytest.raises(MediaError, match="not numbers"):
+            list(iter_audio(path, 16000))
