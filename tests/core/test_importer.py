@@ -243,3 +243,34 @@ def test_a_recording_with_nan_or_infinite_samples_is_refused_everywhere(audio_pr
             read_audio(path, 16000)
         with pytest.raises(MediaError, match="not numbers"):
             list(iter_audio(path, 16000))
+
+
+def test_a_picture_too_long_for_its_width_is_refused_and_a_float_one_with_nan_decodes(image_project, tmp_path):
+    """A 60000x1 strip passed import, then predict asked onnxruntime for 47 GB in the model's resize and
+    failed every file of the run with 'unexpected error'. A float TIFF with NaN printed numpy's
+    'invalid value encountered in cast' and came out as garbage."""
+    import warnings
+
+    from PIL import Image
+
+    from core.media import MediaError
+
+    folder = tmp_path / "in" / "odd"
+    folder.mkdir(parents=True)
+    Image.new("RGB", (60000, 1), (200, 10, 10)).save(folder / "strip.png")
+    Image.new("RGB", (1, 20000), (200, 10, 10)).save(folder / "pole.png")
+    Image.new("RGB", (3000, 30), (200, 10, 10)).save(folder / "panorama.png")  # 100:1 is still a picture
+    values = np.full((40, 40), 0.25, np.float32)
+    values[:, 20:] = 0.75
+    values[5, 5], values[6, 6] = np.nan, np.inf
+    Image.fromarray(values, mode="F").save(folder / "float.tif")
+    report = import_files(image_project, [tmp_path / "in"])
+    assert report.added == 2
+    assert sorted(Path(r.path).name for r in report.rejected) == ["pole.png", "strip.png"]
+    assert all("a strip too long for its width" in r.reason and "100:1" in r.reason for r in report.rejected)
+    with pytest.raises(MediaError, match="60000x1 pixels, a strip too long"):
+        decode_image(folder / "strip.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rgb = np.asarray(decode_image(folder / "float.tif"))
+    assert rgb.shape == (40, 40, 3) and rgb[0, 0, 0] == 0 and rgb[0, 39, 0] == 255  # its own range, NaN aside
