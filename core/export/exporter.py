@@ -28,7 +28,7 @@ import numpy as np
 from core import __version__
 from core.export import measure
 from core.export.build_variants import FP32_TOLERANCE, make_variants
-from core.export.files import existing_files, other_models, write_companions
+from core.export.files import existing_files, files_for, other_models, write_companions
 from core.export.report import ExportError, ExportExists, ExportReport
 from core.export.samples import pick_samples, raw_inputs
 from core.export.staging import Staging, check_file, finish_file
@@ -118,6 +118,10 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
                               f"{path.with_suffix('').name}.labels.txt or card beside it), and this export's "
                               f"{role} file would take its name; nothing was written. Choose another name for this "
                               f"export, or move that model away first.")
+    folder = next((p for p in files_for(out).values() if p.is_dir()), None)
+    if folder is not None:  # --force replaced nothing and ended in "unexpected error (IsADirectoryError)"
+        raise ExportError(f"'{folder}' is a folder, where this export would write a file; nothing was written. "
+                          "Choose another name for the model.")
     before = existing_files(out)
     if before and not overwrite:
         names = ", ".join(p.name for p in before)

@@ -332,3 +332,13 @@ def test_an_output_folder_that_cannot_be_made_is_a_sentence(colours, tmp_path, c
     err = capsys.readouterr().err
     assert "is a file, not a folder" in err and "unexpected error" not in err
     assert (tmp_path / "taken.jpg").read_bytes() == b"a picture"
+
+
+def test_a_folder_where_the_model_file_goes_is_a_sentence(colours, tmp_path):
+    """An existing folder named like the model: --force ended in 'unexpected error (IsADirectoryError)'."""
+    project, spec, first, stopped = colours
+    (tmp_path / "out" / "m.onnx").mkdir(parents=True)
+    for overwrite in (False, True):
+        with pytest.raises(ExportError, match=r"m.onnx' is a folder, where this export would write a file"):
+            export_run(project, tmp_path / "out" / "m.onnx", first, spec=spec, overwrite=overwrite)
+    assert (tmp_path / "out" / "m.onnx").is_dir() and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.onnx"]
