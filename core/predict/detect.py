@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from core.audio.quiet import QUIET_CLASSES
-from core.errors import MediaError, TransferLabError
+from core.errors import MediaError, TransferLabError, UsageError
 from core.media import audio_info, iter_audio
 
 
@@ -28,6 +28,21 @@ class DetectSettings:
     refractory: float = 1.0  # seconds
     hop: float | None = None  # seconds; None: a quarter of the model's window
     ignore: tuple[str, ...] = ()  # classes never reported; default: background-like names
+
+    MIN_HOP = 0.01  # seconds: --hop -1 became a step of one sample, a window per sample of the recording
+
+    def __post_init__(self):
+        problems = []
+        if not 0 < self.threshold <= 1:
+            problems.append(f"the threshold is a confidence between 0 and 1 (not {self.threshold:g})")
+        if self.smooth_windows < 1:
+            problems.append(f"smoothing takes at least 1 window (not {self.smooth_windows})")
+        if self.refractory < 0:
+            problems.append(f"the refractory time cannot be negative (not {self.refractory:g} s)")
+        if self.hop is not None and self.hop < self.MIN_HOP:
+            problems.append(f"the hop is at least {self.MIN_HOP:g} s (not {self.hop:g} s)")
+        if problems:
+            raise UsageError("Detection settings: " + "; ".join(problems) + ".")
 
 
 @dataclass(frozen=True)

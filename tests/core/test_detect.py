@@ -116,3 +116,15 @@ def test_a_recording_of_fewer_windows_than_the_smoothing_or_broken_is_handled(lo
     broken.write_text("not a recording")
     with pytest.raises(TransferLabError, match="broken.wav cannot be read: not a readable audio file"):
         detect_file(predictor, broken, settings)
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--hop", "-1"], "the hop is at least 0.01 s (not -1 s)"),  # it was a step of one sample: a window per sample
+    (["--threshold", "5"], "the threshold is a confidence between 0 and 1 (not 5)"),  # it was never reached, silently
+    (["--smooth", "0"], "smoothing takes at least 1 window (not 0)"),
+    (["--refractory", "-2"], "the refractory time cannot be negative (not -2 s)"),
+])
+def test_detection_settings_out_of_range_are_refused_with_a_sentence(loudness_model, tmp_path, capsys, flags, words):
+    path = write_audio(tmp_path / "a.wav", tone(500, 1.0, 16000), 16000)
+    assert main(["detect", str(loudness_model), str(path), *flags]) == 2
+    assert words in capsys.readouterr().err
