@@ -29,6 +29,11 @@ class ProjectLockedError(ProjectError):
     """Another process holds the project open for writing."""
 
 
+class ProjectNotWritableError(ProjectLockedError):
+    """The project folder cannot be written at all (a read-only disk or share, no permission): like a
+    project another process holds, it can still be opened read-only."""
+
+
 class ReadOnlyProjectError(ProjectError):
     """A change was attempted on a project opened read-only."""
 

@@ -30,6 +30,10 @@ MAX_PIXELS = 2 * 89_478_485
 # What a caller gets at most: a 13000x13000 picture comes back as 3250x3250. Models look at a few
 # hundred pixels a side; 16 megapixels keeps a photo sharp on any screen.
 MAX_DECODED_PIXELS = 16_000_000
+# A model resizes the shorter side to a few hundred pixels and keeps the aspect ratio before its
+# centre crop, so the longer side grows with the ratio: a 60000x1 strip asked onnxruntime for 47 GB
+# (and crashed a whole predict), where 100:1 costs about 80 MB. Panoramas are well within it.
+MAX_ASPECT = 100
 # One full-size decode above this at a time per process (its buffer is the big cost; parallel
 # loaders decoding several giant pictures at once would multiply it).
 _LARGE_DECODE_PIXELS = 24_000_000
@@ -61,8 +65,10 @@ def _rgb_mode(im: Image.Image) -> Image.Image:
         return Image.fromarray(arr8, mode="L").convert("RGB")
     if im.mode == "F":
         arr = np.asarray(im, dtype=np.float32)
-        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-        arr8 = ((arr - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
+        finite = np.isfinite(arr)  # NaN or infinity in a float picture: shown as its lowest value
+        lo, hi = (float(arr[finite].min()), float(arr[finite].max())) if finite.any() else (0.0, 0.0)
+        arr = np.where(finite, arr, lo)
+        arr8 = ((arr - lo) / (hi - lo if hi > lo else 1.0) * 255).clip(0, 255).astype(np.uint8)
         return Image.fromarray(arr8, mode="L").convert("RGB")
     if im.mode == "P" and "transparency" in im.info or im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
         rgba = im.convert("RGBA")
@@ -102,6 +108,9 @@ def _check_pixels(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
         raise MediaError(f"the picture declares {width}x{height} pixels ({width * height / 1e6:,.0f} megapixels); "
                          f"TransferLab reads pictures of up to {MAX_PIXELS / 1e6:.0f} megapixels")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise MediaError(f"the picture is {width}x{height} pixels, a strip too long for its width to be resized "
+                         f"for a model (TransferLab reads pictures up to {MAX_ASPECT}:1)")
 
 
 def _factor(width: int, height: int, min_side: int | None) -> int:

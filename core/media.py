@@ -75,6 +75,17 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(int(info.samplerate), int(info.channels), int(info.frames))
 
 
+NOT_FINITE = ("the recording holds samples that are not numbers (NaN or infinity), which no model can judge "
+              "(a floating-point file written by a faulty program)")
+
+
+def _check_finite(samples: np.ndarray) -> None:
+    """A float WAV/FLAC can hold NaN or infinity; one such sample makes every feature and every
+    probability NaN (predict answered 'high (nan%)', training learnt from garbage)."""
+    if samples.size and not np.isfinite(samples).all():
+        raise MediaError(NOT_FINITE)
+
+
 def validate_audio(path: str | os.PathLike, block_frames: int = 1 << 18) -> AudioInfo:
     """Decode the whole file block by block (constant memory); raise MediaError if it is broken."""
     import soundfile as sf
@@ -89,6 +100,7 @@ def validate_audio(path: str | os.PathLike, block_frames: int = 1 << 18) -> Audi
             for block in f.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
                 if block.shape[0] == 0:
                     break  # a header declaring more than the file holds: the rest is missing
+                _check_finite(block)
                 frames += block.shape[0]
     except MediaError:
         raise
@@ -172,6 +184,7 @@ def read_audio(
             wave = _read_frames(f, count, size_bytes)
     except Exception as exc:
         raise MediaError(f"not a readable audio file ({_sf_reason(exc)})") from None
+    _check_finite(wave)
     if sample_rate and sample_rate != sr:
         wave = resample(wave, sr, sample_rate)
     return np.ascontiguousarray(wave, dtype=np.float32)
@@ -217,6 +230,7 @@ def iter_audio(path: str | os.PathLike, sample_rate: int | None = None, block_se
             while True:
                 data = f.read(frames=block, dtype="float32", always_2d=True)
                 last = data.shape[0] < block
+                _check_finite(data)
                 mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
                 out = stream.resample_chunk(np.ascontiguousarray(mono), last=last) if stream is not None else mono
                 if out.size:

@@ -18,6 +18,8 @@ import numpy as np
 from core.errors import UsageError
 
 METHODS = ("fixed", "activity")
+MIN_LENGTH = 0.1  # seconds: a fixed segment's shortest length (as in the app's cut dialog)
+MIN_HOP = 0.05  # seconds: the smallest step between fixed segments
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,13 @@ class SegmentSettings:
             raise UsageError(f"Segmenting method must be one of {', '.join(METHODS)}, not '{self.method}'.")
         if self.length <= 0 or (self.hop is not None and self.hop <= 0):
             raise UsageError("Segment length and hop must be positive numbers of seconds.")
+        # the app's cut dialog stops at these; fixed:0.001 made 1,300 samples of a 1.3 s recording
+        # (3.6 million of an hour), each too short for any model to judge
+        if self.method == "fixed" and (self.length < MIN_LENGTH or (self.hop is not None and self.hop < MIN_HOP)):
+            raise UsageError(f"Segments are at least {MIN_LENGTH:g} s long and at least {MIN_HOP:g} s apart "
+                             f"(not {self.length:g} s{'' if self.hop is None else f' every {self.hop:g} s'}).")
+        if self.padding < 0:
+            raise UsageError(f"The padding around a segment cannot be negative (not {self.padding:g} s).")
 
     def cuts(self, duration: float) -> bool:
         """Whether a recording of ``duration`` seconds is cut (or kept as one whole sample)."""

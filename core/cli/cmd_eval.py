@@ -45,7 +45,7 @@ def run(args) -> int:
     for path, reason in result.skipped:
         print(f"  skipped {path}: {reason}")
     if read_only:
-        print("\nNo report written: the project is open for writing elsewhere, so it was opened read-only.")
+        print(f"\nNo report written: the project was opened read-only because {project.read_only_reason}.")
     else:
         print(f"\nReport: {result.report_html}")
     return 0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from core.cli.output import ProgressBar, open_for_writing, print_json
+from core.cli.output import ProgressBar, open_for_writing, print_json, shown
 from core.errors import UsageError
 from core.importer import import_files
 
@@ -60,9 +60,9 @@ def run(args) -> int:
         if report.classes_created:
             print("New classes: " + ", ".join(report.classes_created))
         for dup in report.duplicates[:20]:
-            print(f"  duplicate: {dup.path} (same content as {dup.existing})")
+            print(f"  duplicate: {shown(dup.path)} (same content as {shown(dup.existing)})")
         if len(report.duplicates) > 20:
             print(f"  ... and {len(report.duplicates) - 20} more duplicates")
         for rej in report.rejected:
-            print(f"  rejected: {rej.path}: {rej.reason}", file=sys.stderr)
+            print(f"  rejected: {shown(rej.path)}: {rej.reason}", file=sys.stderr)
     return 0

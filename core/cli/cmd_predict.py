@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import sys
 
-from core.cli.output import ProgressBar, print_json
+from core.cli.output import ProgressBar, print_json, shown
 
 NAME = "predict"
 HELP = "Predict files or folders with an exported .onnx model (onnxruntime only, no torch)."
@@ -40,7 +40,7 @@ def run(args) -> int:
         print_json([r.to_json() for r in results])
     else:
         for r in results:
-            name = os.path.relpath(r.path) if not os.path.isabs(r.path) else r.path
+            name = shown(os.path.relpath(r.path) if not os.path.isabs(r.path) else r.path)
             if r.error:
                 print(f"{name}: cannot predict: {r.error}", file=sys.stderr)
                 continue

@@ -29,5 +29,5 @@ def run(args) -> int:
         else:
             print("\nNo classes yet.")
         if project.read_only:
-            print("\n(opened read-only: the project is open in another TransferLab)")
+            print(f"\n(opened read-only: {project.read_only_reason})")
     return 0

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
+import unicodedata
 
 from core.errors import ProjectLockedError
 from core.project import Project
+
+
+_BREAKS = ("Cc", "Zl", "Zp")  # control characters and line or paragraph separators
+
+
+def shown(path) -> str:
+    """A file name for a line of terminal output: control characters (a newline or a tab in a name,
+    an escape sequence) are written as escapes, so a name stays on its one line and cannot restyle
+    the terminal. Other characters, accents and emoji included, are kept."""
+    text = os.fspath(path)
+    if text.isprintable():
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _BREAKS else ch
+                   for ch in text)
 
 
 def print_json(obj) -> None:

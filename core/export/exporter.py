@@ -28,7 +28,7 @@ import numpy as np
 from core import __version__
 from core.export import measure
 from core.export.build_variants import FP32_TOLERANCE, make_variants
-from core.export.files import existing_files, write_companions
+from core.export.files import existing_files, files_for, other_models, write_companions
 from core.export.report import ExportError, ExportExists, ExportReport
 from core.export.samples import pick_samples, raw_inputs
 from core.export.staging import Staging, check_file, finish_file
@@ -111,12 +111,28 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
     out = Path(out_path).expanduser().resolve()
     if out.suffix.lower() != ".onnx":
         raise ExportError(f"The output file should end in .onnx ('{out.name}' does not).")
+    wanted = {"fp16": fp16, "int8": int8, "frontend": split_frontend, "classifier": split_frontend}
+    for role, path in other_models(out).items():
+        if wanted.get(role):
+            raise ExportError(f"{path.name} is another exported model (with its own "
+                              f"{path.with_suffix('').name}.labels.txt or card beside it), and this export's "
+                              f"{role} file would take its name; nothing was written. Choose another name for this "
+                              f"export, or move that model away first.")
+    folder = next((p for p in files_for(out).values() if p.is_dir()), None)
+    if folder is not None:  # --force replaced nothing and ended in "unexpected error (IsADirectoryError)"
+        raise ExportError(f"'{folder}' is a folder, where this export would write a file; nothing was written. "
+                          "Choose another name for the model.")
     before = existing_files(out)
     if before and not overwrite:
         names = ", ".join(p.name for p in before)
         raise ExportExists(f"{names} already exist{'s' if len(before) == 1 else ''} in {out.parent}; nothing was "
                            "written. Choose another name, or replace them (export --force).", before)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder of the path should be, no permission, a read-only disk
+        blocker = next((p for p in [*reversed(out.parent.parents), out.parent] if p.exists() and not p.is_dir()), None)
+        why = f"'{blocker}' is a file, not a folder" if blocker else (exc.strerror or str(exc))
+        raise ExportError(f"Cannot make the folder '{out.parent}' for the model: {why}; nothing was written.") from None
     loaded = load_run(project, run, spec=spec)
     if split_frontend:
         from core.export.split import supports_split

@@ -32,11 +32,28 @@ def files_for(out: Path) -> dict[str, Path]:
     return {role: out.with_name(out.stem + suffix) for role, suffix in SUFFIXES.items()}
 
 
+def other_models(out) -> dict[str, Path]:
+    """Files named like a variant of NAME.onnx that are models exported on their own, by role: a model
+    exported as NAME.fp16.onnx has its own NAME.fp16.labels.txt or card beside it, which a variant never
+    has. They belong to that other model: an export of NAME neither counts, removes nor replaces them."""
+    out = Path(out).expanduser()
+    found = {}
+    for role, path in files_for(out).items():
+        if role == "fp32" or path.suffix != ".onnx" or not path.exists():
+            continue
+        own = files_for(path)
+        if own["labels"].exists() or own["card"].exists():
+            found[role] = path
+    return found
+
+
 def existing_files(out) -> list[Path]:
     """The files of a model NAME.onnx that are already there: an export replaces (or, for variants it
-    does not write this time, removes) them only when asked to."""
+    does not write this time, removes) them only when asked to. Another model named like one of its
+    variants (other_models) is not among them."""
     out = Path(out).expanduser()
-    return [p for p in files_for(out).values() if p.exists()]
+    others = set(other_models(out).values())
+    return [p for p in files_for(out).values() if p.exists() and p not in others]
 
 
 def write_companions(out: Path, loaded, project, report) -> tuple[str, str]:

@@ -97,6 +97,8 @@ def read_listing_csv(path: str | os.PathLike) -> tuple[list[Candidate], list[Rej
         if not os.path.isfile(file_path):
             where = f"listed in {os.path.basename(path)} line {line_no}"
             problem = path_reason(file_path) if os.path.lexists(file_path) else None
+            if problem is None and os.path.isdir(file_path):  # path_reason passes folders; a row names one file
+                problem = "a folder, not a file (a listing names one file a row; import the folder itself instead)"
             rejected.append(Rejected(file_path, f"{where} but not found" if problem is None else f"{where}: {problem}"))
             continue
         candidates.append(Candidate(os.path.abspath(file_path), label))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from core.audio.quiet import QUIET_CLASSES
-from core.errors import TransferLabError
+from core.errors import MediaError, TransferLabError, UsageError
 from core.media import audio_info, iter_audio
 
 
@@ -28,6 +28,21 @@ class DetectSettings:
     refractory: float = 1.0  # seconds
     hop: float | None = None  # seconds; None: a quarter of the model's window
     ignore: tuple[str, ...] = ()  # classes never reported; default: background-like names
+
+    MIN_HOP = 0.01  # seconds: --hop -1 became a step of one sample, a window per sample of the recording
+
+    def __post_init__(self):
+        problems = []
+        if not 0 < self.threshold <= 1:
+            problems.append(f"the threshold is a confidence between 0 and 1 (not {self.threshold:g})")
+        if self.smooth_windows < 1:
+            problems.append(f"smoothing takes at least 1 window (not {self.smooth_windows})")
+        if self.refractory < 0:
+            problems.append(f"the refractory time cannot be negative (not {self.refractory:g} s)")
+        if self.hop is not None and self.hop < self.MIN_HOP:
+            problems.append(f"the hop is at least {self.MIN_HOP:g} s (not {self.hop:g} s)")
+        if problems:
+            raise UsageError("Detection settings: " + "; ".join(problems) + ".")
 
 
 @dataclass(frozen=True)
@@ -133,25 +148,35 @@ def scan_file(predictor, path, hop_seconds: float | None = None, progress=None, 
             progress(total / sr)
         if cancelled is not None and cancelled():
             break
-    if not starts:  # shorter than one window: padded, as window_probabilities does
-        frames.append(np.pad(buf, (0, max(0, window - buf.shape[0])))[:window])
-        starts.append(0)
+    centres = None
+    if not starts:  # shorter than one window: padded, as window_probabilities does, when long enough to judge
+        from core.predict.predictor import judge_clip
+
+        if judge_clip(buf, sr, predictor.window_seconds, int(predictor.input_spec.get("min_samples", 0))) is None:
+            frames.append(np.pad(buf, (0, max(0, window - buf.shape[0])))[:window])
+            starts.append(0)
+            centres = np.array([buf.shape[0] / 2])  # its middle, not the padded window's (past its end)
     run_batch()
     n_classes = len(predictor.labels)
-    return WindowScan((np.asarray(starts) + window / 2) / sr,
+    return WindowScan((centres if centres is not None else np.asarray(starts) + window / 2) / sr,
                       np.concatenate(probs) if probs else np.zeros((0, n_classes), np.float32),
                       np.concatenate(levels) if levels else np.zeros(0), window / sr, total / sr)
 
 
 def smooth(probs: np.ndarray, k: int) -> np.ndarray:
     """Centred moving average over ``k`` windows (edges use the windows that exist)."""
-    if k <= 1:
+    if k <= 1 or len(probs) == 0:
         return probs
     kernel = np.ones(k) / k
+    start = (k - 1) // 2  # numpy's "same" is as long as the longer input: fewer windows than k broke it
+
+    def centred(x: np.ndarray) -> np.ndarray:
+        return np.convolve(x, kernel, mode="full")[start:start + len(x)]
+
     out = np.empty_like(probs)
-    norm = np.convolve(np.ones(len(probs)), kernel, mode="same")
+    norm = centred(np.ones(len(probs)))
     for c in range(probs.shape[1]):
-        out[:, c] = np.convolve(probs[:, c], kernel, mode="same") / norm
+        out[:, c] = centred(probs[:, c]) / norm
     return out
 
 
@@ -242,8 +267,12 @@ def detect_file(predictor, path, settings: DetectSettings = DetectSettings(), tr
     if predictor.task != "audio":
         raise TransferLabError("Detection runs audio models over recordings; this model takes images.")
     # progress in seconds of the recording (scan_file streams it, so the total comes from its header)
-    total = audio_info(path).duration if progress is not None else None
-    scan = scan_file(predictor, path, settings.hop, progress=None if progress is None else lambda s: progress(s, total))
+    try:
+        total = audio_info(path).duration if progress is not None else None
+        scan = scan_file(predictor, path, settings.hop,
+                         progress=None if progress is None else lambda s: progress(s, total))
+    except MediaError as exc:  # a broken recording is a sentence naming it, not "unexpected error"
+        raise TransferLabError(f"{os.fspath(path)} cannot be read: {exc}.") from None
     duration, times, probs, window = scan.duration, scan.times, scan.probs, scan.window_seconds
     detections = events_from(times, probs, predictor.labels, settings, window)
     result = DetectionResult(os.fspath(path), round(duration, 3), detections)

@@ -6,12 +6,13 @@ leaves a stale lock behind. The file also records who holds it, for the message 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
 from pathlib import Path
 
-from core.errors import ProjectLockedError
+from core.errors import ProjectLockedError, ProjectNotWritableError
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -47,7 +48,17 @@ class ProjectLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # A folder that cannot be written (a read-only disk or share, another user's folder) cannot hold
+        # SQLite's journal either, even where project.lock itself can still be opened for writing.
+        try:
+            if not os.access(self.path.parent, os.W_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ProjectNotWritableError(
+                f"The project '{self.path.parent}' cannot be changed: its folder is not writable "
+                f"({exc.strerror or exc}). It can be opened read-only; to change it, copy it to a folder "
+                "you can write to.") from None
         if not _try_lock(fd):
             holder = self.holder()
             os.close(fd)

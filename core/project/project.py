@@ -61,6 +61,9 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps, Rem
         self._connections_guard = threading.Lock()
         self._closed = False
         self._media_guard = MediaGuard(root)
+        # why it is read-only, as the end of a sentence: "open read-only because ..."
+        self.read_only_reason = "" if not read_only else (
+            "its folder cannot be written" if not os.access(root, os.W_OK) else "it is open in another TransferLab")
         self.upkeep = Upkeep()  # what opening it for writing tidied (core.project.upkeep)
 
     # ------------------------------------------------------------ opening and closing
@@ -114,6 +117,9 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps, Rem
         if root.name == "project.toml":
             root = root.parent
         root = root.resolve()
+        if root.exists() and not root.is_dir():
+            raise ProjectError(f"'{root}' is a file, not a project folder (a project is the folder that "
+                               "holds project.toml).")
         if not root.is_dir():
             raise ProjectError(f"There is no project folder at '{root}'.")
         cfg = config_io.load(root / "project.toml")
@@ -226,7 +232,7 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps, Rem
     def _require_writable(self) -> None:
         if self.read_only:
             raise ReadOnlyProjectError(
-                f"The project '{self.root}' is open read-only (it is open for writing elsewhere)."
+                f"The project '{self.root}' is open read-only ({self.read_only_reason})."
             )
 
     # ------------------------------------------------------------ paths and settings
@@ -396,7 +402,11 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     # Each thread gets its own connection (see Project.conn); check_same_thread=False only lets
     # close() run from the thread that closes the project, e.g. the GUI thread after an import.
     if read_only:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=10, check_same_thread=False)
+        # SQLite's WAL mode needs the -shm file beside the database even to read; in a folder that cannot be
+        # written (a read-only disk or share) it cannot make one, so the database is read as immutable:
+        # nobody can be writing it there.
+        immutable = "&immutable=1" if not os.access(path.parent, os.W_OK) else ""
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro{immutable}", uri=True, isolation_level=None, timeout=10, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")

@@ -15,6 +15,9 @@ from typing import Any, ClassVar
 
 from core.errors import TransferLabError
 
+# The largest training resolution: a model looks at a few hundred pixels a side, and 2048 is already
+# 84 times the work of 224 (100000 asked the CPU for 120 GB and ended in "unexpected error").
+MAX_IMAGE_SIZE = 2048
 MODES = ("auto", "probe", "finetune", "full")
 SCHEDULES = ("onecycle", "cosine")
 AUGMENTS = ("none", "light", "strong")
@@ -120,6 +123,8 @@ class TrainConfig:
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 problems.append(f"{name} must be a whole number of at least {low}, not {value!r}")
+            elif name == "image_size" and value > MAX_IMAGE_SIZE:  # 100000 asked the CPU for 120 GB
+                problems.append(f"image_size must be at most {MAX_IMAGE_SIZE}, not {value!r}")
         for name in ("lr", "weight_decay", "backbone_lr_factor", "layer_decay", "clip_seconds"):
             value = getattr(self, name)
             if value is None and name in ("lr", "clip_seconds"):

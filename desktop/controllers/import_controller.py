@@ -47,7 +47,7 @@ class ImportController(QObject):
             return False
         if project.read_only:
             self._notifier.post(
-                "This project is open read-only (it is open in another TransferLab), so nothing can be imported.",
+                f"This project is open read-only ({project.read_only_reason}), so nothing can be imported.",
                 "warning",
             )
             return False

@@ -65,7 +65,7 @@ class ProjectController(QObject):
             self._notifier.post(" ".join(tidied), "info")
         if project.read_only:
             self._notifier.post(
-                f"'{project.name}' is open read-only because another TransferLab has it open. "
+                f"'{project.name}' is open read-only because {project.read_only_reason}. "
                 "You can look around; changes are not possible.", "info",
             )
         self.navigate.emit("data")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.media import read_audio
+from core.media import audio_info, read_audio
 from desktop.thumbnails.render import envelope
 
 MAX_SECONDS = 120.0
@@ -52,9 +52,7 @@ def spectrogram(wave: np.ndarray, n_fft: int = 512, hop: int = 128, max_columns:
 
 
 def analyse(path, columns: int = 1200) -> AudioPicture:
-    import soundfile as sf
-
-    sr = int(sf.info(str(path)).samplerate)
+    sr = audio_info(path).sample_rate  # MediaError, with the reason, for a file that is not sound
     wave = read_audio(path, end=MAX_SECONDS)
     lows, highs = envelope(wave, columns)
     return AudioPicture(lows, highs, float(np.abs(wave).max(initial=0.0)), wave.size / sr if sr else 0.0, sr,

@@ -43,6 +43,7 @@ class AudioPlayer(QObject):
         self._playing = False
         self._offset = 0.0
         self._source = None
+        self._name = None  # what the person calls the file playing (a sample's name, not its media file's)
         self.status = "stopped"
         if self.available:
             self._output = QAudioOutput(self)
@@ -62,12 +63,13 @@ class AudioPlayer(QObject):
         """The file last played (a clip for a segment)."""
         return self._source
 
-    def play(self, path, offset: float = 0.0) -> None:
+    def play(self, path, offset: float = 0.0, name: str | None = None) -> None:
         """Play ``path`` from its start; positions are reported as ``offset`` + seconds played."""
         if self._player is None:
             return
         self._offset = float(offset)
         self._source = os.fspath(path)
+        self._name = name
         self._player.stop()
         self._player.setSource(QUrl.fromLocalFile(self._source))
         self._player.play()
@@ -85,7 +87,7 @@ class AudioPlayer(QObject):
         except (MediaError, OSError) as exc:
             self.failed.emit(f"Cannot play {sample.display_name}: {exc}.")
             return False
-        self.play(path, offset)
+        self.play(path, offset, name=sample.display_name)
         return True
 
     def toggle_sample(self, project, sample) -> None:
@@ -122,7 +124,7 @@ class AudioPlayer(QObject):
             self._set_status("error")
 
     def _error(self, _error, message: str) -> None:
-        name = os.path.basename(self._source or "the file")
+        name = self._name or os.path.basename(self._source or "the file")
         self._set_status("error")
         self.failed.emit(f"Cannot play {name}: {message or 'the sound could not be decoded'}.")
 

@@ -7,11 +7,14 @@ and kept while the person moves between its segments."""
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QThreadPool, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from core.audio.segment import LONG_RECORDING
+from core.errors import MediaError, TransferLabError
 from core.media import decode_image
 from core.text.decode import read_text_file
 from desktop import theme
@@ -29,13 +32,16 @@ SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 TEXT_SHOWN = 200_000  # characters of a text shown whole; the model reads far fewer (256 tokens)
 
 
-def _load(_ctx, kind, path):
-    if kind == "image":
-        return to_qimage(decode_image(path))
-    if kind == "text":
-        text = read_text_file(path)
-        return text if len(text) <= TEXT_SHOWN else text[:TEXT_SHOWN] + "\n…"
-    return analyse(path)
+def _load(_ctx, kind, path, name=""):
+    try:
+        if kind == "image":
+            return to_qimage(decode_image(path))
+        if kind == "text":
+            text = read_text_file(path)
+            return text if len(text) <= TEXT_SHOWN else text[:TEXT_SHOWN] + "\n…"
+        return analyse(path)
+    except MediaError as exc:  # a file damaged or replaced in the project: a sentence, not a bug report
+        raise TransferLabError(f"{name or os.path.basename(path)} cannot be shown: {exc}.") from None
 
 
 def describe(sample) -> str:
@@ -253,7 +259,7 @@ class SampleDetail(QWidget):
         project = self._session.project
         if project is None:
             return
-        self._runner.submit(_load, sample.kind, project.path_of(sample), key="load",
+        self._runner.submit(_load, sample.kind, project.path_of(sample), sample.display_name, key="load",
                             doing=f"opening {sample.display_name}", on_result=self._loaded, on_failed=self._failed)
 
     def _loaded(self, value) -> None:

@@ -95,3 +95,36 @@ def test_a_device_is_refused_by_the_streamed_reader_too():
 
     with pytest.raises(MediaError, match="character device"):
         next(iter_audio("/dev/null", 16000))
+
+
+def test_a_recording_of_fewer_windows_than_the_smoothing_or_broken_is_handled(loudness_model, tmp_path):
+    """A 0.55 s recording (one window, smoothing over 3) failed with 'unexpected error (ValueError: could
+    not broadcast ...)'; a too-short one got a detection past its end; a broken file was 'unexpected
+    error (MediaError ...)'."""
+    from core.errors import TransferLabError
+
+    predictor = Predictor(loudness_model)
+    settings = DetectSettings(ignore=("quiet",), smooth_windows=3)
+    short = write_audio(tmp_path / "short.wav", tone(500, 0.55, 16000, amp=0.7), 16000)
+    result = detect_file(predictor, short, settings)
+    assert [d.label for d in result.detections] == ["loud"]
+    assert result.detections[0].time <= result.duration
+    assert smooth(np.array([[0.2, 0.8], [0.6, 0.4]]), 5) == pytest.approx(np.array([[0.4, 0.6], [0.4, 0.6]]))
+    blip = write_audio(tmp_path / "blip.wav", tone(500, 0.01, 16000, amp=0.7), 16000)
+    assert detect_file(predictor, blip, settings).detections == []  # too short to judge, as predict says
+    broken = tmp_path / "broken.wav"
+    broken.write_text("not a recording")
+    with pytest.raises(TransferLabError, match="broken.wav cannot be read: not a readable audio file"):
+        detect_file(predictor, broken, settings)
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--hop", "-1"], "the hop is at least 0.01 s (not -1 s)"),  # it was a step of one sample: a window per sample
+    (["--threshold", "5"], "the threshold is a confidence between 0 and 1 (not 5)"),  # it was never reached, silently
+    (["--smooth", "0"], "smoothing takes at least 1 window (not 0)"),
+    (["--refractory", "-2"], "the refractory time cannot be negative (not -2 s)"),
+])
+def test_detection_settings_out_of_range_are_refused_with_a_sentence(loudness_model, tmp_path, capsys, flags, words):
+    path = write_audio(tmp_path / "a.wav", tone(500, 1.0, 16000), 16000)
+    assert main(["detect", str(loudness_model), str(path), *flags]) == 2
+    assert words in capsys.readouterr().err

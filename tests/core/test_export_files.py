@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from core.export.exporter import ExportExists, export_run
+from core.export.exporter import ExportError, ExportExists, export_run
 from core.export.measure import judge
 from core.predict import Predictor
 from core.predict.predictor import ModelError
@@ -298,3 +298,47 @@ def test_an_export_recorded_before_variants_were_judged_still_reads(tmp_path):
     report = ExportReport.from_json(old)
     assert report.not_written == {} and list(report.variants) == ["fp32", "fp16"]
     assert report.files()[:2] == [str(tmp_path / "m.onnx"), str(tmp_path / "m.fp16.onnx")]
+
+
+def test_a_model_named_like_a_variant_is_neither_removed_nor_replaced(colours, tmp_path):
+    """A model exported as m.fp16.onnx (with its own m.fp16.labels.txt and card) is another model, not a
+    variant of m.onnx: exporting m.onnx beside it, even with --force, neither needs --force for it nor
+    removes it, and an fp16 variant of m.onnx that would take its name is refused with a sentence."""
+    project, spec, first, stopped = colours
+    folder = tmp_path / "out"
+    other = export_run(project, folder / "m.fp16.onnx", stopped, spec=spec)
+    kept = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert set(kept) == {"m.fp16.onnx", "m.fp16.labels.txt", "m.fp16.md"}
+    report = export_run(project, folder / "m.onnx", first, spec=spec)  # no --force needed: nothing of m's is there
+    assert report.removed == []
+    again = export_run(project, folder / "m.onnx", first, spec=spec, overwrite=True)
+    assert again.removed == []
+    assert {n: (folder / n).read_bytes() for n in kept} == kept  # the other model is untouched
+    assert Predictor(other.path).metadata["run_id"] == stopped
+    with pytest.raises(ExportError, match="m.fp16.onnx is another exported model"):
+        export_run(project, folder / "m.onnx", first, spec=spec, overwrite=True, fp16=True)
+    assert {n: (folder / n).read_bytes() for n in kept} == kept
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_sentence(colours, tmp_path, capsys):
+    """A file where the output's folder should be was 'unexpected error (FileExistsError ...)'."""
+    project, spec, first, stopped = colours
+    (tmp_path / "taken.jpg").write_bytes(b"a picture")
+    with pytest.raises(ExportError, match=r"Cannot make the folder .*taken.jpg/models.*'.*taken.jpg' is a file, not a folder"):
+        export_run(project, tmp_path / "taken.jpg" / "models" / "m.onnx", first, spec=spec)
+    project.close()
+    capsys.readouterr()
+    assert main(["export", str(project.root), str(tmp_path / "taken.jpg" / "m.onnx")]) == 1
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "unexpected error" not in err
+    assert (tmp_path / "taken.jpg").read_bytes() == b"a picture"
+
+
+def test_a_folder_where_the_model_file_goes_is_a_sentence(colours, tmp_path):
+    """An existing folder named like the model: --force ended in 'unexpected error (IsADirectoryError)'."""
+    project, spec, first, stopped = colours
+    (tmp_path / "out" / "m.onnx").mkdir(parents=True)
+    for overwrite in (False, True):
+        with pytest.raises(ExportError, match=r"m.onnx' is a folder, where this export would write a file"):
+            export_run(project, tmp_path / "out" / "m.onnx", first, spec=spec, overwrite=overwrite)
+    assert (tmp_path / "out" / "m.onnx").is_dir() and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.onnx"]

@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,6 +101,18 @@ def test_csv_listing_labels_files_and_reports_missing_rows(image_project, tmp_pa
     assert report.added == 2
     assert [r.reason for r in report.rejected] == ["listed in list.csv line 4 but not found"]
     assert image_project.count(label="round") == 1 and image_project.count(label=UNLABELLED) == 1
+
+
+def test_a_folder_listed_in_a_csv_is_named_as_a_folder_not_as_missing(image_project, tmp_path):
+    """A row naming a folder that exists was rejected as 'listed ... but not found'."""
+    write_image(tmp_path / "pics" / "a.png", shape_image("circle", seed=1))
+    listing = tmp_path / "list.csv"
+    listing.write_text("path,label\npics,round\npics/a.png,round\n")
+    report = import_files(image_project, [], csv_files=[listing])
+    assert report.added == 1
+    assert [(Path(r.path).name, r.reason) for r in report.rejected] == [
+        ("pics", "listed in list.csv line 2: a folder, not a file (a listing names one file a row; import the "
+                 "folder itself instead)")]
 
 
 def test_labels_none_and_single_files_stay_unlabelled(image_project, tmp_path):
@@ -206,3 +219,58 @@ def _die():
     import os
 
     os._exit(3)
+
+
+def test_a_recording_with_nan_or_infinite_samples_is_refused_everywhere(audio_project, tmp_path):
+    """A float WAV holding NaN or infinity was imported, and predict answered 'high (nan%)'."""
+    from core.media import MediaError, iter_audio
+
+    from tests.helpers.media_factory import tone, write_audio
+
+    good = tone(300, 0.5)
+    bad_nan = write_audio(tmp_path / "in" / "hum" / "nan.wav", np.where(np.arange(good.size) == 100, np.nan, good)
+                          .astype(np.float32), 16000, subtype="FLOAT")
+    bad_inf = write_audio(tmp_path / "in" / "hum" / "inf.wav", np.where(np.arange(good.size) > 7000, np.inf, good)
+                          .astype(np.float32), 16000, subtype="FLOAT")
+    write_audio(tmp_path / "in" / "hum" / "fine.wav", good, 16000, subtype="FLOAT")
+    report = import_files(audio_project, [tmp_path / "in"])
+    assert report.added == 1
+    assert sorted((Path(r.path).name, r.reason) for r in report.rejected) == [
+        (name, "the recording holds samples that are not numbers (NaN or infinity), which no model can judge "
+               "(a floating-point file written by a faulty program)") for name in ("inf.wav", "nan.wav")]
+    for path in (bad_nan, bad_inf):
+        with pytest.raises(MediaError, match="not numbers"):
+            read_audio(path, 16000)
+        with pytest.raises(MediaError, match="not numbers"):
+            list(iter_audio(path, 16000))
+
+
+def test_a_picture_too_long_for_its_width_is_refused_and_a_float_one_with_nan_decodes(image_project, tmp_path):
+    """A 60000x1 strip passed import, then predict asked onnxruntime for 47 GB in the model's resize and
+    failed every file of the run with 'unexpected error'. A float TIFF with NaN printed numpy's
+    'invalid value encountered in cast' and came out as garbage."""
+    import warnings
+
+    from PIL import Image
+
+    from core.media import MediaError
+
+    folder = tmp_path / "in" / "odd"
+    folder.mkdir(parents=True)
+    Image.new("RGB", (60000, 1), (200, 10, 10)).save(folder / "strip.png")
+    Image.new("RGB", (1, 20000), (200, 10, 10)).save(folder / "pole.png")
+    Image.new("RGB", (3000, 30), (200, 10, 10)).save(folder / "panorama.png")  # 100:1 is still a picture
+    values = np.full((40, 40), 0.25, np.float32)
+    values[:, 20:] = 0.75
+    values[5, 5], values[6, 6] = np.nan, np.inf
+    Image.fromarray(values, mode="F").save(folder / "float.tif")
+    report = import_files(image_project, [tmp_path / "in"])
+    assert report.added == 2
+    assert sorted(Path(r.path).name for r in report.rejected) == ["pole.png", "strip.png"]
+    assert all("a strip too long for its width" in r.reason and "100:1" in r.reason for r in report.rejected)
+    with pytest.raises(MediaError, match="60000x1 pixels, a strip too long"):
+        decode_image(folder / "strip.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rgb = np.asarray(decode_image(folder / "float.tif"))
+    assert rgb.shape == (40, 40, 3) and rgb[0, 0, 0] == 0 and rgb[0, 39, 0] == 255  # its own range, NaN aside

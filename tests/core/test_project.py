@@ -38,6 +38,9 @@ def test_open_explains_what_is_wrong(tmp_path):
     (tmp_path / "plain").mkdir()
     with pytest.raises(ProjectError, match="not a TransferLab project"):
         Project.open(tmp_path / "plain")
+    (tmp_path / "photo.jpg").write_bytes(b"a picture")  # a file given where the project goes
+    with pytest.raises(ProjectError, match=r"'.*photo.jpg' is a file, not a project folder"):
+        Project.open(tmp_path / "photo.jpg")
 
 
 def test_copied_folder_opens_elsewhere_with_its_samples_and_labels(tmp_path):
@@ -116,3 +119,37 @@ def test_failed_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
     conn = sqlite3.connect(tmp_path / "p" / "project.db")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == nxt - 1
     assert "half_done" not in [r[1] for r in conn.execute("PRAGMA table_info(samples)")]
+
+
+@pytest.fixture
+def unwritable_project(tmp_path):
+    """A project with one sample, in a folder its user cannot write to (a read-only share, say)."""
+    from tests.helpers.hostile import permissions_apply
+
+    if not permissions_apply():
+        pytest.skip("permission bits do not apply to this process")
+    root = tmp_path / "P"
+    with Project.create(root, "image") as project:
+        write_image(tmp_path / "in" / "cat" / "a.png", shape_image("circle"))
+        import_files(project, [tmp_path / "in"])
+    root.chmod(0o555)
+    yield root
+    root.chmod(0o755)
+
+
+def test_a_project_in_a_folder_that_cannot_be_written_is_read_and_refuses_changes_with_a_sentence(unwritable_project):
+    """It was 'unexpected error' for every command (project.lock could not be made), and with the lock
+    file already there 'the project database is damaged ... restore it from a backup'."""
+    from tests.core.test_hostile_input import transferlab
+
+    status = transferlab("status", unwritable_project)
+    assert status.returncode == 0, status.stderr
+    assert "cat" in status.stdout and "its folder cannot be written" in status.stdout
+    for args in (["import", unwritable_project, unwritable_project.parent / "in"],
+                 ["label", "add", unwritable_project, "dog"]):
+        refused = transferlab(*args)
+        assert refused.returncode == 1, refused.stderr
+        assert "cannot be changed: its folder is not writable" in refused.stderr, refused.stderr
+        assert "unexpected error" not in refused.stderr and "damaged" not in refused.stderr
+    with Project.open(unwritable_project, read_only=True) as viewer:
+        assert viewer.class_names() == ["cat"] and viewer.status().labelled == 1

@@ -49,6 +49,14 @@ def test_settings_parse_as_typed():
     assert SegmentSettings.parse("activity:0.2").padding == 0.2
     with pytest.raises(UsageError, match="fixed:LENGTH"):
         SegmentSettings.parse("sliced")
+    # the app's cut dialog stops at 0.1 s long and 0.05 s apart; fixed:0.001 made 1,300 samples of 1.3 s
+    with pytest.raises(UsageError, match=r"at least 0.1 s long and at least 0.05 s apart \(not 0.001 s\)"):
+        SegmentSettings.parse("fixed:0.001")
+    with pytest.raises(UsageError, match=r"\(not 1 s every 0.01 s\)"):
+        SegmentSettings.parse("fixed:1:0.01")
+    with pytest.raises(UsageError, match="padding around a segment cannot be negative"):
+        SegmentSettings.parse("activity:-1")
+    assert SegmentSettings.parse("fixed:0.1:0.05").length == 0.1
 
 
 def test_import_cuts_recordings_and_segments_read_back(audio_project, tmp_path):

@@ -22,6 +22,7 @@ def test_round_trips_through_json():
     ({"label_smoothing": 1.5}, "label_smoothing must be at least 0 and below 1"),
     ({"batch_size": 2.5}, "batch_size must be a whole number"),
     ({"unlabelled": "maybe"}, "unlabelled must be one of use, ignore, not 'maybe'"),
+    ({"image_size": 100000}, "image_size must be at most 2048, not 100000"),  # it asked the CPU for 120 GB
 ])
 def test_invalid_settings_are_named(changes, words):
     with pytest.raises(ConfigError, match="Invalid training settings") as info:

@@ -146,3 +146,39 @@ def test_space_and_delete_in_the_search_field_edit_the_text(recording_window, qt
     qtbot.keyClick(search, Qt.Key.Key_Delete)
     assert search.text() == "hr e"
     assert page.detail.player.status == "stopped" and project.count() == count
+
+
+def test_a_recording_damaged_in_the_project_is_a_sentence_in_the_detail_and_when_played(make_window, qtbot, tmp_path):
+    """A media file that no longer decodes (damaged on disk after import): the detail said 'Something
+    unexpected went wrong ... LibsndfileError ... help a bug report', and Play named the media file's
+    hash instead of the sample. Moving on to a good sample still works."""
+    from core.importer import import_files
+    from core.project import Project
+
+    write_audio(tmp_path / "in" / "low" / "hum.wav", tone(300, 0.5), 16000)
+    write_audio(tmp_path / "in" / "low" / "drone.wav", tone(320, 0.5), 16000)
+    with Project.create(tmp_path / "p", "audio") as project:
+        import_files(project, [tmp_path / "in"], labels="folder")
+        hum = next(s for s in project.samples() if s.display_name == "hum.wav")
+        project.path_of(hum).write_bytes(b"garbage, not a sound")
+    window = make_window(tmp_path / "p")
+    page = window.pages["label"]
+    window.show_page("label")
+    page.go_to_row(page.model.row_of(hum.id))
+    detail = page.detail
+    assert detail.sample.id == hum.id
+    qtbot.waitUntil(lambda: "cannot" in detail.wave_view.message or "wrong" in detail.wave_view.message, timeout=10000)
+    message = detail.wave_view.message
+    assert message.startswith("hum.wav cannot be shown: not a readable audio file"), message
+    assert "unexpected" not in message and "bug report" not in message
+    failures = []
+    detail.player.failed.connect(failures.append)
+    qtbot.keyClick(page.strip, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: bool(failures), timeout=10000)
+    assert failures[0].startswith("Cannot play hum.wav:"), failures
+    assert hum.hash not in detail.no_playback.text()
+    drone = next(s for s in window.services.session.project.samples() if s.display_name == "drone.wav")
+    page.go_to_row(page.model.row_of(drone.id))
+    qtbot.waitUntil(lambda: detail.wave_view.picture() is not None, timeout=10000)
+    qtbot.keyClick(page.strip, Qt.Key.Key_Space)
+    reached_end(qtbot, detail.player)

@@ -70,3 +70,20 @@ def test_split_reset_from_the_command_line(tmp_path):
     assert out["splits"] == {"train": 12, "val": 4, "test": 4}
     r = tl("split", tmp_path / "p", "--seed", "4", check=False)
     assert r.returncode == 2 and "--reset" in r.stderr
+
+
+def test_a_file_name_with_a_newline_stays_on_its_one_line(tmp_path):
+    """A rejected file named 'bad<newline>name.png' was printed over two lines (and 'name.png: not a
+    readable image' read as another file's line); a terminal escape in a name was sent to the terminal."""
+    folder = tmp_path / "in" / "cats"
+    write_image(folder / "good.png", shape_image("circle"))
+    (folder / "bad\nname.png").write_text("not a picture")
+    (folder / "ansi\x1b[31mred.png").write_text("not a picture either")
+    tl("new", tmp_path / "p", "--task", "image")
+    r = tl("import", tmp_path / "p", tmp_path / "in")
+    rejected = [line for line in r.stderr.splitlines() if "rejected:" in line]
+    assert len(rejected) == 2, r.stderr
+    assert any(line.endswith("cats/bad\\nname.png: not a readable image (the content is not a known image format)")
+               for line in rejected), rejected
+    assert "\x1b" not in r.stderr and any("ansi\\x1b[31mred.png" in line for line in rejected)
+    assert "good.png" not in r.stderr

@@ -40,7 +40,7 @@ def test_train_json_reports_the_run(tmp_path):
     # eval while the project is open for writing elsewhere: read-only, so it evaluates and writes nothing
     with Project.open(proj):
         r = tl("eval", proj, "--run", out["run_id"], "--split", "val")
-    assert "accuracy" in r.stdout and "No report written: the project is open for writing elsewhere" in r.stdout
+    assert "accuracy" in r.stdout and "No report written: the project was opened read-only because it is open in another TransferLab" in r.stdout
     assert not {"report.json", "report.html"} & {p.name for p in run_dir.iterdir()}
     assert "\r" not in r.stderr  # not a terminal: no progress bar
     report = json.loads(tl("eval", proj, "--run", out["run_id"], "--split", "val", "--json").stdout)
