@@ -66,13 +66,13 @@ def make_images(folder: Path, n: int, classes: int = 10, seed: int = 0) -> None:
         img.save(folder / f"c{k}" / f"{i:05d}.jpg", quality=90)
 
 
-def bare_loops(paths, threads: int, seconds: float = 20.0) -> dict:
-    from core import backbones, features_onnx
-    from core.weights import load_pretrained
+def _loop(paths, threads: int, seconds: float):
+    """(the default picture backbone, 64 prepared pictures, rate(fn): pictures a second ``fn`` gets
+    through, fed the same two batches of 32 for ``seconds``)."""
+    from core import backbones
 
     torch.set_num_threads(threads)
     spec = backbones.get("efficientnet_lite0")
-    model = load_pretrained(spec)
     tensors = torch.stack([spec.preprocessing.load(p) for p in paths[:64]])
     batches = [tensors[i:i + 32] for i in (0, 32)]
 
@@ -85,6 +85,15 @@ def bare_loops(paths, threads: int, seconds: float = 20.0) -> dict:
                 done += len(b)
         return done / (time.perf_counter() - start)
 
+    return spec, tensors, rate
+
+
+def bare_loops(paths, threads: int, seconds: float = 20.0) -> dict:
+    from core import features_onnx
+    from core.weights import load_pretrained
+
+    spec, tensors, rate = _loop(paths, threads, seconds)
+    model = load_pretrained(spec)
     with torch.inference_mode():
         eager = rate(lambda b: model(b))
         cl_model = load_pretrained(spec).to(memory_format=torch.channels_last)
@@ -111,22 +120,10 @@ def pooled_loops(paths, threads: int, seconds: float = 20.0):
     within minutes, and each probe's ratio is set against the mean of the runs either side."""
     import onnxruntime as ort
 
-    from core import backbones, features_onnx
+    from core import features_onnx
     from core.weights import load_pretrained
 
-    torch.set_num_threads(threads)
-    spec = backbones.get("efficientnet_lite0")
-    tensors = torch.stack([spec.preprocessing.load(p) for p in paths[:64]])
-    batches = [tensors[i:i + 32] for i in (0, 32)]
-
-    def rate(fn) -> float:
-        fn(batches[0])
-        done, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            for b in batches:
-                fn(b)
-                done += len(b)
-        return done / (time.perf_counter() - start)
+    spec, _, rate = _loop(paths, threads, seconds)
 
     pooled = load_pretrained(spec).pool_levels(spec.preprocessing.example_batch(1), grid=2)
     runner = features_onnx.for_model(spec, pooled, pooled.weights_identity + pooled.feature_tag)
