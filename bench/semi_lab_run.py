@@ -109,7 +109,8 @@ def judge(P: dict) -> dict:
     t = P["t"].float()
     for name, spec in semi.CANDIDATES.items():
         t0 = time.perf_counter()
-        with mock.patch.object(semi, "GAIN_AT_LEAST", -10**9), mock.patch.object(semi, "CHANCE", 1.0):  # fit it anyway
+        with mock.patch.object(semi, "GAIN_AT_LEAST", -10**9), mock.patch.object(semi, "CHANCE", 1.0), \
+                mock.patch.object(semi, "ERRORS_REMOVED_AT_LEAST", -10**9):  # fit it anyway
             r = semi.learn_with_unlabelled(P["x"], P["y"], P["classes"], P["u"], P["strength"],
                                            sample_weight=P["weight"], groups=P["groups"], scored=P["scored"],
                                            seed=0, candidates={name: spec})
