@@ -146,9 +146,8 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
             sol = base if name == LABELLED_ONLY else _method(candidates[name], zl[torch.from_numpy(train)], y[train],
                                                              weight[train], pool, classes, strength, base, pcs)[0]
             logits[name][test] = _logits(sol, zl[torch.from_numpy(test)])
-    held = {c: _softmax(logits[c]) for c in names}
-    hits = {c: int((held[c][scored].argmax(1) == y[scored]).sum()) for c in names}
-    held = {c: h.astype(np.float32) for c, h in held.items()}
+    hits = {c: int((logits[c][scored].argmax(1) == y[scored]).sum()) for c in names}
+    held = {c: torch.softmax(torch.from_numpy(logits[c]), -1).float().numpy() for c in names}
     count = int(scored.sum())
     scores = {c: hits[c] / count for c in names}
     best, why = verdict(hits, count, classes, k, candidates)
@@ -222,11 +221,6 @@ def _proba(sol: Solution, z: torch.Tensor) -> np.ndarray:
 def _logits(sol: Solution, z: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
         return (z @ sol.weight + sol.bias).double().numpy()
-
-
-def _softmax(a: np.ndarray) -> np.ndarray:
-    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
 
 
 def _method(spec, zl, y, weight, zu, classes, strength, base, pcs=None):
