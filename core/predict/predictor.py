@@ -87,6 +87,7 @@ class Predictor:
         import onnxruntime as ort
 
         self.path = Path(model_path)
+        self._run_options = None
         if not self.path.is_file():
             raise ModelError(f"There is no model file at '{self.path}'.")
         options = ort.SessionOptions()
@@ -154,12 +155,22 @@ class Predictor:
             return dict(zip(C.TEXT_INPUTS, batch))
         return {self.input_name: batch}
 
+    def _run(self, batch) -> list[np.ndarray]:
+        # a failure is raised, then reported once as a sentence naming the file (predict_file), not
+        # also logged in red by onnxruntime itself
+        if self._run_options is None:
+            import onnxruntime as ort
+
+            self._run_options = ort.RunOptions()
+            self._run_options.log_severity_level = 4
+        return self.session.run(None, self._feeds(batch), self._run_options)
+
     def probabilities(self, batch) -> np.ndarray:
-        return self.session.run(None, self._feeds(batch))[self._prob_index]
+        return self._run(batch)[self._prob_index]
 
     def all_probabilities(self, batch) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """(main label set's probabilities, {extra label set: its probabilities})."""
-        outs = self.session.run(None, self._feeds(batch))
+        outs = self._run(batch)
         return outs[self._prob_index], {name: outs[i] for name, _, i in self.label_sets}
 
     def _best_per_set(self, extra: dict[str, np.ndarray]) -> dict[str, tuple[str, float]]:
@@ -201,6 +212,8 @@ class Predictor:
             return Prediction(path, error="not enough memory to read the file")
         except OSError as exc:
             return Prediction(path, error=f"cannot read the file ({os_error_reason(exc, path)})")
+        except _runtime_errors() as exc:  # onnxruntime failed on this input: this file fails, the rest go on
+            return Prediction(path, error=f"the model could not run on this file ({_first_line(exc)})")
 
     def predict_text(self, text: str, *, top: int = 3, name: str = "<text>") -> Prediction:
         """A text model's answer for one text (typed, pasted or read from a file)."""
@@ -299,6 +312,15 @@ def _min_side(meta: dict) -> int | None:
     except (ValueError, KeyError, TypeError):
         return None
     return 2 * side if side > 0 else None
+
+
+def _runtime_errors() -> tuple[type[Exception], ...]:
+    """onnxruntime's own exception types (Fail, InvalidArgument, RuntimeException, ...): they derive
+    from Exception directly, not from RuntimeError, so they are listed from the module that defines them."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    return tuple(v for v in vars(state).values()
+                 if isinstance(v, type) and issubclass(v, Exception) and v.__module__ == state.__name__)
 
 
 def _first_line(exc: Exception) -> str:

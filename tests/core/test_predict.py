@@ -9,7 +9,7 @@ from PIL import Image
 
 from core.cli import main
 from core.predict import ModelError, Predictor
-from tests.helpers.contract_models import audio_model, foreign_model, image_model
+from tests.helpers.contract_models import audio_model, fixed_size_image_model, foreign_model, image_model
 from tests.helpers.media_factory import tone, write_audio
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +43,28 @@ def test_images_of_any_size_are_predicted_and_bad_ones_reported(models, pictures
     assert results["blue.jpg"].label == "blue"
     assert "not a readable image" in results["broken.png"].error
     assert [name for name, _ in results["red.png"].top] == ["red", "blue"]
+
+
+def test_a_file_the_model_cannot_run_on_fails_alone(tmp_path, capfd):
+    """onnxruntime raising on one input (here a MatMul sized for 8x8 pictures) fails that file with a
+    sentence; the files before and after it are still predicted, by the API and by the CLI."""
+    model = fixed_size_image_model(tmp_path / "fixed.onnx")
+    d = tmp_path / "pics"
+    d.mkdir()
+    for name, size in (("a.png", 8), ("b.png", 16), ("c.png", 8)):
+        Image.new("RGB", (size, size), (200, 10, 10)).save(d / name)
+    results = {Path(r.path).name: r for r in Predictor(model).predict([d])}
+    assert results["a.png"].error is None and results["a.png"].label in ("red", "blue")
+    assert results["c.png"].error is None and results["c.png"].label in ("red", "blue")
+    assert results["b.png"].label is None
+    assert results["b.png"].error.startswith("the model could not run on this file (")
+    code = main(["predict", str(model), str(d), "--json"])
+    out = capfd.readouterr()
+    rows = {Path(r["path"]).name: r for r in json.loads(out.out)}
+    assert rows["b.png"]["error"].startswith("the model could not run on this file")
+    assert rows["a.png"]["label"] in ("red", "blue") and rows["c.png"]["label"] in ("red", "blue")
+    assert code == 0  # as for an unreadable file: some files were predicted
+    assert "MatMul" not in out.err  # onnxruntime's own red log line is not added
 
 
 def test_wrong_modality_is_a_sentence(models, pictures):

@@ -22,6 +22,18 @@ class MeanColour(torch.nn.Module):
         return torch.softmax(logits, dim=1), logits
 
 
+class FixedSizeColour(torch.nn.Module):
+    """Weights for exactly 8x8 pictures: onnxruntime's MatMul fails on any other size."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(8 * 8 * 3, 2))
+
+    def forward(self, image):  # uint8 [N, 8, 8, 3]
+        logits = image.float().flatten(1) @ self.weight
+        return torch.softmax(logits, dim=1), logits
+
+
 class Loudness(torch.nn.Module):
     def forward(self, waveform):  # float32 [N, T]
         level = waveform.abs().mean(dim=1)
@@ -55,6 +67,15 @@ def image_model(path: Path, preprocessing: dict | None = None) -> Path:
         **({"preprocessing": json.dumps(preprocessing)} if preprocessing else {}),
     }
     return _export(MeanColour(), torch.zeros(1, 8, 8, 3, dtype=torch.uint8), C.IMAGE_INPUT, path, meta)
+
+
+def fixed_size_image_model(path: Path) -> Path:
+    """An image model that runs on 8x8 pictures and makes onnxruntime itself fail on others."""
+    meta = {
+        C.KEY_FORMAT: C.FORMAT_VERSION, C.KEY_TASK: "image", C.KEY_LABELS: json.dumps(["red", "blue"]),
+        C.KEY_INPUT_SPEC: json.dumps(C.image_input_spec()), C.KEY_BACKBONE: "test-fixed-size",
+    }
+    return _export(FixedSizeColour(), torch.zeros(1, 8, 8, 3, dtype=torch.uint8), C.IMAGE_INPUT, path, meta)
 
 
 def audio_model(path: Path, sample_rate: int = 16000, window_seconds: float = 1.0) -> Path:
