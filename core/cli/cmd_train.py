@@ -271,6 +271,8 @@ def _fewshot(args) -> int:
     counts = ", ".join(f"{c} {n}" for c, n in zip(d["class_names"], d["examples_per_class"]))
     acc = result.metrics.get("val_acc")
     score = f"; leave-one-out accuracy {acc:.1%}" if acc is not None else ""
+    if len(d["class_names"]) == 1:
+        score = f"; one class: it names every file '{d['class_names'][0]}' (no accuracy to measure)"
     print(f"Few-shot model {result.run_id} from {counts} example(s) in {result.seconds:.1f}s{score}.")
     print(f"  export it: transferlab export {args.dir} model.onnx --run {result.run_id}")
     return 0

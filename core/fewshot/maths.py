@@ -32,10 +32,14 @@ def cosine_probabilities(embeddings: np.ndarray, prototypes: np.ndarray, scale: 
 
 def leave_one_out(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> float | None:
     """Accuracy when each example is classified by prototypes built without it (classes that keep
-    at least one other example only): an honest score for a model that has no training split."""
+    at least one other example only): an honest score for a model that has no training split.
+    None when fewer than two classes have examples: a model of one class is always right, which
+    measures nothing."""
     normed = unit(embeddings)
     sums = np.zeros((n_classes, normed.shape[1]))
     counts = np.bincount(labels, minlength=n_classes)
+    if np.count_nonzero(counts) < 2:
+        return None
     np.add.at(sums, labels, normed)
     right = total = 0
     for i in range(len(labels)):

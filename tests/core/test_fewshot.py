@@ -121,3 +121,13 @@ def test_a_stopped_fewshot_build_saves_nothing_and_two_classes_can_be_required(t
         assert fewshot_run(project).details["class_names"] == ["circle"]  # the command line takes one class
     finally:
         project.close()
+
+
+def test_leave_one_out_measures_nothing_with_one_class():
+    """One class is always right: no 100% is reported for it (a stranger's try found one)."""
+    rng = np.random.default_rng(0)
+    one = rng.normal(size=(4, 8))
+    assert leave_one_out(one, np.zeros(4, dtype=int), 1) is None
+    assert leave_one_out(one, np.zeros(4, dtype=int), 3) is None  # other classes named, without examples
+    two = np.concatenate([one + 5, one - 5])
+    assert leave_one_out(two, np.repeat([0, 1], 4), 2) == 1.0
