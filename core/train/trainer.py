@@ -70,6 +70,7 @@ class Trainer:
         self.files: RunFiles | None = None
         self.meta: dict = {}
         self.skipped = 0
+        self._began = False  # set once the run's work begins: a failure before is a refusal, not a run
 
     @classmethod
     def resume(cls, source, run: str | os.PathLike, callbacks=(), control=None, **kwargs) -> Trainer:
@@ -115,13 +116,20 @@ class Trainer:
             return self._run(plan, model, started)
         except TransferLabError as exc:
             self.emit(events.Failure(exc.message, exc.detail or ""))
-            self._record("failed", None, config)
+            self._record_failure(config)
             raise
         except Exception as exc:
             self.emit(events.Failure(f"Training stopped because of an unexpected error ({type(exc).__name__}: "
                                      f"{exc}).", traceback.format_exc()))
-            self._record("failed", None, config)
+            self._record_failure(config)
             raise
+
+    def _record_failure(self, config: TrainConfig) -> None:
+        # A training refused before it began (one class, no labels, a wrong flag, missing weights) is
+        # a sentence to the person, not a run: listing it among the runs showed "failed" rows with
+        # nothing in them. A run that began and then failed is recorded as failed.
+        if self._began:
+            self._record("failed", None, config)
 
     def _plan(self, config: TrainConfig, spec, init, data: LabelledData, device,
               checked: bool = False) -> tuple[RunPlan, Classifier]:
@@ -158,8 +166,10 @@ class Trainer:
         config, data, spec, device = plan.config, plan.data, plan.spec, plan.device
         if plan.resume is not None and (list(plan.resume["class_names"]) != data.class_names
                                         or _sets_of(plan.resume) != _sets_of({"label_sets": _sets_meta(data)})):
+            # refused: the earlier run keeps its row (it was marked failed, and could no longer be resumed)
             raise ckpt_io.CheckpointError("The classes changed since this run started "
                                           f"({', '.join(plan.resume['class_names'])}); start a new run.")
+        self._began = True
         model.to(device)
         if device.type in ("cuda", "cpu") and spec.modality == "image":  # 1.33x on 2 CPU cores (make_sources.py)
             model.to(memory_format=torch.channels_last)

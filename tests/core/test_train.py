@@ -182,6 +182,20 @@ def test_resume_after_a_stop_matches_an_uninterrupted_run(project, spec):
     assert len(lines) == 4
 
 
+def test_a_refused_resume_leaves_the_earlier_run_as_it_was(project, spec):
+    from core.run_catalogue import list_runs
+    from core.train.checkpoint import CheckpointError
+
+    control = TrainControl()
+    stop = type("Stop", (), {"on_epoch_end": lambda self, e: control.cancel()})()
+    first, _ = fit(project, spec, [stop], control, mode="finetune", epochs=3)
+    assert first.status == "cancelled"
+    project.rename_class(project.class_names()[0], "renamed")
+    with pytest.raises(CheckpointError, match="classes changed"):
+        Trainer.resume(project, first.run_id, spec=spec).fit()
+    assert [(r.id, r.status) for r in list_runs(project)] == [(first.run_id, "cancelled")]
+
+
 def test_checkpoints_load_with_weights_only_and_rebuild_the_model(project, spec):
     result, rec = fit(project, spec, mode="full", epochs=2)
     for path in (result.last_path, result.best_path):
@@ -241,9 +255,12 @@ def test_no_labelled_samples_is_a_sentence(tmp_path, spec):
 
 
 def test_one_class_is_a_sentence(tmp_path, spec):
+    from core.run_catalogue import list_runs
+
     with make_colour_project(tmp_path, per_class=5, classes=("red",)) as project:
         with pytest.raises(DataError, match=r"Only one class \('red'\)"):
             Trainer(project, TrainConfig(), spec=spec).fit()
+        assert list_runs(project) == []  # a refusal is a sentence, not a failed run in the list
 
 
 def test_single_sample_class_warns_and_trains(project, spec):
