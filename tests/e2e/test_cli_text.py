@@ -5,6 +5,7 @@ without torch."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,25 +40,38 @@ def _folder(root: Path) -> Path:
     return root
 
 
-def test_text_project_end_to_end(tmp_path):
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A text project made, imported, trained (auto: the probe) and exported by the CLI, once for the
+    tests of this file: (project, model, the answers of new, import, train and export)."""
+    tmp_path = tmp_path_factory.mktemp("text")
     src = _folder(tmp_path / "src")
     proj = tmp_path / "p"
-    assert json.loads(tl("new", proj, "--task", "text", "--json").stdout)["task"] == "text"
-    imported = json.loads(tl("import", proj, src, "--json").stdout)
+    answers = {"new": json.loads(tl("new", proj, "--task", "text", "--json").stdout),
+               "import": json.loads(tl("import", proj, src, "--json").stdout),
+               "train": json.loads(tl("train", proj, "--json").stdout)}
+    model = tmp_path / "out" / "topics.onnx"
+    answers["export"] = json.loads(tl("export", proj, model, "--json").stdout)
+    return proj, model, answers
+
+
+def test_text_project_end_to_end(exported, tmp_path):
+    proj, model, answers = exported
+    assert answers["new"]["task"] == "text"
+    imported = answers["import"]
     assert imported["added"] == 18 and imported["rejected"] == [] and sorted(imported["classes_created"]) == sorted(TEXTS)
 
-    trained = json.loads(tl("train", proj, "--json").stdout)
+    trained = answers["train"]
     assert trained["status"] == "completed" and trained["mode"] == "probe" and trained["backbone"] == "minilm_l6"
 
-    model = tmp_path / "out" / "topics.onnx"
-    exported = json.loads(tl("export", proj, model, "--json").stdout)
-    assert exported["parity_max_diff"] < 1e-3 and exported["parity_samples"] >= 3
-    assert exported["variants"]["fp32"]["padded_batch_max_diff"] < 1e-3
-    assert (tmp_path / "out" / "topics.tokenizer.json").is_file()
-    refused = tl("export", proj, tmp_path / "out" / "small.onnx", "--int8", check=False)
+    export = answers["export"]
+    assert export["parity_max_diff"] < 1e-3 and export["parity_samples"] >= 3
+    assert export["variants"]["fp32"]["padded_batch_max_diff"] < 1e-3
+    assert (model.parent / "topics.tokenizer.json").is_file()
+    refused = tl("export", proj, model.parent / "small.onnx", "--int8", check=False)
     assert refused.returncode == 1 and "fp32 only" in refused.stderr
-    assert not (tmp_path / "out" / "small.onnx").exists()
-    assert "tokenizers" in (tmp_path / "out" / "topics.md").read_text()
+    assert not (model.parent / "small.onnx").exists()
+    assert "tokenizers" in (model.parent / "topics.md").read_text()
 
     unseen = tmp_path / "unseen"
     unseen.mkdir()
@@ -100,16 +114,11 @@ def _second_runtime_agrees(model: Path, texts: list[str], confidences: list[floa
         assert abs(float(probs.max()) - confidence) < 1e-5  # measured: within 3e-10 of onnxruntime
 
 
-def test_predict_runs_without_torch(tmp_path):
+def test_predict_runs_without_torch(exported, tmp_path):
     """An exported text model needs onnxruntime and tokenizers only: torch made unimportable."""
-    src = _folder(tmp_path / "src")
-    proj = tmp_path / "p"
-    tl("new", proj, "--task", "text")
-    tl("import", proj, src)
-    tl("train", proj)
     model = tmp_path / "m.onnx"
-    tl("export", proj, model)
-    (tmp_path / "m.tokenizer.json").unlink()  # the tokenizer inside the model's metadata is enough
+    shutil.copyfile(exported[1], model)  # alone: not the tokenizer file beside the export
+    assert not (tmp_path / "m.tokenizer.json").exists()  # the tokenizer inside the model's metadata is enough
     assert tl("predict", model, "--text", "x", "--text", "Bake the cake.").stdout.count(":") == 2
     code = (
         "import sys; sys.modules['torch'] = None\n"

@@ -51,6 +51,12 @@ def speech(tmp_path_factory):
     heldout.close()
 
 
+@pytest.fixture(scope="module")
+def default_run(speech) -> str:
+    """The default probe of the training voices, trained once for both tests."""
+    return Trainer(speech[1], TrainConfig(mode="probe", seed=3)).fit().run_id
+
+
 def _heldout_accuracy(project, heldout, run_id) -> float:
     loaded = load_run(project, run_id)
     samples = heldout.samples()
@@ -59,10 +65,9 @@ def _heldout_accuracy(project, heldout, run_id) -> float:
     return float(np.mean([predicted[j] == samples[i].label for j, i in enumerate(kept)]))
 
 
-def test_bundled_backbone_beats_random_init_on_unseen_voices(speech):
+def test_bundled_backbone_beats_random_init_on_unseen_voices(speech, default_run):
     _, project, heldout = speech
-    default = Trainer(project, TrainConfig(mode="probe", seed=3)).fit()
-    assert _heldout_accuracy(project, heldout, default.run_id) >= 0.75
+    assert _heldout_accuracy(project, heldout, default_run) >= 0.75
     # Pooled from every level, even a random network's features separate these words; the final
     # features alone show what the ImageNet weights carry.
     results = {}
@@ -76,10 +81,9 @@ def test_bundled_backbone_beats_random_init_on_unseen_voices(speech):
     assert results[True] >= results[False] + 0.2
 
 
-def test_words_in_a_long_noisy_recording_are_detected_at_their_times(speech, tmp_path):
+def test_words_in_a_long_noisy_recording_are_detected_at_their_times(speech, default_run, tmp_path):
     root, project, _ = speech
-    run = Trainer(project, TrainConfig(mode="probe", seed=3)).fit()
-    model = export_run(project, tmp_path / "kws.onnx", run.run_id).path
+    model = export_run(project, tmp_path / "kws.onnx", default_run).path
     sr = 16000
     rng = np.random.default_rng(7)
     wave = (rng.normal(0, 0.004, 32 * sr)).astype(np.float32)
