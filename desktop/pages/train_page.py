@@ -58,6 +58,7 @@ class TrainPage(QWidget):
         self._session, self._training, self._runs, self._notifier = session, training, runs, notifier
         self._jobs = Runner(self)
         self._stale = True
+        self._run_began = False  # a FitStart came for the training under way
 
         title = QLabel("Train")
         title.setProperty("role", "title")
@@ -218,6 +219,7 @@ class TrainPage(QWidget):
         self.log.clear()
         self.log.add(f"Starting {config.mode} training of {config.backbone or 'the default backbone'}…")
         self._rate = None
+        self._run_began = False
         return self._training.start(config)
 
     def _start_fewshot(self, spec) -> bool:
@@ -267,6 +269,7 @@ class TrainPage(QWidget):
     # ------------------------------------------------------------ events from the run
 
     def _fit_start(self, e) -> None:
+        self._run_began = True
         project = self._session.project
         self.plots.main_set = project.main_label_set if project is not None else "main set"
         self._epochs = int(e.config.get("epochs") or 0)
@@ -372,7 +375,9 @@ class TrainPage(QWidget):
 
     def _failed(self, error) -> None:
         words = {"fewshot": "The few-shot model could not be built.", "zeroshot": "The zero-shot model could not be built."}
-        self.status_label.setText(words.get(self._training.kind, "Training stopped with an error."))
+        # refused before a run began (one class, no labels): no run was made, so none "stopped"
+        default = "Training stopped with an error." if self._run_began else "Training did not start."
+        self.status_label.setText(words.get(self._training.kind, default))
         self.log.add(error.message, "error")
         self._notifier.error(error)
 

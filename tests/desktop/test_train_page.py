@@ -176,3 +176,19 @@ def test_a_read_only_project_starts_no_run_of_any_kind_and_says_why(qtbot, tmp_p
         assert said == [("This project is open read-only, so it cannot be trained here.", "warning")] * 3
     finally:
         session.close()
+
+
+def test_a_refused_training_says_it_did_not_start_and_lists_no_run(make_window, tmp_path, qtbot):
+    project = make_colour_project(tmp_path, per_class=4, classes=("red",))
+    root = project.root
+    project.close()
+    window = make_window(root)
+    window.services.training.spec = window.services.runs.spec = tiny_spec(tmp_path / "weights")
+    window.show_page("train")
+    page = window.pages["train"]
+    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    with qtbot.waitSignal(window.services.training.finished, timeout=60000):
+        assert page.start()
+    assert page.status_label.text() == "Training did not start."
+    assert any("Only one class ('red')" in line for line in page.log.lines)
+    assert page.history.tree.topLevelItemCount() == 0  # no "failed" run with nothing in it
