@@ -28,7 +28,9 @@ each head scored on the task's test files, next to the plain probe
 
 Run: OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python bench/std_pool_lab.py embed [--tasks a,b]
      OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python bench/std_pool_lab.py run [--tasks a,b] [--variants ...]
-     -> bench/results/std_pool_lab.json and a markdown table on stdout
+     OMP_NUM_THREADS=1 .venv/bin/python bench/std_pool_lab.py table --variants A,B,B_extra,B_le320,B_sqrt,B_le320_sqrt
+     -> bench/results/std_pool_lab.json (every draw's rows kept: a later run adds variants) and a
+     markdown table on stdout. textures, shapes_shift and photo_regions need scikit-image.
 """
 
 from __future__ import annotations
