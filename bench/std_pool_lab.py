@@ -50,6 +50,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bench.bench_transfer_suite import labelled_subset, plain_probe_accuracy  # noqa: E402
+from bench.semi_lab_run import standardise  # noqa: E402,F401 - as the probe standardises (column_set_ensemble_lab uses it too)
 from bench.suite import embed, tasks  # noqa: E402
 
 FEATURES = "std-lab-features.npz"
@@ -171,17 +172,6 @@ def sets_of(groups: dict, width: int, n_std: int, placement: str) -> dict:
         return {"grid": torch.cat([groups["grid"], std]), "levels": torch.cat([groups["levels"], std]),
                 "final": groups["final"]}
     return {**groups, "grid+std": torch.cat([groups["grid"], std])}
-
-
-def standardise(labelled: torch.Tensor):
-    """(mean, std) as Classifier.standardise_features(per_feature=True) measures them."""
-    from core.train.model import PRIOR_SAMPLES
-
-    n = labelled.shape[0]
-    var = labelled.var(dim=0, unbiased=False)
-    overall = float(var.mean())
-    shrunk = (n * var + PRIOR_SAMPLES * overall) / (n + PRIOR_SAMPLES)
-    return labelled.mean(dim=0), shrunk.sqrt().clamp(min=1e-4)
 
 
 def probe_accuracy(data: dict, idx: np.ndarray, variant: str) -> dict:

@@ -19,6 +19,19 @@ def trained_window(make_window, tmp_path):
     return window
 
 
+def _train_page_of(project, make_window, tmp_path, qtbot):
+    """(window, Train page) on ``project`` (closed here, opened by the window), with the tiny
+    backbone, once the page has its backbone list."""
+    root = project.root
+    project.close()
+    window = make_window(root)
+    window.services.training.spec = window.services.runs.spec = tiny_spec(tmp_path / "weights")
+    window.show_page("train")
+    page = window.pages["train"]
+    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    return window, page
+
+
 def test_training_runs_live_and_lands_in_the_history(trained_window, qtbot):
     window = trained_window
     window.show_page("train")
@@ -97,13 +110,7 @@ def test_the_log_says_what_the_unlabelled_samples_did_and_the_option_leaves_them
     for i in range(6):
         colour_image("red", seed=70_000 + i).save(tmp_path / "more" / f"u{i}.png")
     import_files(project, [tmp_path / "more"], labels="none")
-    root = project.root
-    project.close()
-    window = make_window(root)
-    window.services.training.spec = window.services.runs.spec = tiny_spec(tmp_path / "weights")
-    window.show_page("train")
-    page = window.pages["train"]
-    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    window, page = _train_page_of(project, make_window, tmp_path, qtbot)
     page.settings.mode.setCurrentIndex(page.settings.mode.findData("probe"))
     assert page.settings.unlabelled.isChecked() and page.settings.config(None).unlabelled == "use"
     with qtbot.waitSignal(window.services.training.finished, timeout=120000):
@@ -180,13 +187,7 @@ def test_a_read_only_project_starts_no_run_of_any_kind_and_says_why(qtbot, tmp_p
 
 def test_a_refused_training_says_it_did_not_start_and_lists_no_run(make_window, tmp_path, qtbot):
     project = make_colour_project(tmp_path, per_class=4, classes=("red",))
-    root = project.root
-    project.close()
-    window = make_window(root)
-    window.services.training.spec = window.services.runs.spec = tiny_spec(tmp_path / "weights")
-    window.show_page("train")
-    page = window.pages["train"]
-    qtbot.waitUntil(lambda: page.picker.current_spec() is not None, timeout=10000)
+    window, page = _train_page_of(project, make_window, tmp_path, qtbot)
     with qtbot.waitSignal(window.services.training.finished, timeout=60000):
         assert page.start()
     assert page.status_label.text() == "Training did not start."
