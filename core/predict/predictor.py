@@ -87,13 +87,16 @@ class Predictor:
         import onnxruntime as ort
 
         self.path = Path(model_path)
-        self._run_options = None
         if not self.path.is_file():
             raise ModelError(f"There is no model file at '{self.path}'.")
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = int(threads)
         options.log_severity_level = 3
+        # a failure on one input is raised, then reported once as a sentence naming the file
+        # (predict_file), not also logged in red by onnxruntime itself
+        self._run_options = ort.RunOptions()
+        self._run_options.log_severity_level = 4
         try:
             self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for bad files
@@ -156,13 +159,6 @@ class Predictor:
         return {self.input_name: batch}
 
     def _run(self, batch) -> list[np.ndarray]:
-        # a failure is raised, then reported once as a sentence naming the file (predict_file), not
-        # also logged in red by onnxruntime itself
-        if self._run_options is None:
-            import onnxruntime as ort
-
-            self._run_options = ort.RunOptions()
-            self._run_options.log_severity_level = 4
         return self.session.run(None, self._feeds(batch), self._run_options)
 
     def probabilities(self, batch) -> np.ndarray:
