@@ -46,12 +46,9 @@ def setting() -> str:
 
 def cache_root() -> Path:
     """TransferLab's per-user cache folder (TRANSFERLAB_CACHE_DIR overrides it): always safe to delete."""
-    override = os.environ.get("TRANSFERLAB_CACHE_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
+    from core.user_data import cache_dir
 
-    return Path(platformdirs.user_cache_dir("TransferLab", appauthor=False))
+    return cache_dir()
 
 
 # Rows per onnxruntime call. Its memory arena keeps room for the largest activations it has run:

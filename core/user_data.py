@@ -1,5 +1,6 @@
-"""TransferLab's per-user data folder (imported weights, latency measurements): TRANSFERLAB_DATA_DIR,
-else the platform's user data folder."""
+"""TransferLab's per-user folders: data (imported weights, latency measurements; TRANSFERLAB_DATA_DIR,
+else the platform's user data folder) and cache (exported feature networks, backbone sizes;
+TRANSFERLAB_CACHE_DIR, else the platform's user cache folder: always safe to delete)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,10 @@ def data_dir() -> Path:
     if override:
         return Path(override)
     return Path(platformdirs.user_data_dir("TransferLab", appauthor=False))
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("TRANSFERLAB_CACHE_DIR")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_cache_dir("TransferLab", appauthor=False))

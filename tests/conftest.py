@@ -10,8 +10,16 @@ import core  # noqa: F401  (before any test module loads PyTorch: core sets Open
 # Qt must never need a display in tests; the desktop tests rely on this being set before import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # One cache folder for the whole test session (subprocesses inherit it): the feature networks
-# exported for onnxruntime (core.features_onnx) are built once, not once per test.
-os.environ.setdefault("TRANSFERLAB_CACHE_DIR", tempfile.mkdtemp(prefix="transferlab-test-cache-"))
+# exported for onnxruntime (core.features_onnx) and the backbones' sizes are made once, not once
+# per test. Under pytest-xdist every worker of the run shares it (named by the run's id): the
+# networks are written under a temporary name and renamed, so two workers building one is safe.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+if _RUN:
+    _SHARED = Path(tempfile.gettempdir()) / f"transferlab-test-cache-{_RUN}"
+    _SHARED.mkdir(exist_ok=True)
+    os.environ.setdefault("TRANSFERLAB_CACHE_DIR", str(_SHARED))
+else:
+    os.environ.setdefault("TRANSFERLAB_CACHE_DIR", tempfile.mkdtemp(prefix="transferlab-test-cache-"))
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

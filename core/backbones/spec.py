@@ -173,10 +173,11 @@ _SIZES: dict[tuple[str, str], tuple[int, int]] = {}
 
 
 def _size_of(spec: BackboneSpec) -> tuple[int, int]:
-    # Counted on the meta device (shapes only, no memory, milliseconds), once per variant.
+    # Counted on the meta device (shapes only, no memory), once per variant and machine
+    # (core.backbones.counting.sizes keeps them in the cache folder).
     key = (spec.name, spec.fingerprint)
     if key not in _SIZES:
-        from core.backbones.counting import count_params_and_macs
+        from core.backbones.counting import sizes
 
-        _SIZES[key] = count_params_and_macs(spec)
+        _SIZES[key] = sizes(spec)
     return _SIZES[key]

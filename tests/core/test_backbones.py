@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,26 @@ def test_center_crop_and_squash_policies_differ_only_in_what_they_keep():
     assert crop[:, :, :5].mean() < 0  # the band was cut off by the centre crop
     assert squash[:, :, :5].mean() > 1  # and kept by squash
     assert spec.with_preprocessing(resize="squash").fingerprint != spec.fingerprint
+
+
+def test_sizes_are_counted_once_per_machine_and_a_damaged_store_is_counted_again(tmp_path, monkeypatch):
+    """A training chooses its mode by the backbone's multiply-accumulates: counting them loads
+    TorchDynamo (about 2 s), so they are kept in the cache folder for the next process."""
+    from core.backbones import counting
+
+    monkeypatch.setenv("TRANSFERLAB_CACHE_DIR", str(tmp_path))
+    spec = backbones.get("mobilenet_v3_small")
+    counted = counting.sizes(spec)
+    store = tmp_path / counting.STORE
+    assert store.exists() and counted == counting.count_params_and_macs(spec)
+
+    def must_not_count(_spec):
+        raise AssertionError("counted again although the cache folder has the sizes")
+
+    monkeypatch.setattr(counting, "count_params_and_macs", must_not_count)
+    assert counting.sizes(spec) == counted  # what a new process does
+    store.write_text("{not json")
+    monkeypatch.undo()
+    monkeypatch.setenv("TRANSFERLAB_CACHE_DIR", str(tmp_path))
+    assert counting.sizes(spec) == counted
+    assert len(json.loads(store.read_text())) == 1

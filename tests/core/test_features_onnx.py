@@ -29,6 +29,9 @@ def pictures(tmp_path):
 
 
 def test_onnxruntime_features_equal_torch_and_share_the_cache(tmp_path, pictures, monkeypatch):
+    # a cache folder of its own: the session's may hold other networks (other tests, other workers)
+    monkeypatch.setenv("TRANSFERLAB_CACHE_DIR", str(tmp_path / "user-cache"))
+    monkeypatch.setattr(features_onnx, "_SESSIONS", {})
     monkeypatch.setenv("TRANSFERLAB_ONNX_FEATURES", "0")
     by_torch = extract("efficientnet_lite0", pictures, batch_size=4)
     monkeypatch.setenv("TRANSFERLAB_ONNX_FEATURES", "always")
