@@ -57,7 +57,15 @@ def add_arguments(p) -> None:
 def _config(args) -> TrainConfig:
     base = TrainConfig()
     if args.config:
-        base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
+        try:
+            text = Path(args.config).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"The training settings file '{args.config}' is not UTF-8 text (a JSON file of "
+                             "training settings is).") from None
+        except OSError as exc:
+            raise UsageError(f"Cannot read the training settings file '{args.config}' "
+                             f"({exc.strerror or exc}).") from None
+        base = TrainConfig.from_json(text)
     given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size,
              "from_run": args.from_run, "label_sets": args.label_sets, "class_map": _class_map(args.map_class),
              "unlabelled": args.unlabelled, "adapt": args.adapt}

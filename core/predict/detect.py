@@ -265,7 +265,8 @@ def detect_file(predictor, path, settings: DetectSettings = DetectSettings(), tr
                 progress: Callable[[float, float], None] | None = None) -> DetectionResult:
     """Events in the recording at ``path``; ``progress(seconds done, seconds)`` as it is read."""
     if predictor.task != "audio":
-        raise TransferLabError("Detection runs audio models over recordings; this model takes images.")
+        raise TransferLabError(f"Detection runs audio models over recordings; this model takes {predictor.task}s "
+                               "(predict it with transferlab predict).")
     # progress in seconds of the recording (scan_file streams it, so the total comes from its header)
     try:
         total = audio_info(path).duration if progress is not None else None
