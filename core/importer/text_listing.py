@@ -51,7 +51,7 @@ def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[
     for line_no, text, label in rows:
         where = f"{path}:{line_no}"
         if not isinstance(text, str):
-            rejected.append(Rejected(where, "row has no text"))
+            rejected.append(Rejected(where, "row has no text" if text is None else "the text is not a string"))
             continue
         reason = empty_reason(text)
         if reason:
@@ -107,10 +107,19 @@ def _json_rows(path: str, content: str):
         if not isinstance(obj, dict):
             rejected.append(Rejected(where, "the line is not a JSON object with a text field"))
             continue
-        key = next((n for n in TEXT_COLUMNS if n in obj), None)
+        # field names as CSV headers are read: "Text" and "LABEL" name the text and the label too
+        fields = {}
+        for name in obj:
+            fields.setdefault(str(name).strip().lower(), name)
+        key = next((fields[n] for n in TEXT_COLUMNS if n in fields), None)
         if key is None:
             rejected.append(Rejected(where, f"the object has no text field (one of {', '.join(TEXT_COLUMNS[:4])}, ...)"))
             continue
-        label = next((obj[n] for n in LABEL_COLUMNS if n in obj), None)
+        label = next((obj[fields[n]] for n in LABEL_COLUMNS if n in fields), None)
+        if isinstance(label, (dict, list)):  # a class named "{'a': 1}" helps no one
+            rejected.append(Rejected(where, "the label is a JSON object or list, not one class name"))
+            continue
+        if isinstance(label, bool):
+            label = json.dumps(label)  # true, as the file writes it (not Python's True)
         out.append((k, obj[key], label))
     return out, rejected

@@ -1,0 +1,43 @@
+"""JSON Lines listings read as CSV headers are: field names in any case ("Text", "LABEL"); a label
+that is a JSON object or list is a rejected row, not a class named "{'a': 1}"; true stays true."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.importer import import_files
+from core.project import Project
+
+
+@pytest.fixture
+def project(tmp_path):
+    p = Project.create(tmp_path / "proj", "text")
+    yield p
+    p.close()
+
+
+def test_jsonl_field_names_in_any_case(project, tmp_path):
+    listing = tmp_path / "caps.jsonl"
+    listing.write_text("\n".join([json.dumps({"Text": "capital keys", "Label": "pos"}),
+                                  json.dumps({"TEXT": "upper keys", "CATEGORY": "neg"})]), encoding="utf-8")
+    report = import_files(project, [listing])
+    assert report.rejected == [] and report.added == 2
+    texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+    assert texts == {"capital keys": "pos", "upper keys": "neg"}
+
+
+def test_jsonl_label_that_is_not_one_value_is_rejected(project, tmp_path):
+    listing = tmp_path / "odd.jsonl"
+    listing.write_text("\n".join([json.dumps({"text": "nested", "label": {"a": 1}}),
+                                  json.dumps({"text": "listed", "label": ["a", "b"]}),
+                                  json.dumps({"text": "number", "label": 3}),
+                                  json.dumps({"text": "flag", "label": True}),
+                                  json.dumps({"text": 123, "label": "x"})]), encoding="utf-8")
+    report = import_files(project, [listing])
+    rejected = {r.path.rsplit(":", 1)[-1]: r.reason for r in report.rejected}
+    assert rejected == {"1": "the label is a JSON object or list, not one class name",
+                        "2": "the label is a JSON object or list, not one class name",
+                        "5": "the text is not a string"}
+    assert sorted(c.name for c in project.classes()) == ["3", "true"]
