@@ -253,6 +253,10 @@ def _build(args, build):
     and return None with --json, else return its result (a FitEnd) for a summary."""
     from core import backbones  # torch loads here, not when the CLI starts
 
+    ignored = _ignored_flags(args)
+    if ignored:  # said before the work: a build takes only the backbone, on the main label set
+        print(f"transferlab: warning: --mode {args.mode} builds its model from the main label set with "
+              f"--backbone alone; ignored: {', '.join(ignored)}.", file=sys.stderr)
     bar = ProgressBar("Embedding")
     with open_for_writing(args.dir) as project:
         spec = backbones.get(args.backbone) if args.backbone else None
@@ -267,6 +271,17 @@ def _build(args, build):
                     "seconds": round(result.seconds, 3)})
         return None
     return result
+
+
+# Flags of a training run that a few-shot or zero-shot build does not read, with their defaults.
+_TRAINING_ONLY = (("epochs", None), ("batch_size", 32), ("lr", None), ("augment", "light"), ("device", "auto"),
+                  ("image_size", None), ("seed", 0), ("config", None), ("resume", None), ("from_run", None),
+                  ("map_class", []), ("label_sets", None), ("unlabelled", None), ("adapt", None))
+
+
+def _ignored_flags(args) -> list[str]:
+    return ["--" + name.replace("_", "-") for name, default in _TRAINING_ONLY
+            if getattr(args, name, default) != default]
 
 
 def _fewshot(args) -> int:
