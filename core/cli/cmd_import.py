@@ -63,6 +63,16 @@ def run(args) -> int:
             print(f"  duplicate: {shown(dup.path)} (same content as {shown(dup.existing)})")
         if len(report.duplicates) > 20:
             print(f"  ... and {len(report.duplicates) - 20} more duplicates")
+        differing = [d for d in report.duplicates if d.label_differs]
+        if differing:  # the project's sample keeps its label: the file's or row's is dropped, so say so
+            print(f"transferlab: warning: {len(differing)} duplicate(s) came with another label than the sample "
+                  "already in the project, which keeps its own (change it with transferlab label set):",
+                  file=sys.stderr)
+            for dup in differing[:20]:
+                has = f"'{dup.existing_label}'" if dup.existing_label else "no label"
+                print(f"  {shown(dup.path)} says '{dup.label}'; {shown(dup.existing)} has {has}", file=sys.stderr)
+            if len(differing) > 20:
+                print(f"  ... and {len(differing) - 20} more", file=sys.stderr)
         for rej in report.rejected:
             print(f"  rejected: {shown(rej.path)}: {rej.reason}", file=sys.stderr)
     return 0
