@@ -85,6 +85,9 @@ def run(args) -> int:
                 for c in classes:
                     print(f"{c.shortcut or ' '}  {c.name:<30} {c.count:>7} samples")
         return 0
+    if args.action == "export":  # reads the project only: a read-only one can be exported too
+        with open_for_reading(args.dir) as project:
+            return _export(project, args)
     with open_for_writing(args.dir) as project:
         return _HANDLERS[args.action](project, args)
 

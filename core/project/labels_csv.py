@@ -53,7 +53,10 @@ def export_labels(project, path: str | os.PathLike, *, include_unlabelled: bool 
         writer.writerow([escape_cell(c) for c in (s.media_path, s.label or "", s.split or "", s.hash, s.original_path or "",
                                                   *(labels.get(s.id, "") for labels in sets.values()))])
         rows += 1
-    atomic_write_text(path, buf.getvalue())
+    try:
+        atomic_write_text(path, buf.getvalue())
+    except OSError as exc:  # a read-only disk, no permission, a folder that is not there
+        raise LabelError(f"Cannot write the labels file {path}: {exc.strerror or exc}.") from None
     return rows
 
 
