@@ -10,6 +10,7 @@ triggers per hour are counted, and a threshold sweep shows the trade-off. onnxru
 from __future__ import annotations
 
 import csv
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -233,13 +234,20 @@ def read_truth(path: str | os.PathLike) -> list[TruthEvent]:
                 if not row or not "".join(row).strip():
                     continue
                 try:
-                    out.append(TruthEvent(row[0].strip(), float(row[1]), float(row[2])))
+                    start, end = float(row[1]), float(row[2])
+                    if not (math.isfinite(start) and math.isfinite(end) and 0 <= start <= end):
+                        raise ValueError  # nan, or an event that ends before it starts
+                    out.append(TruthEvent(row[0].strip(), start, end))
                 except (ValueError, IndexError):
                     if n == 1:
                         continue  # header
-                    raise TransferLabError(f"{path} line {n}: expected label,start,end in seconds.") from None
+                    raise TransferLabError(f"{path} line {n}: expected label,start,end in seconds "
+                                           "(start no later than end).") from None
     except OSError as exc:
         raise TransferLabError(f"Cannot read the truth file {path}: {exc.strerror or exc}.") from None
+    except (UnicodeDecodeError, csv.Error) as exc:  # not a text CSV: a sentence, not "unexpected error"
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise TransferLabError(f"Cannot read the truth file {path}: {reason}.") from None
     return out
 
 
