@@ -42,3 +42,10 @@ def test_detect_with_an_image_model_names_what_the_model_takes(tmp_path, capsys)
     assert main(["detect", str(model), str(wave)]) == 1
     err = capsys.readouterr().err
     assert "this model takes images" in err and "transferlab predict" in err
+
+
+@pytest.mark.parametrize("top", ["0", "-3"])
+def test_predict_top_below_one_is_refused(tmp_path, capsys, top):
+    model = image_model(tmp_path / "m.onnx")
+    assert main(["predict", str(model), str(tmp_path / "x.png"), "--top", top]) == 2
+    assert "--top is how many classes to show per file: at least 1" in capsys.readouterr().err
