@@ -46,7 +46,7 @@ def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[
     if path.lower().endswith((".jsonl", ".ndjson")):
         rows, rejected = _json_rows(path, content)
     else:
-        rows, rejected = _delimited_rows(path, content, "\t" if path.lower().endswith(".tsv") else ",")
+        rows, rejected = _delimited_rows(path, content, _delimiter(content, "\t" if path.lower().endswith(".tsv") else ","))
     candidates = []
     for line_no, text, label in rows:
         where = f"{path}:{line_no}"
@@ -60,6 +60,20 @@ def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[
         label = str(label).strip() if labels and label is not None and str(label).strip() else None
         candidates.append(Candidate(where, label, text=text))
     return candidates, rejected
+
+
+def _delimiter(content: str, usual: str) -> str:
+    """The file's delimiter: the usual one for its suffix unless the header row names the text column
+    only when split by another (a spreadsheet in many European languages saves "text;label" as CSV;
+    it became one column: the header a sample, every label part of its text)."""
+    header = content.split("\n", 1)[0]
+
+    def names_text(delimiter: str) -> bool:
+        return any(c.strip().strip('"').lower() in TEXT_COLUMNS for c in header.split(delimiter))
+
+    if names_text(usual):
+        return usual
+    return next((d for d in (";", "\t", "|", ",") if d != usual and d in header and names_text(d)), usual)
 
 
 def _delimited_rows(path: str, content: str, delimiter: str):

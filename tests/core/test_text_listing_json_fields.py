@@ -41,3 +41,23 @@ def test_jsonl_label_that_is_not_one_value_is_rejected(project, tmp_path):
                         "2": "the label is a JSON object or list, not one class name",
                         "5": "the text is not a string"}
     assert sorted(c.name for c in project.classes()) == ["3", "true"]
+
+
+@pytest.mark.parametrize("delimiter", [";", "|"])
+def test_a_csv_saved_with_another_delimiter_is_read_by_its_header(project, tmp_path, delimiter):
+    """Spreadsheets in many European languages save "text;label" as .csv: it was one column, the
+    header became a sample and every label part of its text."""
+    listing = tmp_path / "semi.csv"
+    listing.write_text(f"text{delimiter}label\nfirst text, with a comma{delimiter}pos\nsecond{delimiter}neg\n",
+                       encoding="utf-8")
+    report = import_files(project, [listing])
+    assert report.rejected == [] and report.added == 2
+    texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+    assert texts == {"first text, with a comma": "pos", "second": "neg"}
+
+
+def test_a_comma_csv_whose_texts_hold_semicolons_stays_a_comma_csv(project, tmp_path):
+    listing = tmp_path / "plain.csv"
+    listing.write_text('text,label\n"one; two",pos\n', encoding="utf-8")
+    import_files(project, [listing])
+    assert [(project.path_of(s).read_text(encoding="utf-8"), s.label) for s in project.samples()] == [("one; two", "pos")]
