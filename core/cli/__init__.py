@@ -8,7 +8,9 @@ runs the headless engine. Each subcommand lives in its own module in this packag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import os
 import sqlite3
 import sys
@@ -86,7 +88,8 @@ def _intermixed(parser: argparse.ArgumentParser, argv: list[str], args, extras):
     if leaf is parser or any(isinstance(a, argparse._SubParsersAction) for a in leaf._actions):
         return args, extras
     try:
-        again, left = leaf.parse_known_intermixed_args(argv[start:])
+        with contextlib.redirect_stderr(io.StringIO()):  # its complaints: the first parse's error says it
+            again, left = leaf.parse_known_intermixed_args(argv[start:])
     except (TypeError, SystemExit):  # a parser intermixed parsing cannot handle, or words it refuses
         return args, extras
     if left:
