@@ -29,6 +29,27 @@ def is_listing(path: str) -> bool:
     return path.lower().endswith(LISTING_SUFFIXES)
 
 
+FILE_COLUMNS = ("path", "file", "filename")  # a listing of files (path,label), as image projects take
+
+
+def lists_files(path: str | os.PathLike) -> bool:
+    """A CSV/TSV whose header names a file column and no text column: a listing of text files
+    (`import --csv`'s path,label), not of texts. Read as texts, its paths became the samples and its
+    header a sample of the class 'label'."""
+    path = os.fspath(path)
+    if path.lower().endswith((".jsonl", ".ndjson")):
+        return False
+    try:
+        with open_regular(path, "listing") as fh:
+            content, _ = decode_text(fh.read())
+    except (FileRefused, MediaError, OSError):
+        return False  # read_text_listing says why
+    header = content.split("\n", 1)[0]
+    names = {c.strip().strip('"').lower()
+             for c in header.split(_delimiter(content, "\t" if path.lower().endswith(".tsv") else ","))}
+    return not names & set(TEXT_COLUMNS) and bool(names & set(FILE_COLUMNS))
+
+
 def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[list[Candidate], list[Rejected]]:
     """Candidates (``text`` set, ``path`` = "FILE:LINE") and rejected rows of one listing."""
     path = os.path.abspath(os.fspath(path))
