@@ -1,9 +1,11 @@
 """Listings of texts: CSV, TSV and JSON Lines files with one sample per row (a text and, optionally,
 its label), as spreadsheets, databases and scrapers write them.
 
-The text column is found by its header (``text``, ``content``, ``body``, ...), or, where the first
+The text column is found by its header (``text``, ``content``, ``body``, ...); in a file of two
+columns whose header names only the label (``tweet,label``) it is the other one; where the first
 row names no known column, it is the first column of a file of one or two columns (the second then
-being the label). A row that cannot be a sample (no text, white space only, a line of JSON that
+being the label). A header naming a file column and no text (``path,label``) makes it a listing of
+text files, read as image projects read theirs (core.importer.scan). A row that cannot be a sample (no text, white space only, a line of JSON that
 does not parse) is rejected with its file and line and the rest of the file goes on; a file that
 cannot be read at all is one rejection with the reason.
 """
@@ -111,7 +113,12 @@ def _delimited_rows(path: str, content: str, delimiter: str):
         label_col = next((header.index(n) for n in LABEL_COLUMNS if n in header), None)
         rows = rows[1:]
     elif max(len(r) for _, r in rows) <= 2:
-        text_col, label_col = 0, 1  # no header: text, then label
+        named_label = next((header.index(n) for n in LABEL_COLUMNS if n in header), None)
+        if named_label is not None and len(header) == 2:  # "tweet,label": a header, the other column the text
+            label_col, text_col = named_label, 1 - named_label  # (it was a sample "tweet" of class "label")
+            rows = rows[1:]
+        else:
+            text_col, label_col = 0, 1  # no header: text, then label
     else:
         kind = "TSV" if delimiter == "\t" else "CSV"
         return [], [Rejected(path, f"the {kind} file has {len(header)} columns and none is named as the text "

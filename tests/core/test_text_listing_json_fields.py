@@ -61,3 +61,14 @@ def test_a_comma_csv_whose_texts_hold_semicolons_stays_a_comma_csv(project, tmp_
     listing.write_text('text,label\n"one; two",pos\n', encoding="utf-8")
     import_files(project, [listing])
     assert [(project.path_of(s).read_text(encoding="utf-8"), s.label) for s in project.samples()] == [("one; two", "pos")]
+
+
+@pytest.mark.parametrize("content", ["tweet,label\nhappy day,pos\nsad day,neg\n", "sentiment,tweet\npos,happy day\nneg,sad day\n"])
+def test_a_header_that_names_only_the_label_is_still_a_header(project, tmp_path, content):
+    """"tweet,label": the text column's name is not one of the known ones, the label's is; the header
+    row became a sample "tweet" of a class "label"."""
+    listing = tmp_path / "tweets.csv"
+    listing.write_text(content, encoding="utf-8")
+    import_files(project, [listing])
+    texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+    assert texts == {"happy day": "pos", "sad day": "neg"}
