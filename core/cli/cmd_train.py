@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
 
 from core.cli.output import ProgressBar, open_for_writing, print_json
 from core.errors import UsageError
@@ -57,8 +56,14 @@ def add_arguments(p) -> None:
 def _config(args) -> TrainConfig:
     base = TrainConfig()
     if args.config:
+        from core.safe_files import FileRefused, open_regular
+
         try:
-            text = Path(args.config).read_text(encoding="utf-8")
+            # a regular file of sensible size: /dev/zero or a FIFO here read (or waited) forever
+            with open_regular(args.config, "text") as fh:
+                text = fh.read().decode("utf-8")
+        except FileRefused as exc:
+            raise UsageError(f"Cannot read the training settings file '{args.config}' ({exc.reason}).") from None
         except UnicodeDecodeError:
             raise UsageError(f"The training settings file '{args.config}' is not UTF-8 text (a JSON file of "
                              "training settings is).") from None

@@ -10,6 +10,7 @@ triggers per hour are counted, and a threshold sweep shows the trade-off. onnxru
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import numpy as np
 from core.audio.quiet import QUIET_CLASSES
 from core.errors import MediaError, TransferLabError, UsageError
 from core.media import audio_info, iter_audio
+from core.safe_files import FileRefused, open_regular
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,8 @@ def read_truth(path: str | os.PathLike) -> list[TruthEvent]:
     """CSV rows label,start,end (seconds); a header row is optional."""
     out = []
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
+        # a regular file of sensible size: /dev/zero or a FIFO here read (or waited) forever
+        with open_regular(path, "listing") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
             for n, row in enumerate(csv.reader(fh), start=1):
                 if not row or not "".join(row).strip():
                     continue
@@ -243,6 +246,8 @@ def read_truth(path: str | os.PathLike) -> list[TruthEvent]:
                         continue  # header
                     raise TransferLabError(f"{path} line {n}: expected label,start,end in seconds "
                                            "(start no later than end).") from None
+    except FileRefused as exc:
+        raise TransferLabError(f"Cannot read the truth file {path}: {exc.reason}.") from None
     except OSError as exc:
         raise TransferLabError(f"Cannot read the truth file {path}: {exc.strerror or exc}.") from None
     except (UnicodeDecodeError, csv.Error) as exc:  # not a text CSV: a sentence, not "unexpected error"

@@ -15,7 +15,7 @@ def test_a_missing_config_file_is_a_sentence(tmp_path, capsys):
     Project.create(tmp_path / "proj", "text").close()
     assert main(["train", str(tmp_path / "proj"), "--config", str(tmp_path / "nope.json")]) == 2
     err = capsys.readouterr().err
-    assert "Cannot read the training settings file" in err and "No such file" in err
+    assert "Cannot read the training settings file" in err and "does not exist" in err
     assert "unexpected error" not in err
 
 
@@ -49,3 +49,12 @@ def test_predict_top_below_one_is_refused(tmp_path, capsys, top):
     model = image_model(tmp_path / "m.onnx")
     assert main(["predict", str(model), str(tmp_path / "x.png"), "--top", top]) == 2
     assert "--top is how many classes to show per file: at least 1" in capsys.readouterr().err
+
+
+def test_a_config_that_is_a_device_is_refused_at_once(tmp_path, capsys):
+    """--config /dev/zero read forever, its memory growing."""
+    import os
+
+    Project.create(tmp_path / "proj", "text").close()
+    assert main(["train", str(tmp_path / "proj"), "--config", os.devnull]) == 2
+    assert "not a regular file" in capsys.readouterr().err

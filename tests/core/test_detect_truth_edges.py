@@ -24,3 +24,15 @@ def test_an_event_that_is_not_one_is_named_by_line(tmp_path, row):
 def test_good_events_still_read(tmp_path):
     (tmp_path / "t.csv").write_text("label,start,end\nhigh,0,1\nlow,1.5,1.5\n", encoding="utf-8")
     assert [(e.label, e.start, e.end) for e in read_truth(tmp_path / "t.csv")] == [("high", 0.0, 1.0), ("low", 1.5, 1.5)]
+
+
+def test_a_truth_file_that_is_a_device_or_a_pipe_is_refused_at_once(tmp_path):
+    """/dev/zero was read forever (its memory growing); a FIFO waited for a writer."""
+    import os
+
+    with pytest.raises(TransferLabError, match="Cannot read the truth file .*not a regular file"):
+        read_truth(os.devnull)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.csv")
+        with pytest.raises(TransferLabError, match="not a regular file"):
+            read_truth(tmp_path / "pipe.csv")
