@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import shlex
 import sys
 
-from core.cli.output import ProgressBar, open_for_writing, print_json, shown
+from core.cli.output import ProgressBar, open_for_writing, print_json, shown, warn_case_twins
 from core.errors import UsageError
 from core.importer import import_files
 
@@ -60,7 +59,7 @@ def run(args) -> int:
             print(f"{report.labelled} samples labelled from folder names or the CSV.")
         if report.classes_created:
             print("New classes: " + ", ".join(report.classes_created))
-            _warn_case_twins(project, report.classes_created, args.dir)
+            warn_case_twins(project, report.classes_created, args.dir)
         for dup in report.duplicates[:20]:
             print(f"  duplicate: {shown(dup.path)} (same content as {shown(dup.existing)})")
         if len(report.duplicates) > 20:
@@ -79,18 +78,3 @@ def run(args) -> int:
             print(f"  rejected: {shown(rej.path)}: {rej.reason}", file=sys.stderr)
     return 0
 
-
-def _warn_case_twins(project, created: list[str], folder: str) -> None:
-    """Classes are told apart by case ("Pos" is not "pos"): a new class that differs from another
-    one only in case is most often a typo in a listing, so it is named with the merge that fixes it."""
-    names = project.class_names()
-    for new in created:
-        twins = [n for n in names if n != new and n.casefold() == new.casefold()]
-        if twins and new == min([new, *twins], key=lambda n: names.index(n)):
-            continue  # the first of the group is the one the others are merged into, not named itself
-        if twins:
-            target = min(twins, key=names.index)
-            print(f"transferlab: warning: the new class '{new}' differs from '{target}' only in letter case; "
-                  f"if they are one class: transferlab label merge {shlex.quote(folder)} {shlex.quote(new)} "
-                  f"--into {shlex.quote(target)}",
-                  file=sys.stderr)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from core.cli.output import open_for_reading, open_for_writing, print_json
+from core.cli.output import open_for_reading, open_for_writing, print_json, warn_case_twins
 from core.errors import UsageError
 from core.project.labels_csv import export_labels, import_labels
 
@@ -105,8 +105,13 @@ def _set(project, args):
         n = project.set_set_label(args.label_set, ids, args.cls)
         print(f"Labelled {n} sample(s) as '{args.cls}' in the label set '{args.label_set}'.")
         return 0
+    before = set(project.class_names())
     n = project.set_label(ids, args.cls)
     print(f"Labelled {n} sample(s) as '{args.cls}'.")
+    created = [c for c in project.class_names() if c not in before]
+    if created:  # a class made by this label (a typo shows here, not later as an extra class)
+        print(f"New class: {', '.join(created)}")
+        warn_case_twins(project, created, args.dir)
     return 0
 
 
@@ -209,8 +214,9 @@ def _export(project, args):
 
 
 def _import(project, args):
-    sets_before = set(project.label_sets())
+    sets_before, classes_before = set(project.label_sets()), set(project.class_names())
     report = import_labels(project, args.csv)
+    warn_case_twins(project, [c for c in project.class_names() if c not in classes_before], args.dir)
     if args.json:
         print_json(report.to_json())
     else:
