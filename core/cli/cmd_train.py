@@ -235,8 +235,8 @@ def _run(args) -> int:
         else:
             best = (f"best epoch {result.best_epoch}: val acc {m['val_acc']:.3f}, val loss {m['val_loss']:.4f}"
                     if m else "no epoch finished")
-        for name, acc in (m.get("label_sets_val_acc") or {}).items():  # multi-task
-            best += f"; {name}: val acc {acc:.3f}"
+        for name, acc in (m.get("label_sets_val_acc") or {}).items():  # multi-task, judged as the main set is
+            best += f"; {name}: {'estimated accuracy' if m.get('val_estimate') else 'val acc'} {acc:.3f}"
         print(f"Run {result.run_id} {result.status.replace('_', ' ')} in {result.seconds:.1f}s; {best}.")
         if result.best_path:
             print(f"  model: {result.best_path}")
