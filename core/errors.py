@@ -60,8 +60,22 @@ def torch_load_sentence(path, exc: Exception, what: str) -> str:
     the advice to give about a file from elsewhere."""
     import pickle
 
+    if not _looks_like_torch_file(path):  # random bytes or a text file: torch blamed "objects that could run code"
+        return (f"{path} cannot be read as {what}: it is not a PyTorch file at all (neither the archive "
+                "torch.save writes nor a pickle).")
     if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
         return (f"{path} cannot be read as {what}: it holds more than tensors and plain values (objects "
                 "that could run code when loaded), so it was not loaded.")
     first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
     return f"{path} cannot be read as {what} ({first[:200].rstrip('.')})."
+
+
+def _looks_like_torch_file(path) -> bool:
+    """torch.save writes a zip archive (PK); the legacy format and plain pickles start with the
+    pickle PROTO opcode (0x80). True when the file cannot be read: the caller's sentence stands."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+    except OSError:
+        return True
+    return head.startswith(b"PK") or head.startswith(b"\x80")

@@ -8,7 +8,9 @@ runs the headless engine. Each subcommand lives in its own module in this packag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import os
 import sqlite3
 import sys
@@ -71,6 +73,33 @@ def _deepest(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Argum
     return parser
 
 
+def _intermixed(parser: argparse.ArgumentParser, argv: list[str], args, extras):
+    """argparse takes a command's positionals only before its first option, so `import DIR --json
+    FILE` or `predict MODEL --top 2 FILE` left FILE "unrecognized": parse the words after the
+    (sub)command again with the command's own parser, positionals wherever they stand. Kept only
+    where that leaves nothing unrecognized (an unknown option is still reported as before)."""
+    leaf, start = parser, 0
+    for k, word in enumerate(argv):
+        subs = [a for a in leaf._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            break
+        if word in subs[0].choices:
+            leaf, start = subs[0].choices[word], k + 1
+    if leaf is parser or any(isinstance(a, argparse._SubParsersAction) for a in leaf._actions):
+        return args, extras
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # its complaints: the first parse's error says it
+            again, left = leaf.parse_known_intermixed_args(argv[start:])
+    except (TypeError, SystemExit):  # a parser intermixed parsing cannot handle, or words it refuses
+        return args, extras
+    if left:
+        return args, extras
+    for key, value in vars(args).items():  # the top level's own (command, self_test, ...)
+        if not hasattr(again, key):
+            setattr(again, key, value)
+    return again, []
+
+
 def _wants_gui(argv: list[str], names: set[str]) -> bool:
     if not argv:
         return True
@@ -91,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_gui(argv[0] if argv else None)
         parser = build_parser(commands)
         args, extras = parser.parse_known_args(argv)
+        if extras:
+            args, extras = _intermixed(parser, argv, args, extras)
         if extras:  # argparse would blame the top level ("usage: transferlab [PROJECT_DIR] | ...")
             _deepest(parser, argv).error(f"unrecognized arguments: {' '.join(extras)}")
         if args.self_test:

@@ -66,7 +66,7 @@ def _print(report) -> None:
     if m:
         print(f"Measured on {m['samples']} labelled samples ({m['splits']}); latency: best of {m['latency_runs']} runs "
               f"of one {m['latency_input']}, batch 1, 1 thread.")
-    print(f"  {'variant':<8} {'file':<34} {'size':>9} {'latency':>10} {'accuracy':>9}")
+    print(f"  {'variant':<9} {'file':<34} {'size':>9} {'latency':>10} {'accuracy':>9}")
     for kind, v in report.variants.items():
         if kind == "split":
             continue
@@ -74,7 +74,7 @@ def _print(report) -> None:
         size = f"{v['size_bytes'] / 2**20:.1f} MiB" if v.get("size_bytes") else "-"
         latency = f"{v['latency_ms']:.2f} ms" if v.get("latency_ms") is not None else "-"
         acc = f"{v['accuracy']:.1%}" if v.get("accuracy") is not None else "-"
-        print(f"  {kind:<8} {name:<34} {size:>9} {latency:>10} {acc:>9}")
+        print(f"  {kind:<9} {name:<34} {size:>9} {latency:>10} {acc:>9}")
     split = report.variants.get("split")
     if split and split.get("written"):
         print(f"  front end and classifier: {os.path.basename(split['frontend_path'])} "

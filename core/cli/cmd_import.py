@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from core.cli.output import ProgressBar, open_for_writing, print_json, shown
+from core.cli.output import ProgressBar, open_for_writing, print_json, shown, warn_case_twins
 from core.errors import UsageError
 from core.importer import import_files
 
@@ -59,10 +59,22 @@ def run(args) -> int:
             print(f"{report.labelled} samples labelled from folder names or the CSV.")
         if report.classes_created:
             print("New classes: " + ", ".join(report.classes_created))
+            warn_case_twins(project, report.classes_created, args.dir)
         for dup in report.duplicates[:20]:
             print(f"  duplicate: {shown(dup.path)} (same content as {shown(dup.existing)})")
         if len(report.duplicates) > 20:
             print(f"  ... and {len(report.duplicates) - 20} more duplicates")
+        differing = [d for d in report.duplicates if d.label_differs]
+        if differing:  # the project's sample keeps its label: the file's or row's is dropped, so say so
+            print(f"transferlab: warning: {len(differing)} duplicate(s) came with another label than the sample "
+                  "already in the project, which keeps its own (change it with transferlab label set):",
+                  file=sys.stderr)
+            for dup in differing[:20]:
+                has = f"'{dup.existing_label}'" if dup.existing_label else "no label"
+                print(f"  {shown(dup.path)} says '{dup.label}'; {shown(dup.existing)} has {has}", file=sys.stderr)
+            if len(differing) > 20:
+                print(f"  ... and {len(differing) - 20} more", file=sys.stderr)
         for rej in report.rejected:
             print(f"  rejected: {shown(rej.path)}: {rej.reason}", file=sys.stderr)
     return 0
+

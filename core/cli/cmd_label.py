@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from core.cli.output import open_for_reading, open_for_writing, print_json
+from core.cli.output import open_for_reading, open_for_writing, print_json, warn_case_twins
 from core.errors import UsageError
 from core.project.labels_csv import export_labels, import_labels
 
@@ -62,7 +62,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    if args.action == "sets" and not (args.add or args.delete or args.rename_main):
+    # `is None`: --add "" is a name to refuse with a sentence, not a request for the list
+    if args.action == "sets" and args.add is None and args.delete is None and args.rename_main is None:
         with open_for_reading(args.dir) as project:
             return _list_sets(project, args)
     if args.action == "classes" and args.label_set:
@@ -84,6 +85,9 @@ def run(args) -> int:
                 for c in classes:
                     print(f"{c.shortcut or ' '}  {c.name:<30} {c.count:>7} samples")
         return 0
+    if args.action == "export":  # reads the project only: a read-only one can be exported too
+        with open_for_reading(args.dir) as project:
+            return _export(project, args)
     with open_for_writing(args.dir) as project:
         return _HANDLERS[args.action](project, args)
 
@@ -101,8 +105,13 @@ def _set(project, args):
         n = project.set_set_label(args.label_set, ids, args.cls)
         print(f"Labelled {n} sample(s) as '{args.cls}' in the label set '{args.label_set}'.")
         return 0
+    before = set(project.class_names())
     n = project.set_label(ids, args.cls)
     print(f"Labelled {n} sample(s) as '{args.cls}'.")
+    created = [c for c in project.class_names() if c not in before]
+    if created:  # a class made by this label (a typo shows here, not later as an extra class)
+        print(f"New class: {', '.join(created)}")
+        warn_case_twins(project, created, args.dir)
     return 0
 
 
@@ -131,13 +140,13 @@ def _list_sets(project, args):
 
 
 def _sets(project, args):
-    if args.rename_main:
+    if args.rename_main is not None:
         project.rename_main_label_set(args.rename_main)
         print(f"The main label set is now called '{project.main_label_set}'.")
-    if args.add:
+    if args.add is not None:
         print(f"Added the label set '{project.add_label_set(args.add)}'; label with: "
               f"transferlab label set DIR CLASS SAMPLE... --set '{args.add}'")
-    if args.delete:
+    if args.delete is not None:
         n = project.delete_label_set(args.delete)
         print(f"Deleted the label set '{args.delete}' and its {n} label(s).")
     return 0
@@ -205,11 +214,16 @@ def _export(project, args):
 
 
 def _import(project, args):
+    sets_before, classes_before = set(project.label_sets()), set(project.class_names())
     report = import_labels(project, args.csv)
+    warn_case_twins(project, [c for c in project.class_names() if c not in classes_before], args.dir)
     if args.json:
         print_json(report.to_json())
     else:
         print(f"Applied {report.applied} label(s); {report.unchanged} already so; {len(report.unmatched)} row(s) unmatched.")
+        new_sets = [n for n in project.label_sets() if n not in sets_before]
+        if new_sets:  # a label:NAME column of a set the project did not have makes it: say so (a typo shows)
+            print(f"New label set(s) from the file's label:NAME columns: {', '.join(new_sets)}")
         for line in report.unmatched:
             print(f"  {line}", file=sys.stderr)
     return 0

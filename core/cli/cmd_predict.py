@@ -23,6 +23,8 @@ def run(args) -> int:
     from core.errors import UsageError
     from core.predict import Predictor
 
+    if args.top < 1:  # 0 and -3 showed one class as if asked for it
+        raise UsageError(f"--top is how many classes to show per file: at least 1, not {args.top}.")
     if not args.paths and not args.text:
         raise UsageError("Name at least one file or folder to predict (or, for a text model, --text \"...\").")
     predictor = Predictor(args.model)

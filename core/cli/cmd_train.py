@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
 
 from core.cli.output import ProgressBar, open_for_writing, print_json
 from core.errors import UsageError
@@ -57,7 +56,21 @@ def add_arguments(p) -> None:
 def _config(args) -> TrainConfig:
     base = TrainConfig()
     if args.config:
-        base = TrainConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
+        from core.safe_files import FileRefused, open_regular
+
+        try:
+            # a regular file of sensible size: /dev/zero or a FIFO here read (or waited) forever
+            with open_regular(args.config, "text") as fh:
+                text = fh.read().decode("utf-8")
+        except FileRefused as exc:
+            raise UsageError(f"Cannot read the training settings file '{args.config}' ({exc.reason}).") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"The training settings file '{args.config}' is not UTF-8 text (a JSON file of "
+                             "training settings is).") from None
+        except OSError as exc:
+            raise UsageError(f"Cannot read the training settings file '{args.config}' "
+                             f"({exc.strerror or exc}).") from None
+        base = TrainConfig.from_json(text)
     given = {"backbone": args.backbone, "epochs": args.epochs, "lr": args.lr, "image_size": args.image_size,
              "from_run": args.from_run, "label_sets": args.label_sets, "class_map": _class_map(args.map_class),
              "unlabelled": args.unlabelled, "adapt": args.adapt}
@@ -222,8 +235,8 @@ def _run(args) -> int:
         else:
             best = (f"best epoch {result.best_epoch}: val acc {m['val_acc']:.3f}, val loss {m['val_loss']:.4f}"
                     if m else "no epoch finished")
-        for name, acc in (m.get("label_sets_val_acc") or {}).items():  # multi-task
-            best += f"; {name}: val acc {acc:.3f}"
+        for name, acc in (m.get("label_sets_val_acc") or {}).items():  # multi-task, judged as the main set is
+            best += f"; {name}: {'estimated accuracy' if m.get('val_estimate') else 'val acc'} {acc:.3f}"
         print(f"Run {result.run_id} {result.status.replace('_', ' ')} in {result.seconds:.1f}s; {best}.")
         if result.best_path:
             print(f"  model: {result.best_path}")
@@ -245,6 +258,10 @@ def _build(args, build):
     and return None with --json, else return its result (a FitEnd) for a summary."""
     from core import backbones  # torch loads here, not when the CLI starts
 
+    ignored = _ignored_flags(args)
+    if ignored:  # said before the work: a build takes only the backbone, on the main label set
+        print(f"transferlab: warning: --mode {args.mode} builds its model from the main label set with "
+              f"--backbone alone; ignored: {', '.join(ignored)}.", file=sys.stderr)
     bar = ProgressBar("Embedding")
     with open_for_writing(args.dir) as project:
         spec = backbones.get(args.backbone) if args.backbone else None
@@ -259,6 +276,17 @@ def _build(args, build):
                     "seconds": round(result.seconds, 3)})
         return None
     return result
+
+
+# Flags of a training run that a few-shot or zero-shot build does not read, with their defaults.
+_TRAINING_ONLY = (("epochs", None), ("batch_size", 32), ("lr", None), ("augment", "light"), ("device", "auto"),
+                  ("image_size", None), ("seed", 0), ("config", None), ("resume", None), ("from_run", None),
+                  ("map_class", []), ("label_sets", None), ("unlabelled", None), ("adapt", None))
+
+
+def _ignored_flags(args) -> list[str]:
+    return ["--" + name.replace("_", "-") for name, default in _TRAINING_ONLY
+            if getattr(args, name, default) != default]
 
 
 def _fewshot(args) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -98,3 +99,19 @@ def report_upkeep(project: Project) -> Project:
     for sentence in project.upkeep.sentences():
         print(f"transferlab: {sentence}", file=sys.stderr)
     return project
+
+
+def warn_case_twins(project, created: list[str], folder: str) -> None:
+    """Classes are told apart by case ("Pos" is not "pos"): a new class that differs from another
+    one only in case is most often a typo in a listing, so it is named with the merge that fixes it."""
+    names = project.class_names()
+    for new in created:
+        twins = [n for n in names if n != new and n.casefold() == new.casefold()]
+        if twins and new == min([new, *twins], key=lambda n: names.index(n)):
+            continue  # the first of the group is the one the others are merged into, not named itself
+        if twins:
+            target = min(twins, key=names.index)
+            print(f"transferlab: warning: the new class '{new}' differs from '{target}' only in letter case; "
+                  f"if they are one class: transferlab label merge {shlex.quote(folder)} {shlex.quote(new)} "
+                  f"--into {shlex.quote(target)}",
+                  file=sys.stderr)

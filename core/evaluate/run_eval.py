@@ -117,6 +117,16 @@ def predict_samples(loaded, project, samples, *, batch_size: int = 32, progress:
     return (np.concatenate(probs) if probs else np.zeros((0, n), np.float32)), kept, skipped
 
 
+def _split_hint(project) -> str:
+    """What to do, by the project's own split settings (it said "80/10/10" to a project set to 100/0/0)."""
+    sp = project.config.splits
+    if sp.val <= 0 and sp.test <= 0:
+        return ("This project's split settings keep every sample for training (validation 0, test 0): set some "
+                f"aside with: transferlab split {project.root} --reset --val 0.1 --test 0.1")
+    shares = "/".join(str(round(100 * f)) for f in (1 - sp.val - sp.test, sp.val, sp.test))
+    return f"Label more samples (new ones are split {shares} automatically)."
+
+
 def evaluate_run(project, run=None, *, split: str | None = None, progress: Callable | None = None,
                  write_report: bool = True, spec=None) -> RunEvaluation:
     """Evaluate a run; its predictions are stored and report.json/report.html written into its
@@ -135,7 +145,7 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
     if not samples:
         raise TransferLabError(
             f"There are no labelled {('test' if split == 'test' else 'validation')} samples of the model's "
-            "classes to evaluate on. Label more samples (new ones are split 80/10/10 automatically)."
+            f"classes to evaluate on. {_split_hint(project)}"
         )
     extra: dict = {}
     probs, kept, skipped = predict_samples(loaded, project, samples, progress=progress, label_sets=extra)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -133,6 +135,7 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
         blocker = next((p for p in [*reversed(out.parent.parents), out.parent] if p.exists() and not p.is_dir()), None)
         why = f"'{blocker}' is a file, not a folder" if blocker else (exc.strerror or str(exc))
         raise ExportError(f"Cannot make the folder '{out.parent}' for the model: {why}; nothing was written.") from None
+    _check_writable(out.parent)
     loaded = load_run(project, run, spec=spec)
     if split_frontend:
         from core.export.split import supports_split
@@ -166,8 +169,11 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
                           measure_fp32=measure_fp32, say=say)
         written = [k for k, v in report.variants.items() if v.get("written")]
         roles = [r for k in written for r in (("frontend", "classifier") if k == "split" else (k,))]
-        staging.commit(roles)
-        report.labels_path, report.card_path = write_companions(out, loaded, project, report)
+        try:
+            staging.commit(roles)
+            report.labels_path, report.card_path = write_companions(out, loaded, project, report)
+        except OSError as exc:  # the disk filled up or went read-only while the model was made
+            raise ExportError(f"Cannot write the model into '{out.parent}': {exc.strerror or exc}.") from None
         kept = {str(staging.files[r]) for r in roles} | {report.labels_path, report.card_path}
         for stale in before:  # an earlier export's variants that this one did not write
             if str(stale) not in kept and stale.exists():
@@ -182,6 +188,18 @@ def export_run(project, out_path, run=None, *, fp16: bool = False, int8: bool = 
         except OSError:
             pass
     return report
+
+
+def _check_writable(folder: Path) -> None:
+    """Before a minute of exporting: can files be made in ``folder`` at all (a read-only disk or
+    folder ended the export in "unexpected error (OSError: Read-only file system)")."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".transferlab-", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ExportError(f"Cannot write in the folder '{folder}' ({exc.strerror or exc}); nothing was written. "
+                          "Choose a folder you can write to.") from None
 
 
 def _run_summary(project, loaded) -> dict:

@@ -133,7 +133,8 @@ def model_card(out: Path, loaded, project, report) -> str:
         "## Metrics",
         "",
         f"- {acc_name}: {acc:.1%}" if acc is not None else f"- {acc_name}: n/a",
-        *(f"- validation accuracy, {name}: {v:.1%}" for name, v in (metrics.get("label_sets_val_acc") or {}).items()),
+        # each label set's head is judged as the main one is (a probe's: cross-validated, not on validation)
+        *(f"- {acc_name}, {name}: {v:.1%}" for name, v in (metrics.get("label_sets_val_acc") or {}).items()),
         f"- export check: onnxruntime within {report.parity_max_diff:.1e} of PyTorch on {report.parity_samples} project samples",
         "",
         "## Intended use",

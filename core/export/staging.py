@@ -63,10 +63,11 @@ class Staging:
 
     def commit(self, roles: list[str]) -> None:
         for role in roles:
-            tmp = self.temp.pop(role)
+            tmp = self.temp[role]
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             place(tmp, self.files[role])
+            del self.temp[role]  # only once placed: a file that could not be is removed by cleanup()
 
     def cleanup(self) -> None:
         for role in list(self.temp):

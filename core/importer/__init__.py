@@ -160,7 +160,7 @@ def import_files(
                     writer.add(result)
                     notify(result.candidate.path)
                 elif isinstance(result, Dup):
-                    writer.duplicate(result.candidate.path, result.hash)
+                    writer.duplicate(result.candidate.path, result.hash, result.candidate.label)
                     notify(result.candidate.path)
                 else:
                     writer.reject(result)

@@ -22,6 +22,13 @@ class Rejected:
 class Duplicate:
     path: str
     existing: str  # the file already in the project with the same content
+    label: str | None = None  # the label this file or row came with (it is not applied)
+    existing_label: str | None = None  # the label of the sample already in the project
+
+    @property
+    def label_differs(self) -> bool:
+        """It came with a label the project's sample does not have (which keeps its own)."""
+        return self.label is not None and self.label != self.existing_label
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,8 @@ class ImportReport:
             "added": self.added,
             "duplicates": len(self.duplicates),
             "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
-            "duplicate_files": [{"path": d.path, "existing": d.existing} for d in self.duplicates],
+            "duplicate_files": [{"path": d.path, "existing": d.existing, "label": d.label,
+                                 "existing_label": d.existing_label} for d in self.duplicates],
             "labelled": self.labelled,
             "classes_created": list(self.classes_created),
             "cancelled": self.cancelled,

@@ -9,7 +9,7 @@ from typing import Iterable
 
 from core.errors import UsageError
 from core.importer.report import Candidate, Rejected
-from core.importer.text_listing import is_listing, read_text_listing
+from core.importer.text_listing import is_listing, lists_files, read_text_listing
 from core.project.labels_csv import unescape_cell
 from core.safe_files import FileRefused, open_regular, path_reason, walk_files
 
@@ -58,7 +58,7 @@ def plan_import(
         else:
             candidates.append(Candidate(path, None))
     for listing in csv_files:
-        more, bad = (read_text_listing(listing, labels=labels != "none") if task == "text"
+        more, bad = (read_text_listing(listing, labels=labels != "none") if task == "text" and not lists_files(listing)
                      else read_listing_csv(listing))
         candidates += more
         rejected += bad
@@ -72,7 +72,8 @@ def read_listing_csv(path: str | os.PathLike) -> tuple[list[Candidate], list[Rej
     try:
         with open_regular(path, "listing") as fh:
             rows = [[unescape_cell(c) for c in row]  # a listing written by `label export` reads back
-                    for row in csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))]
+                    for row in csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""),
+                                          delimiter="\t" if path.lower().endswith(".tsv") else ",")]
     except FileRefused as exc:
         return [], [Rejected(path, f"cannot read the CSV file ({exc.reason})")]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

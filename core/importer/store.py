@@ -38,7 +38,7 @@ class ImportWriter:
         self.report = report
         self._pending_rows: list = []
         self._pending_rejections: list[Rejected] = []
-        self._pending_dups: list[tuple[str, str]] = []
+        self._pending_dups: list[tuple[str, str, str | None]] = []  # path, hash, the label it came with
         self._pending_hashes: dict[str, str] = {}
         self._last_flush = time.perf_counter()
         self._classes_before = set(project.class_names())
@@ -63,8 +63,8 @@ class ImportWriter:
         self._pending_rows.append(ingested)
         self._pending_hashes[ingested.hash] = ingested.candidate.path
 
-    def duplicate(self, path: str, digest: str) -> None:
-        self._pending_dups.append((path, digest))
+    def duplicate(self, path: str, digest: str, label: str | None = None) -> None:
+        self._pending_dups.append((path, digest, label))
 
     def reject(self, rejected: Rejected) -> None:
         self.report.rejected.append(rejected)
@@ -100,7 +100,7 @@ class ImportWriter:
                 if item.segments is not None:
                     ids = self._insert_recording(conn, item, label_id, now)
                     if ids is None:
-                        dups.append((item.candidate.path, item.hash))
+                        dups.append((item.candidate.path, item.hash, item.candidate.label))
                         continue
                     added_ids.extend(ids)
                     labelled += len(ids) if label_id is not None else 0
@@ -119,7 +119,7 @@ class ImportWriter:
                     ),
                 )
                 if cur.rowcount == 0:  # same content reached the database another way meanwhile
-                    dups.append((item.candidate.path, item.hash))
+                    dups.append((item.candidate.path, item.hash, item.candidate.label))
                     continue
                 added_ids.append(int(cur.lastrowid))
                 labelled += label_id is not None
@@ -133,20 +133,28 @@ class ImportWriter:
                 )
             self.project._assign_pending_splits(conn)
             resolved_dups = []
-            for path, digest in dups:
+            for path, digest, label in dups:
+                # the existing sample's label too: a duplicate that came with another one is worth a word
                 row = conn.execute(
-                    "SELECT original_path, media_path FROM samples WHERE hash = ? UNION ALL "
-                    "SELECT original_path, media_path FROM recordings WHERE hash = ?",
+                    "SELECT s.original_path, s.media_path, c.name FROM samples s LEFT JOIN classes c "
+                    "ON c.id = s.label_id WHERE s.hash = ? UNION ALL "
+                    "SELECT original_path, media_path, NULL FROM recordings WHERE hash = ?",
                     (digest, digest),
                 ).fetchone()
                 existing = (row[0] or row[1]) if row else self._pending_hashes.get(digest, "")
-                resolved_dups.append(Duplicate(path, existing))
+                on_recording = row is not None and row[2] is None and self._is_recording(conn, digest)
+                resolved_dups.append(Duplicate(path, existing, label if not on_recording else None,
+                                               row[2] if row else None))
         self.report.added_ids.extend(added_ids)
         self.report.labelled += labelled
         self.report.duplicates.extend(resolved_dups)
         self._pending_rows, self._pending_rejections, self._pending_dups = [], [], []
         self._pending_hashes = {}
         self._last_flush = time.perf_counter()
+
+    @staticmethod
+    def _is_recording(conn, digest: str) -> bool:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM recordings WHERE hash = ?)", (digest,)).fetchone()[0] == 1
 
     def _insert_recording(self, conn, item, label_id, now) -> list[int] | None:
         """The recording once, then one sample per segment. None when the recording is known."""

@@ -1,9 +1,11 @@
 """Listings of texts: CSV, TSV and JSON Lines files with one sample per row (a text and, optionally,
 its label), as spreadsheets, databases and scrapers write them.
 
-The text column is found by its header (``text``, ``content``, ``body``, ...), or, where the first
+The text column is found by its header (``text``, ``content``, ``body``, ...); in a file of two
+columns whose header names only the label (``tweet,label``) it is the other one; where the first
 row names no known column, it is the first column of a file of one or two columns (the second then
-being the label). A row that cannot be a sample (no text, white space only, a line of JSON that
+being the label). A header naming a file column and no text (``path,label``) makes it a listing of
+text files, read as image projects read theirs (core.importer.scan). A row that cannot be a sample (no text, white space only, a line of JSON that
 does not parse) is rejected with its file and line and the rest of the file goes on; a file that
 cannot be read at all is one rejection with the reason.
 """
@@ -29,6 +31,27 @@ def is_listing(path: str) -> bool:
     return path.lower().endswith(LISTING_SUFFIXES)
 
 
+FILE_COLUMNS = ("path", "file", "filename")  # a listing of files (path,label), as image projects take
+
+
+def lists_files(path: str | os.PathLike) -> bool:
+    """A CSV/TSV whose header names a file column and no text column: a listing of text files
+    (`import --csv`'s path,label), not of texts. Read as texts, its paths became the samples and its
+    header a sample of the class 'label'."""
+    path = os.fspath(path)
+    if path.lower().endswith((".jsonl", ".ndjson")):
+        return False
+    try:
+        with open_regular(path, "listing") as fh:
+            content, _ = decode_text(fh.read())
+    except (FileRefused, MediaError, OSError):
+        return False  # read_text_listing says why
+    header = content.split("\n", 1)[0]
+    names = {c.strip().strip('"').lower()
+             for c in header.split(_delimiter(content, "\t" if path.lower().endswith(".tsv") else ","))}
+    return not names & set(TEXT_COLUMNS) and bool(names & set(FILE_COLUMNS))
+
+
 def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[list[Candidate], list[Rejected]]:
     """Candidates (``text`` set, ``path`` = "FILE:LINE") and rejected rows of one listing."""
     path = os.path.abspath(os.fspath(path))
@@ -46,12 +69,12 @@ def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[
     if path.lower().endswith((".jsonl", ".ndjson")):
         rows, rejected = _json_rows(path, content)
     else:
-        rows, rejected = _delimited_rows(path, content, "\t" if path.lower().endswith(".tsv") else ",")
+        rows, rejected = _delimited_rows(path, content, _delimiter(content, "\t" if path.lower().endswith(".tsv") else ","))
     candidates = []
     for line_no, text, label in rows:
         where = f"{path}:{line_no}"
         if not isinstance(text, str):
-            rejected.append(Rejected(where, "row has no text"))
+            rejected.append(Rejected(where, "row has no text" if text is None else "the text is not a string"))
             continue
         reason = empty_reason(text)
         if reason:
@@ -60,6 +83,20 @@ def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[
         label = str(label).strip() if labels and label is not None and str(label).strip() else None
         candidates.append(Candidate(where, label, text=text))
     return candidates, rejected
+
+
+def _delimiter(content: str, usual: str) -> str:
+    """The file's delimiter: the usual one for its suffix unless the header row names the text column
+    only when split by another (a spreadsheet in many European languages saves "text;label" as CSV;
+    it became one column: the header a sample, every label part of its text)."""
+    header = content.split("\n", 1)[0]
+
+    def names_text(delimiter: str) -> bool:
+        return any(c.strip().strip('"').lower() in TEXT_COLUMNS for c in header.split(delimiter))
+
+    if names_text(usual):
+        return usual
+    return next((d for d in (";", "\t", "|", ",") if d != usual and d in header and names_text(d)), usual)
 
 
 def _delimited_rows(path: str, content: str, delimiter: str):
@@ -76,7 +113,12 @@ def _delimited_rows(path: str, content: str, delimiter: str):
         label_col = next((header.index(n) for n in LABEL_COLUMNS if n in header), None)
         rows = rows[1:]
     elif max(len(r) for _, r in rows) <= 2:
-        text_col, label_col = 0, 1  # no header: text, then label
+        named_label = next((header.index(n) for n in LABEL_COLUMNS if n in header), None)
+        if named_label is not None and len(header) == 2:  # "tweet,label": a header, the other column the text
+            label_col, text_col = named_label, 1 - named_label  # (it was a sample "tweet" of class "label")
+            rows = rows[1:]
+        else:
+            text_col, label_col = 0, 1  # no header: text, then label
     else:
         kind = "TSV" if delimiter == "\t" else "CSV"
         return [], [Rejected(path, f"the {kind} file has {len(header)} columns and none is named as the text "
@@ -107,10 +149,19 @@ def _json_rows(path: str, content: str):
         if not isinstance(obj, dict):
             rejected.append(Rejected(where, "the line is not a JSON object with a text field"))
             continue
-        key = next((n for n in TEXT_COLUMNS if n in obj), None)
+        # field names as CSV headers are read: "Text" and "LABEL" name the text and the label too
+        fields = {}
+        for name in obj:
+            fields.setdefault(str(name).strip().lower(), name)
+        key = next((fields[n] for n in TEXT_COLUMNS if n in fields), None)
         if key is None:
             rejected.append(Rejected(where, f"the object has no text field (one of {', '.join(TEXT_COLUMNS[:4])}, ...)"))
             continue
-        label = next((obj[n] for n in LABEL_COLUMNS if n in obj), None)
+        label = next((obj[fields[n]] for n in LABEL_COLUMNS if n in fields), None)
+        if isinstance(label, (dict, list)):  # a class named "{'a': 1}" helps no one
+            rejected.append(Rejected(where, "the label is a JSON object or list, not one class name"))
+            continue
+        if isinstance(label, bool):
+            label = json.dumps(label)  # true, as the file writes it (not Python's True)
         out.append((k, obj[key], label))
     return out, rejected

@@ -10,6 +10,8 @@ triggers per hour are counted, and a threshold sweep shows the trade-off. onnxru
 from __future__ import annotations
 
 import csv
+import io
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,6 +21,7 @@ import numpy as np
 from core.audio.quiet import QUIET_CLASSES
 from core.errors import MediaError, TransferLabError, UsageError
 from core.media import audio_info, iter_audio
+from core.safe_files import FileRefused, open_regular
 
 
 @dataclass(frozen=True)
@@ -228,18 +231,28 @@ def read_truth(path: str | os.PathLike) -> list[TruthEvent]:
     """CSV rows label,start,end (seconds); a header row is optional."""
     out = []
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
+        # a regular file of sensible size: /dev/zero or a FIFO here read (or waited) forever
+        with open_regular(path, "listing") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
             for n, row in enumerate(csv.reader(fh), start=1):
                 if not row or not "".join(row).strip():
                     continue
                 try:
-                    out.append(TruthEvent(row[0].strip(), float(row[1]), float(row[2])))
+                    start, end = float(row[1]), float(row[2])
+                    if not (math.isfinite(start) and math.isfinite(end) and 0 <= start <= end):
+                        raise ValueError  # nan, or an event that ends before it starts
+                    out.append(TruthEvent(row[0].strip(), start, end))
                 except (ValueError, IndexError):
                     if n == 1:
                         continue  # header
-                    raise TransferLabError(f"{path} line {n}: expected label,start,end in seconds.") from None
+                    raise TransferLabError(f"{path} line {n}: expected label,start,end in seconds "
+                                           "(start no later than end).") from None
+    except FileRefused as exc:
+        raise TransferLabError(f"Cannot read the truth file {path}: {exc.reason}.") from None
     except OSError as exc:
         raise TransferLabError(f"Cannot read the truth file {path}: {exc.strerror or exc}.") from None
+    except (UnicodeDecodeError, csv.Error) as exc:  # not a text CSV: a sentence, not "unexpected error"
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise TransferLabError(f"Cannot read the truth file {path}: {reason}.") from None
     return out
 
 
@@ -265,7 +278,8 @@ def detect_file(predictor, path, settings: DetectSettings = DetectSettings(), tr
                 progress: Callable[[float, float], None] | None = None) -> DetectionResult:
     """Events in the recording at ``path``; ``progress(seconds done, seconds)`` as it is read."""
     if predictor.task != "audio":
-        raise TransferLabError("Detection runs audio models over recordings; this model takes images.")
+        raise TransferLabError(f"Detection runs audio models over recordings; this model takes {predictor.task}s "
+                               "(predict it with transferlab predict).")
     # progress in seconds of the recording (scan_file streams it, so the total comes from its header)
     try:
         total = audio_info(path).duration if progress is not None else None

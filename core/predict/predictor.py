@@ -191,6 +191,10 @@ class Predictor:
         path = os.fspath(path)
         kind = kind_of(path)
         if kind is None:
+            if self.task == "text" and path.lower().endswith((".csv", ".tsv", ".jsonl", ".ndjson")):
+                # import reads such listings; predict does not (one answer per file): say what does work
+                return Prediction(path, error="a listing of texts, which predict does not read row by row: give it "
+                                              ".txt files, or each text with --text")
             return Prediction(path, error="not an image, audio or text file this model can read")
         if kind != self.task:
             return Prediction(path, error=f"this is {'a' if kind == 'text' else 'an'} {kind} file; the model takes {self.task}")

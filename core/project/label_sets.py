@@ -28,7 +28,7 @@ class LabelSetOps:
         return row[0] if row and row[0] else DEFAULT_MAIN_SET
 
     def rename_main_label_set(self, name: str) -> None:
-        name = clean_class_name(name)
+        name = clean_class_name(name, "label set")
         with self.transaction() as conn:
             if conn.execute("SELECT 1 FROM label_sets WHERE name = ?", (name,)).fetchone():
                 raise LabelError(f"There is already a label set named '{name}'.")
@@ -39,7 +39,7 @@ class LabelSetOps:
         return [n for (n,) in self.conn.execute("SELECT name FROM label_sets ORDER BY position, id")]
 
     def add_label_set(self, name: str) -> str:
-        name = clean_class_name(name)
+        name = clean_class_name(name, "label set")
         with self.transaction() as conn:
             if name == self.main_label_set or conn.execute("SELECT 1 FROM label_sets WHERE name = ?", (name,)).fetchone():
                 raise LabelError(f"There is already a label set named '{name}'.")
@@ -140,7 +140,7 @@ class LabelSetOps:
             if create_set and not conn.execute("SELECT 1 FROM label_sets WHERE name = ?", (label_set,)).fetchone():
                 position = conn.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM label_sets").fetchone()[0]
                 conn.execute("INSERT INTO label_sets (name, position, created_at) VALUES (?, ?, ?)",
-                             (clean_class_name(label_set), position, now))
+                             (clean_class_name(label_set, "label set"), position, now))
             set_id = self._set_id(conn, label_set)
             changed = 0
             for i, name in pairs:

@@ -21,12 +21,12 @@ PALETTE = (
 MAX_CLASS_NAME = 100
 
 
-def clean_class_name(name: str) -> str:
+def clean_class_name(name: str, what: str = "class") -> str:
     cleaned = " ".join(str(name).split())
     if not cleaned:
-        raise LabelError("A class name cannot be empty.")
+        raise LabelError(f"A {what} name cannot be empty.")
     if len(cleaned) > MAX_CLASS_NAME:
-        raise LabelError(f"The class name '{cleaned[:20]}...' is too long (at most {MAX_CLASS_NAME} characters).")
+        raise LabelError(f"The {what} name '{cleaned[:20]}...' is too long (at most {MAX_CLASS_NAME} characters).")
     return cleaned
 
 

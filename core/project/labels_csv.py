@@ -8,8 +8,9 @@ import os
 from dataclasses import dataclass, field
 
 from core.atomic import atomic_write_text
-from core.errors import LabelError
+from core.errors import LabelError, MediaError
 from core.safe_files import FileRefused, open_regular
+from core.text.decode import decode_text
 
 EXPORT_COLUMNS = ("path", "label", "split", "hash", "original_path")
 SET_PREFIX = "label:"  # a column per extra label set (multi-task): "label:has spots"
@@ -52,7 +53,10 @@ def export_labels(project, path: str | os.PathLike, *, include_unlabelled: bool 
         writer.writerow([escape_cell(c) for c in (s.media_path, s.label or "", s.split or "", s.hash, s.original_path or "",
                                                   *(labels.get(s.id, "") for labels in sets.values()))])
         rows += 1
-    atomic_write_text(path, buf.getvalue())
+    try:
+        atomic_write_text(path, buf.getvalue())
+    except OSError as exc:  # a read-only disk, no permission, a folder that is not there
+        raise LabelError(f"Cannot write the labels file {path}: {exc.strerror or exc}.") from None
     return rows
 
 
@@ -62,10 +66,14 @@ def import_labels(project, path: str | os.PathLike) -> LabelImportReport:
     for the main labels, and one per ``label:NAME`` column (an extra label set, created if new)."""
     try:
         with open_regular(path, "listing") as fh:
-            rows = [{k: unescape_cell(v) if isinstance(v, str) else v for k, v in row.items()}
-                    for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))]
+            # in the encodings text imports read (a spreadsheet saves Windows-1252 or UTF-16 as often as UTF-8)
+            content, _ = decode_text(fh.read())
+        rows = [{k: unescape_cell(v) if isinstance(v, str) else v for k, v in row.items()}
+                for row in csv.DictReader(io.StringIO(content, newline=""))]
     except FileRefused as exc:
         raise LabelError(f"Cannot read the labels file {path}: {exc.reason}.") from None
+    except MediaError as exc:
+        raise LabelError(f"Cannot read the labels file {path}: {exc}.") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise LabelError(f"Cannot read the labels file {path}: {exc}") from None
     if not rows:

@@ -7,6 +7,7 @@ anywhere. One process writes at a time (see lock.py); others may open it read-on
 from __future__ import annotations
 
 import datetime as _dt
+import numbers
 import os
 import shutil
 import sqlite3
@@ -81,6 +82,8 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps, Rem
         root = Path(root).expanduser().resolve()
         if task not in TASKS:
             raise ProjectError(f"The task must be one of {', '.join(TASKS)}, not '{task}'.")
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral) or not 1000 <= sample_rate <= 768000:
+            raise ProjectError(f"The sample rate must be a whole number of Hz from 1000 to 768000, not {sample_rate!r}.")
         if (root / "project.toml").exists():
             raise ProjectError(f"'{root}' is already a TransferLab project.")
         if root.exists() and not root.is_dir():

@@ -25,7 +25,10 @@ def save_built_run(project, kind: RunKind, model, spec, *, config: dict, class_n
                           "preprocessing": spec.preprocessing.settings()})
     shared = {"epoch": 0, "config": config, "run_id": run_id, "backbone": spec.name, "class_names": class_names,
               "mode": config["mode"], "mode_reason": mode_reason, "preprocessing": spec.preprocessing.settings(),
-              "modality": spec.modality, "sample_rate": int(project.config.sample_rate), "best": {"epoch": 0, **metrics}}
+              "modality": spec.modality,
+              # the rate the clips were read at (the backbone's), not the project's setting
+              "sample_rate": int(getattr(spec.preprocessing, "sample_rate", None) or project.config.sample_rate),
+              "best": {"epoch": 0, **metrics}}
     ckpt_io.save(files.best, kind.payload(model, shared, **values))
     files.append_metrics({"epoch": 0, **metrics, **(row or {})})
     record_run(project, run_id, "completed", config, metrics)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
@@ -131,6 +132,8 @@ class TrainConfig:
                 continue
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 problems.append(f"{name} must be a number of at least 0, not {value!r}")
+            elif not math.isfinite(value):  # --lr nan passed every comparison and was trained with
+                problems.append(f"{name} must be a finite number, not {value!r}")
         if self.lr is not None and isinstance(self.lr, (int, float)) and self.lr <= 0:
             problems.append("lr must be greater than 0")
         for name in ("label_smoothing", "dropout"):

@@ -106,6 +106,9 @@ def _extra_sets(project, rows, wanted: str) -> tuple[list[tuple[str, list[str], 
         names, explicit = known, False
     else:
         names, explicit = [n.strip() for n in wanted.split(",") if n.strip()], True
+        if not names:  # ",," trained the main set alone without a word
+            raise DataError(f"--label-sets '{wanted}' names no label set: give names separated by commas, "
+                            f"all or none (extra label sets: {', '.join(known) or 'none'}).")
         missing = [n for n in names if n not in known]
         if missing:
             raise DataError(f"There is no label set named {', '.join(repr(n) for n in missing)} "
