@@ -99,6 +99,10 @@ def _delimiter(content: str, usual: str) -> str:
     return next((d for d in (";", "\t", "|", ",") if d != usual and d in header and names_text(d)), usual)
 
 
+def _one_word(cell: str) -> bool:
+    return 0 < len(cell) <= 40 and len(cell.split()) == 1
+
+
 def _delimited_rows(path: str, content: str, delimiter: str):
     try:
         rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
@@ -114,8 +118,11 @@ def _delimited_rows(path: str, content: str, delimiter: str):
         rows = rows[1:]
     elif max(len(r) for _, r in rows) <= 2:
         named_label = next((header.index(n) for n in LABEL_COLUMNS if n in header), None)
-        if named_label is not None and len(header) == 2:  # "tweet,label": a header, the other column the text
-            label_col, text_col = named_label, 1 - named_label  # (it was a sample "tweet" of class "label")
+        # "tweet,label": a header, the other column the text (it was a sample "tweet" of class
+        # "label"); only where that column is one word, as column names are: a first sample of a
+        # class called "topic" ("The match went to extra time,topic") stays a sample
+        if named_label is not None and len(header) == 2 and _one_word(header[1 - named_label]):
+            label_col, text_col = named_label, 1 - named_label
             rows = rows[1:]
         else:
             text_col, label_col = 0, 1  # no header: text, then label

@@ -72,3 +72,13 @@ def test_a_header_that_names_only_the_label_is_still_a_header(project, tmp_path,
     import_files(project, [listing])
     texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
     assert texts == {"happy day": "pos", "sad day": "neg"}
+
+
+def test_a_first_sample_of_a_class_named_like_a_column_stays_a_sample(project, tmp_path):
+    """No header, and the first row's class is "topic": its text is a sentence, not a column name,
+    so the row is a sample (a header is one word a column)."""
+    listing = tmp_path / "topics.csv"
+    listing.write_text("The match went to extra time,topic\nRain all day tomorrow,weather\n", encoding="utf-8")
+    import_files(project, [listing])
+    texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+    assert texts == {"The match went to extra time": "topic", "Rain all day tomorrow": "weather"}
