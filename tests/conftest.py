@@ -43,6 +43,15 @@ def image_project(tmp_path):
 
 
 @pytest.fixture
+def text_project(tmp_path):
+    from core.project import Project
+
+    project = Project.create(tmp_path / "tproj", "text", "Test texts")
+    yield project
+    project.close()
+
+
+@pytest.fixture
 def audio_project(tmp_path):
     from core.project import Project
 

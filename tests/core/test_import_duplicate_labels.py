@@ -12,10 +12,8 @@ from tests.helpers.media_factory import shape_image, write_image
 
 
 @pytest.fixture
-def project(tmp_path):
-    p = Project.create(tmp_path / "proj", "text")
-    yield p
-    p.close()
+def project(text_project):
+    return text_project
 
 
 def test_the_same_text_with_two_labels_is_reported(project, tmp_path):

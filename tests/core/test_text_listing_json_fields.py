@@ -8,23 +8,30 @@ import json
 import pytest
 
 from core.importer import import_files
-from core.project import Project
 
 
 @pytest.fixture
-def project(tmp_path):
-    p = Project.create(tmp_path / "proj", "text")
-    yield p
-    p.close()
+def project(text_project):
+    return text_project
+
+
+def _texts(project) -> dict:
+    """text -> label of every sample."""
+    return {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+
+
+def _imported_cleanly(project, listing, content: str, added: int) -> dict:
+    """Write ``content`` to ``listing``, import it (no row rejected), and return _texts."""
+    listing.write_text(content, encoding="utf-8")
+    report = import_files(project, [listing])
+    assert report.rejected == [] and report.added == added
+    return _texts(project)
 
 
 def test_jsonl_field_names_in_any_case(project, tmp_path):
-    listing = tmp_path / "caps.jsonl"
-    listing.write_text("\n".join([json.dumps({"Text": "capital keys", "Label": "pos"}),
-                                  json.dumps({"TEXT": "upper keys", "CATEGORY": "neg"})]), encoding="utf-8")
-    report = import_files(project, [listing])
-    assert report.rejected == [] and report.added == 2
-    texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+    content = "\n".join([json.dumps({"Text": "capital keys", "Label": "pos"}),
+                         json.dumps({"TEXT": "upper keys", "CATEGORY": "neg"})])
+    texts = _imported_cleanly(project, tmp_path / "caps.jsonl", content, added=2)
     assert texts == {"capital keys": "pos", "upper keys": "neg"}
 
 
@@ -47,12 +54,8 @@ def test_jsonl_label_that_is_not_one_value_is_rejected(project, tmp_path):
 def test_a_csv_saved_with_another_delimiter_is_read_by_its_header(project, tmp_path, delimiter):
     """Spreadsheets in many European languages save "text;label" as .csv: it was one column, the
     header became a sample and every label part of its text."""
-    listing = tmp_path / "semi.csv"
-    listing.write_text(f"text{delimiter}label\nfirst text, with a comma{delimiter}pos\nsecond{delimiter}neg\n",
-                       encoding="utf-8")
-    report = import_files(project, [listing])
-    assert report.rejected == [] and report.added == 2
-    texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+    content = f"text{delimiter}label\nfirst text, with a comma{delimiter}pos\nsecond{delimiter}neg\n"
+    texts = _imported_cleanly(project, tmp_path / "semi.csv", content, added=2)
     assert texts == {"first text, with a comma": "pos", "second": "neg"}
 
 
@@ -70,7 +73,7 @@ def test_a_header_that_names_only_the_label_is_still_a_header(project, tmp_path,
     listing = tmp_path / "tweets.csv"
     listing.write_text(content, encoding="utf-8")
     import_files(project, [listing])
-    texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+    texts = _texts(project)
     assert texts == {"happy day": "pos", "sad day": "neg"}
 
 
@@ -80,5 +83,5 @@ def test_a_first_sample_of_a_class_named_like_a_column_stays_a_sample(project, t
     listing = tmp_path / "topics.csv"
     listing.write_text("The match went to extra time,topic\nRain all day tomorrow,weather\n", encoding="utf-8")
     import_files(project, [listing])
-    texts = {project.path_of(s).read_text(encoding="utf-8"): s.label for s in project.samples()}
+    texts = _texts(project)
     assert texts == {"The match went to extra time": "topic", "Rain all day tomorrow": "weather"}
