@@ -56,7 +56,7 @@ def run(args) -> int:
             return 0
         print(f"Imported into {project.name}: {report.summary()} in {report.seconds:.1f}s.")
         if report.labelled:
-            print(f"{report.labelled} samples labelled from folder names or the CSV.")
+            print(f"{report.labelled} samples labelled from folder names or listings.")
         if report.classes_created:
             print("New classes: " + ", ".join(report.classes_created))
             warn_case_twins(project, report.classes_created, args.dir)

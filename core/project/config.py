@@ -25,7 +25,11 @@ class SplitSettings:
     test: float = 0.1
 
     def __post_init__(self):
-        if not (0 <= self.val < 1 and 0 <= self.test < 1 and self.val + self.test < 1):
+        for name, share in (("validation", self.val), ("test", self.test)):
+            if not 0 <= share < 1:  # -0.1 was told to "leave room for training data"
+                raise ProjectError(f"The {name} share must be from 0 to under 1 (a fraction of the samples), "
+                                   f"not {share}.")
+        if self.val + self.test >= 1:
             raise ProjectError(
                 f"Split fractions must leave room for training data (val={self.val}, test={self.test})."
             )

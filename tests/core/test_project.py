@@ -153,3 +153,13 @@ def test_a_project_in_a_folder_that_cannot_be_written_is_read_and_refuses_change
         assert "unexpected error" not in refused.stderr and "damaged" not in refused.stderr
     with Project.open(unwritable_project, read_only=True) as viewer:
         assert viewer.class_names() == ["cat"] and viewer.status().labelled == 1
+
+
+@pytest.mark.parametrize("val, test, words", [(-0.1, 0.1, "validation share must be from 0 to under 1"),
+                                              (0.1, 1.5, "test share must be from 0 to under 1"),
+                                              (0.6, 0.5, "leave room for training data")])
+def test_split_shares_out_of_range_name_the_share(val, test, words):
+    from core.project.config import SplitSettings
+
+    with pytest.raises(ProjectError, match=words):
+        SplitSettings(val=val, test=test)
