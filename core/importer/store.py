@@ -135,14 +135,15 @@ class ImportWriter:
             resolved_dups = []
             for path, digest, label in dups:
                 # the existing sample's label too: a duplicate that came with another one is worth a word
+                # (the last column: whether the match is a recording, whose label is not one sample's)
                 row = conn.execute(
-                    "SELECT s.original_path, s.media_path, c.name FROM samples s LEFT JOIN classes c "
+                    "SELECT s.original_path, s.media_path, c.name, 0 FROM samples s LEFT JOIN classes c "
                     "ON c.id = s.label_id WHERE s.hash = ? UNION ALL "
-                    "SELECT original_path, media_path, NULL FROM recordings WHERE hash = ?",
+                    "SELECT original_path, media_path, NULL, 1 FROM recordings WHERE hash = ?",
                     (digest, digest),
                 ).fetchone()
                 existing = (row[0] or row[1]) if row else self._pending_hashes.get(digest, "")
-                on_recording = row is not None and row[2] is None and self._is_recording(conn, digest)
+                on_recording = row is not None and row[3] == 1
                 resolved_dups.append(Duplicate(path, existing, label if not on_recording else None,
                                                row[2] if row else None))
         self.report.added_ids.extend(added_ids)
@@ -151,10 +152,6 @@ class ImportWriter:
         self._pending_rows, self._pending_rejections, self._pending_dups = [], [], []
         self._pending_hashes = {}
         self._last_flush = time.perf_counter()
-
-    @staticmethod
-    def _is_recording(conn, digest: str) -> bool:
-        return conn.execute("SELECT EXISTS (SELECT 1 FROM recordings WHERE hash = ?)", (digest,)).fetchone()[0] == 1
 
     def _insert_recording(self, conn, item, label_id, now) -> list[int] | None:
         """The recording once, then one sample per segment. None when the recording is known."""
