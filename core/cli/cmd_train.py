@@ -278,15 +278,19 @@ def _build(args, build):
     return result
 
 
-# Flags of a training run that a few-shot or zero-shot build does not read, with their defaults.
-_TRAINING_ONLY = (("epochs", None), ("batch_size", 32), ("lr", None), ("augment", "light"), ("device", "auto"),
-                  ("image_size", None), ("seed", 0), ("config", None), ("resume", None), ("from_run", None),
-                  ("map_class", []), ("label_sets", None), ("unlabelled", None), ("adapt", None))
+# Flags of a training run that a few-shot or zero-shot build does not read.
+_TRAINING_ONLY = ("epochs", "batch_size", "lr", "augment", "device", "image_size", "seed", "config", "resume",
+                  "from_run", "map_class", "label_sets", "unlabelled", "adapt")
 
 
 def _ignored_flags(args) -> list[str]:
-    return ["--" + name.replace("_", "-") for name, default in _TRAINING_ONLY
-            if getattr(args, name, default) != default]
+    """The training-only flags given other values than their defaults (add_arguments' own)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    return ["--" + name.replace("_", "-") for name in _TRAINING_ONLY
+            if getattr(args, name, parser.get_default(name)) != parser.get_default(name)]
 
 
 def _fewshot(args) -> int:
