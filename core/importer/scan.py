@@ -9,7 +9,7 @@ from typing import Iterable
 
 from core.errors import UsageError
 from core.importer.report import Candidate, Rejected
-from core.importer.text_listing import is_listing, lists_files, read_text_listing
+from core.importer.text_listing import is_listing, lists_files, read_text_listing, usual_delimiter
 from core.project.labels_csv import unescape_cell
 from core.safe_files import FileRefused, open_regular, path_reason, walk_files
 
@@ -73,7 +73,7 @@ def read_listing_csv(path: str | os.PathLike) -> tuple[list[Candidate], list[Rej
         with open_regular(path, "listing") as fh:
             rows = [[unescape_cell(c) for c in row]  # a listing written by `label export` reads back
                     for row in csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""),
-                                          delimiter="\t" if path.lower().endswith(".tsv") else ",")]
+                                          delimiter=usual_delimiter(os.fspath(path)))]
     except FileRefused as exc:
         return [], [Rejected(path, f"cannot read the CSV file ({exc.reason})")]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

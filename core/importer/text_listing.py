@@ -46,9 +46,7 @@ def lists_files(path: str | os.PathLike) -> bool:
             content, _ = decode_text(fh.read())
     except (FileRefused, MediaError, OSError):
         return False  # read_text_listing says why
-    header = content.split("\n", 1)[0]
-    names = {c.strip().strip('"').lower()
-             for c in header.split(_delimiter(content, "\t" if path.lower().endswith(".tsv") else ","))}
+    names = _header_names(content, _delimiter(content, usual_delimiter(path)))
     return not names & set(TEXT_COLUMNS) and bool(names & set(FILE_COLUMNS))
 
 
@@ -69,7 +67,7 @@ def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[
     if path.lower().endswith((".jsonl", ".ndjson")):
         rows, rejected = _json_rows(path, content)
     else:
-        rows, rejected = _delimited_rows(path, content, _delimiter(content, "\t" if path.lower().endswith(".tsv") else ","))
+        rows, rejected = _delimited_rows(path, content, _delimiter(content, usual_delimiter(path)))
     candidates = []
     for line_no, text, label in rows:
         where = f"{path}:{line_no}"
@@ -92,11 +90,21 @@ def _delimiter(content: str, usual: str) -> str:
     header = content.split("\n", 1)[0]
 
     def names_text(delimiter: str) -> bool:
-        return any(c.strip().strip('"').lower() in TEXT_COLUMNS for c in header.split(delimiter))
+        return bool(_header_names(header, delimiter) & set(TEXT_COLUMNS))
 
     if names_text(usual):
         return usual
     return next((d for d in (";", "\t", "|", ",") if d != usual and d in header and names_text(d)), usual)
+
+
+def usual_delimiter(path: str) -> str:
+    """A listing's delimiter by its suffix: tabs in a .tsv, commas otherwise."""
+    return "\t" if path.lower().endswith(".tsv") else ","
+
+
+def _header_names(content: str, delimiter: str) -> set[str]:
+    """The first row's cells as column names: stripped, unquoted, lower case."""
+    return {c.strip().strip('"').lower() for c in content.split("\n", 1)[0].split(delimiter)}
 
 
 def _one_word(cell: str) -> bool:
