@@ -63,7 +63,7 @@ class LoadedRun:
         # The rate the network was trained at is its preprocessing's (every audio backbone reads its
         # clips at that rate), not the project's setting: runs made before this was fixed recorded
         # the project's `--sample-rate` and fed eval, export and prediction at it (chance accuracy).
-        return int(getattr(self.spec.preprocessing, "sample_rate", None) or self.meta.get("sample_rate") or 16000)
+        return self.spec.preprocessing.clip_rate(self.meta.get("sample_rate") or 16000)
 
 
 def load_run(project, run: str | os.PathLike | None = None, *, spec=None) -> LoadedRun:

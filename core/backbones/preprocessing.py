@@ -60,6 +60,12 @@ class _Base:
     def length_of(self, tensor: torch.Tensor) -> int:
         return int(tensor.shape[-1])
 
+    def clip_rate(self, otherwise: int) -> int:
+        """The rate this backbone reads its clips at, which a run records and eval, export and
+        prediction read at (every audio preprocessing has one, whatever the project's setting);
+        ``otherwise`` for one that reads no sound."""
+        return int(getattr(self, "sample_rate", None) or otherwise)
+
 
 # ---------------------------------------------------------------------------------- images
 

@@ -26,8 +26,7 @@ def save_built_run(project, kind: RunKind, model, spec, *, config: dict, class_n
     shared = {"epoch": 0, "config": config, "run_id": run_id, "backbone": spec.name, "class_names": class_names,
               "mode": config["mode"], "mode_reason": mode_reason, "preprocessing": spec.preprocessing.settings(),
               "modality": spec.modality,
-              # the rate the clips were read at (the backbone's), not the project's setting
-              "sample_rate": int(getattr(spec.preprocessing, "sample_rate", None) or project.config.sample_rate),
+              "sample_rate": spec.preprocessing.clip_rate(project.config.sample_rate),
               "best": {"epoch": 0, **metrics}}
     ckpt_io.save(files.best, kind.payload(model, shared, **values))
     files.append_metrics({"epoch": 0, **metrics, **(row or {})})

@@ -414,8 +414,7 @@ def _meta(run_id: str, plan: RunPlan, backbone, pipeline) -> dict:
             "from_run": plan.init.run_id if plan.init is not None else None,
             "mode": plan.config.mode, "mode_reason": plan.reason, "preprocessing": spec.preprocessing.settings(),
             "modality": spec.modality,
-            # the rate the clips were read at for training (the backbone's), not the project's setting
-            "sample_rate": int(getattr(spec.preprocessing, "sample_rate", None) or data.sample_rate)}
+            "sample_rate": spec.preprocessing.clip_rate(data.sample_rate)}
     clip = getattr(spec.preprocessing, "clip_seconds", None)
     if clip:  # audio clips cut to one length (export and prediction cut them the same way)
         meta["clip_samples"] = int(round(clip * spec.preprocessing.sample_rate))
