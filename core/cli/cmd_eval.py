@@ -34,9 +34,12 @@ def run(args) -> int:
     if result.cross_validated:
         print(f"  The model learnt from {result.cross_validated} of these samples: each of those is predicted by the "
               f"{result.held_out_how} model that did not see it.")
-    print(f"\n{'class':<24}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
-    for c in ev.per_class:
-        print(f"{c.name[:23]:<24}{c.precision:>10.1%}{c.recall:>8.1%}{c.f1:>8.1%}{c.support:>9}")
+    print()
+    _per_class(ev)
+    for name, e in result.label_sets.items():  # multi-task: each extra label set on its labelled samples
+        print(f"\nLabel set {name} ({e.count} of these samples labelled in it): accuracy {e.accuracy:.1%}, "
+              f"balanced {e.balanced_accuracy:.1%}")
+        _per_class(e)
     if ev.mistakes:
         print("\nWorst mistakes:")
         for m in ev.mistakes[:10]:
@@ -49,3 +52,9 @@ def run(args) -> int:
     else:
         print(f"\nReport: {result.report_html}")
     return 0
+
+
+def _per_class(ev) -> None:
+    print(f"{'class':<24}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
+    for c in ev.per_class:
+        print(f"{c.name[:23]:<24}{c.precision:>10.1%}{c.recall:>8.1%}{c.f1:>8.1%}{c.support:>9}")

@@ -55,9 +55,11 @@ def render(
     mistake_names: Callable[[int], str] | None = None,
     mistake_thumbnail: Callable[[int], str | None] | None = None,
     max_mistakes: int = 40,
+    label_sets: dict[str, Evaluation] | None = None,
 ) -> str:
     """HTML text. ``mistake_names(index)`` / ``mistake_thumbnail(index)`` map a mistake's index to a
-    file name and a data URI (or None)."""
+    file name and a data URI (or None). ``label_sets``: a multi-task model's extra label sets, each
+    with its accuracy, confusion matrix and per-class table after the main set's."""
     e = html.escape
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style></head><body>"]
     out.append(f"<h1>{e(title)}</h1><div class='sub'>{e(subtitle)}</div>")
@@ -72,8 +74,32 @@ def render(
         out.append(f"<div class='card'><b>{value}</b><span>{e(label)}</span></div>")
     out.append("</div>")
 
-    out.append("<h2>Confusion matrix</h2><div class='sub'>Rows: true class. Columns: predicted class. "
-               "Shading: share of the true class.</div><table class='cm'><tr><th></th>")
+    out += _matrix_and_classes(ev)
+    for name, set_ev in (label_sets or {}).items():
+        out.append(f"<h2>Label set {e(name)}</h2><div class='sub'>{set_ev.count} of these samples are labelled "
+                   f"in it.</div><div class='cards'>")
+        for label, value in (("accuracy", _pct(set_ev.accuracy)), ("balanced accuracy", _pct(set_ev.balanced_accuracy))):
+            out.append(f"<div class='card'><b>{value}</b><span>{e(label)}</span></div>")
+        out.append("</div>")
+        out += _matrix_and_classes(set_ev)
+
+    out.append(f"<h2>Worst mistakes</h2><div class='sub'>{len(ev.mistakes)} wrong predictions, "
+               "highest loss first.</div><div class='mist'>")
+    for m in ev.mistakes[:max_mistakes]:
+        name = mistake_names(m.index) if mistake_names else f"#{m.index}"
+        thumb = mistake_thumbnail(m.index) if mistake_thumbnail else None
+        img = f"<img src='{thumb}' alt=''>" if thumb else ""
+        out.append(f"<figure>{img}<figcaption><b>{e(m.true_label)}</b> called "
+                   f"<span class='bad'>{e(m.predicted_label)}</span> ({_pct(m.confidence)})<br>"
+                   f"<span class='sub'>{e(name)}</span></figcaption></figure>")
+    out.append("</div></body></html>")
+    return "".join(out)
+
+
+def _matrix_and_classes(ev: Evaluation) -> list[str]:
+    e = html.escape
+    out = ["<h2>Confusion matrix</h2><div class='sub'>Rows: true class. Columns: predicted class. "
+           "Shading: share of the true class.</div><table class='cm'><tr><th></th>"]
     out += [f"<th class='rot'>{e(c)}</th>" for c in ev.classes]
     out.append("</tr>")
     for i, row in enumerate(ev.confusion):
@@ -90,15 +116,4 @@ def render(
         out.append(f"<tr><td class='l'>{e(c.name)}</td><td>{_pct(c.precision)}</td><td>{_pct(c.recall)}</td>"
                    f"<td>{_pct(c.f1)}</td><td>{c.support}</td></tr>")
     out.append("</table>")
-
-    out.append(f"<h2>Worst mistakes</h2><div class='sub'>{len(ev.mistakes)} wrong predictions, "
-               "highest loss first.</div><div class='mist'>")
-    for m in ev.mistakes[:max_mistakes]:
-        name = mistake_names(m.index) if mistake_names else f"#{m.index}"
-        thumb = mistake_thumbnail(m.index) if mistake_thumbnail else None
-        img = f"<img src='{thumb}' alt=''>" if thumb else ""
-        out.append(f"<figure>{img}<figcaption><b>{e(m.true_label)}</b> called "
-                   f"<span class='bad'>{e(m.predicted_label)}</span> ({_pct(m.confidence)})<br>"
-                   f"<span class='sub'>{e(name)}</span></figcaption></figure>")
-    out.append("</div></body></html>")
-    return "".join(out)
+    return out

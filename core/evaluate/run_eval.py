@@ -217,6 +217,7 @@ def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:
            f"{result.held_out_how} model that did not see it." if result.cross_validated else "."),
         mistake_names=name,
         mistake_thumbnail=thumb,
+        label_sets=result.label_sets,
     )
     html_path = run_dir / "report.html"
     atomic_write_text(html_path, page)

@@ -133,6 +133,11 @@ def test_label_sets_from_the_command_line(tmp_path, capsys):
     assert main(["train", root, "--mode", "probe", "--epochs", "5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out["metrics"]["label_sets_val_acc"]) == {"mark"}
+    assert main(["eval", root, "--split", "val"]) == 0  # every extra label set is reported, not only the main one
+    said = capsys.readouterr().out
+    assert "Label set mark (" in said and "dark" in said.split("Label set mark")[1]
+    report = said.split("Report: ")[1].strip()
+    assert "Label set mark" in open(report, encoding="utf-8").read()
     assert main(["train", root, "--mode", "probe", "--epochs", "5", "--label-sets", "none", "--json"]) == 0
     assert "label_sets_val_acc" not in json.loads(capsys.readouterr().out)["metrics"]
 
