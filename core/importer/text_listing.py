@@ -80,7 +80,15 @@ def read_text_listing(path: str | os.PathLike, *, labels: bool = True) -> tuple[
             continue
         label = str(label).strip() if labels and label is not None and str(label).strip() else None
         candidates.append(Candidate(where, label, text=text))
+    # rows the reader refused and rows refused here, in the order of their lines
+    rejected.sort(key=_line_of)
     return candidates, rejected
+
+
+def _line_of(rejected: Rejected) -> int:
+    """A rejected row's line ("FILE:LINE"); 0 for the whole file."""
+    tail = rejected.path.rsplit(":", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else 0
 
 
 def _delimiter(content: str, usual: str) -> str:

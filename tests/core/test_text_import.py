@@ -146,3 +146,14 @@ def test_schema_5_admits_text_samples_and_keeps_what_a_v4_database_held(tmp_path
     conn.close()
     again = sqlite3.connect(tmp_path / "old.db")  # a new connection reads the widened schema
     assert again.execute("SELECT kind FROM samples ORDER BY id").fetchall() == [("image",), ("text",)]
+
+
+def test_rejected_rows_are_listed_in_the_order_of_their_lines(tmp_path):
+    from core.importer.text_listing import read_text_listing
+
+    listing = tmp_path / "mixed.jsonl"  # line 2 is refused after reading (empty), line 3 while reading (not JSON)
+    listing.write_text("\n".join([json.dumps({"text": "fine"}), json.dumps({"text": "  "}), "{oops",
+                                  json.dumps({"text": ""}), json.dumps([1])]), encoding="utf-8")
+    candidates, rejected = read_text_listing(listing)
+    assert [c.text for c in candidates] == ["fine"]
+    assert [r.path.rsplit(":", 1)[1] for r in rejected] == ["2", "3", "4", "5"]
