@@ -134,6 +134,7 @@ class Predictor:
         self.window_seconds = float(self.input_spec.get("window_seconds") or 1.0)
         self.min_side = _min_side(meta)
         self.tokenizer = self._tokenizer(meta) if self.task == "text" else None
+        self._empty_text_probs: np.ndarray | None = None  # a text model's answer to an empty text, once asked
 
     def _tokenizer(self, meta: dict):
         """The tokenizer the model was trained with: from its metadata, else NAME.tokenizer.json beside it."""
@@ -225,11 +226,26 @@ class Predictor:
         empty = empty_reason(text)
         if empty:
             return Prediction(name, note=f"no answer: {empty}")
-        ids = np.asarray(self.tokenizer.encode(text).ids, dtype=np.int64)[None]
-        probs, extra = self.all_probabilities((ids, np.ones_like(ids)))
+        probs, extra = self._text_probabilities(text)
         ranked = self._ranked(probs[0], top)
-        return Prediction(name, ranked[0][0], ranked[0][1], ranked,
+        note = None
+        if self._answers_as_to_nothing(probs[0]):
+            note = ("none of its words carry weight in this model (none was in the texts it learnt from): "
+                    "this is its answer to an empty text")
+        return Prediction(name, ranked[0][0], ranked[0][1], ranked, note=note,
                           label_sets=self._best_per_set({k: v[0] for k, v in extra.items()}))
+
+    def _text_probabilities(self, text: str):
+        ids = np.asarray(self.tokenizer.encode(text).ids, dtype=np.int64)[None]
+        return self.all_probabilities((ids, np.ones_like(ids)))
+
+    def _answers_as_to_nothing(self, probs: np.ndarray) -> bool:
+        """Whether ``probs`` are the model's answer to an empty text. A bag-of-words model (tfidf)
+        gives every word it never saw in training no weight, so a text of such words gets exactly
+        that answer, with a confidence that means nothing; a transformer's never matches it."""
+        if self._empty_text_probs is None:
+            self._empty_text_probs = self._text_probabilities("")[0][0]
+        return bool(np.allclose(probs, self._empty_text_probs, rtol=0, atol=1e-6))
 
     def _ranked(self, probs: np.ndarray, top: int) -> list[tuple[str, float]]:
         order = np.argsort(-probs)[: max(1, top)]

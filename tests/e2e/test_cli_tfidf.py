@@ -43,6 +43,10 @@ def test_tfidf_project_end_to_end(tmp_path):
     # words shared with the training texts ("club", "oven", "winds") carry these three
     assert sum(by_name[label]["label"] == label for label in UNSEEN) >= 2
     _second_runtime_agrees(model, [UNSEEN[label] for label in UNSEEN], [by_name[label]["confidence"] for label in UNSEEN])
+    assert not any("note" in r for r in out)
+    # a text none of whose words the training texts held gets the answer to an empty text, and says so
+    strange = json.loads(tl("predict", model, "--text", "Ωμέγα ψυχή ζωή", "--json").stdout)[0]
+    assert strange["label"] in TEXTS and "none of its words carry weight" in strange["note"]
 
 
 def test_weights_list_says_built_in():
