@@ -60,8 +60,7 @@ class PlayPage(AcceptsFileDrops, QWidget):
 
         self.background_note = BackgroundNote()
         self.background_note.add_button.clicked.connect(self._add_background)
-        self.drop_zone = DropZone("Drop files here", "Images or audio: they are predicted, not imported. "
-                                  "Files dropped later replace them.")
+        self.drop_zone = DropZone("Drop files here", _drop_hint(session.project.task if session.project else None))
         # text projects: type or paste a text (Enter predicts it)
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("Type or paste a text, then press Enter")
@@ -97,6 +96,7 @@ class PlayPage(AcceptsFileDrops, QWidget):
         session.closed.connect(self._clear)
         session.opened.connect(lambda _p: self._update_background_note())
         session.opened.connect(lambda p: self.text_row.setVisible(p is not None and p.task == "text"))
+        session.opened.connect(lambda p: self.drop_zone.set_text("Drop files here", _drop_hint(p.task if p else None)))
         session.closed.connect(lambda: self.text_row.setVisible(False))
         self.text_row.setVisible(session.project is not None and session.project.task == "text")
         session.changed.connect(self._update_background_note)
@@ -137,7 +137,8 @@ class PlayPage(AcceptsFileDrops, QWidget):
             return False
         self.text_button.setEnabled(False)
         self._jobs.submit(predict_texts, project, run_id, [text], self.top_k.value(), self._runs.spec,
-                          on_progress=self.subtitle.setText, on_result=self._show, on_failed=self._notifier.error,
+                          on_progress=self.subtitle.setText, on_result=lambda r: self._show(r, "texts"),
+                          on_failed=self._notifier.error,
                           on_finished=lambda: self.text_button.setEnabled(True), doing="predicting a text")
         return True
 
@@ -155,7 +156,7 @@ class PlayPage(AcceptsFileDrops, QWidget):
         self.scroll.hide()
         self.drop_zone.show()
 
-    def _show(self, results) -> None:
+    def _show(self, results, noun: str = "files") -> None:
         self._clear()
         self.results = list(results)
         info = self._runs.info(self._runs.current)
@@ -176,7 +177,7 @@ class PlayPage(AcceptsFileDrops, QWidget):
         if self.cards:
             self._select_card(self.cards[0])
         ok = sum(1 for r in self.results if not r.prediction.error)
-        text = f"{ok} of {len(self.results)} files predicted"
+        text = f"{ok} of {len(self.results)} {noun} predicted"
         if any(c.play_button is not None for c in self.cards) and self.player.available:
             text += " · Space plays the selected file" + ("" if has_output() else f" ({NO_OUTPUT_SHORT})")
         self.subtitle.setText(text)
@@ -254,3 +255,9 @@ class PlayPage(AcceptsFileDrops, QWidget):
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
         self.player.stop()
+
+
+def _drop_hint(task: str | None) -> str:
+    """What the empty Play page takes, in the project's terms."""
+    what = {"image": "Pictures", "audio": "Recordings", "text": "Text files (or type a text above)"}.get(task, "Files")
+    return f"{what}: they are predicted, not imported. Files dropped later replace them."

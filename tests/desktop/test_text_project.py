@@ -98,11 +98,13 @@ def test_play_takes_a_typed_text(qtbot, tmp_path, make_window):
     window.show_page("play")
     play = window.pages["play"]
     assert play.text_row.isVisibleTo(play)
+    assert play.drop_zone.hint_label.text().startswith("Text files (or type a text above)")
     qtbot.keyClicks(play.text_edit, "Snow and freezing fog are forecast for the weekend.")
     qtbot.keyClick(play.text_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: len(play.cards) == 1, timeout=180000)
     prediction = play.cards[0].result.prediction
     assert prediction.label == "weather" and prediction.path.startswith("Snow and freezing fog")
+    assert play.subtitle.text() == "1 of 1 texts predicted"
 
 
 def test_a_short_text_says_its_size_in_bytes():
