@@ -51,8 +51,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bench.bench_transfer_suite import labelled_subset, plain_probe_accuracy  # noqa: E402
-from bench.semi_lab_run import standardise  # noqa: E402
-from bench.std_pool_lab import PICTURE_TASKS, SEEDS, SIZES  # noqa: E402
+from bench.std_pool_lab import PICTURE_TASKS, SEEDS, SIZES, solve_default  # noqa: E402
 
 AUDIO_TASKS = ("words", "words_noise", "chords", "environment")
 from bench.std_pool_lab import load as load_lite0  # noqa: E402
@@ -102,10 +101,9 @@ def features_path(name: str, short: str) -> Path:
 
 
 def embed_task(name: str, short: str) -> Path:
-    from core import backbones, features
-    from core.probe.views import view_key
+    from core import backbones
 
-    from bench.semi_lab import _backbone, _view_maker, file_hash
+    from bench.semi_lab import _backbone, embed_files
 
     out = features_path(name, short)
     if out.exists():
@@ -128,25 +126,15 @@ def embed_task(name: str, short: str) -> Path:
     else:
         spec = backbones.get(BACKBONES[short])
         backbone = _backbone(spec)
-    pool_h = [file_hash(p) for p in pool_paths]
-    test_h = [file_hash(p) for p in test_paths]
     labels = np.asarray(pool_labels)
     picked = sorted({int(i) for n in SIZES for s in SEEDS for i in labelled_subset(labels, n, s)})
-    view = _view_maker(task.modality, spec, pool_paths, pool_h)
-    items = [(h, str(p)) for h, p in zip(pool_h, pool_paths)] + [(h, str(p)) for h, p in zip(test_h, test_paths)]
-    items += [(view_key(pool_h[i], v), view(i, v)) for v in (1, 2) for i in picked]
-    t0 = time.perf_counter()
-    found = features.extract(spec, items, model=backbone, batch_size=32, load_workers=0)
-    assert not found.failed, found.failed
-    row = {h: k for k, h in enumerate(found.hashes)}
-    vec = found.vectors
+    rows = embed_files(task.modality, spec, backbone, pool_paths, test_paths, picked)
     groups = backbone.feature_groups()
-    np.savez(out, pool_x=vec[[row[h] for h in pool_h]], pool_y=labels, test_x=vec[[row[h] for h in test_h]],
-             test_y=np.asarray(test_labels), view_of=np.asarray(picked),
-             views=np.stack([vec[[row[view_key(pool_h[i], v)] for i in picked]] for v in (1, 2)]),
-             classes=np.asarray(classes), default_width=vec.shape[1], modality=task.modality,
+    np.savez(out, pool_x=rows["pool_x"], pool_y=labels, test_x=rows["test_x"], test_y=np.asarray(test_labels),
+             view_of=np.asarray(picked), views=rows["views"], classes=np.asarray(classes),
+             default_width=rows["pool_x"].shape[1], modality=task.modality,
              **{f"group_{k}": g.numpy() for k, g in groups.items()})
-    print(f"{name} {short}: {len(items)} embeddings in {time.perf_counter() - t0:.0f} s, {vec.shape[1]} columns",
+    print(f"{name} {short}: {rows['count']} embeddings in {rows['seconds']:.0f} s, {rows['pool_x'].shape[1]} columns",
           flush=True)
     return out
 
@@ -179,8 +167,6 @@ logit_store: dict = {}  # id(one backbone's data) -> its last head's test logits
 def head_probabilities(parts: list[dict], idx: np.ndarray) -> tuple[np.ndarray, dict]:
     """The default probe's steps on the columns of ``parts`` side by side (one backbone: one part);
     (its class probabilities on the test files, what it chose)."""
-    from core.probe.solve import solve_head
-
     pool_y = parts[0]["pool_y"].astype(np.int64)
     classes = int(pool_y.max()) + 1
     feats, views, test, sets, offset = [], [[], []], [], {}, 0
@@ -194,24 +180,17 @@ def head_probabilities(parts: list[dict], idx: np.ndarray) -> tuple[np.ndarray, 
         offset += f.shape[1]
     feats, test = torch.cat(feats, 1), torch.cat(test, 1)
     views = [torch.cat(v, 1) for v in views]
-    mean, std = standardise(feats.float())
-    mean, std = mean.double(), std.double()
-    x = (torch.cat([feats, *views]) - mean) / std
-    y = np.concatenate([pool_y[idx]] * 3)
-    groups = np.concatenate([np.arange(len(idx))] * 3)
-    scored = np.arange(len(x)) < len(idx)
     t0 = time.perf_counter()
     final = sets["final"]
     if parts[0]["modality"] == "audio":  # sounds: every level on the grid, no choice (probe_feature_choice)
         sets = {"grid": sets["grid"]}
-    head = solve_head(x, y, classes, holdout=np.zeros(len(y), bool), balance=True, seed=0, groups=groups,
-                      scored=scored, column_sets=sets, unvalidated=("final", final))
+    head, mean, std = solve_default(feats, views, pool_y[idx], classes, sets, final)
     with torch.no_grad():
         logits = ((test - mean) / std).float() @ head.weight + head.bias
     probs = torch.softmax(logits.double(), 1).numpy()
     logit_store[id(parts[0]) if len(parts) == 1 else None] = logits.double().numpy()
     return probs, {"features": head.features, "strength": head.strength, "estimate": head.estimate,
-                   "columns": int(x.shape[1]), "seconds": time.perf_counter() - t0}
+                   "columns": int(feats.shape[1]), "seconds": time.perf_counter() - t0}
 
 
 def members(variant: str) -> tuple[str, list[str]]:

@@ -105,9 +105,6 @@ def _view_maker(modality, spec, pool_paths, pool_h):
 
 
 def embed_task(name: str) -> Path:
-    from core import features
-    from core.probe.views import view_key
-
     task = tasks.TASKS[name]
     task_dir = tasks.materialise(name, root=SEMI_ROOT, pool=POOL_OF.get(name, POOL))
     out = task_dir / FEATURES
@@ -117,12 +114,27 @@ def embed_task(name: str) -> Path:
     test_paths, test_labels, _ = tasks.files(task_dir, "test")
     spec = task_spec(task.modality, pool_paths)
     backbone = _backbone(spec)
-    pool_h = [file_hash(p) for p in pool_paths]
-    test_h = [file_hash(p) for p in test_paths]
     labels = np.asarray(pool_labels)
     picked = sorted({int(i) for n in VIEW_SIZES for s in VIEW_SEEDS for i in labelled_subset(labels, n, s)})
-    view = _view_maker(task.modality, spec, pool_paths, pool_h)
+    rows = embed_files(task.modality, spec, backbone, pool_paths, test_paths, picked)
+    groups = backbone.feature_groups()
+    np.savez(out, pool_x=rows["pool_x"], pool_y=labels, test_x=rows["test_x"], test_y=np.asarray(test_labels),
+             view_of=np.asarray(picked), views=rows["views"], classes=np.asarray(classes),
+             **{f"group_{k}": g.numpy() for k, g in (groups or {}).items()})
+    print(f"{name}: {rows['count']} embeddings in {rows['seconds']:.0f} s, {rows['pool_x'].shape[1]} columns", flush=True)
+    return out
 
+
+def embed_files(modality: str, spec, backbone, pool_paths, test_paths, picked) -> dict:
+    """Every pool and test file, and the two altered views (core.probe.views) of the pool files
+    ``picked``, through ``backbone`` as a probe run embeds them (core.features.extract): pool_x,
+    test_x, views [2, picked, D], count and seconds. The labs' embed stages share it."""
+    from core import features
+    from core.probe.views import view_key
+
+    pool_h = [file_hash(p) for p in pool_paths]
+    test_h = [file_hash(p) for p in test_paths]
+    view = _view_maker(modality, spec, pool_paths, pool_h)
     items = [(h, str(p)) for h, p in zip(pool_h, pool_paths)] + [(h, str(p)) for h, p in zip(test_h, test_paths)]
     items += [(view_key(pool_h[i], v), view(i, v)) for v in (1, 2) for i in picked]
     t0 = time.perf_counter()
@@ -130,13 +142,9 @@ def embed_task(name: str) -> Path:
     assert not found.failed, found.failed
     row = {h: k for k, h in enumerate(found.hashes)}
     vec = found.vectors
-    groups = backbone.feature_groups()
-    np.savez(out, pool_x=vec[[row[h] for h in pool_h]], pool_y=labels, test_x=vec[[row[h] for h in test_h]],
-             test_y=np.asarray(test_labels), view_of=np.asarray(picked),
-             views=np.stack([vec[[row[view_key(pool_h[i], v)] for i in picked]] for v in (1, 2)]),
-             classes=np.asarray(classes), **{f"group_{k}": g.numpy() for k, g in (groups or {}).items()})
-    print(f"{name}: {len(items)} embeddings in {time.perf_counter() - t0:.0f} s, {vec.shape[1]} columns", flush=True)
-    return out
+    return {"pool_x": vec[[row[h] for h in pool_h]], "test_x": vec[[row[h] for h in test_h]],
+            "views": np.stack([vec[[row[view_key(pool_h[i], v)] for i in picked]] for v in (1, 2)]),
+            "count": len(items), "seconds": time.perf_counter() - t0}
 
 
 def embed_more_views(name: str, seeds) -> Path | None:

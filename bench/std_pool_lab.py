@@ -78,10 +78,7 @@ class StdHooks:
 
 
 def embed_task(name: str) -> Path:
-    from core import features
-    from core.probe.views import view_key
-
-    from bench.semi_lab import _backbone, _view_maker, file_hash, task_spec
+    from bench.semi_lab import _backbone, embed_files, task_spec
 
     task = tasks.TASKS[name]
     task_dir = tasks.materialise(name)
@@ -93,30 +90,21 @@ def embed_task(name: str) -> Path:
     spec = task_spec(task.modality, pool_paths)
     backbone = _backbone(spec)
     hooks = StdHooks(backbone)
-    pool_h = [file_hash(p) for p in pool_paths]
-    test_h = [file_hash(p) for p in test_paths]
     labels = np.asarray(pool_labels)
     picked = sorted({int(i) for n in SIZES for s in SEEDS for i in labelled_subset(labels, n, s)})
-    view = _view_maker(task.modality, spec, pool_paths, pool_h)
-    items = [(h, str(p)) for h, p in zip(pool_h, pool_paths)] + [(h, str(p)) for h, p in zip(test_h, test_paths)]
-    items += [(view_key(pool_h[i], v), view(i, v)) for v in (1, 2) for i in picked]
-    t0 = time.perf_counter()
-    found = features.extract(spec, items, model=backbone, batch_size=32, load_workers=0)
-    assert not found.failed, found.failed
-    row = {h: k for k, h in enumerate(found.hashes)}
-    vec = found.vectors
+    rows = embed_files(task.modality, spec, backbone, pool_paths, test_paths, picked)
     groups = backbone.feature_groups()
     width = int(sum(backbone.level_dims))
     channels = np.asarray(backbone.level_channels)
-    assert vec.shape[1] == width + int(channels.sum()), (vec.shape, width, channels)
-    np.savez(out, pool_x=vec[[row[h] for h in pool_h]], pool_y=labels, test_x=vec[[row[h] for h in test_h]],
-             test_y=np.asarray(test_labels), view_of=np.asarray(picked),
-             views=np.stack([vec[[row[view_key(pool_h[i], v)] for i in picked]] for v in (1, 2)]),
-             classes=np.asarray(classes), default_width=width, level_channels=channels,
-             levels=np.asarray(backbone.levels), **{f"group_{k}": g.numpy() for k, g in groups.items()})
+    columns = rows["pool_x"].shape[1]
+    assert columns == width + int(channels.sum()), (columns, width, channels)
+    np.savez(out, pool_x=rows["pool_x"], pool_y=labels, test_x=rows["test_x"], test_y=np.asarray(test_labels),
+             view_of=np.asarray(picked), views=rows["views"], classes=np.asarray(classes), default_width=width,
+             level_channels=channels, levels=np.asarray(backbone.levels),
+             **{f"group_{k}": g.numpy() for k, g in groups.items()})
     for h in hooks.handles:
         h.remove()
-    print(f"{name}: {len(items)} embeddings in {time.perf_counter() - t0:.0f} s, {vec.shape[1]} columns "
+    print(f"{name}: {rows['count']} embeddings in {rows['seconds']:.0f} s, {columns} columns "
           f"({width} default + {int(channels.sum())} std)", flush=True)
     return out
 
@@ -174,10 +162,26 @@ def sets_of(groups: dict, width: int, n_std: int, placement: str) -> dict:
     return {**groups, "grid+std": torch.cat([groups["grid"], std])}
 
 
-def probe_accuracy(data: dict, idx: np.ndarray, variant: str) -> dict:
-    """The default probe's steps (probe_fit.solve_probe) on one variant's columns; its test accuracy."""
+def solve_default(feats: torch.Tensor, views: list, y: np.ndarray, classes: int, column_sets: dict, final):
+    """The default probe's steps on labelled rows ``feats`` [n, D] (float64) and their two views:
+    standardised on the labelled rows as Classifier.standardise_features, the views in their
+    sample's fold and never scored, column set and strength chosen by solve_head as
+    probe_fit.solve_probe does (``final``: the columns where nothing can be validated). (head,
+    mean, std)."""
     from core.probe.solve import solve_head
 
+    mean, std = standardise(feats.float())
+    mean, std = mean.double(), std.double()
+    x = (torch.cat([feats, *views]) - mean) / std
+    n = len(feats)
+    head = solve_head(x, np.concatenate([y] * 3), classes, holdout=np.zeros(3 * n, bool), balance=True, seed=0,
+                      groups=np.concatenate([np.arange(n)] * 3), scored=np.arange(3 * n) < n,
+                      column_sets=column_sets, unvalidated=("final", final))
+    return head, mean, std
+
+
+def probe_accuracy(data: dict, idx: np.ndarray, variant: str) -> dict:
+    """The default probe's steps (probe_fit.solve_probe) on one variant's columns; its test accuracy."""
     which, transform, placement = VARIANTS[variant]
     take, width, n_std = variant_columns(data, which, transform)
     pool_y = data["pool_y"].astype(np.int64)
@@ -185,21 +189,14 @@ def probe_accuracy(data: dict, idx: np.ndarray, variant: str) -> dict:
     where = {int(i): k for k, i in enumerate(data["view_of"])}
     feats = take(data["pool_x"][idx])
     views = [take(data["views"][v][[where[int(i)] for i in idx]]) for v in range(2)]
-    mean, std = standardise(feats.float())
-    mean, std = mean.double(), std.double()
-    x = (torch.cat([feats, *views]) - mean) / std
-    y = np.concatenate([pool_y[idx]] * 3)
-    groups = np.concatenate([np.arange(len(idx))] * 3)
-    scored = np.arange(len(x)) < len(idx)
     column_sets = sets_of(data["groups"], width, n_std, placement)
     t0 = time.perf_counter()
-    head = solve_head(x, y, classes, holdout=np.zeros(len(y), bool), balance=True, seed=0, groups=groups,
-                      scored=scored, column_sets=column_sets, unvalidated=("final", column_sets["final"]))
+    head, mean, std = solve_default(feats, views, pool_y[idx], classes, column_sets, column_sets["final"])
     tx = (take(data["test_x"]) - mean) / std
     with torch.no_grad():
         pred = (tx.float() @ head.weight + head.bias).argmax(1).numpy()
     return {"test": float((pred == data["test_y"]).mean()), "features": head.features, "strength": head.strength,
-            "estimate": head.estimate, "feature_scores": head.feature_scores, "columns": int(x.shape[1]),
+            "estimate": head.estimate, "feature_scores": head.feature_scores, "columns": int(feats.shape[1]),
             "seconds": time.perf_counter() - t0}
 
 
