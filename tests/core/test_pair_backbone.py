@@ -1,0 +1,85 @@
+"""Two networks reading one picture (core.backbones.pair): each member's features in its own block,
+its levels pooled by itself, the blocks and column sets in the pair's numbering, a checkpoint's
+levels rebuilt, every parameter in a named stage, and one ONNX graph giving the same features."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from core.backbones import ClassifierFeatures
+from core.backbones.pair import PairFeatures
+from tests.helpers.training import TinyNet, _stages
+
+
+def _member(seed: int) -> ClassifierFeatures:
+    torch.manual_seed(seed)
+    return ClassifierFeatures(TinyNet(), head="fc", stage_fn=_stages).finalize().eval()
+
+
+def _pair() -> PairFeatures:
+    return PairFeatures([_member(1), _member(2)], sizes=[24, None], widths=[32, 32]).eval()
+
+
+def test_each_member_reads_the_picture_at_its_size_into_its_own_block():
+    pair = _pair()
+    x = torch.rand(3, 3, 32, 32)
+    with torch.no_grad():
+        out = pair(x)
+        first = pair.members[0](F.interpolate(x, size=(24, 24), mode="bilinear", align_corners=False))
+        second = pair.members[1](x)
+    assert out.shape == (3, 64)
+    assert torch.equal(out[:, :32], first) and torch.equal(out[:, 32:], second)
+    assert [(s, e) for s, e, _g in pair.blocks()] == [(0, 32), (32, 64)]
+    assert not torch.equal(first, second)  # two networks, not one twice
+
+
+def test_levels_are_pooled_per_member_and_rebuilt_from_what_a_checkpoint_records():
+    pair = _pair()
+    pair.pool_levels((torch.zeros(1, 3, 32, 32),), grid=2)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        out = pair(x)
+    assert out.shape[1] == pair.pooled_dim == sum(m.pooled_dim for m in pair.members)
+    assert pair.levels[0].startswith("net.0.") and pair.levels[-1].startswith("net.1.")
+    blocks = pair.blocks()
+    assert blocks[0][1] == blocks[1][0] and blocks[1][1] == out.shape[1]
+    groups = pair.feature_groups()
+    assert set(groups) == {"grid", "levels", "final"}
+    assert torch.equal(groups["grid"], torch.arange(out.shape[1]))
+    finals = [g["final"] + s for s, _e, g in blocks]
+    assert torch.equal(groups["final"], torch.cat(finals))
+    assert groups["final"].tolist()[-1] == out.shape[1] - 1  # the second member's final features end the row
+
+    again = PairFeatures([_member(1), _member(2)], sizes=[24, None], widths=[32, 32]).eval()
+    again.pool_levels(levels=pair.levels, dims=pair.level_dims, grid=2)
+    with torch.no_grad():
+        assert torch.equal(again(x), out)
+    assert again.feature_tag == pair.feature_tag and "pair(" in pair.feature_tag
+
+
+def test_every_parameter_is_in_a_stage_named_by_its_member():
+    pair = _pair()
+    stages = pair.stages()
+    assert [s.name for s in stages][:1] == ["0:stem"] and stages[-1].name.startswith("1:")
+    covered = {id(p) for s in stages for p in pair.stage_parameters(s)}
+    assert covered == {id(p) for p in pair.parameters()}
+
+
+def test_one_onnx_graph_gives_the_pairs_features(tmp_path):
+    import onnxruntime as ort
+    from torch.export import Dim
+
+    from core.export.torch_export import torch_export
+
+    pair = _pair()
+    pair.pool_levels((torch.zeros(1, 3, 32, 32),), grid=2)
+    path = tmp_path / "pair.onnx"
+    torch_export(pair, torch.rand(2, 3, 32, 32), path, input_name="x", output_names=["features"],
+                 dims={0: Dim("batch", min=1, max=64)}, what="pair")
+    x = torch.rand(5, 3, 32, 32)
+    with torch.no_grad():
+        expected = pair(x).numpy()
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
+    assert np.abs(got - expected).max() < 1e-4
