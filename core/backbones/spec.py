@@ -43,6 +43,7 @@ class WeightsFile:
     ``bundled`` returns the path of a copy shipped in an installed Python package, or None.
     ``built_in``: the backbone has no weights at all (a fixed computation such as counting
     tokens); it is always available, and nothing is read, imported or downloaded for it.
+    ``members``: the weights are those of other backbones, one per network (a pair).
     """
 
     key: str
@@ -53,6 +54,9 @@ class WeightsFile:
     bundled: Callable[[], Path | None] | None = None
     description: str = ""
     built_in: bool = False
+    # a backbone of several networks (core.backbones.pair): the backbones whose weights its members
+    # load, in order; it has no file of its own (nothing to import or download for it)
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: options is a mapping, not hashable

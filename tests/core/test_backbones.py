@@ -15,7 +15,7 @@ from core.backbones import unfreeze_top
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 EXPECTED = {
-    "image": ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+    "image": ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "efficientnet_lite0_lite1", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
               "resnet18", "resnet50", "convnext_tiny", "vit_b_16"],
     "audio": ["audio_efficientnet_lite0", "wav2vec2_base", "hubert_base", "wavlm_base"],
 }

@@ -5,6 +5,7 @@ levels rebuilt, every parameter in a named stage, and one ONNX graph giving the 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from torch.nn import functional as F
 
@@ -83,3 +84,19 @@ def test_one_onnx_graph_gives_the_pairs_features(tmp_path):
         expected = pair(x).numpy()
     got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
     assert np.abs(got - expected).max() < 1e-4
+
+
+def test_the_bundled_pair_reads_with_lite0s_and_lite1s_own_weights():
+    from core import weights
+    from core.weights import WeightsError, load_pretrained
+
+    pair = load_pretrained("efficientnet_lite0_lite1")
+    lite0, lite1 = load_pretrained("efficientnet_lite0"), load_pretrained("efficientnet_lite1")
+    x = torch.rand(2, 3, 240, 240)
+    with torch.no_grad():
+        expected = torch.cat([lite0(F.interpolate(x, size=(224, 224), mode="bilinear", align_corners=False)), lite1(x)], 1)
+        assert torch.allclose(pair(x), expected, atol=1e-5)
+    found = weights.locate("efficientnet_lite0_lite1")
+    assert found.source == weights.MEMBERS and found.identity.count("+") == 1
+    with pytest.raises(WeightsError, match="reads with efficientnet_lite0 and efficientnet_lite1"):
+        weights.import_weights("efficientnet_lite0_lite1", __file__)
