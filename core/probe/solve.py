@@ -176,7 +176,8 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
                       choice.held_out, chosen, scores, compared, red.basis.shape[1] if large and red.basis is not None else None)
 
 
-def solve_blocks(x: torch.Tensor, y: np.ndarray, classes: int, blocks, **options) -> HeadResult:
+def solve_blocks(x: torch.Tensor, y: np.ndarray, classes: int, blocks, *, reuses: list | None = None,
+                 **options) -> HeadResult:
     """One head per block of columns (a pair backbone's networks: ``blocks`` [(first column, end
     column, the block's column sets or None)]), each solved as ``solve_head`` solves one (its own
     column set and strength, judged on the same folds), joined as the mean of their logits: one
@@ -184,11 +185,14 @@ def solve_blocks(x: torch.Tensor, y: np.ndarray, classes: int, blocks, **options
     predictions are the blocks' averaged the same way (the mean of their log-probabilities, whose
     argmax is the mean logits'), and its estimate is theirs. Measured on the suite's pictures
     (bench/backbone_ensemble_lab.py): +2.2 points over one network's head, where one head on both
-    networks' columns (one strength for all) gained 1.5. ``options``: as solve_head's."""
+    networks' columns (one strength for all) gained 1.5. ``reuses``: each block's ``reuse`` (an
+    earlier choice, as solve_head's); ``options``: as solve_head's."""
     parts = []
-    for start, end, sets in blocks:
+    for b, (start, end, sets) in enumerate(blocks):
         unvalidated = ("final", sets["final"]) if sets and "final" in sets else None
-        parts.append(solve_head(x[:, start:end], y, classes, column_sets=sets, unvalidated=unvalidated, **options))
+        reuse = reuses[b] if reuses else None
+        parts.append(solve_head(x[:, start:end], y, classes, column_sets=sets, unvalidated=unvalidated, reuse=reuse,
+                                **options))
     k = len(parts)
     weight = torch.zeros(x.shape[1], classes)
     for (start, end, _sets), part in zip(blocks, parts):

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from core.probe.solve import balanced_weights, solve_head
+from core.probe.solve import balanced_weights, solve_blocks, solve_head
 from core.run_catalogue import FINISHED, list_runs
 from core.train import checkpoint as ckpt_io
 from core.train import events
@@ -78,6 +78,12 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
         choice = plan.spec.preprocessing.probe_feature_choice
         column_sets = kinds if choice == "crossvalidate" else {widest: kinds[widest]}
         unvalidated = ("final", kinds["final"])
+    # a pair backbone (core.backbones.pair): one head per network, each choosing as above, averaged
+    blocks = None
+    if kinds and hasattr(model.backbone, "blocks"):
+        choice = plan.spec.preprocessing.probe_feature_choice
+        blocks = [(s, e, g if choice == "crossvalidate" else {next(iter(g)): g[next(iter(g))]})
+                  for s, e, g in model.backbone.blocks()]
     earlier = earlier_choice(trainer, config, originals, data.class_names) if init is None else None
     layout = plan.layout
     results, start = [], 0
@@ -87,12 +93,20 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
         prior = None
         if init is not None and t == 0:  # carried class rows pull the new head towards them
             prior = model.head.weight[start:start + size].detach().T.double()
-        results.append(solve_head(x if rows.all() else x[torch.from_numpy(rows)], y[rows], size, holdout=holdout[rows],
-                                  balance=config.balance != "none", prior=prior, seed=config.seed,
-                                  groups=groups[rows], scored=scored[rows],
-                                  column_sets=column_sets if t == 0 else None,
-                                  reuse=(earlier["features"], earlier["strength"]) if earlier and t == 0 else None,
-                                  unvalidated=unvalidated if t == 0 else None))
+        xt = x if rows.all() else x[torch.from_numpy(rows)]
+        if blocks and t == 0 and prior is None:
+            reuses = ([(m["features"], m["strength"]) for m in earlier["members"]]
+                      if earlier and len(earlier.get("members") or ()) == len(blocks) else None)
+            results.append(solve_blocks(xt, y[rows], size, blocks, reuses=reuses, holdout=holdout[rows],
+                                        balance=config.balance != "none", seed=config.seed, groups=groups[rows],
+                                        scored=scored[rows]))
+        else:
+            results.append(solve_head(xt, y[rows], size, holdout=holdout[rows],
+                                      balance=config.balance != "none", prior=prior, seed=config.seed,
+                                      groups=groups[rows], scored=scored[rows],
+                                      column_sets=column_sets if t == 0 else None,
+                                      reuse=(earlier["features"], earlier["strength"]) if earlier and t == 0 else None,
+                                      unvalidated=unvalidated if t == 0 else None))
         start += size
         if trainer.control.cancelled:
             return trainer._finish("cancelled", [], None, started, config)
@@ -103,7 +117,7 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
         y = (targets[:, 0] if targets.dim() > 1 else targets).numpy()
         rows = y >= 0
         semi, results[0] = with_unlabelled(results[0], x[torch.from_numpy(rows)], y[rows], ux, layout.sizes[0],
-                                           config, groups[rows], scored[rows], column_sets)
+                                           config, groups[rows], scored[rows], column_sets, blocks)
         if trainer.control.cancelled:
             return trainer._finish("cancelled", [], None, started, config)
     with torch.no_grad():
@@ -132,6 +146,7 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
            "per_class_val_acc": {}}
     best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0,
             "probe_choice": {"features": main.features, "strength": main.strength, "samples": originals,
+                             "members": [{"features": m.features, "strength": m.strength} for m in main.members or ()],
                              "classes": list(data.class_names),
                              "reused_from": earlier["run"] if earlier else None,
                              "searched_samples": earlier["searched"] if earlier else originals}}
@@ -182,7 +197,7 @@ def write_solved(trainer, plan, model, row: dict, best: dict, started: float, *,
     return trainer._finish("completed", [row], best, started, config)
 
 
-def with_unlabelled(main, x, y, unlabelled, classes, config, groups, scored, column_sets):
+def with_unlabelled(main, x, y, unlabelled, classes, config, groups, scored, column_sets, blocks=None):
     """(semi.SemiResult, the main head): the labelled head replaced by one that learnt from the
     unlabelled samples too, where cross-validation on the labelled ones says it helps
     (core.probe.semi), on the same columns and regularisation the labelled ones chose."""
@@ -190,7 +205,12 @@ def with_unlabelled(main, x, y, unlabelled, classes, config, groups, scored, col
 
     from core.probe import semi
 
-    cols = None if not main.features or not column_sets else torch.as_tensor(column_sets[main.features], dtype=torch.long)
+    if main.members:  # a pair: every network's chosen columns, at the first network's strength (not yet measured)
+        cols = torch.cat([torch.as_tensor(g[m.features] if g and m.features else torch.arange(s, e) - s) + s
+                          for (s, e, g), m in zip(blocks, main.members)]).long()
+    else:
+        cols = None if not main.features or not column_sets else torch.as_tensor(column_sets[main.features],
+                                                                                  dtype=torch.long)
     xs, us = (x, unlabelled) if cols is None else (x[:, cols], unlabelled[:, cols])
     weight = balanced_weights(y, classes) if config.balance != "none" else None
     result = semi.learn_with_unlabelled(xs, y, classes, us, main.strength, sample_weight=weight, groups=groups,
@@ -255,7 +275,7 @@ def earlier_choice(trainer, config, samples: int, class_names: list[str]) -> dic
         if abs(searched - samples) > REUSE_WITHIN * samples:  # measured from the last real search
             return None
         return {"run": run.id, "features": choice.get("features"), "strength": float(choice["strength"]),
-                "searched": searched}
+                "searched": searched, "members": choice.get("members") or []}
     return None
 
 

@@ -100,3 +100,43 @@ def test_the_bundled_pair_reads_with_lite0s_and_lite1s_own_weights():
     assert found.source == weights.MEMBERS and found.identity.count("+") == 1
     with pytest.raises(WeightsError, match="reads with efficientnet_lite0 and efficientnet_lite1"):
         weights.import_weights("efficientnet_lite0_lite1", __file__)
+
+
+def _tiny_pair_spec(tmp_path):
+    from core.backbones.spec import BackboneSpec, WeightsFile
+    from tests.helpers.training import tiny_spec
+
+    a, b = tiny_spec(tmp_path / "a", name="tiny_a"), tiny_spec(tmp_path / "b", name="tiny_b")
+    return BackboneSpec(
+        name="tiny_pair", modality="image", title="Two tiny CNNs (tests)", feature_dim=64,
+        builder=lambda: PairFeatures([a.build(with_head=True), b.build(with_head=True)], sizes=[24, None],
+                                     widths=[32, 32]),
+        preprocessing=a.preprocessing,
+        weights=WeightsFile(key="tiny_pair", file_name="", url=None, sha256=None, licence="test", members=(a, b)),
+        licence="test", macs_input="one 32x32 image")
+
+
+def test_a_probe_on_a_pair_solves_a_head_per_network_exports_and_reuses_each_choice(tmp_path):
+    from core.export.exporter import export_run
+    from core.runs import load_run
+    from core.train import TrainConfig, Trainer
+    from tests.helpers.training import make_colour_project
+
+    spec = _tiny_pair_spec(tmp_path)
+    project = make_colour_project(tmp_path, per_class=8)
+    try:
+        first = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        assert first.status == "completed"
+        chosen = first.metrics["probe_choice"]
+        assert len(chosen["members"]) == 2 and " + " in chosen["features"]
+        loaded = load_run(project, first.run_id, spec=spec)
+        assert loaded.meta["levels"][0].startswith("net.0.") and loaded.meta["levels"][-1].startswith("net.1.")
+        report = export_run(project, tmp_path / "pair.onnx", first.run_id, spec=spec)
+        assert report.parity_max_diff < 1e-4
+        sample = project.samples(split="train")[0]
+        project.set_label([sample.id], next(c for c in project.class_names() if c != sample.label))
+        again = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
+        reused = again.metrics["probe_choice"]
+        assert reused["reused_from"] == first.run_id and reused["members"] == chosen["members"]
+    finally:
+        project.close()
