@@ -80,6 +80,11 @@ def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple
             raise TransferLabError(f"{spec.name} has no weights to fine-tune (it is built in: {spec.weights.description}); "
                                    "it trains as a probe: use --mode probe or auto.")
         return "probe", f"{spec.name} has no weights to fine-tune: a linear head on its features is the whole model"
+    if spec.weights.members:  # a pair (core.backbones.pair): a head on each network's features
+        if config.mode not in ("auto", "probe"):
+            raise TransferLabError(f"{spec.name} trains as a probe only (a head on each of its networks, averaged); "
+                                   f"to fine-tune, choose one network: {_member_names(spec)}.")
+        return "probe", f"{spec.name} trains as a probe: a head solved on each network's features, the two averaged"
     trains = spec.preprocessing.trains_end_to_end
     if config.mode != "auto":
         if config.mode != "probe" and not trains:
@@ -90,3 +95,7 @@ def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple
         return "probe", (f"{spec.modality} models train as a probe: a linear head solved on the frozen "
                          "pretrained features, its regularisation chosen by cross-validation")
     return choose_mode(data.counts(data.train), spec.macs, device.type, spec.modality)
+
+
+def _member_names(spec) -> str:
+    return " or ".join(backbones.get(m).name for m in spec.weights.members)
