@@ -215,8 +215,9 @@ def solve_blocks(x: torch.Tensor, y: np.ndarray, classes: int, blocks, *, reuses
         fitted = ((x.float() @ weight + bias).argmax(1).numpy() == y)[scored]
     main = parts[0]
     return HeadResult(weight, bias, main.strength, estimate, estimate_loss, main.how, float(fitted.mean()),
-                      main.scores, held_out, " + ".join(str(part.features) for part in parts),
-                      {f"{n} ({b + 1})": a for b, part in enumerate(parts) for n, a in part.feature_scores.items()},
+                      main.scores, held_out, ", ".join(f"network {b + 1} {part.features or 'all'}"
+                                                        for b, part in enumerate(parts)),
+                      {f"network {b + 1} {n}": a for b, part in enumerate(parts) for n, a in part.feature_scores.items()},
                       main.compared, None, members=parts)
 
 

@@ -128,7 +128,7 @@ def test_a_probe_on_a_pair_solves_a_head_per_network_exports_and_reuses_each_cho
         first = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
         assert first.status == "completed"
         chosen = first.metrics["probe_choice"]
-        assert len(chosen["members"]) == 2 and " + " in chosen["features"]
+        assert len(chosen["members"]) == 2 and chosen["features"].startswith("network 1 ")
         loaded = load_run(project, first.run_id, spec=spec)
         assert loaded.meta["levels"][0].startswith("net.0.") and loaded.meta["levels"][-1].startswith("net.1.")
         report = export_run(project, tmp_path / "pair.onnx", first.run_id, spec=spec)

@@ -35,7 +35,7 @@ def test_each_block_gets_its_own_head_and_their_mean_is_one_linear_head():
     # the estimate is the joined held-out predictions', and beats either block's
     assert joined.estimate == float((joined.held_out.argmax(1) == y).mean())
     assert joined.estimate >= max(a.estimate for a in alone) + 0.05
-    assert joined.features == "all + None" and "all (1)" in joined.feature_scores
+    assert joined.features == "network 1 all, network 2 all" and "network 1 all" in joined.feature_scores
 
 
 def test_views_are_learnt_from_but_not_scored():
