@@ -15,7 +15,7 @@ Both see the same labelled files and are scored on the same test files. The test
 imported into the training project. Once per task (seed 0, 20 per class) the default run is also
 exported to ONNX and its test predictions through onnxruntime are compared with the engine's.
 
-Run: .venv/bin/python bench/bench_transfer_suite.py [--tasks a,b] [--sizes 1,5,20,all] [--seeds 3]
+Run: .venv/bin/python bench/bench_transfer_suite.py [--tasks a,b] [--sizes 1,5,20,all] [--seeds 3 | --seed-list 0,1] [--backbone NAME]
      -> bench/results/transfer_suite.json and a markdown table on stdout
 Needs scikit-learn and scikit-image (pip install -e ".[bench]") and espeak-ng.
 """
@@ -111,8 +111,10 @@ class TestSet:
         return {"onnx_accuracy": float(np.mean([a == t for a, t in zip(labels, self.truth)]))}
 
 
-def default_pipeline(work: Path, task_dir: Path, modality: str, pool_paths, pool_labels, classes, idx, seed):
-    """Create a project with the labelled files, train with the defaults; (project, fit result)."""
+def default_pipeline(work: Path, task_dir: Path, modality: str, pool_paths, pool_labels, classes, idx, seed,
+                     backbone: str | None = None):
+    """Create a project with the labelled files, train with the defaults (``backbone``: another
+    backbone, every other setting the default's); (project, fit result)."""
     from core.importer import import_files
     from core.project import Project
     from core.train import Trainer, TrainConfig
@@ -128,11 +130,12 @@ def default_pipeline(work: Path, task_dir: Path, modality: str, pool_paths, pool
     shared.mkdir(exist_ok=True)
     (Path(project.cache_dir) / "embeddings").symlink_to(shared, target_is_directory=True)  # one cache per task
     import_files(project, [src])
-    result = Trainer(project, TrainConfig()).fit()
+    result = Trainer(project, TrainConfig(**({"backbone": backbone} if backbone else {}))).fit()
     return project, result
 
 
-def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool) -> list[dict]:
+def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool, backbone: str | None = None,
+             seed_list=None) -> list[dict]:
     from core.runs import load_run
 
     task = tasks.TASKS[name]
@@ -145,13 +148,14 @@ def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool) -> li
     test = TestSet(work, task_dir, task.modality)
     rows = []
     for n in sizes:
-        for seed in range(seeds):
+        for seed in (seed_list if seed_list is not None else range(seeds)):
             idx = labelled_subset(pool_labels, n, seed)
             t0 = time.perf_counter()
-            project, result = default_pipeline(work, task_dir, task.modality, pool_paths, pool_labels, classes, idx, seed)
+            project, result = default_pipeline(work, task_dir, task.modality, pool_paths, pool_labels, classes, idx, seed,
+                                               backbone)
             seconds = time.perf_counter() - t0
             loaded = load_run(project, result.run_id)
-            row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)),
+            row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)), "backbone": loaded.spec.name,
                    "default": test.accuracy(loaded), "plain_probe": plain_probe_accuracy(plain, idx),
                    "default_seconds": seconds, "mode": loaded.meta.get("mode"),
                    "mode_reason": loaded.meta.get("mode_reason"), "estimate": result.metrics.get("val_acc")}
@@ -191,8 +195,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,5,20,all")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-export-check", action="store_true")
+    parser.add_argument("--seed-list", help="these draws (e.g. 0,1) instead of the first --seeds")
+    parser.add_argument("--backbone", help="train on this backbone instead of the default (e.g. efficientnet_lite0_lite1)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "transfer_suite.json"))
     a = parser.parse_args()
+    seed_list = [int(x) for x in a.seed_list.split(",")] if a.seed_list else None
     sizes = [s if s == "all" else int(s) for s in a.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="suite-"))
     started = time.perf_counter()
@@ -203,7 +210,7 @@ def main() -> None:
 
     try:
         for name in a.tasks.split(","):
-            rows += run_task(name, sizes, a.seeds, work, not a.no_export_check)
+            rows += run_task(name, sizes, a.seeds, work, not a.no_export_check, a.backbone, seed_list)
             save()  # after every task: a long run interrupted keeps what it measured
     finally:
         shutil.rmtree(work, ignore_errors=True)

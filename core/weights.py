@@ -47,7 +47,7 @@ class ResolvedWeights:
 
 
 BUILT_IN = "built in"  # the source of a backbone with no weights (WeightsFile.built_in)
-MEMBERS = "its networks' weights"  # the source of a pair's (WeightsFile.members)
+MEMBERS = "several places"  # the source of a pair whose networks' weights lie in different kinds of place
 
 
 # ------------------------------------------------------------------ places
@@ -78,7 +78,9 @@ def locate(name_or_spec) -> ResolvedWeights | None:
         found = [locate(m) for m in w.members]  # names, or specs (tests: members outside the registry)
         if any(f is None for f in found):
             return None
-        return ResolvedWeights(spec.name, found[0].path, MEMBERS, "+".join(f.identity for f in found))
+        # where they are, as a single backbone's is said, when every network's are in one kind of place
+        source = found[0].source if len({f.source for f in found}) == 1 else MEMBERS
+        return ResolvedWeights(spec.name, found[0].path, source, "+".join(f.identity for f in found))
     if w.bundled is not None:
         path = w.bundled()
         if path is not None and path.is_file():

@@ -128,7 +128,7 @@ def build_lite_pair():
 EFFICIENTNET_LITE01 = BackboneSpec(
     name="efficientnet_lite0_lite1",
     modality="image",
-    title="EfficientNet-Lite0 + Lite1 (bundled, ImageNet)",
+    title="Lite0 + Lite1 (bundled EfficientNet-Lite0 and Lite1 reading one picture, ImageNet)",
     feature_dim=2560,
     builder=build_lite_pair,
     preprocessing=lite_preprocessing(1),
