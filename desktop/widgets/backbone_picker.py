@@ -76,6 +76,9 @@ class BackbonePicker(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
+        # names that do not fit keep their ends: "EfficientNet-Lite0/1/2" elided at the end all read
+        # "EfficientNet-Lit…" at the default window size
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setMinimumHeight(170)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
