@@ -60,7 +60,16 @@ class Classifier(nn.Module):
         self.feature_mean.copy_(features.mean(dim=0))
         overall = float(var.mean()) if var.numel() else 1.0
         if per_feature:
-            shrunk = (n * var + PRIOR_SAMPLES * overall) / (n + PRIOR_SAMPLES)
+            # a pair backbone's networks (core.backbones.pair) each shrink towards their own overall
+            # scale, as each network alone would: their features' scales differ
+            blocks = self.backbone.blocks() if hasattr(self.backbone, "blocks") else []
+            if not blocks or blocks[-1][1] != var.numel():
+                blocks = [(0, var.numel(), None)]
+            shrunk = torch.empty_like(var)
+            for start, end, _sets in blocks:
+                part = var[start:end]
+                own = float(part.mean()) if part.numel() else 1.0
+                shrunk[start:end] = (n * part + PRIOR_SAMPLES * own) / (n + PRIOR_SAMPLES)
             self.feature_std.copy_(shrunk.sqrt().clamp(min=1e-4))
         else:
             self.feature_std.fill_(max(overall ** 0.5, 1e-4))

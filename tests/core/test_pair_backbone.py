@@ -142,3 +142,15 @@ def test_a_probe_on_a_pair_solves_a_head_per_network_exports_and_reuses_each_cho
             Trainer(project, TrainConfig(mode="finetune", epochs=1), spec=spec).fit()
     finally:
         project.close()
+
+
+def test_each_networks_columns_are_scaled_towards_their_own_overall_spread():
+    from core.train.model import PRIOR_SAMPLES, Classifier
+
+    model = Classifier(_pair(), 64, 3, 0.0)
+    features = torch.cat([torch.randn(20, 32), 100 * torch.randn(20, 32)], 1)
+    features[:, 0] = 0.0  # a constant column of the first network
+    model.standardise_features(features)
+    first_overall = float(features[:, :32].var(0, unbiased=False).mean())
+    expected = (PRIOR_SAMPLES * first_overall / (20 + PRIOR_SAMPLES)) ** 0.5
+    assert abs(float(model.feature_std[0]) - expected) < 1e-3 * expected  # not pulled up by the second's scale
