@@ -73,17 +73,18 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
     # probe_feature_choice); where nothing can be validated (one example a class) all take the
     # final features, which lost least (README)
     kinds = model.backbone.feature_groups() if config.probe_features == "auto" and init is None else None
+    choice = plan.spec.preprocessing.probe_feature_choice
+
+    def choosable(groups: dict) -> dict:
+        return groups if choice == "crossvalidate" else dict([next(iter(groups.items()))])  # the widest
+
     if kinds:
-        widest = next(iter(kinds))
-        choice = plan.spec.preprocessing.probe_feature_choice
-        column_sets = kinds if choice == "crossvalidate" else {widest: kinds[widest]}
+        column_sets = choosable(kinds)
         unvalidated = ("final", kinds["final"])
     # a pair backbone (core.backbones.pair): one head per network, each choosing as above, averaged
     blocks = None
     if kinds and hasattr(model.backbone, "blocks"):
-        choice = plan.spec.preprocessing.probe_feature_choice
-        blocks = [(s, e, g if choice == "crossvalidate" else {next(iter(g)): g[next(iter(g))]})
-                  for s, e, g in model.backbone.blocks()]
+        blocks = [(s, e, choosable(g)) for s, e, g in model.backbone.blocks()]
     earlier = earlier_choice(trainer, config, originals, data.class_names) if init is None else None
     layout = plan.layout
     results, start = [], 0
