@@ -50,8 +50,8 @@ os.environ.setdefault("TRANSFERLAB_ONNX_FEATURES", "0")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from bench.bench_transfer_suite import labelled_subset, plain_probe_accuracy  # noqa: E402
-from bench.std_pool_lab import PICTURE_TASKS, SEEDS, SIZES, solve_default  # noqa: E402
+from bench.bench_transfer_suite import labelled_subset  # noqa: E402
+from bench.std_pool_lab import PICTURE_TASKS, SEEDS, SIZES, draw_row, solve_default  # noqa: E402
 
 AUDIO_TASKS = ("words", "words_noise", "chords", "environment")
 from bench.std_pool_lab import load as load_lite0  # noqa: E402
@@ -217,12 +217,7 @@ def run(names, variants, out_path: Path) -> list[dict]:
         for n in SIZES:
             for seed in SEEDS:
                 idx = labelled_subset(data["lite0"]["pool_y"], n, seed)
-                row = done.get((name, n, seed))
-                if row is None:
-                    row = {"task": name, "per_class": n, "seed": seed, "plain": plain_probe_accuracy(plain, idx),
-                           "variants": {}}
-                    rows.append(row)
-                    done[(name, n, seed)] = row
+                row = draw_row(rows, done, name, n, seed, plain, idx)
                 probs, logits = {}, {}
                 for short in sorted(singles):
                     p, info = head_probabilities([data[short]], idx)

@@ -210,12 +210,7 @@ def run(names, variants, out_path: Path, seeds=SEEDS, sizes=SIZES) -> list[dict]
         for n in sizes:
             for seed in seeds:
                 idx = labelled_subset(data["pool_y"], n, seed)
-                row = done.get((name, n, seed))
-                if row is None:
-                    row = {"task": name, "per_class": n, "seed": seed, "plain": plain_probe_accuracy(plain, idx),
-                           "variants": {}}
-                    rows.append(row)
-                    done[(name, n, seed)] = row
+                row = draw_row(rows, done, name, n, seed, plain, idx)
                 for v in variants:
                     if v not in row["variants"]:
                         row["variants"][v] = probe_accuracy(data, idx, v)
@@ -223,6 +218,17 @@ def run(names, variants, out_path: Path, seeds=SEEDS, sizes=SIZES) -> list[dict]
                 print(f"{name:13s} n={n:2d} seed {seed}: plain {row['plain']:.3f}  {got}", flush=True)
                 out_path.write_text(json.dumps({"rows": rows, "summary": summarise(rows)}, indent=1))
     return rows
+
+
+def draw_row(rows: list, done: dict, name: str, n, seed: int, plain: dict, idx) -> dict:
+    """The stored row of one draw (task, size, seed), or a new one with the plain probe's accuracy
+    on its labelled files, kept in ``rows`` and ``done``; a lab's variants go in its "variants"."""
+    row = done.get((name, n, seed))
+    if row is None:
+        row = {"task": name, "per_class": n, "seed": seed, "plain": plain_probe_accuracy(plain, idx), "variants": {}}
+        rows.append(row)
+        done[(name, n, seed)] = row
+    return row
 
 
 def summarise(rows: list[dict]) -> list[dict]:
