@@ -44,6 +44,7 @@ class ResolvedWeights:
     path: Path
     source: str  # 'bundled' | 'hub cache' | 'imported' | 'built in' (no weights: path is empty)
     identity: str  # changes whenever the weight bytes may differ: part of the embedding-cache key
+    members: tuple = ()  # a pair: each network's own ResolvedWeights, in WeightsFile.members' order
 
 
 BUILT_IN = "built in"  # the source of a backbone with no weights (WeightsFile.built_in)
@@ -80,7 +81,8 @@ def locate(name_or_spec) -> ResolvedWeights | None:
             return None
         # where they are, as a single backbone's is said, when every network's are in one kind of place
         source = found[0].source if len({f.source for f in found}) == 1 else MEMBERS
-        return ResolvedWeights(spec.name, found[0].path, source, "+".join(f.identity for f in found))
+        return ResolvedWeights(spec.name, found[0].path, source, "+".join(f.identity for f in found),
+                               members=tuple(found))
     if w.bundled is not None:
         path = w.bundled()
         if path is not None and path.is_file():
@@ -133,8 +135,8 @@ def load_pretrained(name_or_spec, *, keep_head: bool = False, device: str | torc
         return model.to(device).eval()
     model = spec.build(with_head=True)
     if spec.weights.members:  # a pair: each network loads its own backbone's file
-        for member, of in zip(model.members, spec.weights.members):
-            _load_into(member, resolve(of).path)
+        for member, of in zip(model.members, found.members):
+            _load_into(member, of.path)
     else:
         _load_into(model, found.path)
     if not keep_head:

@@ -111,6 +111,14 @@ class FeatureModel(nn.Module):
             groups = {"grid": torch.arange(start + self.level_dims[-1]), **groups}
         return groups
 
+    def blocks(self) -> list[tuple[int, int, dict[str, "torch.Tensor"] | None]]:
+        """(first column, end column, column sets in the block's own numbering) of each network
+        whose features a probe solves a head for apart (core.backbones.pair overrides this with one
+        block per member). A single network is one block, its whole row, once its width is known
+        (levels pooled); empty before."""
+        width = self.pooled_dim
+        return [] if width is None else [(0, width, self.feature_groups())]
+
     @property
     def pooled_dim(self) -> int | None:
         """The width of ``forward``'s output with levels pooled; None without."""

@@ -83,7 +83,7 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
         unvalidated = ("final", kinds["final"])
     # a pair backbone (core.backbones.pair): one head per network, each choosing as above, averaged
     blocks = None
-    if kinds and hasattr(model.backbone, "blocks"):
+    if kinds and len(model.backbone.blocks()) > 1:
         blocks = [(s, e, choosable(g)) for s, e, g in model.backbone.blocks()]
     earlier = earlier_choice(trainer, config, originals, data.class_names) if init is None else None
     layout = plan.layout

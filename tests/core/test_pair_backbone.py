@@ -60,6 +60,17 @@ def test_levels_are_pooled_per_member_and_rebuilt_from_what_a_checkpoint_records
     assert again.feature_tag == pair.feature_tag and "pair(" in pair.feature_tag
 
 
+def test_a_single_network_is_one_block_its_whole_row_once_its_width_is_known():
+    member = _member(1)
+    assert member.blocks() == []  # levels not pooled: its width is its spec's, not its own to say
+    member.pool_levels((torch.zeros(1, 3, 32, 32),), grid=2)
+    with torch.no_grad():
+        width = member(torch.rand(1, 3, 32, 32)).shape[1]
+    ((start, end, groups),) = member.blocks()
+    assert (start, end) == (0, width) and set(groups) == {"grid", "levels", "final"}
+    assert torch.equal(groups["final"], member.feature_groups()["final"])
+
+
 def test_every_parameter_is_in_a_stage_named_by_its_member():
     pair = _pair()
     stages = pair.stages()
