@@ -14,7 +14,7 @@ cleared and the splits reset for the next labelled set.
 Each labelled set stands for a project of its own, so the reuse of the last run's strength and
 features (probe_fit.earlier_choice, for a retrain after a few label edits) is switched off here.
 
-Run: .venv/bin/python bench/bench_semi.py [--tasks a,b] [--sizes 5,20] [--seeds 1] [--seed-from 0]
+Run: .venv/bin/python bench/bench_semi.py [--tasks a,b] [--sizes 5,20] [--seeds 1] [--seed-from 0] [--backbone NAME]
      -> bench/results/semi_suite.json and a markdown table on stdout
 """
 
@@ -54,13 +54,13 @@ def pool_project(work: Path, task_dir: Path, modality: str):
     return project, ids
 
 
-def train(project, unlabelled: str):
+def train(project, unlabelled: str, backbone: str | None = None):
     from core.train import Trainer, TrainConfig
 
-    return Trainer(project, TrainConfig(unlabelled=unlabelled)).fit()
+    return Trainer(project, TrainConfig(unlabelled=unlabelled, **({"backbone": backbone} if backbone else {}))).fit()
 
 
-def run_task(name: str, sizes, seeds, work_root: Path, seed_from: int = 0) -> list[dict]:
+def run_task(name: str, sizes, seeds, work_root: Path, seed_from: int = 0, backbone: str | None = None) -> list[dict]:
     from core.runs import load_run
     from core.train import probe_fit
 
@@ -78,11 +78,12 @@ def run_task(name: str, sizes, seeds, work_root: Path, seed_from: int = 0) -> li
         for seed in range(seed_from, seed_from + seeds):
             idx = labelled_subset(pool_labels, n, seed)
             project.set_labels([(ids[pool_paths[i].resolve()], classes[pool_labels[i]]) for i in idx])
-            row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)), "classes": len(classes),
+            row = {"task": name, "per_class": n, "seed": seed, "backbone": backbone or "default",
+                   "labelled": int(len(idx)), "classes": len(classes),
                    "pool": int(len(pool_labels)), "unlabelled_in_project": int(len(pool_labels) - len(idx))}
             for variant in ("ignore", "use"):
                 t0 = time.perf_counter()
-                result = train(project, variant)
+                result = train(project, variant, backbone)
                 row[f"{variant}_seconds"] = time.perf_counter() - t0
                 row[variant] = test.accuracy(load_run(project, result.run_id))
                 row[f"{variant}_estimate"] = result.metrics.get("val_acc")
@@ -129,6 +130,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="5,20")
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--seed-from", type=int, default=0, help="the first seed (more seeds in another run)")
+    parser.add_argument("--backbone", help="train on this backbone instead of the default (e.g. efficientnet_lite0_lite1)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "semi_suite.json"))
     a = parser.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -142,7 +144,7 @@ def main() -> None:
 
     try:
         for name in a.tasks.split(","):
-            rows += run_task(name, sizes, a.seeds, work, a.seed_from)
+            rows += run_task(name, sizes, a.seeds, work, a.seed_from, a.backbone)
             save()  # after every task: a long run interrupted keeps what it measured
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -206,10 +206,19 @@ def main() -> None:
     rows = []
     def save():
         return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds,
-                            tasks={n: tasks.TASKS[n].about for n in a.tasks.split(",")})
+                            tasks={n: tasks.TASKS[n].about for n in names})
 
+    names = a.tasks.split(",")
+    if a.backbone:  # its modality's tasks only (a picture backbone cannot read the sounds)
+        from core import backbones
+
+        modality = backbones.get(a.backbone).modality
+        skipped = [n for n in names if tasks.TASKS[n].modality != modality]
+        names = [n for n in names if n not in skipped]
+        if skipped:
+            print(f"{a.backbone} reads {modality}: left out {', '.join(skipped)}", flush=True)
     try:
-        for name in a.tasks.split(","):
+        for name in names:
             rows += run_task(name, sizes, a.seeds, work, not a.no_export_check, a.backbone, seed_list)
             save()  # after every task: a long run interrupted keeps what it measured
     finally:
