@@ -141,19 +141,23 @@ def run_self_test(*, quick: bool = False, device: str = "auto", workdir: str | o
 
     def weights() -> str:
         from core import weights as w
-        from core.backbones import get
+        from core.backbones import get, probe_default_for
 
-        spec = get(BACKBONE)
-        found = w.locate(spec)
-        if found is None:
-            raise StepFailed(w.missing_message(spec))
-        if found.source == "bundled" and spec.weights.sha256:
-            digest = hashlib.sha256(found.path.read_bytes()).hexdigest()
-            if not digest.startswith(spec.weights.sha256):
-                raise StepFailed(f"{found.path.name} is damaged (SHA-256 {digest[:12]}..., "
-                                 f"expected {spec.weights.sha256[:12]}...)")
-        size = found.path.stat().st_size / 1e6
-        return f"{BACKBONE} ({found.source}, {size:.0f} MB, checksum ok)"
+        # the network trained on below, and every network of a picture probe's default (Lite0 + Lite1)
+        names = dict.fromkeys([BACKBONE, *(probe_default_for("image").weights.members or ())])
+        said = []
+        for name in names:
+            spec = get(name)
+            found = w.locate(spec)
+            if found is None:
+                raise StepFailed(w.missing_message(spec))
+            if found.source == "bundled" and spec.weights.sha256:
+                digest = hashlib.sha256(found.path.read_bytes()).hexdigest()
+                if not digest.startswith(spec.weights.sha256):
+                    raise StepFailed(f"{found.path.name} is damaged (SHA-256 {digest[:12]}..., "
+                                     f"expected {spec.weights.sha256[:12]}...)")
+            said.append(f"{name} ({found.source}, {found.path.stat().st_size / 1e6:.0f} MB, checksum ok)")
+        return ", ".join(said)
 
     def create_and_import() -> str:
         from core.importer import import_files

@@ -19,11 +19,11 @@ from core.backbones.preprocessing import (
     TextPreprocessing,
     WaveformPreprocessing,
 )
-from core.backbones.registry import UnknownBackboneError, all_specs, default_for, get, names
+from core.backbones.registry import UnknownBackboneError, all_specs, default_for, get, names, probe_default_for
 from core.backbones.spec import BackboneSpec, Stage, WeightsFile
 
 __all__ = [
     "BackboneSpec", "Stage", "WeightsFile", "FeatureModel", "ClassifierFeatures", "SpeechFeatures",
     "ImagePreprocessing", "LogMelPreprocessing", "LogMelImage", "WaveformPreprocessing", "TextPreprocessing", "Preprocessing",
-    "UnknownBackboneError", "all_specs", "default_for", "get", "names", "unfreeze_top",
+    "UnknownBackboneError", "all_specs", "default_for", "get", "names", "probe_default_for", "unfreeze_top",
 ]

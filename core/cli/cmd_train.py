@@ -19,7 +19,8 @@ HELP = ("Train a model on the project's labelled samples: probe, finetune or ful
 
 def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="the project folder")
-    p.add_argument("--backbone", help="pretrained backbone (see `transferlab backbones`); default: the offline one")
+    p.add_argument("--backbone", help="pretrained backbone (see `transferlab backbones`); default: a probe of pictures "
+                   "reads with the bundled EfficientNet-Lite0 and Lite1 together, any other run with the bundled single network")
     p.add_argument("--mode", choices=(*MODES, "fewshot", "zeroshot"), default="auto",
                    help="probe: frozen backbone, linear head; finetune: top blocks too; full: every layer; "
                         "fewshot: class prototypes from as few as one example each, no training; "

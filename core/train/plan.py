@@ -42,8 +42,8 @@ class RunPlan:
         return int(self.resume["epoch"]) if self.resume is not None else 0
 
 
-def resolve_backbone(config: TrainConfig, data: LabelledData, project=None, spec: backbones.BackboneSpec | None = None
-                     ) -> tuple[TrainConfig, backbones.BackboneSpec, InitFromRun | None]:
+def resolve_backbone(config: TrainConfig, data: LabelledData, project=None, spec: backbones.BackboneSpec | None = None,
+                     device=None) -> tuple[TrainConfig, backbones.BackboneSpec, InitFromRun | None]:
     """(the config with its backbone named, the backbone as the run uses it, the earlier run it
     starts from). ``spec`` overrides the registry lookup (tests and benchmarks use small
     architectures). A backbone that is unknown, for another modality, or not the earlier run's is a
@@ -58,7 +58,7 @@ def resolve_backbone(config: TrainConfig, data: LabelledData, project=None, spec
             config = config.replace(backbone=init.backbone)
         if config.image_size is None and "crop_size" in init.preprocessing:
             config = config.replace(image_size=int(init.preprocessing["crop_size"]))
-    spec = spec or (backbones.get(config.backbone) if config.backbone else backbones.default_for(data.modality))
+    spec = spec or (backbones.get(config.backbone) if config.backbone else default_backbone(config, data, device))
     if spec.modality != data.modality:
         raise TransferLabError(f"The backbone {spec.name} is for {spec.modality}, but this project holds "
                                f"{data.modality}; choose one of: {', '.join(backbones.names(data.modality))}.")
@@ -73,6 +73,28 @@ def resolve_backbone(config: TrainConfig, data: LabelledData, project=None, spec
     return config, spec, init
 
 
+def default_backbone(config: TrainConfig, data: LabelledData, device=None) -> backbones.BackboneSpec:
+    """The backbone of a run that names none: the modality's probe default (pictures: Lite0 and
+    Lite1 together, core.backbones.probe_default_for) where the run will be a probe (``--mode
+    probe``, or auto choosing one on the single network's terms) and its weights are all here;
+    otherwise the modality's single network, which fine-tuning, few-shot and zero-shot use. A
+    picture size of the person's choosing (``image_size``) is the single network's too: the pair was
+    measured at its own sizes (Lite0 reads its copy at 224 px whatever the picture's size)."""
+    from core import weights
+
+    single = backbones.default_for(data.modality)
+    probe = backbones.probe_default_for(data.modality)
+    if (probe is None or config.mode not in ("auto", "probe") or config.image_size
+            or weights.locate(probe) is None):
+        return single
+    if config.mode == "auto" and any(data.counts(data.train)):
+        import torch
+
+        if resolve_mode(config, data, single, device or torch.device("cpu"))[0] != "probe":
+            return single
+    return probe
+
+
 def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple[str, str]:
     """(probe | finetune | full, why)."""
     if spec.weights.built_in:  # a fixed computation (tfidf): a head on it is all there is to train
@@ -84,7 +106,12 @@ def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple
         if config.mode not in ("auto", "probe"):
             raise TransferLabError(f"{spec.name} trains as a probe only (a head on each of its networks, averaged); "
                                    f"to fine-tune, choose one network: {_member_names(spec)}.")
-        return "probe", f"{spec.name} trains as a probe: a head solved on each network's features, the two averaged"
+        how = f"on {_member_names(spec, 'and')} together, a head solved on each network's features, the two averaged"
+        if config.mode == "auto" and any(data.counts(data.train)):
+            mode, why = choose_mode(data.counts(data.train), spec.macs, device.type, spec.modality)
+            if mode == "probe":
+                return "probe", f"{why}; {how}"
+        return "probe", f"{spec.name} trains as a probe: {how}"
     trains = spec.preprocessing.trains_end_to_end
     if config.mode != "auto":
         if config.mode != "probe" and not trains:
@@ -97,5 +124,5 @@ def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple
     return choose_mode(data.counts(data.train), spec.macs, device.type, spec.modality)
 
 
-def _member_names(spec) -> str:
-    return " or ".join(backbones.get(m).name for m in spec.weights.members)
+def _member_names(spec, join: str = "or") -> str:
+    return f" {join} ".join(backbones.get(m).name for m in spec.weights.members)

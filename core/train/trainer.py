@@ -107,7 +107,7 @@ class Trainer:
             device = resolve_device(self.dist.device_setting(self.config.device))  # a wrong flag first
             data = from_project(self.source, self.config.label_sets) if self.project is not None else self.source
             # an unknown backbone too, before the data is judged
-            config, spec, init = resolve_backbone(self.config, data, self.project, self.spec_override)
+            config, spec, init = resolve_backbone(self.config, data, self.project, self.spec_override, device)
             unlabelled_only = adapt.without_labels(init, data)
             if unlabelled_only:  # samples but no labels: adapt the earlier run to them
                 config, data = adapt.unlabelled_target(init, config, data)

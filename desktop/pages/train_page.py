@@ -166,7 +166,16 @@ class TrainPage(QWidget):
         if self._training.spec is not None:
             self.picker.set_specs([self._training.spec])
             return
-        self.picker.set_specs(project.task)
+        self.picker.set_specs(project.task, select=self._default_backbone(project.task).name)
+
+    def _default_backbone(self, modality: str):
+        """What ``transferlab train`` picks without --backbone for the chosen mode: a probe's default
+        (pictures: Lite0 + Lite1) unless the mode trains one network (fine-tuning, few-shot, zero-shot)."""
+        from core import backbones
+
+        probe = backbones.probe_default_for(modality)
+        mode = self.settings.mode.currentData()
+        return probe if probe is not None and mode in ("auto", "probe") else backbones.default_for(modality)
 
     # ------------------------------------------------------------ buttons
 
@@ -179,6 +188,14 @@ class TrainPage(QWidget):
         return "Start training", PROMPT, self.plots
 
     def _mode_changed(self, _mode: str = "") -> None:
+        chosen, project = self.picker.current_spec(), self._session.project
+        mode = self.settings.mode.currentData()
+        if chosen is not None and chosen.weights.members and project is not None and mode not in ("auto", "probe"):
+            # a pair trains as a probe only; the other modes use one network (as on the command line)
+            single = self._default_backbone(project.task)
+            if self.picker.select(single.name):
+                why = "trains as a probe only" if mode in ("finetune", "full") else "is measured for probes only"
+                self.log.add(f"{_short(chosen)} {why}: {_short(single)} is chosen for this mode.")
         text, prompt, view = self._mode_view()
         self.start_button.setText(text)
         self.plot_stack.setCurrentWidget(view)
@@ -395,3 +412,7 @@ class TrainPage(QWidget):
         self.plots.main_set = project.main_label_set if project is not None else "main set"
         self.plots.set_history(read_metrics(runs[0].dir))
         self.plots.set_comparison(read_metrics(runs[1].dir) if len(runs) > 1 else None)
+
+
+def _short(spec) -> str:
+    return spec.title.split(" (")[0]

@@ -55,6 +55,18 @@ def measure(ctx, specs) -> None:
         ctx.partial((spec.name, latency.latency_ms(spec)))
 
 
+def _role(spec) -> str:
+    """Where this backbone is the default (as `transferlab train` without --backbone picks)."""
+    from core.backbones import default_for, probe_default_for
+
+    probe, single = probe_default_for(spec.modality), default_for(spec.modality)
+    if probe is not None and spec.name == probe.name:
+        return f" The default for a probe (Auto below 300 labelled a class); other modes use {single.title.split(' (')[0]}."
+    if spec.name == single.name:
+        return " The default for fine-tuning, few-shot and zero-shot." if probe is not None else " The default."
+    return ""
+
+
 def human(n: float) -> str:
     for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if n >= size:
@@ -154,6 +166,15 @@ class BackbonePicker(QWidget):
 
     # ------------------------------------------------------------ choosing
 
+    def select(self, name: str) -> bool:
+        """Make the backbone called ``name`` the chosen one (False: it is not listed, or not yet)."""
+        item = self._item(name)
+        if item is not None:
+            self.tree.setCurrentItem(item)
+        else:
+            self._want = name  # the list is still being read: chosen when it arrives
+        return item is not None
+
     def current_spec(self):
         row = self.current_row()
         return row.spec if row else None
@@ -172,7 +193,7 @@ class BackbonePicker(QWidget):
                  else "weights not on this computer")
         speed = f"{row.latency_ms:.1f} ms per {spec.macs_input} on this CPU" if row.latency_ms else "speed not measured yet"
         self.detail.setText(f"{spec.title}: {human(row.params)} parameters, {human(row.macs)}MACs, "
-                            f"{spec.feature_dim}-d features; {speed}; {where}.")
+                            f"{spec.feature_dim}-d features; {speed}; {where}.{_role(spec)}")
         self.changed.emit(spec)
 
     def _update_buttons(self) -> None:

@@ -15,7 +15,7 @@ from core.backbones import unfreeze_top
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 EXPECTED = {
-    "image": ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "efficientnet_lite0_lite1", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+    "image": ["efficientnet_lite0_lite1", "efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
               "resnet18", "resnet50", "convnext_tiny", "vit_b_16"],
     "audio": ["audio_efficientnet_lite0", "wav2vec2_base", "hubert_base", "wavlm_base"],
 }
@@ -31,6 +31,8 @@ def test_registry_lists_every_backbone_once_with_offline_defaults_first():
     assert backbones.names("audio") == EXPECTED["audio"]
     assert backbones.default_for("image").name == "efficientnet_lite0"
     assert backbones.default_for("audio").name == "audio_efficientnet_lite0"
+    assert backbones.probe_default_for("image").name == EXPECTED["image"][0]  # a picture probe's default leads
+    assert backbones.probe_default_for("audio") is None and backbones.probe_default_for("text") is None
 
 
 def test_unknown_backbone_is_a_sentence_naming_the_choices():

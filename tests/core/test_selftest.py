@@ -26,6 +26,8 @@ def test_self_test_passes_in_process(tmp_path):
         assert any(line.lstrip().startswith("PASS") and step in line for line in lines), step
     assert lines[-1].startswith("PASS: all 8 steps passed")
     assert "fp32 3/3, fp16 3/3, int8 3/3" in next(line for line in lines if "predict" in line)
+    weights = next(line for line in lines if "bundled weights" in line)
+    assert "efficientnet_lite0 (" in weights and "efficientnet_lite1 (" in weights  # a picture probe's two networks
     assert list(tmp_path.iterdir()) == []  # the temporary project is gone after a pass
 
 

@@ -30,7 +30,7 @@ def test_pretrained_backbone_beats_random_initialisation(tmp_path):
         rec = events.Recorder()
         pretrained = Trainer(project, TrainConfig(), callbacks=[rec]).fit()
         start = rec.of(events.FitStart)[0]
-        assert start.mode == "probe" and start.config["backbone"] == "efficientnet_lite0"
+        assert start.mode == "probe" and start.config["backbone"] == "efficientnet_lite0_lite1"  # a picture probe's default
         # The same defaults from random weights (features of an untrained network), and the fairer
         # baseline: every layer of the random network trained on the data (smaller pictures, to stay quick).
         scratch_probe = Trainer(project, TrainConfig(pretrained=False)).fit()
