@@ -79,13 +79,14 @@ def default_backbone(config: TrainConfig, data: LabelledData, device=None) -> ba
     probe``, or auto choosing one on the single network's terms) and its weights are all here;
     otherwise the modality's single network, which fine-tuning, few-shot and zero-shot use. A
     picture size of the person's choosing (``image_size``) is the single network's too: the pair was
-    measured at its own sizes (Lite0 reads its copy at 224 px whatever the picture's size)."""
+    measured at its own sizes (Lite0 reads its copy at 224 px whatever the picture's size); and so
+    is a probe of more than PAIR_ON_CPU_UP_TO samples on the CPU (the time to a first model)."""
     from core import weights
 
     single = backbones.default_for(data.modality)
     probe = backbones.probe_default_for(data.modality)
     if (probe is None or config.mode not in ("auto", "probe") or config.image_size
-            or weights.locate(probe) is None):
+            or too_many_for_pair(config, data, device) or weights.locate(probe) is None):
         return single
     if config.mode == "auto" and any(data.counts(data.train)):
         import torch
@@ -93,6 +94,39 @@ def default_backbone(config: TrainConfig, data: LabelledData, device=None) -> ba
         if resolve_mode(config, data, single, device or torch.device("cpu"))[0] != "probe":
             return single
     return probe
+
+
+# On the CPU a picture probe of more samples than this reads them with the single network: Lite0 +
+# Lite1 cost about 2.5 times Lite0's time a picture (982.8 against 383.9 million multiply-adds), so
+# 2,000 pictures take about what 5,000 take with Lite0 alone (bench/bench_embed.py: about 40 s on
+# 2 cores), and the time to a first model stays in that range.
+PAIR_ON_CPU_UP_TO = 2000
+
+
+def samples_to_embed(config: TrainConfig, data: LabelledData) -> int:
+    """The labelled samples a probe reads, and the unlabelled ones it may learn from."""
+    return len(data.train) + len(data.val) + (len(data.unlabelled) if config.unlabelled != "ignore" else 0)
+
+
+def pair_fits(samples: int, device_type: str = "cpu") -> bool:
+    """Whether a picture probe of this many samples reads them with the pair by default."""
+    return device_type != "cpu" or samples <= PAIR_ON_CPU_UP_TO
+
+
+def too_many_for_pair(config: TrainConfig, data: LabelledData, device=None) -> bool:
+    return not pair_fits(samples_to_embed(config, data), "cpu" if device is None else device.type)
+
+
+def default_note(config: TrainConfig, data: LabelledData, spec, device) -> str:
+    """What the reason adds where a run that named no backbone was given the single network for its
+    size (too_many_for_pair); "" otherwise."""
+    probe = backbones.probe_default_for(data.modality)
+    if config.backbone or probe is None or spec.name == probe.name or config.mode not in ("auto", "probe"):
+        return ""
+    if not too_many_for_pair(config, data, device):
+        return ""
+    return (f"; {spec.name} alone reads the {samples_to_embed(config, data):,} samples (above "
+            f"{PAIR_ON_CPU_UP_TO:,} on the CPU; {probe.name} would take about 2.5 times as long)")
 
 
 def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple[str, str]:

@@ -38,7 +38,7 @@ from core.train.labelled import LabelledData, check, from_project
 from core.train.loop import BatchThrottle, LoopState, NewFailures, TrainLoop, evaluate, train_epoch
 from core.train.make_sources import build_sources, load_backbone, probe_clip
 from core.train.model import Classifier, default_unfreeze_blocks, parameter_groups, set_train_mode, unfreeze_for_epoch
-from core.train.plan import RunPlan, resolve_backbone, resolve_mode
+from core.train.plan import RunPlan, default_note, resolve_backbone, resolve_mode
 from core.train.probe_fit import solve_probe
 from core.train.tasks import MultiTaskLoss, TaskLayout, class_weights
 
@@ -144,6 +144,8 @@ class Trainer:
         # missing weights: a sentence, before any work (not needed when starting from an earlier run)
         backbone = load_backbone(spec, config.pretrained and init is None)
         mode, reason = resolve_mode(config, data, spec, device)
+        if self.spec_override is None and init is None and mode == "probe":
+            reason += default_note(self.config, data, spec, device)  # the default, single for this size
         config = config.with_mode_defaults(mode, spec.modality)
         if mode == "probe":
             spec = probe_clip(spec, data, config.clip_seconds, init)

@@ -172,10 +172,21 @@ class TrainPage(QWidget):
         """What ``transferlab train`` picks without --backbone for the chosen mode: a probe's default
         (pictures: Lite0 + Lite1) unless the mode trains one network (fine-tuning, few-shot, zero-shot)."""
         from core import backbones
+        from core.train.plan import pair_fits
 
-        probe = backbones.probe_default_for(modality)
-        mode = self.settings.mode.currentData()
-        return probe if probe is not None and mode in ("auto", "probe") else backbones.default_for(modality)
+        probe, single = backbones.probe_default_for(modality), backbones.default_for(modality)
+        if probe is None or self.settings.mode.currentData() not in ("auto", "probe"):
+            return single
+        project, device = self._session.project, self.settings.device
+        listed = {device.itemData(i) for i in range(device.count())}
+        chosen = device.currentData()
+        gpu = chosen not in ("auto", "cpu") or (chosen == "auto" and any(d not in ("auto", "cpu") for d in listed))
+        try:
+            status = project.status()
+        except TransferLabError:
+            return probe
+        samples = (status.samples if self.settings.unlabelled.isChecked() else status.labelled) - status.splits.get("test", 0)
+        return probe if pair_fits(samples, "cuda" if gpu else "cpu") else single
 
     # ------------------------------------------------------------ buttons
 

@@ -47,6 +47,23 @@ def test_auto_choosing_to_fine_tune_takes_lite0_and_a_probe_on_the_cpu_keeps_the
     assert default_backbone(TrainConfig(), _data(250), GPU).name == "efficientnet_lite0_lite1"
 
 
+def test_on_the_cpu_more_than_2000_samples_to_read_take_lite0_and_the_reason_says_so(tmp_path):
+    from core.train.plan import PAIR_ON_CPU_UP_TO, default_note
+
+    small, large = _data(PAIR_ON_CPU_UP_TO // 2), _data(PAIR_ON_CPU_UP_TO // 2 + 1)
+    assert default_backbone(TrainConfig(mode="probe"), small, CPU).name == "efficientnet_lite0_lite1"
+    assert default_backbone(TrainConfig(mode="probe"), large, CPU).name == "efficientnet_lite0"
+    assert default_backbone(TrainConfig(mode="probe"), large, GPU).name == "efficientnet_lite0_lite1"
+    note = default_note(TrainConfig(mode="probe"), large, backbones.get("efficientnet_lite0"), CPU)
+    assert "efficientnet_lite0 alone reads the 2,002 samples (above 2,000 on the CPU" in note
+    assert default_note(TrainConfig(mode="probe"), small, backbones.get("efficientnet_lite0_lite1"), CPU) == ""
+    # the unlabelled samples a probe may learn from count too, unless they are left out
+    some = _data(PAIR_ON_CPU_UP_TO // 2)
+    some.unlabelled = [Item(f"u{i}", f"/nowhere/u{i}.png", -1) for i in range(10)]
+    assert default_backbone(TrainConfig(mode="probe"), some, CPU).name == "efficientnet_lite0"
+    assert default_backbone(TrainConfig(mode="probe", unlabelled="ignore"), some, CPU).name == "efficientnet_lite0_lite1"
+
+
 def test_a_chosen_picture_size_takes_lite0():
     assert default_backbone(TrainConfig(image_size=64), _data(5), CPU).name == "efficientnet_lite0"
 
