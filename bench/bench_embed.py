@@ -17,7 +17,8 @@ probe runs ``--repeats`` times (3), each time with its embeddings computed afres
 measured again after it; the figures are the medians, every run is kept in the file. Targets (issue 21): at least 0.8
 of the bare onnxruntime rate, under 40 s for the whole probe, under 1 GiB peak.
 
-Run: .venv/bin/python bench/bench_embed.py [--images 5000] [--repeats 3]  ->  bench/results/embed.json
+Run: .venv/bin/python bench/bench_embed.py [--images 5000] [--repeats 3] [--backbone NAME] [--out FILE]
+     ->  bench/results/embed.json
 """
 
 from __future__ import annotations
@@ -66,13 +67,16 @@ def make_images(folder: Path, n: int, classes: int = 10, seed: int = 0) -> None:
         img.save(folder / f"c{k}" / f"{i:05d}.jpg", quality=90)
 
 
+BACKBONE = "efficientnet_lite0"  # what the probe of 5,000 pictures trains on by default (--backbone: another)
+
+
 def _loop(paths, threads: int, seconds: float):
     """(the default picture backbone, 64 prepared pictures, rate(fn): pictures a second ``fn`` gets
     through, fed the same two batches of 32 for ``seconds``)."""
     from core import backbones
 
     torch.set_num_threads(threads)
-    spec = backbones.get("efficientnet_lite0")
+    spec = backbones.get(BACKBONE)
     tensors = torch.stack([spec.preprocessing.load(p) for p in paths[:64]])
     batches = [tensors[i:i + 32] for i in (0, 32)]
 
@@ -155,7 +159,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--backbone", help="train and loop on this backbone (default: efficientnet_lite0, which "
+                        "`train --mode probe` picks for 5,000 pictures on the CPU)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "embed.json"))
     a = parser.parse_args()
+    global BACKBONE
+    BACKBONE = a.backbone or BACKBONE
     work = Path(tempfile.mkdtemp(prefix="bench-embed-"))
     env = {**os.environ, "TRANSFERLAB_CACHE_DIR": str(work / "usercache"), "TRANSFERLAB_DATA_DIR": str(work / "userdata")}
     os.environ.update({k: env[k] for k in ("TRANSFERLAB_CACHE_DIR", "TRANSFERLAB_DATA_DIR")})
@@ -172,7 +181,8 @@ def main() -> None:
         for _ in range(a.repeats):  # probe, bare loops, probe, bare loops...: each probe between two
             shutil.rmtree(project / "cache", ignore_errors=True)  # its embeddings computed afresh
             os.sync()  # the files just written go to disk now, not while the probe is timed
-            seconds, peak, log = cli(["train", str(project), "--mode", "probe"], env)
+            seconds, peak, log = cli(["train", str(project), "--mode", "probe",
+                                      *(["--backbone", a.backbone] if a.backbone else [])], env)
             embedded = re.search(r"Embedded (\d+) samples \((\d+) a second\)", log)
             solved = re.search(r"Probe solved in ([\d.]+)s", log)
             loops.append(pooled_loops(paths, a.threads, seconds=10.0)[2])
@@ -190,7 +200,7 @@ def main() -> None:
             return float(np.median([p[key] for p in probes]))
 
         result = {
-            "machine": machine(), "images": a.images, "threads": a.threads, **bare,
+            "machine": machine(), "backbone": BACKBONE, "images": a.images, "threads": a.threads, **bare,
             "dirty_mib_before_sync": dirty, "repeats": a.repeats,
             "probe_end_to_end_s": median("end_to_end_s"), "probe_peak_mib": median("peak_mib"),
             "probe_embedding_per_s": median("embedding_per_s"), "probe_solve_s": median("solve_s"),
@@ -199,7 +209,7 @@ def main() -> None:
             "bare_pooled_loops": loops, "probes": probes,
         }
         print(json.dumps(result, indent=1))
-        out = ROOT / "bench" / "results" / "embed.json"
+        out = Path(a.out)
         out.write_text(json.dumps(result, indent=1) + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)

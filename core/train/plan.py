@@ -96,10 +96,11 @@ def default_backbone(config: TrainConfig, data: LabelledData, device=None) -> ba
     return probe
 
 
-# On the CPU a picture probe of more samples than this reads them with the single network: Lite0 +
-# Lite1 cost about 2.5 times Lite0's time a picture (982.8 against 383.9 million multiply-adds), so
-# 2,000 pictures take about what 5,000 take with Lite0 alone (bench/bench_embed.py: about 40 s on
-# 2 cores), and the time to a first model stays in that range.
+# On the CPU a picture probe of more samples than this reads them with the single network. Lite0 +
+# Lite1 embed 2.6 times slower than Lite0 (48-52 against 126-132 pictures a second on 2 cores) and
+# solve two heads: a first probe of 2,000 pictures took 239 s against 120 s with Lite0 alone (a
+# retrain reusing its choice 90 s against 41 s; bench/bench_embed.py --images 2000, README), where
+# the measured gain is at 1-20 labelled a class; issue 21's 5,000-picture probe keeps Lite0's 40 s.
 PAIR_ON_CPU_UP_TO = 2000
 
 
@@ -126,7 +127,7 @@ def default_note(config: TrainConfig, data: LabelledData, spec, device) -> str:
     if not too_many_for_pair(config, data, device):
         return ""
     return (f"; {spec.name} alone reads the {samples_to_embed(config, data):,} samples (above "
-            f"{PAIR_ON_CPU_UP_TO:,} on the CPU; {probe.name} would take about 2.5 times as long)")
+            f"{PAIR_ON_CPU_UP_TO:,} on the CPU, where {probe.name} would take about twice as long)")
 
 
 def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple[str, str]:
