@@ -62,7 +62,7 @@ class Classifier(nn.Module):
         if per_feature:
             # a pair backbone's networks (core.backbones.pair) each shrink towards their own overall
             # scale, as each network alone would: their features' scales differ
-            blocks = self.backbone.blocks()
+            blocks = self.backbone.blocks() if isinstance(self.backbone, FeatureModel) else []
             if not blocks or blocks[-1][1] != var.numel():
                 blocks = [(0, var.numel(), None)]
             shrunk = torch.empty_like(var)

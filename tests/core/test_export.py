@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def image_run(tmp_path_factory):
-    """A probe on the real bundled backbone, on the bundled sample's shapes (JPEGs of several classes)."""
+    """A probe on the real bundled default (Lite0 and Lite1 together), on the bundled sample's shapes
+    (JPEGs of several classes)."""
     from core.importer import import_files
     from core.project import Project
     from core.resources import sample_dir
@@ -57,7 +58,7 @@ def test_image_export_matches_pytorch_and_describes_itself(image_run, image_expo
     p = Predictor(report.path)
     assert p.labels == ["circle", "square", "triangle"] and p.task == "image"  # folder order
     meta = p.metadata
-    assert meta["backbone"] == "efficientnet_lite0" and meta["run_id"] == report.run_id
+    assert meta["backbone"] == "efficientnet_lite0_lite1" and meta["run_id"] == report.run_id  # a picture probe's default
     assert json.loads(meta["input_spec"])["dtype"] == "uint8"
     assert "val_acc" in json.loads(meta["metrics"])
     out = Path(report.path)
