@@ -141,7 +141,8 @@ def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple
         if config.mode not in ("auto", "probe"):
             raise TransferLabError(f"{spec.name} trains as a probe only (a head on each of its networks, averaged); "
                                    f"to fine-tune, choose one network: {_member_names(spec)}.")
-        how = f"on {_member_names(spec, 'and')} together, a head solved on each network's features, the two averaged"
+        titles = " and ".join(backbones.get(m).title.split(" (")[0] for m in spec.weights.members)
+        how = f"read by {titles} together, a head solved on each network's features, the two averaged"
         if config.mode == "auto" and any(data.counts(data.train)):
             mode, why = choose_mode(data.counts(data.train), spec.macs, device.type, spec.modality)
             if mode == "probe":
@@ -159,5 +160,5 @@ def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple
     return choose_mode(data.counts(data.train), spec.macs, device.type, spec.modality)
 
 
-def _member_names(spec, join: str = "or") -> str:
-    return f" {join} ".join(backbones.get(m).name for m in spec.weights.members)
+def _member_names(spec) -> str:
+    return " or ".join(backbones.get(m).name for m in spec.weights.members)

@@ -32,7 +32,7 @@ def test_a_picture_probe_reads_with_lite0_and_lite1_and_says_so(mode):
     assert spec.name == config.backbone == "efficientnet_lite0_lite1" and init is None
     chosen, why = resolve_mode(config, data, spec, CPU)
     assert chosen == "probe"
-    assert "on efficientnet_lite0 and efficientnet_lite1 together" in why
+    assert "read by EfficientNet-Lite0 and EfficientNet-Lite1 together" in why
     if mode == "auto":
         assert "smallest class has 20 training samples" in why  # the data-size reason comes first
 
