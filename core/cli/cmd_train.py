@@ -106,7 +106,8 @@ class TerminalReport:
         self.start = e
         if not self.quiet:
             resumed = f", resuming after epoch {e.resumed_from_epoch}" if e.resumed_from_epoch else ""
-            print(f"Run {e.run_id}: {e.mode} on {e.device} ({e.precision}), {e.train_size} training and "
+            of = f" of {e.config['backbone']}" if e.config.get("backbone") else ""
+            print(f"Run {e.run_id}: {e.mode}{of} on {e.device} ({e.precision}), {e.train_size} training and "
                   f"{e.val_size} validation samples, {len(e.class_names)} classes{resumed}.")
             print(f"  mode: {e.mode} ({e.mode_reason})")
 

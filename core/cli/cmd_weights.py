@@ -27,7 +27,8 @@ def run(args) -> int:
         for spec in all_specs():
             found = weights.locate(spec)
             where = (f"missing ({spec.weights.file_name})" if found is None else
-                     "built in (no weights)" if found.source == weights.BUILT_IN else f"{found.source}: {found.path}")
+                     "built in (no weights)" if found.source == weights.BUILT_IN else
+                     f"{found.source}: " + " + ".join(str(m.path) for m in found.members or (found,)))
             print(f"{spec.name:26s} {where}")
         return 0
     if args.weights_command == "import":

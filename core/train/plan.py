@@ -119,11 +119,14 @@ def too_many_for_pair(config: TrainConfig, data: LabelledData, device=None) -> b
 
 
 def default_note(config: TrainConfig, data: LabelledData, spec, device) -> str:
-    """What the reason adds where a run that named no backbone was given the single network for its
-    size (too_many_for_pair); "" otherwise."""
+    """What the reason adds where a run that named no backbone was given the single network for a
+    probe: a chosen picture size, or too many samples (too_many_for_pair); "" otherwise."""
     probe = backbones.probe_default_for(data.modality)
     if config.backbone or probe is None or spec.name == probe.name or config.mode not in ("auto", "probe"):
         return ""
+    if config.image_size:
+        return (f"; {spec.name} alone at the chosen picture size ({config.image_size} px: {probe.name}, the "
+                "default for a probe, was measured at its own sizes)")
     if not too_many_for_pair(config, data, device):
         return ""
     return (f"; {spec.name} alone reads the {samples_to_embed(config, data):,} samples (above "
@@ -139,8 +142,9 @@ def resolve_mode(config: TrainConfig, data: LabelledData, spec, device) -> tuple
         return "probe", f"{spec.name} has no weights to fine-tune: a linear head on its features is the whole model"
     if spec.weights.members:  # a pair (core.backbones.pair): a head on each network's features
         if config.mode not in ("auto", "probe"):
-            raise TransferLabError(f"{spec.name} trains as a probe only (a head on each of its networks, averaged); "
-                                   f"to fine-tune, choose one network: {_member_names(spec)}.")
+            raise TransferLabError(f"{spec.name} trains as a probe only (a head on each of its networks, averaged; "
+                                   "few-shot and zero-shot models build on it too); to fine-tune or train every "
+                                   f"layer, choose one network: {_member_names(spec)}.")
         titles = " and ".join(backbones.get(m).title.split(" (")[0] for m in spec.weights.members)
         how = f"read by {titles} together, a head solved on each network's features, the two averaged"
         if config.mode == "auto" and any(data.counts(data.train)):

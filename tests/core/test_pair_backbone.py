@@ -149,7 +149,7 @@ def test_a_probe_on_a_pair_solves_a_head_per_network_exports_and_reuses_each_cho
         again = Trainer(project, TrainConfig(), spec=spec).fit()  # auto: a pair trains as a probe
         reused = again.metrics["probe_choice"]
         assert reused["reused_from"] == first.run_id and reused["members"] == chosen["members"]
-        with pytest.raises(Exception, match="trains as a probe only .* to fine-tune, choose one network: tiny_a or tiny_b"):
+        with pytest.raises(Exception, match="trains as a probe only .* to fine-tune or train every layer, choose one network: tiny_a or tiny_b"):
             Trainer(project, TrainConfig(mode="finetune", epochs=1), spec=spec).fit()
     finally:
         project.close()

@@ -144,7 +144,10 @@ def test_nothing_touches_the_network_without_a_download_request(torch_home, monk
     assert weights.locate("resnet18") is None
     weights.load_pretrained("efficientnet_lite0")
     assert main(["weights", "list"]) == 0
-    assert "missing (resnet18-f37072fd.pth)" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "missing (resnet18-f37072fd.pth)" in listed
+    pair = next(line for line in listed.splitlines() if line.startswith("efficientnet_lite0_lite1 "))
+    assert "efficientnet-lite0-" in pair and " + " in pair and "efficientnet-lite1-" in pair  # each network's file
 
 
 # ------------------------------------------------------------------ downloads (from a local server)

@@ -35,6 +35,9 @@ def test_train_json_reports_the_run(tmp_path):
 
     human = tl("train", proj, "--mode", "probe", "--image-size", "64").stdout
     assert "mode: probe" in human and "Probe solved in" in human
+    # a chosen picture size: one network, named, and why not the pair a probe has by default
+    assert ": probe of efficientnet_lite0 on " in human
+    assert "efficientnet_lite0 alone at the chosen picture size (64 px" in human
     assert "estimated accuracy" in human and "cross-validation" in human
 
     # eval while the project is open for writing elsewhere: read-only, so it evaluates and writes nothing
