@@ -139,7 +139,7 @@ def model_card(out: Path, loaded, project, report) -> str:
         "",
         "## Intended use",
         "",
-        f"Sorting {task} like the training data into these classes. It has only seen the classes above:",
+        f"Sorting {_PLURAL.get(task, task)} like the training data into these classes. It has only seen the classes above:",
         "anything else will still get one of them, so check the confidence. Measure it on your own data before",
         "relying on it.",
         "",
@@ -203,3 +203,6 @@ def _label_set_lines(loaded) -> list[str]:
     lines += [f"- {name} (output `probabilities_{k}`): {', '.join(classes)}"
               for k, (name, classes) in enumerate(loaded.label_sets, start=1)]
     return lines + [""]
+
+
+_PLURAL = {"image": "pictures", "audio": "recordings", "text": "texts"}  # what the model card says it sorts

@@ -68,6 +68,7 @@ def test_image_export_matches_pytorch_and_describes_itself(image_run, image_expo
     assert "onnxruntime" in card and "InferenceSession" in card and "labels.txt" not in card.split("```python")[1]
     # a solved probe's val_acc is a cross-validated estimate, not an accuracy on the validation split
     assert "- cross-validated accuracy: " in card and "- validation accuracy:" not in card
+    assert "Sorting pictures like the training data" in card
     model = onnx.load(report.path)
     assert not any(p.key == "pkg.torch.onnx.stack_trace" for n in model.graph.node for p in n.metadata_props)
 
@@ -206,7 +207,7 @@ def _check_audio_variants(project, report, tmp_path) -> None:
     for path in (front, back):
         _full_check(path)
     card = Path(report.card_path).read_text()
-    assert "STFT" in card and "OpenCV" in card and back.name in card
+    assert "STFT" in card and "OpenCV" in card and back.name in card and "Sorting recordings like" in card
     assert "import json, wave, numpy as np, onnxruntime as ort" in card and "soundfile" not in card
     _audio_in_opencv(project, report, front, back)
 
