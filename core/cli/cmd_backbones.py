@@ -34,6 +34,9 @@ def rows(modality: str | None = None, *, measure: bool = True, refresh: bool = F
             available=found is not None,
             weights_source=found.source if found else None,
             weights_path=str(found.path) if found and not spec.weights.built_in else None,
+            # every file it reads: a pair's networks each have their own (weights_path is the first)
+            weights_paths=[str(m.path) for m in found.members or (found,)] if found and not spec.weights.built_in
+            else [],
             latency_ms=latency_ms(spec, measure=measure, refresh=refresh),
         )
         out.append(row)

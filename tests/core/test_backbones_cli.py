@@ -30,6 +30,9 @@ def test_backbones_json_lists_every_backbone_with_availability_and_measured_late
     for r in rows.values():
         assert {"name", "modality", "available", "params", "macs", "feature_dim", "licence", "latency_ms"} <= set(r)
     assert rows["efficientnet_lite0"]["available"] and rows["efficientnet_lite0"]["weights_source"] == "bundled"
+    assert rows["efficientnet_lite0"]["weights_paths"] == [rows["efficientnet_lite0"]["weights_path"]]
+    pair = rows["efficientnet_lite0_lite1"]["weights_paths"]  # the pair reads each network's own file
+    assert pair == [rows["efficientnet_lite0"]["weights_path"], rows["efficientnet_lite1"]["weights_path"]]
     assert rows["audio_efficientnet_lite0"]["modality"] == "audio" and rows["audio_efficientnet_lite0"]["available"]
     assert not rows["resnet18"]["available"] and rows["resnet18"]["weights_source"] is None
     assert rows["wavlm_base"]["feature_dim"] == 768
