@@ -65,7 +65,8 @@ class StoreSource:
 
 
 class FeatureSource:
-    """Embeddings computed once by the frozen backbone (probe mode), kept on the device."""
+    """Embeddings computed once by the frozen backbone (probe mode), kept where the probe is solved
+    (make_sources: host memory)."""
 
     def __init__(self, features: torch.Tensor, labels: Sequence, device: torch.device):
         self.features = features.to(device)

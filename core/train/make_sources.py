@@ -108,7 +108,7 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     def source(items):
         kept = [it for it in items if it.hash in row]
         feats = take([row[it.hash] for it in kept])
-        src = FeatureSource(feats, targets_of(data, kept), device)
+        src = FeatureSource(feats, targets_of(data, kept), torch.device("cpu"))  # the probe solves on the CPU
         src.hashes = [it.hash for it in kept]  # which sample each row is (held-out predictions)
         # altered views of each kept sample (core.probe.views): (view rows, the sample row of each)
         extra = [(row[view_key(it.hash, v)], k) for v in range(1, views + 1) for k, it in enumerate(kept)

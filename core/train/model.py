@@ -36,6 +36,13 @@ class Classifier(nn.Module):
     def forward(self, *inputs):
         return self.forward_features(self.backbone(*inputs))
 
+    def head_to(self, device: torch.device | str) -> None:
+        """The head and its input's standardisation alone onto ``device``: a probe solves them on the
+        CPU (core.probe) while its backbone embeds on the run's device, a GPU's too."""
+        self.head.to(device)
+        self.feature_mean = self.feature_mean.to(device)  # still registered buffers (nn.Module.__setattr__)
+        self.feature_std = self.feature_std.to(device)
+
     def forward_features(self, features: torch.Tensor) -> torch.Tensor:
         """The head alone, on features computed (and cached) by the frozen backbone: probe mode."""
         features = (features - self.feature_mean) / self.feature_std

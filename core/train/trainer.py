@@ -175,6 +175,8 @@ class Trainer:
         model.to(device)
         if device.type in ("cuda", "cpu") and spec.modality == "image":  # 1.33x on 2 CPU cores (make_sources.py)
             model.to(memory_format=torch.channels_last)
+        if config.mode == "probe":  # the backbone embeds on the device; the head is solved on the CPU
+            model.head_to("cpu")
         self.files = RunFiles(data.runs_dir / self.run_id)
         if self.dist.is_main:
             self.files.create(config.to_dict(), {"run_id": self.run_id, "backbone": spec.name,
