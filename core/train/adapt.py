@@ -252,7 +252,7 @@ def _measured(trainer, plan, backbone, items, identity) -> int:
     names = [k for k, _ in backbone.named_buffers() if k.rsplit(".", 1)[-1] in STAT_BUFFERS]
     if path is not None and path.exists():
         try:
-            saved = torch.load(path, weights_only=True)
+            saved = torch.load(path, map_location="cpu", weights_only=True)  # measured on a GPU too
             if set(saved["stats"]) == set(names):
                 backbone.load_state_dict(saved["stats"], strict=False)
                 return int(saved["samples"])
