@@ -1,8 +1,8 @@
 """Running under ``torchrun`` (DDP): which process this is, and what differs when there are several.
 
 Launched with ``torchrun --nproc-per-node N``, the environment names the rank and world size; the
-process group is joined here (gloo on CPUs, nccl on GPUs). Every rank trains on its share of each
-epoch's order (sources.epoch_order, padded like DistributedSampler so every rank runs the same
+process group is joined here (gloo for CPU tensors, nccl for a GPU's). Every rank trains on its
+share of each epoch's order (sources.epoch_order, padded like DistributedSampler so every rank runs the same
 number of batches: DDP's all-reduce would wait forever for a rank that stopped early), gradients are
 averaged by DistributedDataParallel, every rank evaluates the whole validation set (same numbers
 everywhere, no gather needed), and only rank 0 writes files or sends events.
@@ -57,8 +57,9 @@ class DistContext:
         import torch.distributed as dist
 
         if not dist.is_initialized():
-            backend = "nccl" if torch.cuda.is_available() else "gloo"
-            dist.init_process_group(backend)
+            # by the tensors' device: a run asked to train on the CPU of a computer with a GPU (--device
+            # cpu) all-reduces CPU tensors, which nccl alone refuses (seen on an H200 machine)
+            dist.init_process_group("cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo")
         return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
     def device_setting(self, setting: str) -> str:
