@@ -183,7 +183,7 @@ def main() -> None:
             os.sync()  # the files just written go to disk now, not while the probe is timed
             seconds, peak, log = cli(["train", str(project), "--mode", "probe",
                                       *(["--backbone", a.backbone] if a.backbone else [])], env)
-            embedded = re.search(r"Embedded (\d+) samples \((\d+) a second\)", log)
+            embedded = re.search(r"Embedded (\d+) (?:samples|inputs: \d+ samples and \d+ altered views of them) \((\d+) a second\)", log)
             solved = re.search(r"Probe solved in ([\d.]+)s", log)
             loops.append(pooled_loops(paths, a.threads, seconds=10.0)[2])
             rate = float(embedded.group(2))  # the trainer's own count over the time extract took

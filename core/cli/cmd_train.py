@@ -125,7 +125,9 @@ class TerminalReport:
             self.bar.close()
             self.bar = None
             if not self.quiet and e.per_second:
-                print(f"Embedded {e.total} samples ({e.per_second:.0f} a second).")
+                what = (f"{e.total} inputs: {e.total - e.views} samples and {e.views} altered views of them"
+                        if e.views else f"{e.total} samples")
+                print(f"Embedded {what} ({e.per_second:.0f} a second).")
 
     def on_epoch_end(self, e: events.EpochEnd) -> None:
         if self.bar is not None:

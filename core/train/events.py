@@ -46,10 +46,11 @@ class BatchEnd:
 class EmbedProgress:
     """Frozen-backbone embeddings being computed (probe mode): throttled to a few a second."""
 
-    done: int  # samples embedded or read from the cache so far
-    total: int
-    per_second: float  # samples computed per second (cache reads excluded)
+    done: int  # inputs embedded or read from the cache so far
+    total: int  # inputs: the samples and, where the probe learns from them, their altered views
+    per_second: float  # inputs computed per second (cache reads excluded)
     seconds_left: float | None  # None until a rate is known
+    views: int = 0  # how many of ``total`` are altered views of the samples (core.probe.views)
 
 
 @dataclass(frozen=True)

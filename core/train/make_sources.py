@@ -89,7 +89,7 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     dist = trainer.dist
     if not dist.is_main:
         dist.barrier()  # under DDP rank 0 fills the embedding cache first; the others then read it
-    found = embed(trainer, plan, model.backbone, items)
+    found = embed(trainer, plan, model.backbone, items, views=views * len(data.train + data.val))
     if dist.is_main:
         dist.barrier()
     if found is None:
@@ -132,7 +132,7 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     return train, (source(data.val) if data.val else train)
 
 
-def embed(trainer, plan, backbone, items):
+def embed(trainer, plan, backbone, items, views: int = 0):
     """core.features.extract of ``items`` ((hash, source) pairs) by ``backbone`` on the run's
     device, cached in the project's cache folder, reported as EmbedProgress and stopped by the
     run's cancel; None when cancelled."""
@@ -142,7 +142,7 @@ def embed(trainer, plan, backbone, items):
     found = features.extract(
         plan.spec, items, cache_dir=plan.data.cache_dir, model=backbone, batch_size=max(config.batch_size, 32),
         device=plan.device, load_workers=config.num_workers, should_stop=lambda: trainer.control.cancelled,
-        progress=EmbedRate(trainer.emit))
+        progress=EmbedRate(trainer.emit, views=views))
     features_onnx.release()
     return None if trainer.control.cancelled else found
 
@@ -174,12 +174,13 @@ def unlabelled_items(plan, present: list[int]) -> list:
 
 class EmbedRate:
     """``progress(done, total)`` of feature extraction -> EmbedProgress events with a rate and the
-    time left, at most five a second (and always the last)."""
+    time left, at most five a second (and always the last). ``views``: how many of the items are
+    altered views of the samples (core.probe.views), which the events pass on."""
 
-    def __init__(self, emit, interval: float = 0.2):
+    def __init__(self, emit, interval: float = 0.2, views: int = 0):
         import time
 
-        self.emit, self.interval, self.clock = emit, interval, time.perf_counter
+        self.emit, self.interval, self.clock, self.views = emit, interval, time.perf_counter, views
         self.first: tuple[float, int] | None = None
         self.last_sent = 0.0
 
@@ -195,7 +196,7 @@ class EmbedRate:
         self.last_sent = now
         elapsed, computed = now - self.first[0], done - self.first[1]
         rate = computed / elapsed if elapsed > 0 and computed > 0 else 0.0
-        self.emit(EmbedProgress(done, total, rate, (total - done) / rate if rate else None))
+        self.emit(EmbedProgress(done, total, rate, (total - done) / rate if rate else None, self.views))
 
 
 def probe_clip(spec, data: LabelledData, setting: float | None, init=None):

@@ -39,6 +39,8 @@ def test_train_json_reports_the_run(tmp_path):
     assert ": probe of efficientnet_lite0 on " in human
     assert "efficientnet_lite0 alone at the chosen picture size (64 px" in human
     assert "estimated accuracy" in human and "cross-validation" in human
+    # what was embedded, counted as it is: the 16 pictures and the 2 altered views of each it learns from
+    assert "Embedded 48 inputs: 16 samples and 32 altered views of them (" in human
 
     # eval while the project is open for writing elsewhere: read-only, so it evaluates and writes nothing
     with Project.open(proj):
