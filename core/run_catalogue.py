@@ -146,9 +146,14 @@ def val_acc(metrics) -> float | None:
 def accuracy_name(metrics) -> str:
     """What ``val_acc`` measured, for a screen or a model card: a solved probe's ``val_estimate`` says
     when it is a cross-validated estimate (over the train and validation samples) rather than the
-    accuracy on the validation split."""
+    accuracy on the validation split, and a few-shot model's when it is a leave-one-out one (each
+    example classified by the prototypes of the others)."""
     how = metrics.get("val_estimate") if isinstance(metrics, dict) else None
-    return "cross-validated accuracy" if isinstance(how, str) and "cross-validation" in how else "validation accuracy"
+    if isinstance(how, str) and "cross-validation" in how:
+        return "cross-validated accuracy"
+    if how == "leave-one-out":
+        return "leave-one-out accuracy"
+    return "validation accuracy"
 
 
 def best_run(runs: list[RunInfo]) -> RunInfo | None:

@@ -94,7 +94,8 @@ def fewshot_run(project, spec=None, *, scale: float = DEFAULT_SCALE, min_classes
         return cancelled_build(started)
     protos, spec, backbone = built
     model = PrototypeClassifier(backbone, torch.from_numpy(protos.vectors), scale)
-    metrics = {"val_acc": protos.leave_one_out_accuracy} if protos.leave_one_out_accuracy is not None else {}
+    metrics = ({"val_acc": protos.leave_one_out_accuracy, "val_estimate": "leave-one-out"}
+               if protos.leave_one_out_accuracy is not None else {})
     return save_built_run(
         project, PROTOTYPES, model, spec, config={"backbone": spec.name, "mode": "fewshot", "scale": scale},
         class_names=protos.class_names, mode_reason="prototypes of the labelled examples (no training)",

@@ -67,6 +67,8 @@ def test_fewshot_run_exports_with_prototypes_inside(tmp_path):
         assert report.parity_max_diff < 1e-4
         p = Predictor(report.path)
         assert p.metadata["mode"] == "fewshot"
+        card = (tmp_path / "fewshot.md").read_text(encoding="utf-8")  # the model card names its score as it is
+        assert "leave-one-out accuracy" in card and "validation accuracy" not in card
         sample = project.samples(label="circle")[0]
         (r,) = p.predict([project.path_of(sample)])
         assert r.label == "circle"
