@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from core.cli.output import open_for_reading, print_json
+from core.export.files import unseen_line
 from core.run_catalogue import accuracy_name, val_acc
 
 NAME = "export"
@@ -66,7 +67,8 @@ def _print(report) -> None:
     if m:
         print(f"Measured on {m['samples']} labelled samples ({m['splits']}); latency: best of {m['latency_runs']} runs "
               f"of one {m['latency_input']}, batch 1, 1 thread.")
-    print(f"  {'variant':<9} {'file':<34} {'size':>9} {'latency':>10} {'accuracy':>9}")
+        print(unseen_line(m))
+    print(f"  {'variant':<9} {'file':<34} {'size':>9} {'latency':>10} {'accuracy':>9} {'as fp32':>8}")
     for kind, v in report.variants.items():
         if kind == "split":
             continue
@@ -74,7 +76,8 @@ def _print(report) -> None:
         size = f"{v['size_bytes'] / 2**20:.1f} MiB" if v.get("size_bytes") else "-"
         latency = f"{v['latency_ms']:.2f} ms" if v.get("latency_ms") is not None else "-"
         acc = f"{v['accuracy']:.1%}" if v.get("accuracy") is not None else "-"
-        print(f"  {kind:<9} {name:<34} {size:>9} {latency:>10} {acc:>9}")
+        same = f"{v['unseen_agreement_vs_fp32']:.1%}" if v.get("unseen_agreement_vs_fp32") is not None else "-"
+        print(f"  {kind:<9} {name:<34} {size:>9} {latency:>10} {acc:>9} {same:>8}")
     split = report.variants.get("split")
     if split and split.get("written"):
         print(f"  front end and classifier: {os.path.basename(split['frontend_path'])} "

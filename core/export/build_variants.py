@@ -15,10 +15,11 @@ from core.errors import TransferLabError
 from core.export import measure
 from core.export import variants as V
 from core.export.report import ExportReport
-from core.export.samples import calibration_inputs, labelled_inputs, pick_samples
+from core.export.samples import calibration_inputs, labelled_inputs, pick_samples, unseen_inputs, unseen_samples
 from core.export.staging import Staging, check_file, finish_file
 
 MEASURE_SAMPLES = 300  # labelled samples every variant is scored on
+UNSEEN_SAMPLES = 200  # samples it did not learn from, on which each variant is compared with fp32
 FP32_TOLERANCE = 1e-3
 
 
@@ -73,18 +74,23 @@ def _measure(project, loaded, report: ExportReport, ctx: dict, paths: dict[str, 
     picked = pick_samples(project, loaded.class_names, MEASURE_SAMPLES)
     sessions = {kind: measure.session(p) for kind, p in paths.items()}
     scores = measure.accuracy_pass(sessions, ctx["name"], labelled_inputs(loaded, project, picked))
+    unseen = measure.accuracy_pass(sessions, ctx["name"],
+                                   unseen_inputs(loaded, project, unseen_samples(project, UNSEEN_SAMPLES)))
     del sessions
     x = ctx["samples"][0][1]
     best, runs = measure.latency(paths, ctx["name"], x, threads=1)
     for kind in paths:
         entry = report.variants[kind]
         entry.update(scores[kind])
+        entry["unseen_samples"] = unseen[kind]["samples"]
+        entry["unseen_agreement_vs_fp32"] = unseen[kind].get("top1_agreement_vs_fp32")
         entry["latency_ms"] = best[kind]
         entry["size_bytes"] = paths[kind].stat().st_size
     splits = sorted({s.split for s in picked if s.split})
     what = (f"{x.shape[1]}x{x.shape[0]} picture" if loaded.modality == "image"
             else f"{x.shape[0] / loaded.sample_rate:.2f} s clip")
     report.measured = {"samples": scores["fp32"].get("samples", 0), "splits": "/".join(splits) or "none",
+                       "unseen_samples": unseen["fp32"]["samples"],
                        "latency_input": what, "latency_runs": runs, "threads": 1}
 
 

@@ -67,32 +67,47 @@ def _mib(n) -> str:
     return f"{n / 2**20:.1f} MiB" if n else "–"
 
 
+def unseen_line(measured: dict) -> str:
+    """What the "as fp32" figures are: how often each file gives fp32's class on samples the model
+    did not learn from, or why there are none (then the accuracy is all there is, read mostly on
+    samples it learnt from, where a smaller file rarely changes an answer)."""
+    n = measured.get("unseen_samples") or 0
+    if not n:
+        return ("As fp32: no sample the model did not learn from (test split or unlabelled) to compare on; "
+                "on new samples a smaller file may change more answers than the accuracy above shows.")
+    return (f"As fp32: how often each file gives fp32's class on {n} samples the model did not learn from "
+            "(test split and unlabelled).")
+
+
 def variant_rows(report) -> list[str]:
     """The Markdown table of every variant: measured size, latency and accuracy, or why it was not written."""
     m = report.measured or {}
-    rows = ["| file | variant | size | latency, 1 thread | accuracy | |", "|---|---|---|---|---|---|"]
+    rows = ["| file | variant | size | latency, 1 thread | accuracy | as fp32 | |", "|---|---|---|---|---|---|---|"]
     for kind, v in report.variants.items():
         if kind == "split":
             continue
         name = Path(v["path"]).name if v.get("written") else "(not written)"
         latency = f"{v['latency_ms']:.2f} ms" if v.get("latency_ms") is not None else "–"
         acc = f"{v['accuracy']:.1%}" if v.get("accuracy") is not None else "–"
+        same = f"{v['unseen_agreement_vs_fp32']:.1%}" if v.get("unseen_agreement_vs_fp32") is not None else "–"
         note = v.get("reason") or ""
-        rows.append(f"| {name} | {VARIANT_TITLES.get(kind, kind)} | {_mib(v.get('size_bytes'))} | {latency} | {acc} | {note} |")
+        rows.append(f"| {name} | {VARIANT_TITLES.get(kind, kind)} | {_mib(v.get('size_bytes'))} | {latency} | {acc} | "
+                    f"{same} | {note} |")
     split = report.variants.get("split")
     if split:
         if split.get("written"):
             rows.append(f"| {Path(split['frontend_path']).name} + {Path(split['path']).name} | "
                         f"{VARIANT_TITLES['split']} | {_mib(split.get('frontend_size_bytes'))} + "
-                        f"{_mib(split.get('size_bytes'))} | – | – | same probabilities as fp32 within "
+                        f"{_mib(split.get('size_bytes'))} | – | – | – | same probabilities as fp32 within "
                         f"{split['max_diff_vs_fp32']:.1e} |")
         else:
-            rows.append(f"| (not written) | {VARIANT_TITLES['split']} | | | | {split.get('reason', '')} |")
+            rows.append(f"| (not written) | {VARIANT_TITLES['split']} | | | | | {split.get('reason', '')} |")
     if not m:
         return rows
     rows += ["", f"Measured at export on this computer: latency is the best of {m.get('latency_runs', '?')} runs of "
                  f"one {m.get('latency_input', 'input')}, batch 1, on 1 CPU thread; accuracy on "
-                 f"{m.get('samples', '?')} labelled samples of the project ({m.get('splits', 'all splits')})."]
+                 f"{m.get('samples', '?')} labelled samples of the project ({m.get('splits', 'all splits')}). "
+                 + unseen_line(m)]
     return rows
 
 

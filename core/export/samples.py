@@ -42,6 +42,30 @@ def pick_samples(project, classes, n: int, splits=("test", "val", "train"), any_
     return picked[:n]
 
 
+def unseen_samples(project, n: int):
+    """Up to ``n`` samples a run did not learn its answers from: the test split's (labelled or not),
+    then the unlabelled ones. Where the int8 or fp16 file gives another class than fp32 shows there
+    (measure.judge's accuracy is read mostly on samples the model learnt from, whose answers are
+    too clear to flip: the pair's int8 gave fp32's class on all 200 of those and on 96.7% of 150
+    new pictures, bench/bench_export.py)."""
+    from core.project.sample_queries import UNLABELLED
+
+    picked = project.samples(status="ok", split="test", limit=n)
+    seen = {s.id for s in picked}
+    if len(picked) < n:
+        picked += [s for s in project.samples(status="ok", label=UNLABELLED, limit=n + len(seen))
+                   if s.id not in seen]
+    return picked[:n]
+
+
+def unseen_inputs(loaded, project, picked) -> Iterator[tuple[int, np.ndarray]]:
+    """(-1, raw input) of each readable sample of ``picked``: compared with fp32, never scored."""
+    for s in picked:
+        raw = raw_input(loaded, project, s)
+        if raw is not None:
+            yield -1, raw
+
+
 def labelled_inputs(loaded, project, picked) -> Iterator[tuple[int, np.ndarray]]:
     """(class index, raw input) of each readable sample of ``picked``."""
     index = {c: k for k, c in enumerate(loaded.class_names)}

@@ -8,6 +8,7 @@ import os
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from core.export.files import unseen_line
 from core.run_catalogue import accuracy_name, val_acc
 
 RULE = ("A variant is written only if it is smaller, within 1 point of fp32's accuracy and, for int8, faster "
@@ -53,7 +54,7 @@ def check_text(report, *, earlier: str = "") -> str:
 class VariantsTable(QTableWidget):
     """One row per variant: file, size, latency on one thread, accuracy, and whether it was written."""
 
-    COLUMNS = ["Variant", "Size", "Latency", "Accuracy", "Written"]
+    COLUMNS = ["Variant", "Size", "Latency", "Accuracy", "As fp32", "Written"]
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(self.COLUMNS), parent)
@@ -62,7 +63,7 @@ class VariantsTable(QTableWidget):
         self.verticalHeader().hide()
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # always the card's width
-        for column in (1, 2, 3):  # the measured numbers are never cut short (fitting at 1024x700)
+        for column in (1, 2, 3, 4):  # the measured numbers are never cut short (fitting at 1024x700)
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -89,11 +90,12 @@ class VariantsTable(QTableWidget):
             size_text = f"{size / 2**20:.1f} MiB" if size else "–"
             latency = f"{v['latency_ms']:.2f} ms" if v.get("latency_ms") is not None else "–"
             acc = f"{v['accuracy']:.1%}" if v.get("accuracy") is not None else "–"
+            same = f"{v['unseen_agreement_vs_fp32']:.1%}" if v.get("unseen_agreement_vs_fp32") is not None else "–"
             written = "✓ yes" if v.get("written") else "✗ no (see Check)"
-            cells = [TITLES.get(kind, kind), size_text, latency, acc, written]
+            cells = [TITLES.get(kind, kind), size_text, latency, acc, same, written]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if column in (1, 2, 3):
+                if column in (1, 2, 3, 4):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 files = [f"{os.path.basename(p)}" + (f" ({n / 2**20:.1f} MiB)" if n else "")
                          for p, n in ((v.get("frontend_path"), v.get("frontend_size_bytes")),
@@ -102,7 +104,8 @@ class VariantsTable(QTableWidget):
                 self.setItem(row, column, item)
         m = report.measured or {}
         self.note = (f"Latency: best of {m.get('latency_runs')} runs of one {m.get('latency_input')}, batch 1, 1 CPU "
-                     f"thread. Accuracy: {m.get('samples')} labelled samples ({m.get('splits')}). ") if m else ""
+                     f"thread. Accuracy: {m.get('samples')} labelled samples ({m.get('splits')}). "
+                     f"{unseen_line(m)} ") if m else ""
         self.note += RULE
         self._fit()
 

@@ -342,3 +342,34 @@ def test_a_folder_where_the_model_file_goes_is_a_sentence(colours, tmp_path):
         with pytest.raises(ExportError, match=r"m.onnx' is a folder, where this export would write a file"):
             export_run(project, tmp_path / "out" / "m.onnx", first, spec=spec, overwrite=overwrite)
     assert (tmp_path / "out" / "m.onnx").is_dir() and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.onnx"]
+
+
+def test_each_variant_is_compared_with_fp32_on_samples_the_model_did_not_learn_from(tmp_path):
+    """The accuracy rule reads mostly samples the model learnt from, where a smaller file rarely
+    changes an answer; the export also says how often each file gives fp32's class on samples it
+    did not learn from (here: unlabelled ones), and says so where there are none."""
+    from core.importer import import_files
+    from tests.helpers.training import colour_image
+
+    spec = tiny_spec(tmp_path / "w")
+    project = make_colour_project(tmp_path, per_class=8)
+    try:
+        run = Trainer(project, TrainConfig(mode="full", epochs=3, batch_size=8), spec=spec).fit()
+        none = export_run(project, tmp_path / "a" / "m.onnx", run.run_id, spec=spec, fp16=True)
+        assert none.measured["unseen_samples"] == 0 and none.variants["fp16"]["unseen_agreement_vs_fp32"] is None
+        card = (tmp_path / "a" / "m.md").read_text(encoding="utf-8")
+        assert "no sample the model did not learn from (test split or unlabelled) to compare on" in card
+        new = tmp_path / "new"
+        new.mkdir()
+        for i in range(12):
+            colour_image(("red", "green", "blue")[i % 3], seed=5000 + i).save(new / f"n{i}.png")
+        import_files(project, [new], labels="none")
+        report = export_run(project, tmp_path / "b" / "m.onnx", run.run_id, spec=spec, fp16=True)
+        assert report.measured["unseen_samples"] == 12
+        assert report.variants["fp32"]["unseen_agreement_vs_fp32"] == 1.0
+        assert 0.0 <= report.variants["fp16"]["unseen_agreement_vs_fp32"] <= 1.0
+        card = (tmp_path / "b" / "m.md").read_text(encoding="utf-8")
+        assert "how often each file gives fp32's class on 12 samples the model did not learn from" in card
+        assert "| as fp32 |" in card
+    finally:
+        project.close()
