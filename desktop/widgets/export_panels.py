@@ -52,9 +52,10 @@ def check_text(report, *, earlier: str = "") -> str:
 
 
 class VariantsTable(QTableWidget):
-    """One row per variant: file, size, latency on one thread, accuracy, and whether it was written."""
+    """One row per variant: whether it was written, size, latency on one thread, accuracy, and how
+    often it gives fp32's class on samples the model did not learn from."""
 
-    COLUMNS = ["Variant", "Size", "Latency", "Accuracy", "As fp32", "Written"]
+    COLUMNS = ["Variant", "Size", "Latency", "Accuracy", "As fp32"]
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(self.COLUMNS), parent)
@@ -62,9 +63,11 @@ class VariantsTable(QTableWidget):
         self.setHorizontalHeaderLabels(self.COLUMNS)
         self.verticalHeader().hide()
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # always the card's width
-        for column in (1, 2, 3, 4):  # the measured numbers are never cut short (fitting at 1024x700)
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # every column as wide as its text, the last taking what is left: always the card's width,
+        # and no number or word cut short (six columns fit the card at the default window size)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(36)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
@@ -91,8 +94,8 @@ class VariantsTable(QTableWidget):
             latency = f"{v['latency_ms']:.2f} ms" if v.get("latency_ms") is not None else "–"
             acc = f"{v['accuracy']:.1%}" if v.get("accuracy") is not None else "–"
             same = f"{v['unseen_agreement_vs_fp32']:.1%}" if v.get("unseen_agreement_vs_fp32") is not None else "–"
-            written = "✓ yes" if v.get("written") else "✗ no (see Check)"
-            cells = [TITLES.get(kind, kind), size_text, latency, acc, same, written]
+            mark = "✓" if v.get("written") else "✗"  # why not: the Check panel, and this row's tooltip
+            cells = [f"{TITLES.get(kind, kind)} {mark}", size_text, latency, acc, same]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column in (1, 2, 3, 4):
@@ -106,7 +109,7 @@ class VariantsTable(QTableWidget):
         self.note = (f"Latency: best of {m.get('latency_runs')} runs of one {m.get('latency_input')}, batch 1, 1 CPU "
                      f"thread. Accuracy: {m.get('samples')} labelled samples ({m.get('splits')}). "
                      f"{unseen_line(m)} ") if m else ""
-        self.note += RULE
+        self.note += "✓ written, ✗ not written (the Check panel says why). " + RULE
         self._fit()
 
     def clear_rows(self) -> None:

@@ -57,11 +57,13 @@ def test_the_best_finished_run_is_exported_and_the_panels_follow_the_selection(t
     _export(qtbot, page, out)
     assert page.report.run_id == good and Predictor(out).metadata["run_id"] == good
     table = page.variants
-    assert [table.cell_text(r, 0) for r in range(table.rowCount())] == ["fp32", "fp16"]
+    assert [table.cell_text(r, 0) for r in range(table.rowCount())] == ["fp32 ✓", "fp16 ✓"]
     for row in range(2):  # measured, not claimed
         assert table.cell_text(row, 1).endswith("MiB") and table.cell_text(row, 2).endswith(" ms")
         assert table.cell_text(row, 3).endswith("%")
     assert "labelled samples" in page.variants_note.text()
+    # nothing in this project the model did not learn from: no "as fp32" figure, and the note says why
+    assert table.cell_text(1, 4) == "–" and "no sample the model did not learn from" in page.variants_note.text()
     assert "colours.labels.txt" in page.check_label.text()
 
     _pick(page, stopped)  # another run: nothing about the first export may remain on screen
