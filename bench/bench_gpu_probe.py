@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_embed import make_images  # noqa: E402
-from bench.machine import machine  # noqa: E402
+from bench.machine import machine, write_named_result  # noqa: E402
 from core.importer import import_files  # noqa: E402
 from core.project import Project  # noqa: E402
 from core.train import TrainConfig, Trainer, events  # noqa: E402
@@ -77,11 +76,7 @@ def main() -> int:
             result["sizes"][str(n)] = run(Path(tmp), n, args.device)
     if args.device != "cuda":
         return 0
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", result["device"]).strip("-")[:40]
-    out = ROOT / "bench" / "results" / f"gpu_probe-{slug}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    write_named_result("gpu_probe", result["device"], result)
     return 0
 
 

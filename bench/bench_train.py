@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_train_parts import data_path_epochs, interleaved, make_photo_project  # noqa: E402
-from bench.machine import machine  # noqa: E402
+from bench.machine import machine, write_named_result  # noqa: E402
 from core import backbones  # noqa: E402
 from core.train import TrainConfig, Trainer, events  # noqa: E402
 
@@ -151,12 +151,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         result = (run_cuda if gpu else run_cpu)(args, Path(tmp))
-    name = result.get("device") or result["machine"]["cpu"]
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40]
-    out = ROOT / "bench" / "results" / (f"train-gpu-{slug}.json" if gpu else f"train-{slug}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    write_named_result("train-gpu" if gpu else "train", result.get("device") or result["machine"]["cpu"], result)
     return 0
 
 

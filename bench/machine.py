@@ -31,3 +31,17 @@ def machine() -> dict:
     except ImportError:
         pass
     return info
+
+
+def write_named_result(stem: str, name: str, result: dict):
+    """bench/results/<stem>-<name as a slug>.json (a machine or device name), printed too."""
+    import json
+    import re
+    from pathlib import Path
+
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40]
+    out = Path(__file__).resolve().parent / "results" / f"{stem}-{slug}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+    return out
