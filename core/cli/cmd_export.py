@@ -67,7 +67,8 @@ def _print(report) -> None:
     if m:
         print(f"Measured on {m['samples']} labelled samples ({m['splits']}); latency: best of {m['latency_runs']} runs "
               f"of one {m['latency_input']}, batch 1, 1 thread.")
-        print(unseen_line(m))
+        if unseen := unseen_line(m):
+            print(unseen)
     print(f"  {'variant':<9} {'file':<34} {'size':>9} {'latency':>10} {'accuracy':>9} {'as fp32':>8}")
     for kind, v in report.variants.items():
         if kind == "split":

@@ -15,7 +15,8 @@ from core.errors import TransferLabError
 from core.export import measure
 from core.export import variants as V
 from core.export.report import ExportReport
-from core.export.samples import calibration_inputs, labelled_inputs, pick_samples, unseen_inputs, unseen_samples
+from core.export.samples import (calibration_inputs, labelled_inputs, learnt_from_unlabelled, pick_samples, unseen_inputs,
+                                 unseen_samples)
 from core.export.staging import Staging, check_file, finish_file
 
 MEASURE_SAMPLES = 300  # labelled samples every variant is scored on
@@ -74,8 +75,9 @@ def _measure(project, loaded, report: ExportReport, ctx: dict, paths: dict[str, 
     picked = pick_samples(project, loaded.class_names, MEASURE_SAMPLES)
     sessions = {kind: measure.session(p) for kind, p in paths.items()}
     scores = measure.accuracy_pass(sessions, ctx["name"], labelled_inputs(loaded, project, picked))
-    unseen = measure.accuracy_pass(sessions, ctx["name"],
-                                   unseen_inputs(loaded, project, unseen_samples(project, UNSEEN_SAMPLES)))
+    with_unlabelled = not learnt_from_unlabelled(report.run.get("metrics") or {})
+    unseen = measure.accuracy_pass(sessions, ctx["name"], unseen_inputs(
+        loaded, project, unseen_samples(project, UNSEEN_SAMPLES, unlabelled=with_unlabelled)))
     del sessions
     x = ctx["samples"][0][1]
     best, runs = measure.latency(paths, ctx["name"], x, threads=1)
@@ -91,6 +93,7 @@ def _measure(project, loaded, report: ExportReport, ctx: dict, paths: dict[str, 
             else f"{x.shape[0] / loaded.sample_rate:.2f} s clip")
     report.measured = {"samples": scores["fp32"].get("samples", 0), "splits": "/".join(splits) or "none",
                        "unseen_samples": unseen["fp32"]["samples"],
+                       "unseen_from": "test split and unlabelled" if with_unlabelled else "test split",
                        "latency_input": what, "latency_runs": runs, "threads": 1}
 
 

@@ -71,12 +71,16 @@ def unseen_line(measured: dict) -> str:
     """What the "as fp32" figures are: how often each file gives fp32's class on samples the model
     did not learn from, or why there are none (then the accuracy is all there is, read mostly on
     samples it learnt from, where a smaller file rarely changes an answer)."""
-    n = measured.get("unseen_samples") or 0
+    if "unseen_samples" not in measured:  # an export made before this was measured
+        return ""
+    n = measured["unseen_samples"]
+    where = measured.get("unseen_from", "test split and unlabelled")
+    if where == "test split":
+        where = "test split; the model learnt from the unlabelled ones too"
     if not n:
-        return ("As fp32: no sample the model did not learn from (test split or unlabelled) to compare on; "
+        return (f"As fp32: no sample the model did not learn from ({where}) to compare on; "
                 "on new samples a smaller file may change more answers than the accuracy above shows.")
-    return (f"As fp32: how often each file gives fp32's class on {n} samples the model did not learn from "
-            "(test split and unlabelled).")
+    return f"As fp32: how often each file gives fp32's class on {n} samples the model did not learn from ({where})."
 
 
 def variant_rows(report) -> list[str]:

@@ -42,9 +42,15 @@ def pick_samples(project, classes, n: int, splits=("test", "val", "train"), any_
     return picked[:n]
 
 
-def unseen_samples(project, n: int):
+def learnt_from_unlabelled(metrics: dict) -> bool:
+    """Whether a run learnt from the project's unlabelled samples too (pseudo-labels, core.probe.semi;
+    adapting to them, core.train.adapt), so that they are no measure of new samples."""
+    return any(isinstance(metrics.get(key), dict) and metrics[key].get("used") for key in ("unlabelled", "adaptation"))
+
+
+def unseen_samples(project, n: int, unlabelled: bool = True):
     """Up to ``n`` samples a run did not learn its answers from: the test split's (labelled or not),
-    then the unlabelled ones. Where the int8 or fp16 file gives another class than fp32 shows there
+    then (``unlabelled``: where the run did not learn from them) the unlabelled ones. Where the int8 or fp16 file gives another class than fp32 shows there
     (measure.judge's accuracy is read mostly on samples the model learnt from, whose answers are
     too clear to flip: the pair's int8 gave fp32's class on all 200 of those and on 96.7% of 150
     new pictures, bench/bench_export.py)."""
@@ -52,7 +58,7 @@ def unseen_samples(project, n: int):
 
     picked = project.samples(status="ok", split="test", limit=n)
     seen = {s.id for s in picked}
-    if len(picked) < n:
+    if unlabelled and len(picked) < n:
         picked += [s for s in project.samples(status="ok", label=UNLABELLED, limit=n + len(seen))
                    if s.id not in seen]
     return picked[:n]

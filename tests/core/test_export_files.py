@@ -348,6 +348,8 @@ def test_each_variant_is_compared_with_fp32_on_samples_the_model_did_not_learn_f
     """The accuracy rule reads mostly samples the model learnt from, where a smaller file rarely
     changes an answer; the export also says how often each file gives fp32's class on samples it
     did not learn from (here: unlabelled ones), and says so where there are none."""
+    from core.export.files import unseen_line
+    from core.export.samples import learnt_from_unlabelled, unseen_samples
     from core.importer import import_files
     from tests.helpers.training import colour_image
 
@@ -358,7 +360,7 @@ def test_each_variant_is_compared_with_fp32_on_samples_the_model_did_not_learn_f
         none = export_run(project, tmp_path / "a" / "m.onnx", run.run_id, spec=spec, fp16=True)
         assert none.measured["unseen_samples"] == 0 and none.variants["fp16"]["unseen_agreement_vs_fp32"] is None
         card = (tmp_path / "a" / "m.md").read_text(encoding="utf-8")
-        assert "no sample the model did not learn from (test split or unlabelled) to compare on" in card
+        assert "no sample the model did not learn from (test split and unlabelled) to compare on" in card
         new = tmp_path / "new"
         new.mkdir()
         for i in range(12):
@@ -371,5 +373,11 @@ def test_each_variant_is_compared_with_fp32_on_samples_the_model_did_not_learn_f
         card = (tmp_path / "b" / "m.md").read_text(encoding="utf-8")
         assert "how often each file gives fp32's class on 12 samples the model did not learn from" in card
         assert "| as fp32 |" in card
+        # a run that learnt from the unlabelled samples too (pseudo-labels, adaptation): the test split alone
+        assert learnt_from_unlabelled({"unlabelled": {"used": True}}) and learnt_from_unlabelled({"adaptation": {"used": True}})
+        assert not learnt_from_unlabelled({"unlabelled": {"used": False, "reason": "no gain"}})
+        assert len(unseen_samples(project, 50)) == 12 and unseen_samples(project, 50, unlabelled=False) == []
+        # an export written before this was measured says nothing about it (not "there was none")
+        assert unseen_line({"samples": 12, "splits": "train"}) == ""
     finally:
         project.close()
