@@ -58,21 +58,12 @@ def set_rng_state(state: dict[str, torch.Tensor]) -> None:
 
 
 def save(path: Path, payload: dict) -> None:
-    """Every tensor is written as a CPU tensor (torch.save copies a GPU's to host memory anyway), so a
-    run trained on a GPU is read by any ``torch.load`` on a computer without one, not only by ours."""
+    """GPU tensors are written as they are, each copied to host memory in turn by torch.save (moving
+    the whole model and optimizer state to the CPU first would hold all of it in host memory at once);
+    load() maps them onto the CPU, so a run trained on a GPU is read where there is none."""
     # Straight into the temporary file: a copy in memory first would double the peak for a big model.
     with atomic_writer(path) as fh:
-        torch.save({"schema": SCHEMA_VERSION, **_on_cpu(payload)}, fh)
-
-
-def _on_cpu(value):
-    if isinstance(value, torch.Tensor):
-        return value.cpu()
-    if isinstance(value, dict):
-        return {k: _on_cpu(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_on_cpu(v) for v in value)
-    return value
+        torch.save({"schema": SCHEMA_VERSION, **payload}, fh)
 
 
 def load(path: str | os.PathLike) -> dict:

@@ -89,7 +89,7 @@ def test_every_layer_in_bf16_on_the_gpu_then_exported_for_the_cpu(tmp_path):
     assert out["status"] == "completed" and out["epochs_done"] == 6, out
     assert out["device"].startswith("cuda") and out["precision"] == "bf16", out
     # every layer of a network learning from 90 small pictures: well above chance (0.33) is the check
-    # that bf16 training learns; the same run on a CPU in fp32 reached 0.70, on an H200 in bf16 0.6-0.7
+    # that bf16 training learns; the same run on a CPU in fp32 reached 0.70 (an H200 in bf16: >= 0.6, 71 of 120 files)
     assert out["metrics"]["val_acc"] >= 0.6, out
     model = tmp_path / "full.onnx"
     _cli("export", proj, model, "--int8")  # the export checks parity with PyTorch on the CPU itself

@@ -87,7 +87,8 @@ def test_every_kind_is_read_back_by_its_own_reader(colour_runs, kind, model_type
     project, spec, trained, built = colour_runs
     run_id = {"classifier": trained.run_id, "prototype": built["fewshot"].run_id,
               "attributes": built["zeroshot"].run_id}[kind]
-    checkpoint = torch.load(project.runs_dir / run_id / "best.pt", weights_only=True)
+    # as core.train.checkpoint.load reads it: a run trained on a GPU holds GPU tensors
+    checkpoint = torch.load(project.runs_dir / run_id / "best.pt", map_location="cpu", weights_only=True)
     assert checkpoint["head"] == kind and run_kinds.kind_of(checkpoint).name == kind
     loaded = load_run(project, run_id, spec=spec)
     assert type(loaded.model) is model_type and not loaded.model.training
