@@ -17,26 +17,11 @@ import os
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 
 def launched_rank() -> int:
     """This process's rank as torchrun set it (0 outside torchrun), readable before joining the group."""
     return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
-
-
-class ProbeHead(nn.Module):
-    """The classifier's head as a module of its own, so DDP can average its gradients in probe mode
-    (and does not register the frozen backbone)."""
-
-    def __init__(self, classifier):
-        super().__init__()
-        self.head = classifier.head
-        self.dropout = classifier.dropout
-        self.classifier = [classifier]  # a list: not a submodule, so DDP sees only the head
-
-    def forward(self, features):
-        return self.classifier[0].forward_features(features)
 
 
 @dataclass
@@ -68,16 +53,16 @@ class DistContext:
             return f"cuda:{self.local_rank}"
         return setting
 
-    def wrap(self, model, probe: bool):
+    def wrap(self, model):
         """What the loop calls for a forward pass. Rebuilt whenever the trainable parameters change
-        (DDP registers the parameters that require gradients when it is built)."""
-        module = ProbeHead(model) if probe else model
+        (DDP registers the parameters that require gradients when it is built). A probe is solved,
+        not trained by epochs (core.train.probe_fit), so it never comes here."""
         if self.world == 1:
-            return module
+            return model
         from torch.nn.parallel import DistributedDataParallel
 
         device = next(model.parameters()).device
-        return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+        return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     def same_everywhere(self, value):
         """Rank 0's ``value`` on every rank (e.g. the run id, which each rank would draw differently)."""

@@ -229,7 +229,7 @@ class Trainer:
         for epoch in range(plan.start_epoch, config.epochs):
             gen = seed_epoch(config.seed, epoch)
             stage = unfreeze_for_epoch(model, config, epoch)
-            forward = self.dist.wrap(model, False)
+            forward = self.dist.wrap(model)
             set_train_mode(model, config.mode)
             t0 = time.perf_counter()
             order = epoch_order(labels, len(data.class_names), config.balance == "sampler", gen,
