@@ -65,9 +65,9 @@ def bench_cache(project, size: int, batch: int) -> dict:
             "epoch1_over_epoch2_with_eval": round(whole[0] / whole[1], 2)}
 
 
-def bench_probe(root: Path, n: int, size: int | None, repeats: int) -> dict:
+def bench_probe(root: Path, n: int, size: int | None, repeats: int, classes: int = 3) -> dict:
     """``size`` None: the backbone and picture size a person gets (the default picture probe)."""
-    project = make_photo_project(root, n, size=(160, 120))
+    project = make_photo_project(root, n, classes=classes, size=(160, 120))
     config = TrainConfig(mode="probe", image_size=size, device="cpu")
     first = Trainer(project, config).fit()
     walls, epochs = [], []
@@ -82,7 +82,7 @@ def bench_probe(root: Path, n: int, size: int | None, repeats: int) -> dict:
         epochs.append(result.epochs_done)
     project.close()
     backbone = json.loads((Path(first.run_dir) / "config.json").read_text(encoding="utf-8"))["config"]["backbone"]
-    return {"samples": n, "backbone": backbone, "first_run_s": round(first.seconds, 2),
+    return {"samples": n, "classes": classes, "backbone": backbone, "first_run_s": round(first.seconds, 2),
             "retrain_after_edit_s": round(min(walls), 3),
             "first_run_choice": first.metrics.get("probe_choice"), "first_run_estimate": first.metrics.get("val_acc"),
             "retrain_after_edit_all_s": [round(w, 3) for w in walls], "retrain_epochs": epochs}
@@ -137,6 +137,7 @@ def main() -> int:
     ap.add_argument("--augment", default="light", help="trainer augmentation in --device cuda")
     ap.add_argument("--only-probe", action="store_true",
                     help="measure only the probe retrain and update it in the CPU result file")
+    ap.add_argument("--probe-classes", type=int, default=3, help="classes of the probe's photos (3)")
     ap.add_argument("--probe-default", action="store_true",
                     help="with --only-probe: the default backbone at its own picture size (the pair), kept as "
                          "probe_retrain_default")
@@ -148,11 +149,12 @@ def main() -> int:
     if args.only_probe:
         size = None if args.probe_default else args.size
         with tempfile.TemporaryDirectory() as tmp:
-            probe = bench_probe(Path(tmp), args.probe_samples, size, args.repeats)
+            probe = bench_probe(Path(tmp), args.probe_samples, size, args.repeats, args.probe_classes)
         slug = re.sub(r"[^A-Za-z0-9]+", "-", machine()["cpu"]).strip("-")[:40]
         out = ROOT / "bench" / "results" / f"train-{slug}.json"
         result = json.loads(out.read_text()) if out.exists() else {"machine": machine()}
-        key = "probe_retrain_default" if args.probe_default else "probe_retrain"
+        key = ("probe_retrain_default" if args.probe_default else "probe_retrain") + (
+            f"_{args.probe_classes}_classes" if args.probe_classes != 3 else "")
         result[key] = {**probe, "image_size": size or "the backbone's own", "target_s": "< 2", "machine": machine()}
         out.write_text(json.dumps(result, indent=1))
         print(json.dumps(result[key], indent=1))
