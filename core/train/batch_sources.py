@@ -65,13 +65,12 @@ class StoreSource:
 
 
 class FeatureSource:
-    """Embeddings computed once by the frozen backbone (probe mode), kept where the probe is solved
-    (make_sources: host memory)."""
+    """Embeddings computed once by the frozen backbone (probe mode), in host memory: the probe is
+    solved on the CPU (core.probe) whatever device embedded them."""
 
-    def __init__(self, features: torch.Tensor, labels: Sequence, device: torch.device):
-        self.features = features.to(device)
-        targets, labels = _targets(labels)
-        self.targets, self.labels = targets.to(device), labels.to(device)
+    def __init__(self, features: torch.Tensor, labels: Sequence):
+        self.features = features.cpu()
+        self.targets, self.labels = _targets(labels)
         self.failed: dict[int, str] = {}
 
     def __len__(self) -> int:

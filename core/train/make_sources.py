@@ -70,7 +70,7 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     from core.probe.solve import LARGE
     from core.probe.views import VIEWS_BELOW, view_key
 
-    config, data, spec, device = plan.config, plan.data, plan.spec, plan.device
+    config, data, spec = plan.config, plan.data, plan.spec
     views = config.probe_views if spec.modality in ("image", "audio") else 0
     present = [n for n in data.counts(data.train + data.val) if n > 0]
     if views and present and min(present) >= LARGE and data.val:
@@ -80,8 +80,9 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
         # VIEWS_BELOW a class they tripled the rows the probe is solved on, which also keeps it from
         # solving in the span of the samples: 1,500 pictures took 5 minutes instead of seconds.
         views = 0
-    items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val]
-    items += [(view_key(it.hash, v), _view_source(it, v, spec)) for v in range(1, views + 1) for it in data.train + data.val]
+    view_items = [(view_key(it.hash, v), _view_source(it, v, spec))
+                  for v in range(1, views + 1) for it in data.train + data.val]
+    items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val] + view_items
     unlabelled = unlabelled_items(plan, present)
     embed_later = bool(unlabelled) and unlabelled_later  # by the adapted backbone alone: not twice
     if not embed_later:
@@ -89,7 +90,7 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     dist = trainer.dist
     if not dist.is_main:
         dist.barrier()  # under DDP rank 0 fills the embedding cache first; the others then read it
-    found = embed(trainer, plan, model.backbone, items, views=views * len(data.train + data.val))
+    found = embed(trainer, plan, model.backbone, items, views=len(view_items))
     if dist.is_main:
         dist.barrier()
     if found is None:
@@ -108,7 +109,7 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     def source(items):
         kept = [it for it in items if it.hash in row]
         feats = take([row[it.hash] for it in kept])
-        src = FeatureSource(feats, targets_of(data, kept), torch.device("cpu"))  # the probe solves on the CPU
+        src = FeatureSource(feats, targets_of(data, kept))
         src.hashes = [it.hash for it in kept]  # which sample each row is (held-out predictions)
         # altered views of each kept sample (core.probe.views): (view rows, the sample row of each)
         extra = [(row[view_key(it.hash, v)], k) for v in range(1, views + 1) for k, it in enumerate(kept)
