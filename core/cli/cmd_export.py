@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from core.cli.output import open_for_reading, print_json
-from core.export.files import unseen_line
+from core.export.files import percent_of, unseen_line
 from core.run_catalogue import accuracy_name, val_acc
 
 NAME = "export"
@@ -76,8 +76,7 @@ def _print(report) -> None:
         name = os.path.basename(v["path"]) if v.get("written") else "(not written)"
         size = f"{v['size_bytes'] / 2**20:.1f} MiB" if v.get("size_bytes") else "-"
         latency = f"{v['latency_ms']:.2f} ms" if v.get("latency_ms") is not None else "-"
-        acc = f"{v['accuracy']:.1%}" if v.get("accuracy") is not None else "-"
-        same = f"{v['unseen_agreement_vs_fp32']:.1%}" if v.get("unseen_agreement_vs_fp32") is not None else "-"
+        acc, same = percent_of(v, "accuracy", "-"), percent_of(v, "unseen_agreement_vs_fp32", "-")
         print(f"  {kind:<9} {name:<34} {size:>9} {latency:>10} {acc:>9} {same:>8}")
     split = report.variants.get("split")
     if split and split.get("written"):

@@ -67,6 +67,13 @@ def _mib(n) -> str:
     return f"{n / 2**20:.1f} MiB" if n else "–"
 
 
+def percent_of(variant: dict, key: str, missing: str = "–") -> str:
+    """A variant's measured share (``accuracy``, ``unseen_agreement_vs_fp32``) as a percentage, or
+    ``missing`` where it was not measured: one format for the model card, the CLI and the Export page."""
+    value = variant.get(key)
+    return missing if value is None else f"{value:.1%}"
+
+
 def unseen_line(measured: dict) -> str:
     """What the "as fp32" figures are: how often each file gives fp32's class on samples the model
     did not learn from, or why there are none (then the accuracy is all there is, read mostly on
@@ -92,8 +99,7 @@ def variant_rows(report) -> list[str]:
             continue
         name = Path(v["path"]).name if v.get("written") else "(not written)"
         latency = f"{v['latency_ms']:.2f} ms" if v.get("latency_ms") is not None else "–"
-        acc = f"{v['accuracy']:.1%}" if v.get("accuracy") is not None else "–"
-        same = f"{v['unseen_agreement_vs_fp32']:.1%}" if v.get("unseen_agreement_vs_fp32") is not None else "–"
+        acc, same = percent_of(v, "accuracy"), percent_of(v, "unseen_agreement_vs_fp32")
         note = v.get("reason") or ""
         rows.append(f"| {name} | {VARIANT_TITLES.get(kind, kind)} | {_mib(v.get('size_bytes'))} | {latency} | {acc} | "
                     f"{same} | {note} |")

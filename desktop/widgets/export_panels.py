@@ -8,7 +8,7 @@ import os
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from core.export.files import unseen_line
+from core.export.files import percent_of, unseen_line
 from core.run_catalogue import accuracy_name, val_acc
 
 RULE = ("A variant is written only if it is smaller, within 1 point of fp32's accuracy and, for int8, faster "
@@ -92,8 +92,7 @@ class VariantsTable(QTableWidget):
                 size = size + v["frontend_size_bytes"]  # the two files together (each in the tooltip)
             size_text = f"{size / 2**20:.1f} MiB" if size else "–"
             latency = f"{v['latency_ms']:.2f} ms" if v.get("latency_ms") is not None else "–"
-            acc = f"{v['accuracy']:.1%}" if v.get("accuracy") is not None else "–"
-            same = f"{v['unseen_agreement_vs_fp32']:.1%}" if v.get("unseen_agreement_vs_fp32") is not None else "–"
+            acc, same = percent_of(v, "accuracy"), percent_of(v, "unseen_agreement_vs_fp32")
             mark = "✓" if v.get("written") else "✗"  # why not: the Check panel, and this row's tooltip
             cells = [f"{TITLES.get(kind, kind)} {mark}", size_text, latency, acc, same]
             for column, text in enumerate(cells):
