@@ -50,10 +50,10 @@ def learnt_from_unlabelled(metrics: dict) -> bool:
 
 def unseen_samples(project, n: int, unlabelled: bool = True):
     """Up to ``n`` samples a run did not learn its answers from: the test split's (labelled or not),
-    then (``unlabelled``: where the run did not learn from them) the unlabelled ones. Where the int8 or fp16 file gives another class than fp32 shows there
-    (measure.judge's accuracy is read mostly on samples the model learnt from, whose answers are
-    too clear to flip: the pair's int8 gave fp32's class on all 200 of those and on 96.7% of 150
-    new pictures, bench/bench_export.py)."""
+    then (``unlabelled``: where the run did not learn from them) the unlabelled ones. A smaller file
+    that gives another class than fp32 shows it there, not on the samples the model learnt from,
+    which measure.judge's accuracy mostly reads (their answers are too clear to flip: the pair's int8
+    gave fp32's class on all 200 of those and on 96.7% of 150 new pictures, bench/bench_export.py)."""
     from core.project.sample_queries import UNLABELLED
 
     picked = project.samples(status="ok", split="test", limit=n)

@@ -2,10 +2,10 @@
 
 Launched with ``torchrun --nproc-per-node N``, the environment names the rank and world size; the
 process group is joined here (gloo for CPU tensors, nccl for a GPU's). Every rank trains on its
-share of each epoch's order (sources.epoch_order, padded like DistributedSampler so every rank runs the same
-number of batches: DDP's all-reduce would wait forever for a rank that stopped early), gradients are
-averaged by DistributedDataParallel, every rank evaluates the whole validation set (same numbers
-everywhere, no gather needed), and only rank 0 writes files or sends events.
+share of each epoch's order (sources.epoch_order, padded like DistributedSampler so every rank runs
+the same number of batches: DDP's all-reduce would wait forever for a rank that stopped early),
+gradients are averaged by DistributedDataParallel, every rank evaluates the whole validation set
+(same numbers everywhere, no gather needed), and only rank 0 writes files or sends events.
 
 Decisions that must be the same on every rank (the run id, stopping) go through rank 0 or a
 collective here, never through each rank's own clock or signal handler.
