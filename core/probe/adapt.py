@@ -112,7 +112,7 @@ def self_train(zu: torch.Tensor, weight0: torch.Tensor, bias0: torch.Tensor, str
         sol = _refit(zl_r, y, zu_r, guess, keep, classes, strength, sol)
     if sol is None:  # nothing to learn from: the first head as it was
         return SelfTrained(weight0.float(), bias0.float(), 0, [0] * classes, None, {})
-    w = sol.weight if red.basis is None else red.basis @ sol.weight
+    w = red.to_columns(sol.weight)
     return SelfTrained(w.float(), sol.bias.float(), int(keep.sum()),
                        np.bincount(guess[keep], minlength=classes).tolist(),
                        float(conf[keep].min()) if keep.any() else None,

@@ -62,12 +62,13 @@ class Choice:
 def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.ndarray | None = None,
                     sample_weight: np.ndarray | None = None, strengths=None, seed: int = 0,
                     default: float = 0.1, eval_mask: np.ndarray | None = None,
-                    offset: torch.Tensor | None = None) -> Choice:
+                    offset: torch.Tensor | None = None, precondition: bool = False) -> Choice:
     """The regularisation strength with the best cross-validated accuracy (ties: lower log loss).
 
     Each fold solves the strengths from the strongest regularisation to the weakest, each starting
     from the previous solution (few steps each). ``eval_mask``: rows that count when scoring a
-    fold (augmented views train but are not scored). ``offset``: see ``logistic.fit``."""
+    fold (augmented views train but are not scored). ``offset``, ``precondition``: see
+    ``logistic.fit`` (rows reduced to their span: the folds' rows keep nearly orthogonal columns)."""
     k = fold_count(y, groups)
     if k == 0:
         return Choice(default, None, 0)
@@ -87,7 +88,8 @@ def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.
         start = None
         for c in order:
             start = fit(x[train], yt[train], classes, c, None if weight is None else weight[train],
-                        offset=None if offset is None else offset[train], start=start, tol=1e-4, max_iter=200)
+                        offset=None if offset is None else offset[train], start=start, tol=1e-4, max_iter=200,
+                        precondition=precondition)
             w, b = sums.get(c, (0.0, 0.0))
             sums[c] = (w + start.weight, b + start.bias)
             with torch.no_grad():

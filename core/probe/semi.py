@@ -129,7 +129,7 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
     weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     # every fit below sees rows of x and unlabelled only: solve in their span, exactly (logistic.reduce)
     red = reduce(torch.cat([x.double(), unlabelled.double()]), keep_dtype=True)  # through the Gram matrix
-    z, basis = red.z, red.basis
+    z = red.z
     zl, zu = z[:n], z[n:]
     # the unlabelled rows' principal components (no labels: the same in every fold), for "clusters"
     pcs = _components(torch.cat([zl[torch.from_numpy(scored)], zu]), _widest(candidates), seed)
@@ -158,7 +158,7 @@ def learn_with_unlabelled(x: torch.Tensor, y: np.ndarray, classes: int, unlabell
         return result
     base = _fit(zl, y, weight, classes, strength)
     sol, keep, guess, conf = _method(candidates[best], zl, y, weight, zu, classes, strength, base, pcs)
-    full = (lambda w: w) if basis is None else (lambda w: basis @ w)
+    full = red.to_columns
     result.heads = {LABELLED_ONLY: (full(base.weight).float(), base.bias.float()),
                     best: (full(sol.weight).float(), sol.bias.float())}
     result.used, result.method, (result.weight, result.bias) = True, best, result.heads[best]

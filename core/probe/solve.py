@@ -132,7 +132,8 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
         red = reduce(xs)
         offset = None if pr is None else xs @ pr
         choice = choose_strength(red.z, y, classes, groups=groups, sample_weight=weight, seed=seed,
-                                 default=DEFAULT_STRENGTH, eval_mask=scored, offset=offset, strengths=strengths)
+                                 default=DEFAULT_STRENGTH, eval_mask=scored, offset=offset, strengths=strengths,
+                                 precondition=red.reduced)
         how = f"{choice.folds}-fold cross-validation" if choice.folds else "none (a class has one example)"
         judged[name] = (cols, pr, choice, how)
         if kept is None or merit(choice) > merit(judged[kept[0]][2]):  # the first of equals stays
@@ -154,11 +155,12 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
                 choice = replace(choice, start=Solution(bases[chosen] @ st.weight, st.bias, st.iterations, st.converged))
             del xs
     if large:  # the estimate is the chosen model's, fit on every training row
-        choice = _validate_on_holdout(red.z, y, classes, holdout, weight, offset, choice)
+        choice = _validate_on_holdout(red.z, y, classes, holdout, weight, offset, choice, red.reduced)
     yt = torch.from_numpy(y)
     sol = fit(red.z, yt, classes, choice.strength, None if weight is None else torch.from_numpy(weight),
-              offset=offset, tol=1e-4 if large else 1e-5, start=choice.start, max_iter=100 if large else 500)
-    w = sol.weight if red.basis is None else red.basis @ sol.weight
+              offset=offset, tol=1e-4 if large else 1e-5, start=choice.start, max_iter=100 if large else 500,
+              precondition=red.reduced)
+    w = red.to_columns(sol.weight)
     if pr is not None:
         w = w + pr
     if cols is not None:
@@ -173,7 +175,7 @@ def solve_head(x: torch.Tensor, y: np.ndarray, classes: int, *, holdout: np.ndar
     scores = {name: j[2].scores.get(j[2].strength, (None, None))[0] for name, j in judged.items()} if chosen else {}
     compared = f"on the validation split, fit on {CHOICE_PER_CLASS} a class" if large else "cross-validated"
     return HeadResult(w.float(), b.float(), choice.strength, best[0], best[1], how, train_acc, choice.scores,
-                      choice.held_out, chosen, scores, compared, red.basis.shape[1] if large and red.basis is not None else None)
+                      choice.held_out, chosen, scores, compared, red.z.shape[1] if large and red.reduced else None)
 
 
 def solve_blocks(x: torch.Tensor, y: np.ndarray, classes: int, blocks, *, reuses: list | None = None,
@@ -254,7 +256,8 @@ def _choose_on_holdout(x, cols, y, classes, holdout, weight, prior, strengths=No
     scored = np.ones(len(rows), bool)
     scores, start, fitted = {}, None, {}
     for c in sorted(strengths or LARGE_STRENGTHS):
-        start = fit(red.z, yt[train], classes, c, w, offset=offset, start=start, tol=1e-4, max_iter=100)
+        start = fit(red.z, yt[train], classes, c, w, offset=offset, start=start, tol=1e-4, max_iter=100,
+                    precondition=red.reduced)
         scores[c] = _holdout_scores(zh, yt[rows], scored, start, off_held)[:2]
         fitted[c] = start
     best = max(scores, key=lambda c: (scores[c][0], -scores[c][1]))
@@ -278,13 +281,13 @@ def _in_span(x, cols, basis) -> Reduced | None:
     return Reduced(z, basis) if inside >= SPAN_ENERGY * energy else None
 
 
-def _validate_on_holdout(x, y, classes, holdout, weight, offset, choice: Choice) -> Choice:
+def _validate_on_holdout(x, y, classes, holdout, weight, offset, choice: Choice, precondition: bool = False) -> Choice:
     """The chosen strength fit on every training row, scored on the validation split. The
     validation rows weigh nothing in the fit rather than being cut out: no copy of the rows."""
     yt = torch.from_numpy(y)
     w = np.where(holdout, 0.0, 1.0 if weight is None else weight)
     sol = fit(x, yt, classes, choice.strength, torch.from_numpy(w), offset=offset, start=choice.start,
-              tol=1e-4, max_iter=200)
+              tol=1e-4, max_iter=200, precondition=precondition)
     acc, loss, probs = _holdout_scores(x, yt, holdout, sol, offset)
     held_out = np.full((len(y), classes), np.nan, np.float32)
     held_out[holdout] = probs
