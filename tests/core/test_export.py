@@ -106,8 +106,8 @@ def test_int8_is_static_qdq_measured_and_written_only_when_it_passes(image_expor
         producers = {o: n.op_type for n in model.graph.node for o in n.output}
         assert all(producers.get(i) != "DequantizeLinear" for i in resize.input)
         assert json.loads({p.key: p.value for p in model.metadata_props}["labels"]) == ["circle", "square", "triangle"]
-    elif drop <= MAX_ACCURACY_DROP:  # the one rule a unit test may not pin down: speed on a busy machine
-        assert int8["reason"].startswith("it is no faster than fp32") and not path.exists(), int8
+    elif drop <= MAX_ACCURACY_DROP:  # speed on a busy machine, or answers changed on samples not learnt from
+        assert _refused_for_speed_or_new_answers(int8) and not path.exists(), int8
     assert not list(path.parent.glob(".*.tmp"))
 
 
@@ -190,12 +190,24 @@ def test_audio_export_on_the_bundled_backbone(tmp_path):
         project.close()
 
 
+def _refused_for_speed_or_new_answers(v: dict) -> bool:
+    """The rules a unit test cannot pin down: speed on a busy machine, and (where the project has
+    MIN_UNSEEN_SAMPLES samples the model did not learn from) fp32's class given too rarely on them,
+    each refusal with its numbers."""
+    from core.export.measure import MIN_UNSEEN_AGREEMENT, MIN_UNSEEN_SAMPLES
+
+    if v["reason"].startswith("it is no faster than fp32"):
+        return True
+    return (v["reason"].startswith("it gave another class than fp32 on") and v["unseen_samples"] >= MIN_UNSEEN_SAMPLES
+            and v["unseen_agreement_vs_fp32"] < MIN_UNSEEN_AGREEMENT)
+
+
 def _check_audio_variants(project, report, tmp_path) -> None:
     fp32 = report.variants["fp32"]
     for kind in ("fp16", "int8"):
         v = report.variants[kind]
         assert v["accuracy"] >= fp32["accuracy"] - MAX_ACCURACY_DROP, (kind, v)  # was 100% -> 35.6% for int8
-        assert v["written"] or v["reason"].startswith("it is no faster"), (kind, v)
+        assert v["written"] or _refused_for_speed_or_new_answers(v), (kind, v)
     _full_check(report.variants["fp16"]["path"])  # the fp16 audio model was out of topological order
     if report.variants["int8"]["written"]:
         _int8_front_end_is_float(report.path, report.variants["int8"]["path"])

@@ -228,6 +228,13 @@ def test_a_variant_is_written_only_when_measured_smaller_faster_and_as_accurate(
     assert judge("int8", {**good, "size_bytes": 13 << 20}, fp32).startswith("it is no smaller than fp32 (13.0 MiB")
     assert judge("fp16", {**good, "latency_ms": 9.0}, fp32) is None  # fp16 is for size, not speed
     assert judge("fp16", {**good, "accuracy": None}, fp32).startswith("its accuracy could not be measured")
+    # as accurate on the labelled samples, but another model on the samples it did not learn from
+    unseen = {**good, "unseen_samples": 150, "unseen_agreement_vs_fp32": 0.86}
+    assert judge("int8", unseen, fp32) == ("it gave another class than fp32 on 21 of 150 samples the model did not "
+                                           "learn from (14.0%; at most 10% allowed)")
+    assert judge("fp16", unseen, fp32).startswith("it gave another class than fp32 on 21 of 150")
+    assert judge("int8", {**unseen, "unseen_agreement_vs_fp32": 0.9}, fp32) is None  # a tenth is allowed
+    assert judge("int8", {**unseen, "unseen_samples": 12, "unseen_agreement_vs_fp32": 0.75}, fp32) is None  # too few
 
 
 SIMULATE = textwrap.dedent("""
