@@ -98,7 +98,9 @@ def fit(x: torch.Tensor, y: torch.Tensor, classes: int, strength: float, sample_
     differing by orders of magnitude, that diagonal is most of the Hessian: a retrain of 1,000
     pictures of 10 classes took 45 and 19 iterations to the same tolerance instead of 163 and 174.
     Not for raw columns, which are correlated: there it took up to 1.5 times as many
-    (bench/bench_train.py, README "Performance").
+    (bench/bench_train.py, README "Performance"). Not used by the unlabelled samples' fits
+    (core.probe.semi, adapt) either: tried there, it saved little (faces 5.8 -> 5.2 s; spoken words,
+    beside another run, 27 -> 35 s) and moved the folds' scores of candidates whose capped fits stop elsewhere.
     """
     dt = torch.float32 if x.dtype == torch.float32 else torch.float64
     x = x.to(dt)
