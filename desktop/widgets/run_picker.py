@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from desktop.controllers.runs_controller import RunsController
@@ -14,6 +15,9 @@ def run_title(r) -> str:
     when = time.strftime("%d %b %H:%M", time.localtime(r.created_at)) if r.created_at else r.id
     score = f" · {100 * acc:.1f}%" if isinstance(acc, (int, float)) else ""
     return f"{when} · {r.backbone or '?'} · {r.mode or '?'}{score}"
+
+
+MIN_WIDTH = 220  # px: the date, the backbone's first letters and the mode
 
 
 class RunPicker(QComboBox):
@@ -29,6 +33,13 @@ class RunPicker(QComboBox):
         runs.current_changed.connect(self._show_current)
         self.currentIndexChanged.connect(lambda _i: runs.select(self.currentData()))
         self._fill()
+
+    def minimumSizeHint(self) -> QSize:
+        """Narrower than its longest title where the page has less room (the title then ends in
+        an ellipsis): a pair backbone's title ("efficientnet_lite0_lite1") made the Export page's
+        left column wider than its half of the default window, and cut its panels off at the right."""
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), MIN_WIDTH), hint.height())
 
     def _fill(self) -> None:
         self.blockSignals(True)
