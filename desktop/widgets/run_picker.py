@@ -35,8 +35,8 @@ class RunPicker(QComboBox):
         self._fill()
 
     def minimumSizeHint(self) -> QSize:
-        """Narrower than its longest title where the page has less room (the title then ends in
-        an ellipsis): a pair backbone's title ("efficientnet_lite0_lite1") made the Export page's
+        """Narrower than its longest title where the page has less room (the title is then cut;
+        the list and the tooltip show it whole): a pair backbone's title ("efficientnet_lite0_lite1") made the Export page's
         left column wider than its half of the default window, and cut its panels off at the right."""
         hint = super().minimumSizeHint()
         return QSize(min(hint.width(), MIN_WIDTH), hint.height())

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from core.probe.crossval import choose_strength, fold_count, stratified_folds
-from core.probe.logistic import fit, predict_proba, reduce
+from core.probe.logistic import Solution, fit, predict_proba, reduce
 from core.probe.solve import balanced_weights, solve_head
 
 
@@ -113,6 +113,11 @@ def test_the_preconditioned_solver_reaches_the_same_head_in_fewer_steps():
         pre_steps += pre.iterations
         start_plain, start_pre = plain, pre
     assert pre_steps < 0.5 * plain_steps
+    # a saturated warm start (every probability near 0 or 1) leaves the intercept no curvature there
+    saturated = Solution(pre.weight * 50, pre.bias * 50, 0, True)
+    plain = fit(red.z, yt, 6, 0.01, sw, tol=1e-6, max_iter=3000, start=saturated)
+    pre = fit(red.z, yt, 6, 0.01, sw, tol=1e-6, max_iter=3000, start=saturated, precondition=True)
+    assert objective(pre, 0.01) <= objective(plain, 0.01) + 1e-8
     # weights of the reduced rows map back to the columns without forming the basis
     assert torch.allclose(red.to_columns(pre.weight), red.basis @ pre.weight, atol=1e-10)
 
