@@ -69,9 +69,9 @@ def choose_strength(x: torch.Tensor, y: np.ndarray, classes: int, *, groups: np.
     from the previous solution (few steps each); all of them, though the weakest are the slowest to
     fit: stopping once the estimate had fallen at two strengths in a row saved a quarter of a
     2,000-picture probe's cross-validation and changed the choice wherever it rises again (not
-    kept). ``eval_mask``: rows that count when scoring a
-    fold (augmented views train but are not scored). ``offset``, ``precondition``: see
-    ``logistic.fit`` (rows reduced to their span: the folds' rows keep nearly orthogonal columns)."""
+    kept). ``eval_mask``: rows that count when scoring a fold (augmented views train but are not
+    scored). ``offset``, ``precondition``: see ``logistic.fit`` (rows reduced to their span: the
+    folds' rows keep nearly orthogonal columns)."""
     k = fold_count(y, groups)
     if k == 0:
         return Choice(default, None, 0)

@@ -132,8 +132,11 @@ def fit(x: torch.Tensor, y: torch.Tensor, classes: int, strength: float, sample_
     v.requires_grad_(True)
     c.requires_grad_(True)
 
+    def weights():  # W and b from the variables L-BFGS moves
+        return (v, c) if scale is None else (v * scale, c * bias_scale)
+
     def objective():
-        w, b = (v, c) if scale is None else (v * scale, c * bias_scale)
+        w, b = weights()
         logits = x @ w + b
         if offset is not None:
             logits = logits + offset
@@ -144,7 +147,7 @@ def fit(x: torch.Tensor, y: torch.Tensor, classes: int, strength: float, sample_
     grad_scale = None if scale is None else torch.cat([scale.reshape(-1), bias_scale])
     iterations = lbfgs(objective, [v, c], max_iter=max_iter, tolerance_grad=tol, grad_scale=grad_scale)
     with torch.no_grad():
-        w, b = (v, c) if scale is None else (v * scale, c * bias_scale)
+        w, b = weights()
     return Solution(w.detach(), b.detach(), iterations, iterations < max_iter)
 
 
