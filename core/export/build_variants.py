@@ -15,8 +15,7 @@ from core.errors import TransferLabError
 from core.export import measure
 from core.export import variants as V
 from core.export.report import ExportReport
-from core.export.samples import (calibration_inputs, labelled_inputs, learnt_from_unlabelled, pick_samples, unseen_inputs,
-                                 unseen_samples)
+from core.export.samples import calibration_inputs, learnt_from_unlabelled, pick_samples, tagged_inputs, unseen_samples
 from core.export.staging import Staging, check_file, finish_file
 
 MEASURE_SAMPLES = 300  # labelled samples every variant is scored on
@@ -74,10 +73,11 @@ def _fail(entry: dict, exc: Exception) -> None:
 def _measure(project, loaded, report: ExportReport, ctx: dict, paths: dict[str, Path]) -> None:
     picked = pick_samples(project, loaded.class_names, MEASURE_SAMPLES)
     sessions = {kind: measure.session(p) for kind, p in paths.items()}
-    scores = measure.accuracy_pass(sessions, ctx["name"], labelled_inputs(loaded, project, picked))
     with_unlabelled = not learnt_from_unlabelled(report.run.get("metrics") or {})
-    unseen = measure.accuracy_pass(sessions, ctx["name"], unseen_inputs(
-        loaded, project, unseen_samples(project, UNSEEN_SAMPLES, unlabelled=with_unlabelled)))
+    new_ones = unseen_samples(project, UNSEEN_SAMPLES, unlabelled=with_unlabelled)
+    tallies = measure.tagged_pass(sessions, ctx["name"], tagged_inputs(loaded, project, picked, new_ones),
+                                  ("scored", "unseen"))
+    scores, unseen = tallies["scored"], tallies["unseen"]
     del sessions
     x = ctx["samples"][0][1]
     best, runs = measure.latency(paths, ctx["name"], x, threads=1)

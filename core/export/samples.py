@@ -64,12 +64,22 @@ def unseen_samples(project, n: int, unlabelled: bool = True):
     return picked[:n]
 
 
-def unseen_inputs(loaded, project, picked) -> Iterator[tuple[int, np.ndarray]]:
-    """(-1, raw input) of each readable sample of ``picked``: compared with fp32, never scored."""
-    for s in picked:
+def tagged_inputs(loaded, project, scored, unseen) -> Iterator[tuple[int, np.ndarray, tuple[str, ...]]]:
+    """(class index or -1, raw input, tags) of each readable sample of ``scored`` (labelled samples
+    of the run's classes: tag "scored") and ``unseen`` (samples the run did not learn from: tag
+    "unseen", compared with fp32 and never scored), each sample read once however many tags it has."""
+    index = {c: k for k, c in enumerate(loaded.class_names)}
+    scored_ids, unseen_ids = {s.id for s in scored}, {s.id for s in unseen}
+    done = set()
+    for s in [*scored, *unseen]:
+        if s.id in done:
+            continue
+        done.add(s.id)
         raw = raw_input(loaded, project, s)
-        if raw is not None:
-            yield -1, raw
+        if raw is None:
+            continue
+        tags = (("scored",) if s.id in scored_ids else ()) + (("unseen",) if s.id in unseen_ids else ())
+        yield (index[s.label] if "scored" in tags else -1), raw, tags
 
 
 def labelled_inputs(loaded, project, picked) -> Iterator[tuple[int, np.ndarray]]:

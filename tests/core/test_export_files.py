@@ -388,3 +388,46 @@ def test_each_variant_is_compared_with_fp32_on_samples_the_model_did_not_learn_f
         assert unseen_line({"samples": 12, "splits": "train"}) == ""
     finally:
         project.close()
+
+
+def test_a_test_split_sample_is_scored_and_compared_in_one_inference(tmp_path):
+    """A test-split sample is both scored (accuracy) and new to the model (as fp32): each file runs on
+    it once, and both tallies read the same as two separate passes would."""
+    from core.export import measure
+    from core.export.samples import labelled_inputs, pick_samples, tagged_inputs, unseen_samples
+    from core.importer import import_files
+    from core.runs import load_run
+    from tests.helpers.training import colour_image
+
+    spec = tiny_spec(tmp_path / "w")
+    project = make_colour_project(tmp_path, per_class=8)
+    try:
+        project.reset_splits(val=0.25, test=0.25)
+        new = tmp_path / "new"
+        new.mkdir()
+        for i in range(6):
+            colour_image(("red", "green", "blue")[i % 3], seed=7000 + i).save(new / f"n{i}.png")
+        import_files(project, [new], labels="none")
+        run = Trainer(project, TrainConfig(mode="full", epochs=3, batch_size=8, unlabelled="ignore"), spec=spec).fit()
+        report = export_run(project, tmp_path / "out" / "m.onnx", run.run_id, spec=spec, fp16=True)
+        test_ids = {s.id for s in project.samples(split="test")}
+        assert len(test_ids) == 6
+        assert report.measured["samples"] == 24 and report.measured["unseen_samples"] == 6 + 6
+
+        loaded = load_run(project, run.run_id, spec=spec)
+        picked = pick_samples(project, loaded.class_names, 300)
+        unseen = unseen_samples(project, 200)
+        items = list(tagged_inputs(loaded, project, picked, unseen))
+        assert len(items) == len({s.id for s in picked} | {s.id for s in unseen}) == 30  # each sample read once
+        assert sum(tags == ("scored", "unseen") for _y, _raw, tags in items) == 6  # the test split's
+        assert all(y == -1 for y, _raw, tags in items if tags == ("unseen",))  # never scored
+        sessions = {"fp32": measure.session(report.path), "fp16": measure.session(report.variants["fp16"]["path"])}
+        both = measure.tagged_pass(sessions, "image", iter(items), ("scored", "unseen"))
+        assert both["scored"] == measure.accuracy_pass(sessions, "image", labelled_inputs(loaded, project, picked))
+        apart = measure.accuracy_pass(sessions, "image", ((-1, raw) for _y, raw, tags in items if "unseen" in tags))
+        for kind in sessions:
+            assert both["unseen"][kind]["top1_agreement_vs_fp32"] == apart[kind]["top1_agreement_vs_fp32"]
+            assert both["unseen"][kind]["samples"] == 12
+            assert report.variants[kind]["unseen_agreement_vs_fp32"] == both["unseen"][kind]["top1_agreement_vs_fp32"]
+    finally:
+        project.close()
