@@ -86,7 +86,9 @@ class TrainConfig:
     # pictures whichever of the three cross-validates best (column subsets of "grid": one
     # embedding pass), for sounds the grid
     probe_features: str = "auto"
-    probe_views: int = 2  # probe: altered views of each labelled picture or sound learnt from too (core.probe.views)
+    # probe: altered views of each labelled picture or sound learnt from too; None: 2 a picture, 8 a
+    # sound (fewer where they would make more than 2,000 rows; core.probe.views.views_for)
+    probe_views: int | None = None
     # probe: "use" learns from the project's unlabelled samples too where cross-validation on the
     # labelled ones shows that it helps (core.probe.semi), "ignore" leaves them out
     unlabelled: str = "use"
@@ -120,7 +122,7 @@ class TrainConfig:
         for name, low in (("epochs", 1), ("batch_size", 1), ("num_workers", 0), ("warmup_epochs", 0), ("probe_views", 0),
                           ("patience", 0), ("unfreeze_blocks", -1), ("image_size", 8), ("cache_mb", 0)):
             value = getattr(self, name)
-            if value is None and name in ("epochs", "patience", "unfreeze_blocks", "image_size"):
+            if value is None and name in ("epochs", "patience", "unfreeze_blocks", "image_size", "probe_views"):
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 problems.append(f"{name} must be a whole number of at least {low}, not {value!r}")

@@ -68,10 +68,10 @@ def build_sources(trainer, plan, model, *, unlabelled_later: bool = False):
 
 def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     from core.probe.solve import LARGE
-    from core.probe.views import VIEWS_BELOW, view_key
+    from core.probe.views import VIEWS_BELOW, view_key, views_for
 
     config, data, spec = plan.config, plan.data, plan.spec
-    views = config.probe_views if spec.modality in ("image", "audio") else 0
+    views = views_for(spec.modality, config.probe_views, len(data.train) + len(data.val))
     present = [n for n in data.counts(data.train + data.val) if n > 0]
     if views and present and min(present) >= LARGE and data.val:
         views = 0  # the validation split decides at this size, and the probe learns from samples alone

@@ -10,6 +10,7 @@ from core.errors import TransferLabError
 from core.evaluate.before_after import before_and_after
 from core.importer import import_files
 from core.project import Project
+from core.probe.views import PICTURE_VIEWS
 from core.train import TrainConfig, Trainer
 from tests.helpers.media_factory import SHAPES, shape_image, write_image
 
@@ -127,7 +128,7 @@ def test_a_probe_from_a_run_caches_its_embeddings(domains):
     cache = EmbeddingCache(target.cache_dir, spec, init.identity)
     try:
         labelled = [s for s in target.samples() if s.label is not None and s.split in ("train", "val")]
-        views = TrainConfig().probe_views  # each labelled picture and its altered views
+        views = PICTURE_VIEWS  # each labelled picture and its altered views (the default for pictures)
         assert len(cache) == len(labelled) * (1 + views) > 0
     finally:
         cache.close()
