@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from core.probe.solve import balanced_weights, solve_blocks, solve_head
+from core.probe.views import UNLABELLED_VIEWS, view_numbers
 from core.run_catalogue import FINISHED, list_runs
 from core.train import checkpoint as ckpt_io
 from core.train import events
@@ -65,6 +66,7 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
         holdout = np.concatenate([holdout, holdout[view_of.numpy()]])
     groups = np.concatenate([np.arange(originals), view_of.numpy()])
     scored = np.arange(len(feats)) < originals
+    view_number = np.concatenate([np.zeros(originals, dtype=np.int64), view_numbers(view_of.numpy())])
     x = feats.sub_(model.feature_mean).div_(model.feature_std)  # in place (_joined)
     del feats
     column_sets = unvalidated = None
@@ -116,7 +118,7 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
     if unlabelled is not None and len(unlabelled):
         ux = ((unlabelled.float().cpu() - model.feature_mean) / model.feature_std).double()
         y = (targets[:, 0] if targets.dim() > 1 else targets).numpy()
-        rows = y >= 0
+        rows = (y >= 0) & (view_number <= UNLABELLED_VIEWS)  # as its rule was chosen: two views a sample
         semi, results[0] = with_unlabelled(results[0], x[torch.from_numpy(rows)], y[rows], ux, layout.sizes[0],
                                            config, groups[rows], scored[rows], column_sets, blocks)
         if trainer.control.cancelled:

@@ -104,6 +104,9 @@ def test_a_sound_probe_learns_from_eight_shifted_views_a_clip_and_fewer_where_ro
     assert views_for("audio", None, 1500) == PICTURE_VIEWS == views_for("image", None, 20) == 2
     assert views_for("audio", 3, 20) == 3 and views_for("image", 0, 20) == 0
     assert views_for("text", None, 20) == 0
+    from core.probe.views import view_numbers
+
+    assert view_numbers(np.array([0, 1, 2, 0, 1, 2, 0])).tolist() == [1, 1, 1, 2, 2, 2, 3]  # views in view order
     project = make_tone_project(tmp_path, per_class=4)
     try:
         spec = tiny_spec(tmp_path / "w", modality="audio")
