@@ -15,7 +15,7 @@ Both see the same labelled files and are scored on the same test files. The test
 imported into the training project. Once per task (seed 0, 20 per class) the default run is also
 exported to ONNX and its test predictions through onnxruntime are compared with the engine's.
 
-Run: .venv/bin/python bench/bench_transfer_suite.py [--tasks a,b] [--sizes 1,5,20,all] [--seeds 3 | --seed-list 0,1] [--backbone NAME] [--views N]
+Run: .venv/bin/python bench/bench_transfer_suite.py [--tasks a,b] [--sizes 1,5,20,all] [--seeds 3 | --seed-list 0,1] [--backbone NAME] [--views N] [--test-share X]
      -> bench/results/transfer_suite.json and a markdown table on stdout
 Needs scikit-learn and scikit-image (pip install -e ".[bench]") and espeak-ng.
 """
@@ -112,10 +112,10 @@ class TestSet:
 
 
 def default_pipeline(work: Path, task_dir: Path, modality: str, pool_paths, pool_labels, classes, idx, seed,
-                     backbone: str | None = None, settings: dict | None = None):
+                     backbone: str | None = None, settings: dict | None = None, test_share: float | None = None):
     """Create a project with the labelled files, train with the defaults (``backbone``: another
-    backbone; ``settings``: other TrainConfig fields; every other setting the default's); (project,
-    fit result)."""
+    backbone; ``settings``: other TrainConfig fields; ``test_share``: the project's test split share
+    instead of the default; every other setting the default's); (project, fit result)."""
     from core.importer import import_files
     from core.project import Project
     from core.train import Trainer, TrainConfig
@@ -130,13 +130,15 @@ def default_pipeline(work: Path, task_dir: Path, modality: str, pool_paths, pool
     shared = work / "embedding-cache"
     shared.mkdir(exist_ok=True)
     (Path(project.cache_dir) / "embeddings").symlink_to(shared, target_is_directory=True)  # one cache per task
+    if test_share is not None:
+        project.reset_splits(test=test_share)
     import_files(project, [src])
     result = Trainer(project, TrainConfig(**({"backbone": backbone} if backbone else {}), **(settings or {}))).fit()
     return project, result
 
 
 def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool, backbone: str | None = None,
-             seed_list=None, settings: dict | None = None) -> list[dict]:
+             seed_list=None, settings: dict | None = None, test_share: float | None = None) -> list[dict]:
     from core.runs import load_run
 
     task = tasks.TASKS[name]
@@ -153,7 +155,7 @@ def run_task(name: str, sizes, seeds, work_root: Path, check_export: bool, backb
             idx = labelled_subset(pool_labels, n, seed)
             t0 = time.perf_counter()
             project, result = default_pipeline(work, task_dir, task.modality, pool_paths, pool_labels, classes, idx, seed,
-                                               backbone, settings)
+                                               backbone, settings, test_share)
             seconds = time.perf_counter() - t0
             loaded = load_run(project, result.run_id)
             row = {"task": name, "per_class": n, "seed": seed, "labelled": int(len(idx)), "backbone": loaded.spec.name,
@@ -199,6 +201,7 @@ def main() -> None:
     parser.add_argument("--seed-list", help="these draws (e.g. 0,1) instead of the first --seeds")
     parser.add_argument("--backbone", help="train on this backbone instead of the default (e.g. efficientnet_lite0_lite1)")
     parser.add_argument("--views", type=int, help="a probe learns from this many altered views a sample (default 2)")
+    parser.add_argument("--test-share", type=float, help="the projects' test split share (default: a new project's, 0.1)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "transfer_suite.json"))
     a = parser.parse_args()
     seed_list = [int(x) for x in a.seed_list.split(",")] if a.seed_list else None
@@ -207,7 +210,7 @@ def main() -> None:
     started = time.perf_counter()
     rows = []
     def save():
-        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, views=a.views,
+        return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, views=a.views, test_share=a.test_share,
                             tasks={n: tasks.TASKS[n].about for n in names})
 
     names = a.tasks.split(",")
@@ -222,7 +225,7 @@ def main() -> None:
     try:
         for name in names:
             rows += run_task(name, sizes, a.seeds, work, not a.no_export_check, a.backbone, seed_list,
-                             None if a.views is None else {"probe_views": a.views})
+                             None if a.views is None else {"probe_views": a.views}, a.test_share)
             save()  # after every task: a long run interrupted keeps what it measured
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -26,6 +26,10 @@ def run(args) -> int:
                 print(f"{name[:27]:<28}{c.total:>7}{c.train:>7}{c.val:>7}{c.test:>7}")
             s = status.splits
             print(f"{'all':<28}{status.labelled:>7}{s['train']:>7}{s['val']:>7}{s['test']:>7}")
+            sp = project.config.splits
+            if sp.test > 0 and sp.test_after and any(c.total <= sp.test_after for c in status.classes.values()):
+                print(f"(the test split takes none of a class's first {sp.test_after} labelled samples: every one of "
+                      "them learns, and a probe's accuracy is estimated by cross-validation)")
         else:
             print("\nNo classes yet.")
         if project.read_only:

@@ -124,7 +124,9 @@ def _split_hint(project) -> str:
         return ("This project's split settings keep every sample for training (validation 0, test 0): set some "
                 f"aside with: transferlab split {project.root} --reset --val 0.1 --test 0.1")
     shares = "/".join(str(round(100 * f)) for f in (1 - sp.val - sp.test, sp.val, sp.test))
-    return f"Label more samples (new ones are split {shares} automatically)."
+    after = (f"; the test split takes none of a class's first {sp.test_after}" if sp.test_after and sp.test > 0
+             else "")
+    return f"Label more samples (new ones are split {shares} automatically{after})."
 
 
 def evaluate_run(project, run=None, *, split: str | None = None, progress: Callable | None = None,

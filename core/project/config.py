@@ -23,12 +23,18 @@ class SplitSettings:
     seed: int = 0
     val: float = 0.1
     test: float = 0.1
+    # The test split takes none of a class's first test_after labelled samples: they all learn (a new
+    # project: core.project.splits.TEST_AFTER; 0, as projects made before it, from the first)
+    test_after: int = 0
 
     def __post_init__(self):
         for name, share in (("validation", self.val), ("test", self.test)):
             if not 0 <= share < 1:  # -0.1 was told to "leave room for training data"
                 raise ProjectError(f"The {name} share must be from 0 to under 1 (a fraction of the samples), "
                                    f"not {share}.")
+        if not isinstance(self.test_after, int) or isinstance(self.test_after, bool) or self.test_after < 0:
+            raise ProjectError(f"The number of a class's samples kept out of the test split must be a whole number "
+                               f"of at least 0, not {self.test_after!r}.")
         if self.val + self.test >= 1:
             raise ProjectError(
                 f"Split fractions must leave room for training data (val={self.val}, test={self.test})."
@@ -88,7 +94,7 @@ def load(path: Path) -> ProjectConfig:
         task = data["task"]
         if task not in TASKS:
             raise ProjectError(f"{path}: task must be one of {', '.join(TASKS)}, not '{task}'.")
-        splits = SplitSettings(**{k: v for k, v in data.get("splits", {}).items() if k in ("seed", "val", "test")})
+        splits = SplitSettings(**{k: v for k, v in data.get("splits", {}).items() if k in ("seed", "val", "test", "test_after")})
         return ProjectConfig(
             name=str(data.get("name") or path.parent.name),
             task=task,

@@ -28,7 +28,7 @@ from core.project.removal import RemovalOps
 from core.project.run_records import RunRecordOps
 from core.project.sample_queries import SampleQueryOps, where_clause
 from core.project.schema import SCHEMA_VERSION, db_version, migrate
-from core.project.splits import SplitOps
+from core.project.splits import TEST_AFTER, SplitOps
 from core.project.upkeep import MediaGuard, Upkeep, tidy
 
 SUBFOLDERS = ("media", "cache", "runs")
@@ -103,7 +103,7 @@ class Project(LabelOps, LabelSetOps, SplitOps, RunRecordOps, SampleQueryOps, Rem
             schema_version=SCHEMA_VERSION,
             created=created,
             sample_rate=int(sample_rate),
-            splits=SplitSettings(seed=int(seed)),
+            splits=SplitSettings(seed=int(seed), test_after=TEST_AFTER),
         )
         # The database first: a folder with project.toml is a project, so toml is written last.
         conn = _connect(root / "project.db", read_only=False)

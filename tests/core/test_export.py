@@ -260,7 +260,7 @@ def test_eval_writes_reports_and_predictions(tmp_path):
     spec = tiny_spec(tmp_path / "w")
     project = make_colour_project(tmp_path, per_class=10)
     try:
-        project.reset_splits(val=0.2, test=0.2)
+        project.reset_splits(val=0.2, test=0.2, test_after=0)  # a test split however small the classes
         Trainer(project, TrainConfig(mode="full", epochs=6, batch_size=8), spec=spec).fit()
         result = evaluate_run(project, spec=spec)
         ev = result.evaluation

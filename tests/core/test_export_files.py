@@ -402,7 +402,7 @@ def test_a_test_split_sample_is_scored_and_compared_in_one_inference(tmp_path):
     spec = tiny_spec(tmp_path / "w")
     project = make_colour_project(tmp_path, per_class=8)
     try:
-        project.reset_splits(val=0.25, test=0.25)
+        project.reset_splits(val=0.25, test=0.25, test_after=0)  # a test split however small the classes
         new = tmp_path / "new"
         new.mkdir()
         for i in range(6):

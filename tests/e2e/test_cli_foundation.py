@@ -67,7 +67,10 @@ def test_split_reset_from_the_command_line(tmp_path):
     tl("new", tmp_path / "p", "--task", "image")
     tl("import", tmp_path / "p", tmp_path / "src")
     out = json.loads(tl("split", tmp_path / "p", "--reset", "--val", "0.2", "--test", "0.2", "--json").stdout)
-    assert out["splits"] == {"train": 12, "val": 4, "test": 4}
+    assert out["splits"] == {"train": 16, "val": 4, "test": 0}  # a class of 20: every sample learns
+    assert out["settings"]["test_after"] == 50
+    out = json.loads(tl("split", tmp_path / "p", "--reset", "--test-after", "0", "--json").stdout)
+    assert out["splits"] == {"train": 12, "val": 4, "test": 4} and out["settings"]["test"] == 0.2
     r = tl("split", tmp_path / "p", "--seed", "4", check=False)
     assert r.returncode == 2 and "--reset" in r.stderr
 
