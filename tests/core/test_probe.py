@@ -85,7 +85,7 @@ def test_solving_in_the_span_of_the_rows_is_exact():
     assert torch.allclose(a, b, atol=1e-4)
 
 
-def test_the_preconditioned_solver_reaches_the_same_head_in_fewer_steps():
+def test_the_preconditioned_solver_reaches_the_same_head_in_fewer_steps(one_torch_thread):
     """``precondition`` (rows reduced to their span): L-BFGS on the weights divided by the square
     root of the Hessian's diagonal at the start. The same problem: the same objective, reached at
     least as closely, cold and warm-started, with sample weights, in far fewer iterations."""
