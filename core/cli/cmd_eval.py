@@ -9,7 +9,9 @@ HELP = "Evaluate a trained run on the test split: metrics, confusion matrix, wor
 def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="the project folder")
     p.add_argument("--run", metavar="ID", help="which run (default: the best finished run by validation accuracy)")
-    p.add_argument("--split", choices=["test", "val"], help="default: test, or val when there is no test split")
+    p.add_argument("--split", choices=["test", "val", "learnt"],
+                   help="default: test; where there is no test split, a solved probe's training and validation "
+                   "samples (learnt), each predicted by the cross-validation model that did not see it, else val")
     p.add_argument("--json", action="store_true", help="print one JSON object: metrics, confusion matrix, mistakes, "
                    "report paths")
 
@@ -29,7 +31,9 @@ def run(args) -> int:
         print_json(result.to_json())
         return 0
     ev = result.evaluation
-    print(f"Run {result.run_id} on the {result.split} split ({ev.count} samples): accuracy {ev.accuracy:.1%}, "
+    where = ("the samples it learnt from (training and validation)" if result.split == "learnt"
+             else f"the {result.split} split")
+    print(f"Run {result.run_id} on {where} ({ev.count} samples): accuracy {ev.accuracy:.1%}, "
           f"balanced {ev.balanced_accuracy:.1%}, calibration error {ev.ece:.1%}")
     if result.cross_validated:
         print(f"  The model learnt from {result.cross_validated} of these samples: each of those is predicted by the "

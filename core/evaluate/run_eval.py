@@ -139,15 +139,19 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
     index = {c: k for k, c in enumerate(classes)}
 
     def labelled(sp):
+        if sp == LEARNT:
+            return labelled("train") + labelled("val")
         return [s for s in project.samples(status="ok", split=sp) if s.label in index]
 
     if split is None:
-        split = "test" if labelled("test") else "val"
+        # no test split (a new project's small classes keep every sample for learning): a solved
+        # probe's held-out predictions of every sample it learnt from, else the validation split
+        split = "test" if labelled("test") else (LEARNT if _has_held_out(loaded) else "val")
     samples = labelled(split)
     if not samples:
         raise TransferLabError(
-            f"There are no labelled {('test' if split == 'test' else 'validation')} samples of the model's "
-            f"classes to evaluate on. {_split_hint(project)}"
+            f"There are no labelled {SPLIT_WORDS.get(split, split)} samples of the model's classes to evaluate on. "
+            f"{_split_hint(project)}"
         )
     extra: dict = {}
     probs, kept, skipped = predict_samples(loaded, project, samples, progress=progress, label_sets=extra)
@@ -168,6 +172,16 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
     if write_report and not project.read_only:
         _write_reports(project, loaded, result, {sid: samples[i] for sid, i in zip(sample_ids, kept)})
     return result
+
+
+LEARNT = "learnt"  # the training and validation samples, each predicted by a model that did not see it
+SPLIT_WORDS = {"test": "test", "val": "validation", LEARNT: "training and validation"}
+
+
+def _has_held_out(loaded) -> bool:
+    """Whether the run kept held-out predictions of the samples it learnt from (a solved probe)."""
+    held = read_held_out(loaded.info.dir)
+    return bool(held and held["predictions"] and list(held.get("classes") or []) == list(loaded.class_names))
 
 
 def _held_out_predictions(loaded, samples, kept, probs) -> tuple[int, str]:
@@ -209,7 +223,7 @@ def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:
         except MediaError:
             return None
 
-    split_name = "test" if result.split == "test" else "validation"
+    split_name = SPLIT_WORDS.get(result.split, result.split)
     page = report_html.render(
         result.evaluation,
         title=f"{project.name}: run {loaded.info.id}",

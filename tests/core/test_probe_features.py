@@ -158,6 +158,13 @@ def test_evaluating_a_probe_on_samples_it_learnt_from_uses_held_out_predictions(
         # the wrongly labelled sample is predicted by a model that never saw its wrong label
         assert val[0].id in [ev.sample_ids[m.index] for m in ev.evaluation.mistakes]
         assert "did not see it" in open(ev.report_html, encoding="utf-8").read()
+        # no test split (make_colour_project sets none): by default every sample it learnt from, each
+        # predicted by the cross-validation model that did not see it; a fine-tuned run: validation
+        every = evaluate_run(project, result.run_id, spec=spec)
+        assert every.split == "learnt" and every.evaluation.count == every.cross_validated == 24
+        assert "evaluated on the training and validation split (24 samples)" in open(every.report_html).read()
+        tuned = Trainer(project, TrainConfig(mode="full", epochs=1, batch_size=8), spec=spec).fit()
+        assert evaluate_run(project, tuned.run_id, spec=spec).split == "val"
     finally:
         project.close()
 
