@@ -26,7 +26,8 @@ def run(args) -> int:
             n = project.reset_splits(seed=args.seed, val=args.val, test=args.test, test_after=args.test_after)
         else:
             if any(v is not None for v in (args.seed, args.val, args.test, args.test_after)):
-                raise UsageError("--seed, --val, --test and --test-after change existing splits; add --reset to do that.")
+                raise UsageError("--seed, --val, --test and --test-after change existing splits; "
+                                 "add --reset to do that.")
             n = project.assign_splits()
         status = project.status()
         if args.json:

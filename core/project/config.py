@@ -94,7 +94,8 @@ def load(path: Path) -> ProjectConfig:
         task = data["task"]
         if task not in TASKS:
             raise ProjectError(f"{path}: task must be one of {', '.join(TASKS)}, not '{task}'.")
-        splits = SplitSettings(**{k: v for k, v in data.get("splits", {}).items() if k in ("seed", "val", "test", "test_after")})
+        splits = SplitSettings(**{k: v for k, v in data.get("splits", {}).items()
+                                  if k in ("seed", "val", "test", "test_after")})
         return ProjectConfig(
             name=str(data.get("name") or path.parent.name),
             task=task,

@@ -39,7 +39,8 @@ def project(tmp_path):
 
 def fit(project, spec, **settings):
     recorder = events.Recorder()
-    trainer = Trainer(project, TrainConfig(**{"mode": "probe", "probe_views": 0, **settings}), callbacks=[recorder], spec=spec)
+    config = TrainConfig(**{"mode": "probe", "probe_views": 0, **settings})
+    trainer = Trainer(project, config, callbacks=[recorder], spec=spec)
     return trainer.fit(), recorder
 
 
