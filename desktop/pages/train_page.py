@@ -185,7 +185,7 @@ class TrainPage(QWidget):
             status = project.status()
         except TransferLabError:
             return probe
-        samples = (status.samples if self.settings.unlabelled.isChecked() else status.labelled) - status.splits.get("test", 0)
+        samples = status.labelled - status.splits.get("test", 0)  # the unlabelled ones do not count (plan.py)
         return probe if pair_fits(samples, "cuda" if gpu else "cpu") else single
 
     # ------------------------------------------------------------ buttons

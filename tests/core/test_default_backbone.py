@@ -55,12 +55,13 @@ def test_on_the_cpu_more_than_2000_samples_to_read_take_lite0_and_the_reason_say
     assert default_backbone(TrainConfig(mode="probe"), large, CPU).name == "efficientnet_lite0"
     assert default_backbone(TrainConfig(mode="probe"), large, GPU).name == "efficientnet_lite0_lite1"
     note = default_note(TrainConfig(mode="probe"), large, backbones.get("efficientnet_lite0"), CPU)
-    assert "efficientnet_lite0 alone reads the 2,002 samples (above 2,000 on the CPU, where" in note
+    assert "efficientnet_lite0 alone reads the 2,002 labelled samples (above 2,000 on the CPU, where" in note
     assert default_note(TrainConfig(mode="probe"), small, backbones.get("efficientnet_lite0_lite1"), CPU) == ""
-    # the unlabelled samples a probe may learn from count too, unless they are left out
+    # the unlabelled samples a probe may learn from do not count: with them, a project of 50
+    # labelled glyphs lost up to 6.7 points on Lite0 alone where nothing was learnt from them
     some = _data(PAIR_ON_CPU_UP_TO // 2)
-    some.unlabelled = [Item(f"u{i}", f"/nowhere/u{i}.png", -1) for i in range(10)]
-    assert default_backbone(TrainConfig(mode="probe"), some, CPU).name == "efficientnet_lite0"
+    some.unlabelled = [Item(f"u{i}", f"/nowhere/u{i}.png", -1) for i in range(3000)]
+    assert default_backbone(TrainConfig(mode="probe"), some, CPU).name == "efficientnet_lite0_lite1"
     assert default_backbone(TrainConfig(mode="probe", unlabelled="ignore"), some, CPU).name == "efficientnet_lite0_lite1"
 
 
