@@ -27,7 +27,7 @@ def run(args) -> int:
             s = status.splits
             print(f"{'all':<28}{status.labelled:>7}{s['train']:>7}{s['val']:>7}{s['test']:>7}")
             sp = project.config.splits
-            if sp.test > 0 and sp.test_after and any(c.total <= sp.test_after for c in status.classes.values()):
+            if sp.test > 0 and sp.test_after and any(0 < c.total <= sp.test_after for c in status.classes.values()):
                 print(f"(the test split takes none of a class's first {sp.test_after} labelled samples: every one of "
                       "them learns, and a probe's accuracy is estimated by cross-validation)")
         else:

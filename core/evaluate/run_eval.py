@@ -143,10 +143,17 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
             return labelled("train") + labelled("val")
         return [s for s in project.samples(status="ok", split=sp) if s.label in index]
 
+    cross_validated = _cross_validated(loaded)
     if split is None:
-        # no test split (a new project's small classes keep every sample for learning): a solved
-        # probe's held-out predictions of every sample it learnt from, else the validation split
-        split = "test" if labelled("test") else (LEARNT if _has_held_out(loaded) else "val")
+        # no test split, or one of only some classes (a new project's classes under 51 samples keep
+        # every sample for learning): a cross-validated probe's held-out predictions of every sample
+        # it learnt from, else the validation split
+        tested = {s.label for s in labelled("test")}
+        every_class = tested >= {s.label for s in labelled(LEARNT)}
+        split = "test" if tested and (every_class or not cross_validated) else (LEARNT if cross_validated else "val")
+    elif split == LEARNT and not cross_validated:
+        raise TransferLabError("This run kept no cross-validated predictions of the samples it learnt from (only a "
+                               "probe solved by cross-validation does): evaluate it on the test or validation split.")
     samples = labelled(split)
     if not samples:
         raise TransferLabError(
@@ -155,12 +162,16 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
         )
     extra: dict = {}
     probs, kept, skipped = predict_samples(loaded, project, samples, progress=progress, label_sets=extra)
-    swapped, how = _held_out_predictions(loaded, samples, kept, probs)
+    rows, how = _held_out_predictions(loaded, samples, kept, probs)
+    swapped = len(rows)
+    if split == LEARNT:  # only what a model that did not see the sample predicted
+        kept, probs = [kept[r] for r in rows], probs[rows]
+        extra = {}  # the other label sets' answers are the whole model's, which learnt these samples
     y = np.array([index[samples[i].label] for i in kept], dtype=np.int64)
     ev = evaluate(probs, y, classes)
     sample_ids = [samples[i].id for i in kept]
     result = RunEvaluation(loaded.info.id, split, ev, sample_ids, skipped, cross_validated=swapped, held_out_how=how)
-    for name, set_classes in loaded.label_sets:  # multi-task: each extra set on its labelled samples
+    for name, set_classes in ([] if split == LEARNT else loaded.label_sets):  # multi-task: each extra set
         labels = project.set_labels_of(name) if name in project.label_sets() else {}
         rows = [r for r, sid in enumerate(sample_ids) if labels.get(sid) in set_classes]
         if rows:
@@ -178,27 +189,29 @@ LEARNT = "learnt"  # the training and validation samples, each predicted by a mo
 SPLIT_WORDS = {"test": "test", "val": "validation", LEARNT: "training and validation"}
 
 
-def _has_held_out(loaded) -> bool:
-    """Whether the run kept held-out predictions of the samples it learnt from (a solved probe)."""
+def _cross_validated(loaded) -> bool:
+    """Whether the run kept a cross-validated prediction of every sample it learnt from (a probe
+    solved by cross-validation; one that chose on a validation split kept that split's only)."""
     held = read_held_out(loaded.info.dir)
-    return bool(held and held["predictions"] and list(held.get("classes") or []) == list(loaded.class_names))
+    return bool(held and held["predictions"] and list(held.get("classes") or []) == list(loaded.class_names)
+                and "cross-validation" in str(held.get("how") or ""))
 
 
 def _held_out_predictions(loaded, samples, kept, probs) -> tuple[int, str]:
     """A solved probe learns from every labelled training and validation sample, so its own
     predictions on them flatter it: where the run kept each such sample's prediction by the
     cross-validation model that did not see it, those replace them (in ``probs``, in place).
-    Returns how many were replaced and how their models were made."""
+    Returns the rows replaced and how their models were made."""
     held = read_held_out(loaded.info.dir)
     if not held or list(held.get("classes") or []) != list(loaded.class_names):
-        return 0, ""
+        return [], ""
     table = held["predictions"]
-    swapped = 0
+    swapped = []
     for row, i in enumerate(kept):
         p = table.get(samples[i].hash)
         if p is not None and len(p) == probs.shape[1]:
             probs[row] = np.asarray(p, dtype=probs.dtype)
-            swapped += 1
+            swapped.append(row)
     return swapped, str(held.get("how") or "")
 
 

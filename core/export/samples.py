@@ -67,7 +67,8 @@ def unseen_samples(project, n: int, unlabelled: bool = True):
 def tagged_inputs(loaded, project, scored, unseen) -> Iterator[tuple[int, np.ndarray, tuple[str, ...]]]:
     """(class index or -1, raw input, tags) of each readable sample of ``scored`` (labelled samples
     of the run's classes: tag "scored") and ``unseen`` (samples the run did not learn from: tag
-    "unseen", compared with fp32 and never scored), each sample read once however many tags it has."""
+    "unseen", where only the agreement with fp32 is read), each sample read once however many tags it
+    has (a sample only unseen carries class -1)."""
     index = {c: k for k, c in enumerate(loaded.class_names)}
     scored_ids, unseen_ids = {s.id for s in scored}, {s.id for s in unseen}
     done = set()

@@ -31,8 +31,9 @@ UNLABELLED_VIEWS = 2
 
 
 def view_numbers(view_of: np.ndarray) -> np.ndarray:
-    """Which view (1, 2, ...) of its sample each view row is, from the sample each row is a view of,
-    the rows in view order (all first views, then the second ones: make_sources' order)."""
+    """Each view row's place (1, 2, ...) among its sample's view rows, from the sample each row is a
+    view of, the rows in view order (all first views, then the second ones: make_sources' order); a
+    view missing from the cache moves the later ones up."""
     seen: dict[int, int] = {}
     out = np.empty(len(view_of), dtype=np.int64)
     for i, k in enumerate(np.asarray(view_of).tolist()):

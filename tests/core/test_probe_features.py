@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from core.backbones import LogMelPreprocessing
+from core.errors import TransferLabError
 from core.media import fit_length
 from core.runs import load_run
 from core.train import Trainer, TrainConfig
@@ -165,6 +166,15 @@ def test_evaluating_a_probe_on_samples_it_learnt_from_uses_held_out_predictions(
         assert "evaluated on the training and validation split (24 samples)" in open(every.report_html).read()
         tuned = Trainer(project, TrainConfig(mode="full", epochs=1, batch_size=8), spec=spec).fit()
         assert evaluate_run(project, tuned.run_id, spec=spec).split == "val"
+        with pytest.raises(TransferLabError, match="no cross-validated predictions"):  # it learnt them: no measure
+            evaluate_run(project, tuned.run_id, split="learnt", spec=spec)
+        # a test split of some classes only (one of 51 samples, say): not the measure of every class
+        one = project.samples(split="train", label="red")[0]
+        project.conn.execute("UPDATE samples SET split = 'test' WHERE id = ?", (one.id,))
+        project.conn.commit()
+        partial = evaluate_run(project, result.run_id, spec=spec)
+        assert partial.split == "learnt" and partial.evaluation.count == 23
+        assert evaluate_run(project, tuned.run_id, spec=spec).split == "test"  # no held-out predictions: as before
     finally:
         project.close()
 
