@@ -6,6 +6,7 @@ epoch, so it flatters the model); otherwise validation, and the report says whic
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,11 @@ class RunEvaluation:
     # them (a solved probe learns from the validation split too), and how those models were made
     cross_validated: int = 0
     held_out_how: str = ""
+
+    @property
+    def split_name(self) -> str:
+        """The samples evaluated, in words: "test", "validation", "training and validation"."""
+        return SPLIT_WORDS.get(self.split, self.split)
 
     def to_json(self) -> dict:
         ev = self.evaluation.to_json()
@@ -138,6 +144,7 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
     classes = loaded.class_names
     index = {c: k for k, c in enumerate(classes)}
 
+    @functools.cache  # each split's samples read once
     def labelled(sp):
         if sp == LEARNT:
             return labelled("train") + labelled("val")
@@ -236,7 +243,7 @@ def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:
         except MediaError:
             return None
 
-    split_name = SPLIT_WORDS.get(result.split, result.split)
+    split_name = result.split_name
     page = report_html.render(
         result.evaluation,
         title=f"{project.name}: run {loaded.info.id}",

@@ -108,7 +108,7 @@ def default_backbone(config: TrainConfig, data: LabelledData, device=None) -> ba
 PAIR_ON_CPU_UP_TO = 2000
 
 
-def samples_to_embed(config: TrainConfig, data: LabelledData) -> int:
+def samples_to_embed(data: LabelledData) -> int:
     """The labelled samples a probe reads (PAIR_ON_CPU_UP_TO counts these)."""
     return len(data.train) + len(data.val)
 
@@ -119,7 +119,7 @@ def pair_fits(samples: int, device_type: str = "cpu") -> bool:
 
 
 def too_many_for_pair(config: TrainConfig, data: LabelledData, device=None) -> bool:
-    return not pair_fits(samples_to_embed(config, data), "cpu" if device is None else device.type)
+    return not pair_fits(samples_to_embed(data), "cpu" if device is None else device.type)
 
 
 def default_note(config: TrainConfig, data: LabelledData, spec, device) -> str:
@@ -133,7 +133,7 @@ def default_note(config: TrainConfig, data: LabelledData, spec, device) -> str:
                 "default for a probe, was measured at its own sizes)")
     if not too_many_for_pair(config, data, device):
         return ""
-    return (f"; {spec.name} alone reads the {samples_to_embed(config, data):,} labelled samples (above "
+    return (f"; {spec.name} alone reads the {samples_to_embed(data):,} labelled samples (above "
             f"{PAIR_ON_CPU_UP_TO:,} on the CPU, where {probe.name} would take about twice as long)")
 
 

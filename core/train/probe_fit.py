@@ -66,7 +66,6 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
         holdout = np.concatenate([holdout, holdout[view_of.numpy()]])
     groups = np.concatenate([np.arange(originals), view_of.numpy()])
     scored = np.arange(len(feats)) < originals
-    view_number = np.concatenate([np.zeros(originals, dtype=np.int64), view_numbers(view_of.numpy())])
     x = feats.sub_(model.feature_mean).div_(model.feature_std)  # in place (_joined)
     del feats
     column_sets = unvalidated = None
@@ -118,6 +117,7 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
     if unlabelled is not None and len(unlabelled):
         ux = ((unlabelled.float().cpu() - model.feature_mean) / model.feature_std).double()
         y = (targets[:, 0] if targets.dim() > 1 else targets).numpy()
+        view_number = np.concatenate([np.zeros(originals, dtype=np.int64), view_numbers(view_of.numpy())])
         rows = (y >= 0) & (view_number <= UNLABELLED_VIEWS)  # as its rule was chosen: two views a sample
         semi, results[0] = with_unlabelled(results[0], x[torch.from_numpy(rows)], y[rows], ux, layout.sizes[0],
                                            config, groups[rows], scored[rows], column_sets, blocks)

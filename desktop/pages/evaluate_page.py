@@ -224,7 +224,7 @@ class EvaluatePage(QWidget):
         self.view = view
         self._evaluated_run = view.run.run_id
         ev = view.run.evaluation
-        split = {"test": "test", "learnt": "training and validation"}.get(view.run.split, "validation")
+        split = view.run.split_name
         held = (f" · {view.run.cross_validated:,} the model learnt from, each predicted by the "
                 f"{view.run.held_out_how} model that did not see it" if view.run.cross_validated else "")
         self.subtitle.setText(f"Run {view.run.run_id} on {ev.count:,} {split} samples{held}")
