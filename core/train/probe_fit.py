@@ -120,7 +120,8 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
         view_number = np.concatenate([np.zeros(originals, dtype=np.int64), view_numbers(view_of.numpy())])
         rows = (y >= 0) & (view_number <= UNLABELLED_VIEWS)  # as its rule was chosen: two views a sample
         semi, results[0] = with_unlabelled(results[0], x[torch.from_numpy(rows)], y[rows], ux, layout.sizes[0],
-                                           config, groups[rows], scored[rows], column_sets, blocks)
+                                           config, groups[rows], scored[rows], column_sets, blocks,
+                                           fewer_views=bool((rows < (y >= 0)).any()))
         if trainer.control.cancelled:
             return trainer._finish("cancelled", [], None, started, config)
     with torch.no_grad():
@@ -200,10 +201,15 @@ def write_solved(trainer, plan, model, row: dict, best: dict, started: float, *,
     return trainer._finish("completed", [row], best, started, config)
 
 
-def with_unlabelled(main, x, y, unlabelled, classes, config, groups, scored, column_sets, blocks=None):
+def with_unlabelled(main, x, y, unlabelled, classes, config, groups, scored, column_sets, blocks=None, *,
+                    fewer_views: bool = False):
     """(semi.SemiResult, the main head): the labelled head replaced by one that learnt from the
     unlabelled samples too, where cross-validation on the labelled ones says it helps
-    (core.probe.semi), on the same columns and regularisation the labelled ones chose."""
+    (core.probe.semi), on the same columns and regularisation the labelled ones chose.
+    ``fewer_views``: ``x`` holds fewer views of each labelled sample than ``main`` learnt from (a
+    sound's eight: the unlabelled samples' rule was chosen with two); the head that learnt from
+    them then replaces ``main`` only where its cross-validated accuracy is at least ``main``'s own
+    estimate, not only the two-view labelled head's it was judged against."""
     import dataclasses
 
     from core.probe import semi
@@ -220,6 +226,12 @@ def with_unlabelled(main, x, y, unlabelled, classes, config, groups, scored, col
                                         scored=scored, seed=config.seed)
     if not result.used:
         return result, main
+    chosen = result.scores[result.method]
+    if fewer_views and main.estimate is not None and chosen < main.estimate:
+        why = (f"{result.method}: {chosen:.1%} in {result.folds}-fold cross-validation with two views a labelled "
+               f"sample, under the {main.estimate:.1%} estimated for the labelled samples with all their views")
+        return dataclasses.replace(result, used=False, method=semi.LABELLED_ONLY, weight=None, bias=None, pseudo=0,
+                                   threshold=None, pseudo_counts=[], guesses={}, reason=why), main
     w = result.weight
     if cols is not None:
         w = torch.zeros(x.shape[1], classes, dtype=result.weight.dtype)

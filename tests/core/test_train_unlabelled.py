@@ -131,4 +131,42 @@ def test_the_unlabelled_samples_methods_see_two_views_a_sample_however_many_the_
     two, _ = fit(project, spec, probe_views=2)
     six, _ = fit(project, spec, probe_views=6)
     assert two.metrics["unlabelled"]["used"]
-    assert six.metrics["unlabelled"] == two.metrics["unlabelled"]  # same folds' scores, threshold, guesses
+    # the same folds' scores: the methods were judged on the same rows
+    assert six.metrics["unlabelled"]["cross_validated"] == two.metrics["unlabelled"]["cross_validated"]
+    if six.metrics["unlabelled"]["used"]:
+        assert six.metrics["unlabelled"] == two.metrics["unlabelled"]  # threshold and guesses too
+    else:  # beaten by the six-view labelled head's own estimate (with_unlabelled's fewer_views)
+        assert "with all their views" in six.metrics["unlabelled"]["reason"]
+
+
+def test_a_head_judged_on_fewer_views_replaces_the_labelled_one_only_where_it_matches_that_ones_estimate():
+    """A sound's labelled head learns from eight views, the unlabelled samples' methods are judged
+    with two: the head they give replaces it only where its cross-validated accuracy is at least
+    the eight-view head's own estimate."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from core.probe import semi
+    from core.probe.solve import solve_head
+    from core.train.probe_fit import with_unlabelled
+    from tests.core.test_probe_semi import clusters
+
+    x, y = clusters(3, seed=1)
+    u, _ = clusters(100, seed=2)
+    main = solve_head(x, y, 4, seed=0)
+    config = SimpleNamespace(balance="auto", seed=0)
+    scored, groups = np.ones(len(y), bool), np.arange(len(y))
+    found, head = with_unlabelled(main, x, y, u, 4, config, groups, scored, None, fewer_views=True)
+    assert found.used and torch.equal(head.weight, found.weight)
+    chosen = found.scores[found.method]
+    # the same, against a labelled head estimated higher than what the unlabelled samples gave
+    better = dataclasses.replace(main, estimate=chosen + 0.01)
+    kept, head = with_unlabelled(better, x, y, u, 4, config, groups, scored, None, fewer_views=True)
+    assert not kept.used and kept.method == semi.LABELLED_ONLY and kept.guesses == {} and head is better
+    assert f"{chosen:.1%}" in kept.reason and f"{chosen + 0.01:.1%}" in kept.reason
+    assert kept.scores == found.scores  # judged the same; only the comparison differs
+    # with as many views as the labelled head (pictures), its estimate is not consulted
+    same, head = with_unlabelled(better, x, y, u, 4, config, groups, scored, None)
+    assert same.used and head is not better
