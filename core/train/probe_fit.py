@@ -86,7 +86,8 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
     blocks = None
     if kinds and len(model.backbone.blocks()) > 1:
         blocks = [(s, e, choosable(g)) for s, e, g in model.backbone.blocks()]
-    earlier = earlier_choice(trainer, config, originals, data.class_names) if init is None else None
+    views_each = round(len(view_of) / originals) if originals else 0  # views a labelled sample (a few may be missing)
+    earlier = earlier_choice(trainer, config, originals, data.class_names, views_each) if init is None else None
     layout = plan.layout
     results, start = [], 0
     for t, size in enumerate(layout.sizes):
@@ -151,7 +152,7 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
     best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0,
             "probe_choice": {"features": main.features, "strength": main.strength, "samples": originals,
                              "members": [{"features": m.features, "strength": m.strength} for m in main.members or ()],
-                             "classes": list(data.class_names),
+                             "classes": list(data.class_names), "views": views_each,
                              "reused_from": earlier["run"] if earlier else None,
                              "searched_samples": earlier["searched"] if earlier else originals}}
     if main.estimate is not None:
@@ -261,9 +262,10 @@ def semi_record(r) -> dict:
 
 REUSE_WITHIN = 0.05  # a retrain on at most this share more or fewer samples reuses the last choice
 
-def earlier_choice(trainer, config, samples: int, class_names: list[str]) -> dict | None:
+def earlier_choice(trainer, config, samples: int, class_names: list[str], views: int | None = None) -> dict | None:
     """The regularisation and features the newest probe of this project chose, where it was
-    solved with the same settings on the same classes and within 5% as many samples as its
+    solved with the same settings on the same classes, as many views a labelled sample (``views``;
+    a sound's number depends on how many clips there are) and within 5% as many samples as its
     choice was last searched on: a retrain after a few label edits need not search again (under 2 s for 1,000
     samples instead of a minute; bench/bench_train.py). Its estimate is still this data's."""
     from core.run_catalogue import FINISHED, list_runs
@@ -272,7 +274,7 @@ def earlier_choice(trainer, config, samples: int, class_names: list[str]) -> dic
         runs = list_runs(trainer.project)
     except Exception:  # plain data, or a project without runs: nothing to reuse
         return None
-    keys = ("backbone", "probe_features", "probe_views", "balance", "image_size", "pretrained", "seed")
+    keys = ("backbone", "probe_features", "balance", "image_size", "pretrained", "seed")
     mine = config.to_dict()
     for run in runs:
         if run.id == trainer.run_id or run.status not in FINISHED:
@@ -285,6 +287,10 @@ def earlier_choice(trainer, config, samples: int, class_names: list[str]) -> dic
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if any(theirs.get(k) != mine.get(k) for k in keys) or choice.get("classes") != list(class_names):
+            return None
+        # the views the choice was made with (runs before stop 34 kept only the probe_views setting)
+        if ("views" in choice and views is not None and choice["views"] != views) or (
+                "views" not in choice and theirs.get("probe_views") != mine.get("probe_views")):
             return None
         searched = int(choice.get("searched_samples") or choice.get("samples") or 0)
         if abs(searched - samples) > REUSE_WITHIN * samples:  # measured from the last real search

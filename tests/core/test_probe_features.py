@@ -200,7 +200,11 @@ def test_a_retrain_after_a_label_edit_reuses_the_last_choice_and_judges_it_again
         assert again.metrics["val_estimate"].endswith("cross-validation")  # still judged on this data
         row = load_run(project, again.run_id, spec=spec).meta["history"][0]
         assert list(row["feature_scores"]) == [chosen["features"]]
-        other = Trainer(project, TrainConfig(mode="probe", probe_views=0), spec=spec).fit()  # other settings
-        assert other.metrics["probe_choice"]["reused_from"] is None
+        assert chosen["views"] == reused["views"] == 2  # the views a labelled picture, as used
+        # the same two views asked for by name: the choice is what matters, not how it was asked
+        named = Trainer(project, TrainConfig(mode="probe", probe_views=2), spec=spec).fit()
+        assert named.metrics["probe_choice"]["reused_from"] == again.run_id  # the newest probe
+        other = Trainer(project, TrainConfig(mode="probe", probe_views=0), spec=spec).fit()  # other views: search
+        assert other.metrics["probe_choice"]["reused_from"] is None and other.metrics["probe_choice"]["views"] == 0
     finally:
         project.close()
