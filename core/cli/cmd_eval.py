@@ -11,7 +11,8 @@ def add_arguments(p) -> None:
     p.add_argument("--run", metavar="ID", help="which run (default: the best finished run by validation accuracy)")
     p.add_argument("--split", choices=["test", "val", "learnt"],
                    help="default: test; where there is no test split, a solved probe's training and validation "
-                   "samples (learnt), each predicted by the cross-validation model that did not see it, else val")
+                   "samples (learnt), each predicted by a model that did not see it (a probe's cross-validation, few-shot's "
+                   "leave-one-out), else val")
     p.add_argument("--json", action="store_true", help="print one JSON object: metrics, confusion matrix, mistakes, "
                    "report paths")
 
@@ -36,8 +37,8 @@ def run(args) -> int:
     print(f"Run {result.run_id} on {where} ({ev.count} samples): accuracy {ev.accuracy:.1%}, "
           f"balanced {ev.balanced_accuracy:.1%}, calibration error {ev.ece:.1%}")
     if result.cross_validated:
-        print(f"  The model learnt from {result.cross_validated} of these samples: each of those is predicted by the "
-              f"{result.held_out_how} model that did not see it.")
+        print(f"  The model learnt from {result.cross_validated} of these samples: each of those is predicted by "
+              f"{result.held_out_words}.")
     print()
     _per_class(ev)
     for name, e in result.label_sets.items():  # multi-task: each extra label set on its labelled samples

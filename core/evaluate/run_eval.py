@@ -41,6 +41,14 @@ class RunEvaluation:
     held_out_how: str = ""
 
     @property
+    def held_out_words(self) -> str:
+        """What predicted each learnt sample instead: "the 5-fold cross-validation model that did not
+        see it", "the prototypes of the other examples" (few-shot's leave-one-out)."""
+        if "leave-one-out" in self.held_out_how:
+            return "the prototypes of the other examples"
+        return f"the {self.held_out_how} model that did not see it"
+
+    @property
     def split_name(self) -> str:
         """The samples evaluated, in words: "test", "validation", "training and validation"."""
         return SPLIT_WORDS.get(self.split, self.split)
@@ -159,8 +167,9 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
         every_class = tested >= {s.label for s in labelled(LEARNT)}
         split = "test" if tested and (every_class or not cross_validated) else (LEARNT if cross_validated else "val")
     elif split == LEARNT and not cross_validated:
-        raise TransferLabError("This run kept no cross-validated predictions of the samples it learnt from (only a "
-                               "probe solved by cross-validation does): evaluate it on the test or validation split.")
+        raise TransferLabError("This run kept no held-out predictions of the samples it learnt from (a probe solved "
+                               "by cross-validation and a few-shot model of classes with two or more examples do): "
+                               "evaluate it on the test or validation split.")
     samples = labelled(split)
     if not samples:
         raise TransferLabError(
@@ -194,6 +203,9 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
 
 LEARNT = "learnt"  # the training and validation samples, each predicted by a model that did not see it
 SPLIT_WORDS = {"test": "test", "val": "validation", LEARNT: "training and validation"}
+# how a run's held-out predictions were made, where every sample it learnt from has one (a probe's
+# k folds; few-shot prototypes built without the example: classes of one example are left out)
+HELD_OUT_HOWS = ("cross-validation", "leave-one-out")
 
 
 def _cross_validated(loaded) -> bool:
@@ -201,7 +213,7 @@ def _cross_validated(loaded) -> bool:
     solved by cross-validation; one that chose on a validation split kept that split's only)."""
     held = read_held_out(loaded.info.dir)
     return bool(held and held["predictions"] and list(held.get("classes") or []) == list(loaded.class_names)
-                and "cross-validation" in str(held.get("how") or ""))
+                and any(how in str(held.get("how") or "") for how in HELD_OUT_HOWS))
 
 
 def _held_out_predictions(loaded, samples, kept, probs) -> tuple[int, str]:
@@ -249,8 +261,8 @@ def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:
         title=f"{project.name}: run {loaded.info.id}",
         subtitle=f"{loaded.spec.name}, {loaded.meta.get('mode', '')} mode; evaluated on the {split_name} split "
         f"({result.evaluation.count} samples{', ' + str(len(result.skipped)) + ' unreadable' if result.skipped else ''})"
-        + (f"; the model learnt from {result.cross_validated} of them, so each of those is predicted by the "
-           f"{result.held_out_how} model that did not see it." if result.cross_validated else "."),
+        + (f"; the model learnt from {result.cross_validated} of them, so each of those is predicted by "
+           f"{result.held_out_words}." if result.cross_validated else "."),
         mistake_names=name,
         mistake_thumbnail=thumb,
         label_sets=result.label_sets,

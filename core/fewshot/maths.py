@@ -30,18 +30,16 @@ def cosine_probabilities(embeddings: np.ndarray, prototypes: np.ndarray, scale: 
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def leave_one_out(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> float | None:
-    """Accuracy when each example is classified by prototypes built without it (classes that keep
-    at least one other example only): an honest score for a model that has no training split.
-    None when fewer than two classes have examples: a model of one class is always right, which
-    measures nothing."""
-    normed = unit(embeddings)
+def leave_one_out_probabilities(embeddings: np.ndarray, labels: np.ndarray, n_classes: int,
+                                scale: float = DEFAULT_SCALE) -> np.ndarray:
+    """[N, K] each example's probabilities from the prototypes built without it (the saved head's
+    softmax of scaled cosines; a class left without examples gets 0); NaN rows for examples that are
+    their class's only one, which nothing can judge."""
+    normed = unit(np.asarray(embeddings, dtype=np.float64))
     sums = np.zeros((n_classes, normed.shape[1]))
     counts = np.bincount(labels, minlength=n_classes)
-    if np.count_nonzero(counts) < 2:
-        return None
     np.add.at(sums, labels, normed)
-    right = total = 0
+    out = np.full((len(labels), n_classes), np.nan)
     for i in range(len(labels)):
         k = labels[i]
         if counts[k] < 2:
@@ -50,9 +48,20 @@ def leave_one_out(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) ->
         protos[k] -= normed[i]
         present = counts.copy()
         present[k] -= 1
-        protos = unit(protos)
-        scores = protos @ normed[i]
-        scores[present == 0] = -np.inf
-        right += int(scores.argmax() == k)
-        total += 1
-    return right / total if total else None
+        logits = scale * (unit(protos) @ normed[i])
+        logits[present == 0] = -np.inf
+        logits -= logits.max()
+        out[i] = np.exp(logits) / np.exp(logits).sum()
+    return out
+
+
+def leave_one_out(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> float | None:
+    """Accuracy when each example is classified by prototypes built without it (classes that keep
+    at least one other example only): an honest score for a model that has no training split.
+    None when fewer than two classes have examples: a model of one class is always right, which
+    measures nothing."""
+    if np.count_nonzero(np.bincount(labels, minlength=n_classes)) < 2:
+        return None
+    probs = leave_one_out_probabilities(embeddings, labels, n_classes)
+    judged = ~np.isnan(probs).any(axis=1)
+    return float((probs[judged].argmax(1) == labels[judged]).mean()) if judged.any() else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -12,7 +12,8 @@ from torch.nn import functional as F
 
 from core import backbones, features
 from core.errors import TransferLabError
-from core.fewshot.maths import DEFAULT_SCALE, leave_one_out, prototypes_from  # noqa: F401 - part of this API
+from core.fewshot.maths import (DEFAULT_SCALE, leave_one_out, leave_one_out_probabilities,  # noqa: F401 - part of this API
+                                prototypes_from)
 from core.run_kinds import RunKind, register
 from core.train.built_runs import cancelled_build, save_built_run
 from core.train.events import FitEnd
@@ -50,6 +51,8 @@ class Prototypes:
     vectors: np.ndarray  # [C, D], L2-normalised
     counts: list[int]  # examples per class
     leave_one_out_accuracy: float | None  # None when no class has two examples
+    # content hash -> probabilities from the prototypes built without that example (classes of two or more)
+    held_out: dict = field(default_factory=dict)
 
 
 def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"), min_classes: int = 1,
@@ -80,7 +83,12 @@ def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"),
     labels = np.array([index[s.label] for s in kept])
     protos = prototypes_from(emb, labels, len(class_names))
     counts = np.bincount(labels, minlength=len(class_names)).tolist()
-    return Prototypes(class_names, protos, counts, leave_one_out(emb, labels, len(class_names))), spec, backbone
+    held = leave_one_out_probabilities(emb, labels, len(class_names))
+    judged = ~np.isnan(held).any(axis=1)
+    accuracy = (float((held[judged].argmax(1) == labels[judged]).mean())
+                if judged.any() and np.count_nonzero(counts) >= 2 else None)
+    held_out = {s.hash: [round(float(v), 6) for v in p] for s, p, ok in zip(kept, held, judged) if ok}
+    return Prototypes(class_names, protos, counts, accuracy, held_out if accuracy is not None else {}), spec, backbone
 
 
 def fewshot_run(project, spec=None, *, scale: float = DEFAULT_SCALE, min_classes: int = 1,
@@ -101,6 +109,7 @@ def fewshot_run(project, spec=None, *, scale: float = DEFAULT_SCALE, min_classes
         class_names=protos.class_names, mode_reason="prototypes of the labelled examples (no training)",
         metrics=metrics, started=started, info={"examples_per_class": protos.counts},
         row={"examples_per_class": protos.counts},
+        held_out=("leave-one-out", protos.held_out) if protos.held_out else None,
         details={"device": "cpu", "class_names": protos.class_names, "examples_per_class": protos.counts})
 
 

@@ -15,10 +15,12 @@ from core.train.events import FitEnd
 
 def save_built_run(project, kind: RunKind, model, spec, *, config: dict, class_names: list[str], mode_reason: str,
                    metrics: dict, started: float, info: dict | None = None, row: dict | None = None,
-                   details: dict | None = None, skipped: int = 0, **values) -> FitEnd:
+                   details: dict | None = None, skipped: int = 0, held_out: tuple[str, dict] | None = None,
+                   **values) -> FitEnd:
     """Save ``model`` as a completed run of ``kind`` (``values``: the kind's own checkpoint entries).
     ``info`` joins config.json, ``row`` the metrics line and ``details`` the result; ``started``:
-    time.perf_counter() at the start of the build."""
+    time.perf_counter() at the start of the build. ``held_out`` (how, {content hash: probabilities}):
+    each learnt sample's prediction by a model built without it, for Evaluate (RunFiles.write_held_out)."""
     run_id = new_run_id()
     files = RunFiles(project.runs_dir / run_id)
     files.create(config, {"run_id": run_id, "backbone": spec.name, "class_names": class_names, **(info or {}),
@@ -29,6 +31,8 @@ def save_built_run(project, kind: RunKind, model, spec, *, config: dict, class_n
               "sample_rate": spec.preprocessing.clip_rate(project.config.sample_rate),
               "best": {"epoch": 0, **metrics}}
     ckpt_io.save(files.best, kind.payload(model, shared, **values))
+    if held_out is not None:
+        files.write_held_out(held_out[0], class_names, held_out[1])
     files.append_metrics({"epoch": 0, **metrics, **(row or {})})
     record_run(project, run_id, "completed", config, metrics)
     return FitEnd(run_id=run_id, status="completed", best_epoch=0, epochs_done=0, metrics=metrics,

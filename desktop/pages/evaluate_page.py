@@ -225,8 +225,8 @@ class EvaluatePage(QWidget):
         self._evaluated_run = view.run.run_id
         ev = view.run.evaluation
         split = view.run.split_name
-        held = (f" · {view.run.cross_validated:,} the model learnt from, each predicted by the "
-                f"{view.run.held_out_how} model that did not see it" if view.run.cross_validated else "")
+        held = (f" · {view.run.cross_validated:,} the model learnt from, each predicted by "
+                f"{view.run.held_out_words}" if view.run.cross_validated else "")
         self.subtitle.setText(f"Run {view.run.run_id} on {ev.count:,} {split} samples{held}")
         self.stats["accuracy"].set_value(f"{100 * ev.accuracy:.1f}%")
         self.stats["balanced"].set_value(f"{100 * ev.balanced_accuracy:.1f}%")

@@ -63,7 +63,7 @@ class FewshotSummary(ModeCard):
             self.rows.addWidget(amount, row, 2)
         if end.val_acc is not None:
             self.note.setText(f"Leave-one-out accuracy {100 * end.val_acc:.1f}%: each example classified by the "
-                              "prototypes of the others (classes with two or more examples). The test split is "
-                              "left out, for the Evaluate page.")
+                              "prototypes of the others (classes with two or more examples). Evaluate scores the "
+                              "examples the same way where there is no test split.")
         else:
             self.note.setText("No accuracy yet: that needs a class with two or more examples.")

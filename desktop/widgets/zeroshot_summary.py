@@ -75,8 +75,8 @@ class ZeroshotSummary(ModeCard):
             self.flat.show()
         if end.train_acc is not None:
             self.note.setText(f"Training accuracy {100 * end.train_acc:.1f}% on the classes with examples. How well "
-                              "it knows a class by description alone shows on the Evaluate page, with examples of it "
-                              "in the test split.")
+                              "it knows a class by description alone shows on the Evaluate page, from its labelled "
+                              "samples in the validation or test split (this model learnt from none of them).")
             self.note.show()
         for label in (self.result, self.learnt, self.by_description):
             label.show()

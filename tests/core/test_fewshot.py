@@ -133,3 +133,32 @@ def test_leave_one_out_measures_nothing_with_one_class():
     assert leave_one_out(one, np.zeros(4, dtype=int), 3) is None  # other classes named, without examples
     two = np.concatenate([one + 5, one - 5])
     assert leave_one_out(two, np.repeat([0, 1], 4), 2) == 1.0
+
+
+def test_a_fewshot_run_without_a_test_split_is_evaluated_on_its_leave_one_out_predictions(tmp_path):
+    """A new project's small classes have no test split: Evaluate then scores every example the
+    prototypes were built from by the prototypes of the other examples (the leave-one-out accuracy
+    the run reported), never by prototypes that include it."""
+    from core.evaluate.run_eval import evaluate_run
+    from core.fewshot.prototypes import build_prototypes
+
+    project = _shots(tmp_path, 4)
+    try:
+        lone = project.samples(label="circle")[1:]
+        project.set_label([s.id for s in lone], None)  # circle keeps one example: nothing can judge it
+        run = fewshot_run(project)
+        result = evaluate_run(project, run.run_id)
+        assert result.split == "learnt" and result.held_out_how == "leave-one-out"
+        assert result.evaluation.count == result.cross_validated == 8  # the two classes of four; not the lone circle
+        assert result.evaluation.accuracy == pytest.approx(run.metrics["val_acc"])
+        assert "prototypes of the other examples" in result.held_out_words
+        protos = build_prototypes(project)[0]
+        held = protos.held_out
+        assert len(held) == 8 and all(abs(sum(p) - 1) < 1e-4 for p in held.values())
+        # in-sample the prototypes know every example; the held-out ones are what was scored
+        loaded = load_run(project, run.run_id)
+        samples = [s for s in project.samples() if s.label is not None and s.hash in held]
+        probs, kept, _ = predict_samples(loaded, project, samples)
+        assert not np.allclose(probs, np.array([held[samples[i].hash] for i in kept]), atol=1e-3)
+    finally:
+        project.close()

@@ -166,7 +166,7 @@ def test_evaluating_a_probe_on_samples_it_learnt_from_uses_held_out_predictions(
         assert "evaluated on the training and validation split (24 samples)" in open(every.report_html).read()
         tuned = Trainer(project, TrainConfig(mode="full", epochs=1, batch_size=8), spec=spec).fit()
         assert evaluate_run(project, tuned.run_id, spec=spec).split == "val"
-        with pytest.raises(TransferLabError, match="no cross-validated predictions"):  # it learnt them: no measure
+        with pytest.raises(TransferLabError, match="no held-out predictions"):  # it learnt them: no measure
             evaluate_run(project, tuned.run_id, split="learnt", spec=spec)
         # a test split of some classes only (one of 51 samples, say): not the measure of every class
         one = project.samples(split="train", label="red")[0]
