@@ -55,18 +55,24 @@ class FeatureModel(nn.Module):
         self.levels: tuple[str, ...] = ()  # module paths whose pooled outputs come first (pool_levels)
         self.level_dims: tuple[int, ...] = ()  # their widths, then the final features' width
         self.level_grid = 0  # also pool levels of at most GRID_MAX_CHANNELS channels on a grid x grid partition
+        self.level_max = False  # also each level's per-channel maximum over the picture (pool_levels' ``maxed``)
         self.level_channels: tuple[int, ...] = ()  # channels of each level (known when found by running)
         self._level_hooks: list = []
         self._pooled: list[torch.Tensor] = []
 
     # ------------------------------------------------------------------ features from every level
 
-    def pool_levels(self, example: tuple | None = None, levels=None, dims=None, grid: int = 0) -> FeatureModel:
+    def pool_levels(self, example: tuple | None = None, levels=None, dims=None, grid: int = 0,
+                    maxed: bool = False) -> FeatureModel:
         """From now on ``forward`` returns ``[pooled level 1, ..., pooled level n, final features]``.
 
         ``grid`` > 1: levels of at most GRID_MAX_CHANNELS channels are also averaged over each
         cell of a grid x grid partition, after their mean: where a stroke or a part is, not only
         what (b, d, p and q have the same parts; measured, bench/bench_transfer_suite.py).
+
+        ``maxed``: every level's per-channel maximum over the picture follows its mean (and cells):
+        whether a part is anywhere at all, however small, where the mean dilutes one small object
+        among clutter (bench/max_pool_lab.py, README).
 
         A network's final features are built to name ImageNet's objects and have partly forgotten
         the strokes, textures and colours lower levels see; pooled means of every stage's output
@@ -77,6 +83,7 @@ class FeatureModel(nn.Module):
         export are unchanged (tracing follows the hooks)."""
         self.unpool_levels()
         self.level_grid = int(grid) if grid and grid > 1 else 0
+        self.level_max = bool(maxed)
         channels = ()
         if levels is None:
             levels, dims, channels = self._find_levels(example)
@@ -92,18 +99,20 @@ class FeatureModel(nn.Module):
         for handle in self._level_hooks:
             handle.remove()
         self._level_hooks, self.levels, self.level_dims, self.level_grid = [], (), (), 0
-        self.level_channels = ()
+        self.level_channels, self.level_max = (), False
 
     def feature_groups(self) -> dict[str, "torch.Tensor"] | None:
         """Column subsets of the pooled features a probe may choose between, widest first:
-        ``grid`` (everything), ``levels`` (each level's mean and the final features, no cells),
-        ``final`` (the network's own features). None where the layout is not known (levels given
-        by an earlier run) or there is nothing to choose."""
+        ``grid`` (everything), ``levels`` (each level's mean, and maximum where pooled, and the final
+        features, no cells), ``final`` (the network's own features). None where the layout is not
+        known (levels given by an earlier run) or there is nothing to choose."""
         if not self.levels or not self.level_channels:
             return None
         means, start = [], 0
         for width, c in zip(self.level_dims[:-1], self.level_channels):
             means.append(torch.arange(start, start + c))
+            if self.level_max:  # the maximum is the level's last c columns
+                means.append(torch.arange(start + width - c, start + width))
             start += width
         final = torch.arange(start, start + self.level_dims[-1])
         groups = {"levels": torch.cat([*means, final]), "final": final}
@@ -129,13 +138,16 @@ class FeatureModel(nn.Module):
         """What, beyond the weights, the features depend on (part of the embedding-cache key)."""
         if not self.levels:
             return ""
-        return f"|levels={','.join(self.levels)}" + (f"|grid={self.level_grid}" if self.level_grid else "")
+        return (f"|levels={','.join(self.levels)}" + (f"|grid={self.level_grid}" if self.level_grid else "")
+                + ("|max" if self.level_max else ""))
 
     def _keep_level(self, _module, _inputs, output) -> None:
         mean = output.mean(dim=(2, 3))
         if self.level_grid and output.shape[1] <= GRID_MAX_CHANNELS:
             cells = F.adaptive_avg_pool2d(output, self.level_grid).flatten(1)
             mean = torch.cat([mean, cells], dim=1)
+        if self.level_max:
+            mean = torch.cat([mean, output.amax(dim=(2, 3))], dim=1)
         self._pooled.append(mean)
 
     def _join_levels(self, _module, _inputs, output):
@@ -147,7 +159,7 @@ class FeatureModel(nn.Module):
         cells = self.level_grid ** 2 if self.level_grid else 0
 
         def width(c: int) -> int:
-            return c * (1 + cells) if cells and c <= GRID_MAX_CHANNELS else c
+            return (c * (1 + cells) if cells and c <= GRID_MAX_CHANNELS else c) + (c if self.level_max else 0)
 
         return levels, [width(c) for c in channels] + [final], channels
 

@@ -51,22 +51,24 @@ class PairFeatures(FeatureModel):
 
     # ------------------------------------------------------------------ levels, per member
 
-    def pool_levels(self, example: tuple | None = None, levels=None, dims=None, grid: int = 0) -> FeatureModel:
+    def pool_levels(self, example: tuple | None = None, levels=None, dims=None, grid: int = 0,
+                    maxed: bool = False) -> FeatureModel:
         """Every member pools its own levels (FeatureModel.pool_levels); ``levels``/``dims`` as the
         pair reports them (member paths under ``net.<k>.``, each member's level widths and then its
         final width, member after member), as a checkpoint records them."""
         self.unpool_levels()
         for k, member in enumerate(self.members):
             if levels is None:
-                member.pool_levels(None if example is None else self._member_example(example, k), grid=grid)
+                member.pool_levels(None if example is None else self._member_example(example, k), grid=grid,
+                                   maxed=maxed)
             else:
                 prefix = f"net.{k}."
                 own = [p[len(prefix):] for p in levels if p.startswith(prefix)]
                 start = sum(len([p for p in levels if p.startswith(f"net.{j}.")]) + 1 for j in range(k))
-                member.pool_levels(levels=own, dims=list(dims)[start:start + len(own) + 1], grid=grid)
+                member.pool_levels(levels=own, dims=list(dims)[start:start + len(own) + 1], grid=grid, maxed=maxed)
         self.levels = tuple(f"net.{k}.{p}" for k, m in enumerate(self.members) for p in m.levels)
         self.level_dims = tuple(d for m in self.members for d in m.level_dims)
-        self.level_grid = self.members[0].level_grid
+        self.level_grid, self.level_max = self.members[0].level_grid, self.members[0].level_max
         self.level_channels = tuple(c for m in self.members for c in m.level_channels)
         return self
 

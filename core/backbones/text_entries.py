@@ -50,10 +50,10 @@ class TextFeatures(FeatureModel):
         expected = self.net.state_dict()
         return {k: v for k, v in state.items() if k in expected or not k.endswith("position_ids")}
 
-    def pool_levels(self, example=None, levels=None, dims=None, grid: int = 0) -> FeatureModel:
+    def pool_levels(self, example=None, levels=None, dims=None, grid: int = 0, maxed: bool = False) -> FeatureModel:
         """From now on ``forward`` returns the masked mean of the embeddings and of every layer's
-        output before the last one, then the model's own features (``grid`` does not apply: a
-        text has no picture to cut into cells).
+        output before the last one, then the model's own features (``grid`` and ``maxed`` do not
+        apply: a text has no picture to cut into cells or search).
 
         The last layer of a sentence encoder is trained to place texts of similar meaning close
         together, which smooths over the words, negations and tone that sentiment, style or

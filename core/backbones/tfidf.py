@@ -53,7 +53,7 @@ class TokenBagFeatures(FeatureModel):
     def __init__(self, vocab_size: int = VOCAB_SIZE):
         super().__init__(TokenCounts(vocab_size), lambda _net: [])
 
-    def pool_levels(self, example=None, levels=None, dims=None, grid: int = 0) -> FeatureModel:
+    def pool_levels(self, example=None, levels=None, dims=None, grid: int = 0, maxed: bool = False) -> FeatureModel:
         # one level only: the probe's "auto" features are the bag itself
         self.unpool_levels()
         return self

@@ -18,7 +18,7 @@ def _read(checkpoint: dict, spec) -> Classifier:
     backbone = spec.build()
     if checkpoint.get("levels"):  # a probe on features pooled from every level
         backbone.pool_levels(levels=checkpoint["levels"], dims=checkpoint["level_dims"],
-                             grid=int(checkpoint.get("level_grid") or 0))
+                             grid=int(checkpoint.get("level_grid") or 0), maxed=bool(checkpoint.get("level_max")))
     return Classifier(backbone, backbone.pooled_dim or spec.feature_dim, width, dropout)
 
 

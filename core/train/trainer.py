@@ -426,10 +426,15 @@ def _meta(run_id: str, plan: RunPlan, backbone, pipeline) -> dict:
         meta["clip_samples"] = int(pipeline.clip)
     if backbone.levels:  # a probe on features pooled from every level: the loader rebuilds them
         meta.update(levels=list(backbone.levels), level_dims=list(backbone.level_dims),
-                    level_grid=backbone.level_grid)
+                    level_grid=backbone.level_grid, level_max=backbone.level_max)
     if data.label_sets:  # multi-task: the heads after the main one, in order
         meta.update(label_sets=_sets_meta(data), main_label_set=data.main_set)
     return meta
+
+
+# Each level's maximum over the picture beside its mean (FeatureModel.pool_levels' ``maxed``): measured on
+# the suite's picture tasks (bench/max_pool_lab.py, README); sounds keep the means (not measured there).
+MAXED_MODALITIES = ("image",)
 
 
 def _pool_levels(backbone, spec, config, init) -> None:
@@ -439,9 +444,10 @@ def _pool_levels(backbone, spec, config, init) -> None:
         earlier = init.checkpoint
         if earlier.get("levels"):
             backbone.pool_levels(levels=earlier["levels"], dims=earlier["level_dims"],
-                                 grid=int(earlier.get("level_grid") or 0))
+                                 grid=int(earlier.get("level_grid") or 0), maxed=bool(earlier.get("level_max")))
     elif config.probe_features in ("levels", "grid", "auto"):
-        backbone.pool_levels(spec.preprocessing.example_batch(1), grid=0 if config.probe_features == "levels" else 2)
+        backbone.pool_levels(spec.preprocessing.example_batch(1), grid=0 if config.probe_features == "levels" else 2,
+                             maxed=spec.modality in MAXED_MODALITIES)
 
 
 def _mean_acc(main: float, tasks: dict) -> float:

@@ -24,15 +24,16 @@ def test_a_probe_reads_every_level_and_its_run_loads_them_back(tmp_path):
         result = Trainer(project, TrainConfig(mode="probe", probe_features="levels"), spec=spec).fit()
         loaded = load_run(project, result.run_id, spec=spec)
         assert loaded.meta["levels"] == ["net.stem", "net.block1", "net.block2"]
-        assert loaded.meta["level_dims"] == [8, 16, 32, 32]
-        assert loaded.model.head.in_features == 8 + 16 + 32 + 32
+        assert loaded.meta["level_dims"] == [16, 32, 64, 32]  # each level's mean, then its maximum
+        assert loaded.meta["level_max"] is True
+        assert loaded.model.head.in_features == 16 + 32 + 64 + 32
         chosen = Trainer(project, TrainConfig(mode="probe"), spec=spec).fit()
         grid = load_run(project, chosen.run_id, spec=spec)
         assert grid.meta["level_grid"] == 2  # the default: each level's mean, then its 2x2 cells
-        assert grid.meta["level_dims"] == [8 * 5, 16 * 5, 32 * 5, 32]
+        assert grid.meta["level_dims"] == [8 * 6, 16 * 6, 32 * 6, 32]  # mean, 2x2 cells, maximum
         with torch.inference_mode():
             both = grid.model.backbone(torch.rand(2, 3, 32, 32))
-        assert both.shape == (2, 40 + 80 + 160 + 32)
+        assert both.shape == (2, 48 + 96 + 192 + 32)
         x = torch.rand(3, 3, 32, 32)
         with torch.inference_mode():
             features = loaded.model.backbone(x)
@@ -42,12 +43,21 @@ def test_a_probe_reads_every_level_and_its_run_loads_them_back(tmp_path):
         # the default chooses by cross-validation between column subsets of these features
         row = grid.meta["history"][0]
         assert set(row["feature_scores"]) == {"grid", "levels", "final"}
-        fresh = spec.build().pool_levels(spec.preprocessing.example_batch(1), grid=2)
+        fresh = spec.build().pool_levels(spec.preprocessing.example_batch(1), grid=2, maxed=True)
         sets = fresh.feature_groups()
-        assert sets["final"].tolist() == list(range(280, 312))
-        assert sets["levels"].tolist() == [*range(0, 8), *range(40, 56), *range(120, 152), *range(280, 312)]
-        assert sets["grid"].tolist() == list(range(312))
-        unused = torch.ones(312, dtype=torch.bool)
+        assert sets["final"].tolist() == list(range(336, 368))
+        assert sets["levels"].tolist() == [*range(0, 8), *range(40, 48), *range(48, 64), *range(128, 144),
+                                           *range(144, 176), *range(304, 336), *range(336, 368)]
+        assert sets["grid"].tolist() == list(range(368))
+        # the maximum columns are each level's per-channel maximum over the picture
+        seen = []
+        hook = fresh.get_submodule("net.stem").register_forward_hook(lambda _m, _i, out: seen.append(out))
+        with torch.inference_mode():
+            pooled = fresh(x)
+        hook.remove()
+        assert torch.allclose(pooled[:, 40:48], seen[0].amax(dim=(2, 3)))
+        assert torch.allclose(pooled[:, 0:8], seen[0].mean(dim=(2, 3)))
+        unused = torch.ones(368, dtype=torch.bool)
         unused[sets[row["features"]]] = False
         assert torch.count_nonzero(grid.model.head.weight[:, unused]) == 0
         final = Trainer(project, TrainConfig(mode="probe", probe_features="final"), spec=spec).fit()
