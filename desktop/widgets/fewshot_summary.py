@@ -28,6 +28,7 @@ class FewshotSummary(ModeCard):
         self.clear()
 
     def clear(self) -> None:
+        self.how.show()  # until a model is built: then its classes and score need the room
         self.result.setText("")
         self.result.hide()
         self.note.setText("")
@@ -44,6 +45,7 @@ class FewshotSummary(ModeCard):
         self.clear()
         if end.status != "completed":
             return
+        self.how.hide()
         n = sum(end.examples_per_class)
         self.result.setText(f"<b>Run {end.run_id}</b> · {end.backbone} · built in {end.seconds:.1f} s from "
                             f"{n:,} labelled example{'s' if n != 1 else ''}:")

@@ -180,12 +180,17 @@ def test_the_fewshot_mode_on_the_train_page_builds_a_run_that_evaluate_uses(fews
     info = runs.info(runs.current)
     assert info is not None and info.mode == "fewshot" and info.has_model
     assert page.start_button.isEnabled() and settings.mode.isEnabled() and not settings.epochs.isEnabled()
+    card = page.fewshot  # what was built takes the explanation's place
+    assert card.how.isHidden() and not card.result.isHidden() and "Leave-one-out accuracy" in card.note.text()
 
-    # Evaluate works on it as on any run...
+    # Evaluate works on it as on any run: no test split here, so each example is predicted by the
+    # prototypes of the others, never by ones built from it...
     evaluate = window.pages["evaluate"]
     window.show_page("evaluate")
     qtbot.waitUntil(lambda: evaluate.view is not None, timeout=60000)
     assert evaluate.view.run.run_id == info.id
+    assert evaluate.view.run.split == "learnt" and evaluate.view.run.evaluation.count == 12
+    assert "prototypes of the other examples" in evaluate.subtitle.text()
     assert evaluate.view.run.evaluation.accuracy >= 0.8
     # ...and the Label page keeps the quick model (the same model, kept up to date), not the frozen run.
     ctl = window.services.suggestions
