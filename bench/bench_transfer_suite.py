@@ -15,7 +15,7 @@ Both see the same labelled files and are scored on the same test files. The test
 imported into the training project. Once per task (seed 0, 20 per class) the default run is also
 exported to ONNX and its test predictions through onnxruntime are compared with the engine's.
 
-Run: .venv/bin/python bench/bench_transfer_suite.py [--tasks a,b] [--sizes 1,5,20,all] [--seeds 3 | --seed-list 0,1] [--backbone NAME] [--views N] [--test-share X]
+Run: .venv/bin/python bench/bench_transfer_suite.py [--tasks a,b] [--sizes 1,5,20,all] [--seeds 3 | --seed-list 0,1] [--backbone NAME] [--views N] [--test-share X] [--maxed image,audio]
      -> bench/results/transfer_suite.json and a markdown table on stdout
 Needs scikit-learn and scikit-image (pip install -e ".[bench]") and espeak-ng.
 """
@@ -202,8 +202,14 @@ def main() -> None:
     parser.add_argument("--backbone", help="train on this backbone instead of the default (e.g. efficientnet_lite0_lite1)")
     parser.add_argument("--views", type=int, help="a probe learns from this many altered views a sample (default 2)")
     parser.add_argument("--test-share", type=float, help="the projects' test split share (default: a new project's, 0.1)")
+    parser.add_argument("--maxed", help="the modalities whose levels' maxima a probe reads beside their means "
+                        "(core.train.trainer.MAXED_MODALITIES; default: as the trainer has it, pictures); 'none' for none")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "transfer_suite.json"))
     a = parser.parse_args()
+    if a.maxed:
+        from core.train import trainer
+
+        trainer.MAXED_MODALITIES = () if a.maxed == "none" else tuple(a.maxed.split(","))
     seed_list = [int(x) for x in a.seed_list.split(",")] if a.seed_list else None
     sizes = [s if s == "all" else int(s) for s in a.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="suite-"))
@@ -211,6 +217,7 @@ def main() -> None:
     rows = []
     def save():
         return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, views=a.views, test_share=a.test_share,
+                            maxed=a.maxed,
                             tasks={n: tasks.TASKS[n].about for n in names})
 
     names = a.tasks.split(",")
