@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--views", type=int, help="a probe learns from this many altered views a sample (default 2)")
     parser.add_argument("--test-share", type=float, help="the projects' test split share (default: a new project's, 0.1)")
     parser.add_argument("--maxed", help="the modalities whose levels' maxima a probe reads beside their means "
-                        "(core.train.trainer.MAXED_MODALITIES; default: as the trainer has it, pictures); 'none' for none")
+                        "(core.train.trainer.MAXED_MODALITIES; default: as the trainer has it, pictures and sounds); 'none' for none")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "transfer_suite.json"))
     a = parser.parse_args()
     if a.maxed:
