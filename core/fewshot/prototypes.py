@@ -56,7 +56,8 @@ class Prototypes:
 
 
 def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"), min_classes: int = 1,
-                     progress=None, should_stop=None) -> tuple[Prototypes, object, object] | None:
+                     progress=None, should_stop=None,
+                     scale: float = DEFAULT_SCALE) -> tuple[Prototypes, object, object] | None:
     """(prototypes, spec, backbone) from the labelled samples of ``splits`` (cached embeddings);
     None when ``should_stop()`` turned true while samples were embedded. ``min_classes``: fewer
     classes with an example is a sentence (the app asks for two; the command line takes one)."""
@@ -83,7 +84,7 @@ def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"),
     labels = np.array([index[s.label] for s in kept])
     protos = prototypes_from(emb, labels, len(class_names))
     counts = np.bincount(labels, minlength=len(class_names)).tolist()
-    held = leave_one_out_probabilities(emb, labels, len(class_names))
+    held = leave_one_out_probabilities(emb, labels, len(class_names), scale)  # as the saved head scales
     judged = ~np.isnan(held).any(axis=1)
     accuracy = (float((held[judged].argmax(1) == labels[judged]).mean())
                 if judged.any() and np.count_nonzero(counts) >= 2 else None)
@@ -97,7 +98,8 @@ def fewshot_run(project, spec=None, *, scale: float = DEFAULT_SCALE, min_classes
     cancelled result (nothing saved) when ``should_stop()`` turned true while samples were embedded.
     ``metrics["val_acc"]`` is the leave-one-out accuracy (absent when no class has two examples)."""
     started = time.perf_counter()
-    built = build_prototypes(project, spec, min_classes=min_classes, progress=progress, should_stop=should_stop)
+    built = build_prototypes(project, spec, min_classes=min_classes, progress=progress, should_stop=should_stop,
+                             scale=scale)
     if built is None:
         return cancelled_build(started)
     protos, spec, backbone = built

@@ -87,7 +87,8 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
     if kinds and len(model.backbone.blocks()) > 1:
         blocks = [(s, e, choosable(g)) for s, e, g in model.backbone.blocks()]
     views_each = round(len(view_of) / originals) if originals else 0  # views a labelled sample (a few may be missing)
-    earlier = earlier_choice(trainer, config, originals, data.class_names, views_each) if init is None else None
+    maxed = bool(getattr(model.backbone, "level_max", False))
+    earlier = earlier_choice(trainer, config, originals, data.class_names, views_each, maxed) if init is None else None
     layout = plan.layout
     results, start = [], 0
     for t, size in enumerate(layout.sizes):
@@ -152,7 +153,7 @@ def solve_probe(trainer, plan, model, train_src, val_src, started, adaptation=No
     best = {"epoch": 1, "train_acc": main.train_acc, "val_estimate": main.how, "bad_epochs": 0,
             "probe_choice": {"features": main.features, "strength": main.strength, "samples": originals,
                              "members": [{"features": m.features, "strength": m.strength} for m in main.members or ()],
-                             "classes": list(data.class_names), "views": views_each,
+                             "classes": list(data.class_names), "views": views_each, "level_max": maxed,
                              "reused_from": earlier["run"] if earlier else None,
                              "searched_samples": earlier["searched"] if earlier else originals}}
     if main.estimate is not None:
@@ -262,10 +263,12 @@ def semi_record(r) -> dict:
 
 REUSE_WITHIN = 0.05  # a retrain on at most this share more or fewer samples reuses the last choice
 
-def earlier_choice(trainer, config, samples: int, class_names: list[str], views: int | None = None) -> dict | None:
+def earlier_choice(trainer, config, samples: int, class_names: list[str], views: int | None = None,
+                   maxed: bool = False) -> dict | None:
     """The regularisation and features the newest probe of this project chose, where it was
     solved with the same settings on the same classes, as many views a labelled sample (``views``;
-    a sound's number depends on how many clips there are) and within 5% as many samples as its
+    a sound's number depends on how many clips there are), on the same columns (``maxed``: the
+    levels' maxima read or not; runs before stop 34 read none) and within 5% as many samples as its
     choice was last searched on: a retrain after a few label edits need not search again (under 2 s for 1,000
     samples instead of a minute; bench/bench_train.py). Its estimate is still this data's."""
     from core.run_catalogue import FINISHED, list_runs
@@ -291,6 +294,8 @@ def earlier_choice(trainer, config, samples: int, class_names: list[str], views:
         # the views the choice was made with (runs before stop 34 kept only the probe_views setting)
         if ("views" in choice and views is not None and choice["views"] != views) or (
                 "views" not in choice and theirs.get("probe_views") != mine.get("probe_views")):
+            return None
+        if bool(choice.get("level_max", False)) != maxed:
             return None
         searched = int(choice.get("searched_samples") or choice.get("samples") or 0)
         if abs(searched - samples) > REUSE_WITHIN * samples:  # measured from the last real search

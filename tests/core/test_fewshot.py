@@ -155,6 +155,8 @@ def test_a_fewshot_run_without_a_test_split_is_evaluated_on_its_leave_one_out_pr
         protos = build_prototypes(project)[0]
         held = protos.held_out
         assert len(held) == 8 and all(abs(sum(p) - 1) < 1e-4 for p in held.values())
+        flatter = build_prototypes(project, scale=4.0)[0].held_out  # the saved head's scale, not a fixed one
+        assert all(max(flatter[h]) < max(held[h]) and np.argmax(flatter[h]) == np.argmax(held[h]) for h in held)
         # in-sample the prototypes know every example; the held-out ones are what was scored
         loaded = load_run(project, run.run_id)
         samples = [s for s in project.samples() if s.label is not None and s.hash in held]

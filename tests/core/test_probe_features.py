@@ -80,9 +80,11 @@ def test_the_levels_maxima_are_read_while_classes_are_small(tmp_path):
         assert big.meta["level_max"] is False and big.meta["level_dims"] == [8 * 5, 16 * 5, 32 * 5, 32]
         green = project.samples(label="green")
         project.set_label([s.id for s in green[: len(green) - MAXED_BELOW + 1]], None)  # green: one under
-        small = load_run(project, Trainer(project, TrainConfig(mode="probe", probe_views=0), spec=spec).fit().run_id,
-                         spec=spec)
+        fit = Trainer(project, TrainConfig(mode="probe", probe_views=0), spec=spec).fit()
+        small = load_run(project, fit.run_id, spec=spec)
         assert small.meta["level_max"] is True and small.meta["level_dims"] == [8 * 6, 16 * 6, 32 * 6, 32]
+        # within 5% as many samples, same settings and views, but other columns: searched again
+        assert fit.metrics["probe_choice"]["reused_from"] is None and fit.metrics["probe_choice"]["level_max"]
     finally:
         project.close()
 
