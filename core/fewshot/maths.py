@@ -60,8 +60,13 @@ def leave_one_out(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) ->
     at least one other example only): an honest score for a model that has no training split.
     None when fewer than two classes have examples: a model of one class is always right, which
     measures nothing."""
+    return held_out_accuracy(leave_one_out_probabilities(embeddings, labels, n_classes), labels, n_classes)
+
+
+def held_out_accuracy(probs: np.ndarray, labels: np.ndarray, n_classes: int) -> float | None:
+    """The accuracy of leave_one_out_probabilities' judged rows (not NaN); None where fewer than two
+    classes have examples or no row could be judged."""
     if np.count_nonzero(np.bincount(labels, minlength=n_classes)) < 2:
         return None
-    probs = leave_one_out_probabilities(embeddings, labels, n_classes)
     judged = ~np.isnan(probs).any(axis=1)
     return float((probs[judged].argmax(1) == labels[judged]).mean()) if judged.any() else None

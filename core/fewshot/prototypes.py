@@ -12,8 +12,8 @@ from torch.nn import functional as F
 
 from core import backbones, features
 from core.errors import TransferLabError
-from core.fewshot.maths import (DEFAULT_SCALE, leave_one_out, leave_one_out_probabilities,  # noqa: F401 - part of this API
-                                prototypes_from)
+from core.fewshot.maths import (DEFAULT_SCALE, held_out_accuracy, leave_one_out,  # noqa: F401 - part of this API
+                                leave_one_out_probabilities, prototypes_from)
 from core.run_kinds import RunKind, register
 from core.train.built_runs import cancelled_build, save_built_run
 from core.train.events import FitEnd
@@ -85,10 +85,8 @@ def build_prototypes(project, spec=None, *, model=None, splits=("train", "val"),
     protos = prototypes_from(emb, labels, len(class_names))
     counts = np.bincount(labels, minlength=len(class_names)).tolist()
     held = leave_one_out_probabilities(emb, labels, len(class_names), scale)  # as the saved head scales
-    judged = ~np.isnan(held).any(axis=1)
-    accuracy = (float((held[judged].argmax(1) == labels[judged]).mean())
-                if judged.any() and np.count_nonzero(counts) >= 2 else None)
-    held_out = {s.hash: [round(float(v), 6) for v in p] for s, p, ok in zip(kept, held, judged) if ok}
+    accuracy = held_out_accuracy(held, labels, len(class_names))
+    held_out = {s.hash: [round(float(v), 6) for v in p] for s, p in zip(kept, held) if not np.isnan(p).any()}
     return Prototypes(class_names, protos, counts, accuracy, held_out if accuracy is not None else {}), spec, backbone
 
 

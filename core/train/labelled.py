@@ -56,6 +56,11 @@ class LabelledData:
         c = Counter(i.label for i in items)
         return [c.get(k, 0) for k in range(len(self.class_names))]
 
+    def smallest_class(self) -> int | None:
+        """Labelled samples (training and validation) of the smallest class that has any; None without."""
+        present = [n for n in self.counts(self.train + self.val) if n > 0]
+        return min(present) if present else None
+
 
 def from_project(project, label_sets: str = "all") -> LabelledData:
     """Every labelled, readable sample: the train split to learn from, the val split to choose the

@@ -72,10 +72,10 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
 
     config, data, spec = plan.config, plan.data, plan.spec
     views = views_for(spec.modality, config.probe_views, len(data.train) + len(data.val))
-    present = [n for n in data.counts(data.train + data.val) if n > 0]
-    if views and present and min(present) >= LARGE and data.val:
+    smallest = data.smallest_class()
+    if views and smallest is not None and smallest >= LARGE and data.val:
         views = 0  # the validation split decides at this size, and the probe learns from samples alone
-    if views and present and min(present) >= VIEWS_BELOW:
+    if views and smallest is not None and smallest >= VIEWS_BELOW:
         # Views pay where examples are few (+1 to +13 points at 20 a class on the suite). From
         # VIEWS_BELOW a class they tripled the rows the probe is solved on, which also keeps it from
         # solving in the span of the samples: 1,500 pictures took 5 minutes instead of seconds.
@@ -83,7 +83,7 @@ def _probe_sources(trainer, plan, model, unlabelled_later: bool):
     view_items = [(view_key(it.hash, v), _view_source(it, v, spec))
                   for v in range(1, views + 1) for it in data.train + data.val]
     items = [(it.hash, _source_of(it, spec)) for it in data.train + data.val] + view_items
-    unlabelled = unlabelled_items(plan, present)
+    unlabelled = unlabelled_items(plan, smallest)
     embed_later = bool(unlabelled) and unlabelled_later  # by the adapted backbone alone: not twice
     if not embed_later:
         items += [(it.hash, _source_of(it, spec)) for it in unlabelled]
@@ -148,7 +148,7 @@ def embed(trainer, plan, backbone, items, views: int = 0):
     return None if trainer.control.cancelled else found
 
 
-def unlabelled_items(plan, present: list[int]) -> list:
+def unlabelled_items(plan, smallest: int | None) -> list:
     """The unlabelled samples a probe may learn from (config.unlabelled "use"): where labelled
     samples are few (core.probe.semi.SEMI_BELOW a class), not for a probe continuing an earlier
     run, at most semi.UNLABELLED_AT_MOST of them (a sample fixed by their content hashes, so a
@@ -157,8 +157,8 @@ def unlabelled_items(plan, present: list[int]) -> list:
 
     config, data = plan.config, plan.data
     adapting = plan.init is not None and config.adapt == "auto"  # an earlier run adapted to them (core.train.adapt)
-    if not adapting and (config.unlabelled != "use" or plan.init is not None or not present
-                         or min(present) >= semi.SEMI_BELOW):
+    if not adapting and (config.unlabelled != "use" or plan.init is not None or smallest is None
+                         or smallest >= semi.SEMI_BELOW):
         return []
     labelled = {it.hash for it in data.train + data.val}
     seen, items = set(), []

@@ -446,8 +446,8 @@ MAXED_BELOW = VIEWS_BELOW
 
 def _maxed(spec, data) -> bool:
     """Whether a probe of ``data`` reads its levels' maxima too (MAXED_MODALITIES, MAXED_BELOW)."""
-    present = [n for n in data.counts(data.train + data.val) if n > 0]
-    return spec.modality in MAXED_MODALITIES and bool(present) and min(present) < MAXED_BELOW
+    smallest = data.smallest_class()
+    return spec.modality in MAXED_MODALITIES and smallest is not None and smallest < MAXED_BELOW
 
 
 def _pool_levels(backbone, spec, config, init, *, maxed: bool = False) -> None:
