@@ -39,6 +39,8 @@ def run(args) -> int:
     if result.cross_validated:
         print(f"  The model learnt from {result.cross_validated} of these samples: each of those is predicted by "
               f"{result.held_out_words}.")
+    if result.left_out:
+        print(f"  {result.left_out_words[0].upper()}{result.left_out_words[1:]}.")
     print()
     _per_class(ev)
     for name, e in result.label_sets.items():  # multi-task: each extra label set on its labelled samples

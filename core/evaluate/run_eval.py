@@ -39,6 +39,27 @@ class RunEvaluation:
     # them (a solved probe learns from the validation split too), and how those models were made
     cross_validated: int = 0
     held_out_how: str = ""
+    # "learnt" split: samples with no held-out prediction, so not counted (labelled after the run
+    # was trained, or the only example of its class in a few-shot run)
+    left_out: int = 0
+
+    @property
+    def left_out_words(self) -> str:
+        """The samples not counted and why, in words; "" where none were."""
+        if not self.left_out:
+            return ""
+        one = self.left_out == 1
+        return (f"{self.left_out:,} more {'is' if one else 'are'} not counted: no model that did not see "
+                f"{'it' if one else 'them'} predicted {'it' if one else 'them'} (labelled after this run, or "
+                f"the only example of {'its' if one else 'their'} class)")
+
+    @property
+    def left_out_brief(self) -> str:
+        """left_out_words for a page's one line: "1 not counted (labelled after this run, or alone in its class)"."""
+        if not self.left_out:
+            return ""
+        return (f"{self.left_out:,} not counted (labelled after this run, or alone in "
+                f"{'its' if self.left_out == 1 else 'their'} class)")
 
     @property
     def held_out_words(self) -> str:
@@ -63,7 +84,7 @@ class RunEvaluation:
             sets[name] = {k: d[k] for k in ("classes", "count", "accuracy", "balanced_accuracy", "per_class", "confusion")}
         return {
             "run_id": self.run_id, "split": self.split, **ev, **({"label_sets": sets} if sets else {}),
-            "cross_validated": self.cross_validated, "held_out_how": self.held_out_how,
+            "cross_validated": self.cross_validated, "held_out_how": self.held_out_how, "left_out": self.left_out,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "report_json": self.report_json, "report_html": self.report_html,
         }
@@ -179,14 +200,16 @@ def evaluate_run(project, run=None, *, split: str | None = None, progress: Calla
     extra: dict = {}
     probs, kept, skipped = predict_samples(loaded, project, samples, progress=progress, label_sets=extra)
     rows, how = _held_out_predictions(loaded, samples, kept, probs)
-    swapped = len(rows)
+    swapped, left_out = len(rows), 0
     if split == LEARNT:  # only what a model that did not see the sample predicted
+        left_out = len(kept) - len(rows)
         kept, probs = [kept[r] for r in rows], probs[rows]
         extra = {}  # the other label sets' answers are the whole model's, which learnt these samples
     y = np.array([index[samples[i].label] for i in kept], dtype=np.int64)
     ev = evaluate(probs, y, classes)
     sample_ids = [samples[i].id for i in kept]
-    result = RunEvaluation(loaded.info.id, split, ev, sample_ids, skipped, cross_validated=swapped, held_out_how=how)
+    result = RunEvaluation(loaded.info.id, split, ev, sample_ids, skipped, cross_validated=swapped, held_out_how=how,
+                           left_out=left_out)
     for name, set_classes in ([] if split == LEARNT else loaded.label_sets):  # multi-task: each extra set
         labels = project.set_labels_of(name) if name in project.label_sets() else {}
         rows = [r for r, sid in enumerate(sample_ids) if labels.get(sid) in set_classes]
@@ -262,7 +285,8 @@ def _write_reports(project, loaded, result: RunEvaluation, by_id) -> None:
         subtitle=f"{loaded.spec.name}, {loaded.meta.get('mode', '')} mode; evaluated on the {split_name} split "
         f"({result.evaluation.count} samples{', ' + str(len(result.skipped)) + ' unreadable' if result.skipped else ''})"
         + (f"; the model learnt from {result.cross_validated} of them, so each of those is predicted by "
-           f"{result.held_out_words}." if result.cross_validated else "."),
+           f"{result.held_out_words}" if result.cross_validated else "")
+        + (f"; {result.left_out_words}." if result.left_out else "."),
         mistake_names=name,
         mistake_thumbnail=thumb,
         label_sets=result.label_sets,

@@ -227,6 +227,8 @@ class EvaluatePage(QWidget):
         split = view.run.split_name
         held = (f" · {view.run.cross_validated:,} the model learnt from, each predicted by "
                 f"{view.run.held_out_words}" if view.run.cross_validated else "")
+        if view.run.left_out:
+            held += f" · {view.run.left_out_brief}"
         self.subtitle.setText(f"Run {view.run.run_id} on {ev.count:,} {split} samples{held}")
         self.stats["accuracy"].set_value(f"{100 * ev.accuracy:.1f}%")
         self.stats["balanced"].set_value(f"{100 * ev.balanced_accuracy:.1f}%")

@@ -1,6 +1,8 @@
 """Few-shot with a prototype head on the bundled backbone: usable from one example per class,
 better than fine-tuning on the same few examples, and exported with its prototypes in the graph."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -135,7 +137,7 @@ def test_leave_one_out_measures_nothing_with_one_class():
     assert leave_one_out(two, np.repeat([0, 1], 4), 2) == 1.0
 
 
-def test_a_fewshot_run_without_a_test_split_is_evaluated_on_its_leave_one_out_predictions(tmp_path):
+def test_a_fewshot_run_without_a_test_split_is_evaluated_on_its_leave_one_out_predictions(tmp_path, capsys):
     """A new project's small classes have no test split: Evaluate then scores every example the
     prototypes were built from by the prototypes of the other examples (the leave-one-out accuracy
     the run reported), never by prototypes that include it."""
@@ -152,6 +154,21 @@ def test_a_fewshot_run_without_a_test_split_is_evaluated_on_its_leave_one_out_pr
         assert result.evaluation.count == result.cross_validated == 8  # the two classes of four; not the lone circle
         assert result.evaluation.accuracy == pytest.approx(run.metrics["val_acc"])
         assert "prototypes of the other examples" in result.held_out_words
+        assert result.left_out == 1 and result.left_out_words.startswith("1 more is not counted")  # the lone circle
+        assert result.left_out_words in Path(result.report_html).read_text(encoding="utf-8")
+        # a sample labelled after the run has no held-out prediction either: not counted, and said so
+        project.set_label([lone[0].id], "square")
+        later = evaluate_run(project, run.run_id, write_report=False)
+        assert later.evaluation.count == 8 and later.left_out == 2 and "labelled after this run" in later.left_out_words
+        assert later.to_json()["left_out"] == 2
+        assert later.left_out_brief == "2 not counted (labelled after this run, or alone in their class)"
+        from core.cli import main as cli_main
+
+        project.close()  # the command opens the project itself
+        assert cli_main(["eval", str(project.root), "--run", run.run_id]) == 0
+        assert "2 more are not counted: no model that did not see them predicted them" in capsys.readouterr().out
+        project = Project.open(project.root)
+        project.set_label([lone[0].id], None)
         protos = build_prototypes(project)[0]
         held = protos.held_out
         assert len(held) == 8 and all(abs(sum(p) - 1) < 1e-4 for p in held.values())
