@@ -204,8 +204,15 @@ def main() -> None:
     parser.add_argument("--test-share", type=float, help="the projects' test split share (default: a new project's, 0.1)")
     parser.add_argument("--maxed", help="the modalities whose levels' maxima a probe reads beside their means "
                         "(core.train.trainer.MAXED_MODALITIES; default: as the trainer has it, pictures and sounds); 'none' for none")
+    parser.add_argument("--unvalidated-strength", type=float,
+                        help="the probe's strength where nothing can be validated, one example a class "
+                        "(core.probe.solve.DEFAULT_STRENGTH, scikit-learn's C; default 1.0)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "transfer_suite.json"))
     a = parser.parse_args()
+    if a.unvalidated_strength:
+        from core.probe import solve
+
+        solve.DEFAULT_STRENGTH = a.unvalidated_strength
     if a.maxed:
         from core.train import trainer
 
@@ -217,7 +224,7 @@ def main() -> None:
     rows = []
     def save():
         return results.save(a.out, started, rows, summarise, sizes=sizes, seeds=a.seeds, views=a.views, test_share=a.test_share,
-                            maxed=a.maxed,
+                            maxed=a.maxed, unvalidated_strength=a.unvalidated_strength,
                             tasks={n: tasks.TASKS[n].about for n in names})
 
     names = a.tasks.split(",")
