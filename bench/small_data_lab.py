@@ -64,14 +64,7 @@ def _light(image, rng):
 
 def mild(image: Image.Image, content_hash: str, view: int) -> Image.Image:
     """core.probe.views.altered with a crop of 90-100% instead of 75-100%."""
-    rng = _rng(content_hash, view)
-    w, h = image.size
-    s = float(rng.uniform(0.9, 1.0))
-    cw, ch = max(8, round(w * s)), max(8, round(h * s))
-    x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-    image = image.crop((x0, y0, x0 + cw, y0 + ch)).resize((w, h), Image.BILINEAR)
-    image = image.rotate(float(rng.uniform(-10, 10)), resample=Image.BILINEAR, fillcolor=image.getpixel((0, 0)))
-    return _light(image, rng)
+    return altered(image, content_hash, view, smallest_crop=0.9)
 
 
 def zoomout(image: Image.Image, content_hash: str, view: int) -> Image.Image:
