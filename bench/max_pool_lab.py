@@ -16,7 +16,7 @@ to the grid and levels column sets (the form core.backbones.feature_models' ``ma
 ``B_extra`` offers grid + maxima as a fourth set instead; ``B_le320`` adds the maxima of the
 narrower levels only.
 
-Run: OMP_NUM_THREADS=1 .venv/bin/python bench/max_pool_lab.py embed [--tasks a,b] [--pool max|gem]
+Run: OMP_NUM_THREADS=1 .venv/bin/python bench/max_pool_lab.py embed [--tasks a,b] [--pool max|gem] [--crop 448]
      OMP_NUM_THREADS=1 .venv/bin/python bench/max_pool_lab.py run --variants A,B [--tasks a,b]
      -> bench/results/max_pool_lab.json (every draw's rows) and a markdown table (B-A: mean gain in
      points over the 3 seeds, and the worst seed's).
@@ -53,8 +53,17 @@ def use_pool(kind: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--pool", choices=("max", "gem"), default="max")
+    parser.add_argument("--crop", type=int, default=224,
+                        help="the picture's side the network reads (448: twice the default; its own features file)")
     known, rest = parser.parse_known_args()
     use_pool(known.pool)
+    if known.crop != 224:
+        from bench import semi_lab
+
+        lab.FEATURES = f"{known.pool}{known.crop}-lab-features.npz"
+        spec_of = semi_lab.task_spec
+        semi_lab.task_spec = lambda modality, paths: spec_of(modality, paths).with_preprocessing(
+            crop_size=known.crop, resize_size=round(known.crop * 256 / 224))
     if "--out" not in rest:
         rest += ["--out", str(ROOT / "bench" / "results" / "max_pool_lab.json")]
     sys.argv = [sys.argv[0], *rest]
