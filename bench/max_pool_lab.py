@@ -65,7 +65,8 @@ def main() -> None:
         semi_lab.task_spec = lambda modality, paths: spec_of(modality, paths).with_preprocessing(
             crop_size=known.crop, resize_size=round(known.crop * 256 / 224))
     if "--out" not in rest:
-        rest += ["--out", str(ROOT / "bench" / "results" / "max_pool_lab.json")]
+        suffix = ("" if known.pool == "max" else f"_{known.pool}") + ("" if known.crop == 224 else f"_{known.crop}")
+        rest += ["--out", str(ROOT / "bench" / "results" / f"max_pool_lab{suffix}.json")]
     sys.argv = [sys.argv[0], *rest]
     torch.set_num_threads(1)
     lab.main()
