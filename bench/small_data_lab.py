@@ -160,9 +160,7 @@ def standardise(x: torch.Tensor, mode: str, blocks) -> tuple[torch.Tensor, torch
 
 
 def probe_accuracy(data: dict, idx: np.ndarray, variant: str) -> dict:
-    """The default probe's steps (std_pool_lab.solve_default, with any number of views) on variant
-    ``variant``; its test accuracy."""
-    from core.probe.solve import solve_head
+    """The default probe's steps (std_pool_lab.solve_default) on variant ``variant``; its test accuracy."""
     from bench.suite import tasks
 
     take0, width, n_max = lab.variant_columns(data, "all", "id")
@@ -190,14 +188,9 @@ def probe_accuracy(data: dict, idx: np.ndarray, variant: str) -> dict:
     feats = take(data["pool_x"][idx])
     rows = [take(views[v][[where[int(i)] for i in idx]]) for v in range(len(views))]
     sets = lab.sets_of(data["groups"], width, n_max, "in")
-    mean, std = standardise(feats.float(), variant, blocks_of(data))
-    mean, std = mean.double(), std.double()
-    x = (torch.cat([feats, *rows]) - mean) / std
-    n, r = len(feats), 1 + len(rows)
     t0 = time.perf_counter()
-    head = solve_head(x, np.concatenate([pool_y[idx]] * r), classes, holdout=np.zeros(r * n, bool), balance=True,
-                      seed=0, groups=np.concatenate([np.arange(n)] * r), scored=np.arange(r * n) < n,
-                      column_sets=sets, unvalidated=("final", sets["final"]))
+    head, mean, std = lab.solve_default(feats, rows, pool_y[idx], classes, sets, sets["final"],
+                                        spread=lambda x: standardise(x, variant, blocks_of(data)))
     tx = (take(data["test_x"]) - mean) / std
     with torch.no_grad():
         pred = (tx.float() @ head.weight + head.bias).argmax(1).numpy()

@@ -162,20 +162,21 @@ def sets_of(groups: dict, width: int, n_std: int, placement: str) -> dict:
     return {**groups, "grid+std": torch.cat([groups["grid"], std])}
 
 
-def solve_default(feats: torch.Tensor, views: list, y: np.ndarray, classes: int, column_sets: dict, final):
-    """The default probe's steps on labelled rows ``feats`` [n, D] (float64) and their two views:
-    standardised on the labelled rows as Classifier.standardise_features, the views in their
-    sample's fold and never scored, column set and strength chosen by solve_head as
-    probe_fit.solve_probe does (``final``: the columns where nothing can be validated). (head,
-    mean, std)."""
+def solve_default(feats: torch.Tensor, views: list, y: np.ndarray, classes: int, column_sets: dict, final,
+                  spread=None):
+    """The default probe's steps on labelled rows ``feats`` [n, D] (float64) and their views (two,
+    or any number): standardised on the labelled rows as Classifier.standardise_features (or by
+    ``spread(rows) -> (mean, std)``), the views in their sample's fold and never scored, column set
+    and strength chosen by solve_head as probe_fit.solve_probe does (``final``: the columns where
+    nothing can be validated). (head, mean, std)."""
     from core.probe.solve import solve_head
 
-    mean, std = standardise(feats.float())
+    mean, std = (spread or standardise)(feats.float())
     mean, std = mean.double(), std.double()
     x = (torch.cat([feats, *views]) - mean) / std
-    n = len(feats)
-    head = solve_head(x, np.concatenate([y] * 3), classes, holdout=np.zeros(3 * n, bool), balance=True, seed=0,
-                      groups=np.concatenate([np.arange(n)] * 3), scored=np.arange(3 * n) < n,
+    n, r = len(feats), 1 + len(views)
+    head = solve_head(x, np.concatenate([y] * r), classes, holdout=np.zeros(r * n, bool), balance=True, seed=0,
+                      groups=np.concatenate([np.arange(n)] * r), scored=np.arange(r * n) < n,
                       column_sets=column_sets, unvalidated=("final", final))
     return head, mean, std
 
